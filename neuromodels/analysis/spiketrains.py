@@ -1,0 +1,382 @@
+"""Basic statistics of spike trains: rates, counts, irregularity, variability.
+
+Every function here takes spikes as flat arrays, the form a Brian2
+``SpikeMonitor`` gives (``mon.i``, ``mon.t``): ``i`` holds the index of the
+neuron (or trial) that fired each spike and ``t`` the spike time. Times may be
+plain numpy arrays in **seconds** or Brian2 quantities with time dimension
+(they are converted to seconds by :func:`as_seconds`). Results are plain
+numpy numbers/arrays in SI units (Hz, s).
+
+The functions know nothing of how the spikes were produced.
+
+References
+----------
+Dayan P, Abbott LF (2001) Theoretical Neuroscience, ch. 1. MIT Press.
+Gerstein GL, Kiang NY-S (1960) An approach to the quantitative analysis of
+electrophysiological data from single neurons. Biophys J 1:15-28.
+"""
+
+import numpy as np
+
+__all__ = [
+    "as_seconds",
+    "as_float",
+    "split_trains",
+    "firing_rates",
+    "population_rate",
+    "isi_cv",
+    "spike_counts",
+    "fano_factor",
+]
+
+
+def _strip(x, name, unit_name, si_name):
+    """Return ``x`` as a float array in SI units; check dimension if it has one."""
+    if hasattr(x, "dim"):
+        # Brian2 Quantity (an ndarray subclass holding SI values) or a
+        # VariableView such as SpikeMonitor.t; np.asarray gives SI values.
+        from brian2.units.fundamentalunits import DIMENSIONLESS, get_dimensions
+
+        if unit_name is None:
+            target = DIMENSIONLESS
+        else:
+            import brian2
+
+            target = get_dimensions(getattr(brian2, unit_name))
+        if get_dimensions(x) != target:
+            raise ValueError(
+                f"{name} must have units of {si_name}, got a quantity with "
+                f"dimensions {get_dimensions(x)}"
+            )
+        return np.asarray(np.asarray(x), dtype=float)
+    return np.asarray(x, dtype=float)
+
+
+def as_seconds(x, name="t"):
+    """Convert spike times or durations to a float array in seconds.
+
+    Parameters
+    ----------
+    x : array_like or brian2.Quantity
+        Times. A plain number/array is taken to be in seconds; a Brian2
+        quantity must have the dimension of time (any scale: ms, s, ...).
+    name : str, default ``"t"``
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The values in seconds (0-d array for a scalar input).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is a quantity whose dimension is not time.
+    """
+    return _strip(x, name, "second", "time (s)")
+
+
+def as_float(x, name="x", unit=None):
+    """Convert a value to a float array in SI units, checking its dimension.
+
+    Parameters
+    ----------
+    x : array_like or brian2.Quantity
+        Value(s). Plain numbers are returned unchanged (as floats).
+    name : str, default ``"x"``
+        Parameter name used in error messages.
+    unit : str or None, default None
+        Name of a Brian2 base unit (``"volt"``, ``"second"``, ``"hertz"``...)
+        that a quantity must be compatible with; ``None`` means dimensionless.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The value(s) in SI base units.
+    """
+    return _strip(x, name, unit, unit if unit else "dimensionless")
+
+
+def _check_n(n):
+    if int(n) != n or n < 1:
+        raise ValueError(f"n must be a positive integer (>= 1), got {n!r}")
+    return int(n)
+
+
+def _positive_scalar(x, name):
+    val = as_seconds(x, name)
+    if val.ndim != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {val.shape}")
+    val = float(val)
+    if not np.isfinite(val) or val <= 0:
+        raise ValueError(f"{name} must be finite and > 0 (seconds), got {val!r}")
+    return val
+
+
+def _spikes(i, t, n):
+    """Validate a pair of flat spike arrays, return (int indices, times in s)."""
+    t = np.atleast_1d(as_seconds(t, "t")).ravel()
+    i = np.atleast_1d(np.asarray(as_float(i, "i"))).ravel()
+    if i.shape != t.shape:
+        raise ValueError(
+            f"i and t must have the same length, got len(i)={i.size}, len(t)={t.size}"
+        )
+    if i.size and (np.any(i != np.round(i)) or i.min() < 0 or i.max() >= n):
+        raise ValueError(f"i must hold integer neuron indices in [0, n-1] = [0, {n - 1}]")
+    return i.astype(np.int64), t
+
+
+def split_trains(i, t, n):
+    """Split flat spike arrays into one sorted array of spike times per neuron.
+
+    Parameters
+    ----------
+    i : array_like of int
+        Neuron (or trial) index of each spike, in ``[0, n-1]``.
+    t : array_like or brian2.Quantity
+        Spike times (s), same length as ``i``.
+    n : int
+        Number of neurons (or trials).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``n`` arrays of spike times in seconds, each sorted.
+    """
+    n = _check_n(n)
+    i, t = _spikes(i, t, n)
+    order = np.lexsort((t, i))
+    i, t = i[order], t[order]
+    bounds = np.searchsorted(i, np.arange(n + 1))
+    return [t[bounds[k]:bounds[k + 1]] for k in range(n)]
+
+
+def firing_rates(i, t, n, duration):
+    r"""Mean firing rate of each neuron.
+
+    .. math:: r_k = N_k / T
+
+    with :math:`N_k` the number of spikes of neuron :math:`k` and :math:`T`
+    the recording duration.
+
+    Parameters
+    ----------
+    i : array_like of int
+        Neuron index of each spike, in ``[0, n-1]``.
+    t : array_like or brian2.Quantity
+        Spike times (s), same length as ``i`` (only used for validation).
+    n : int
+        Number of neurons (neurons that never fired get rate 0).
+    duration : float or brian2.Quantity
+        Recording duration :math:`T` (s), > 0.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        Firing rate of each neuron in Hz.
+
+    References
+    ----------
+    Dayan & Abbott (2001), Theoretical Neuroscience, sec. 1.2.
+    """
+    n = _check_n(n)
+    duration = _positive_scalar(duration, "duration")
+    i, _ = _spikes(i, t, n)
+    return np.bincount(i, minlength=n).astype(float) / duration
+
+
+def population_rate(t, n, duration, bin_size, t_start=0.0):
+    r"""Population firing rate (PSTH of the pooled spikes), per neuron.
+
+    .. math:: R(t_b) = \frac{\#\{\text{spikes in } [t_b - \Delta/2, t_b + \Delta/2)\}}{n\,\Delta}
+
+    The interval ``[t_start, t_start + duration)`` is cut into
+    ``floor(duration / bin_size)`` bins of width :math:`\Delta`; a last
+    partial bin is dropped. Spikes outside the bins are ignored.
+
+    Parameters
+    ----------
+    t : array_like or brian2.Quantity
+        Spike times of all neurons pooled (s).
+    n : int
+        Number of neurons the spikes come from (>= 1); divides the rate so the
+        result is the mean rate of one neuron.
+    duration : float or brian2.Quantity
+        Length of the analysed interval (s), > 0.
+    bin_size : float or brian2.Quantity
+        Bin width :math:`\Delta` (s), > 0 and <= ``duration``.
+    t_start : float or brian2.Quantity, default 0.0
+        Start of the analysed interval (s).
+
+    Returns
+    -------
+    centres : numpy.ndarray, shape (n_bins,)
+        Bin centres (s).
+    rate : numpy.ndarray, shape (n_bins,)
+        Mean rate per neuron in each bin (Hz).
+
+    References
+    ----------
+    Gerstein & Kiang (1960) Biophys J 1:15-28; Dayan & Abbott (2001) sec. 1.2.
+    """
+    n = _check_n(n)
+    duration = _positive_scalar(duration, "duration")
+    bin_size = _positive_scalar(bin_size, "bin_size")
+    t_start = float(as_seconds(t_start, "t_start"))
+    if bin_size > duration:
+        raise ValueError(
+            f"bin_size must be in (0, duration] = (0, {duration}] s, got {bin_size}"
+        )
+    t = np.atleast_1d(as_seconds(t, "t")).ravel()
+    n_bins = int(np.floor(duration / bin_size * (1 + 1e-12)))
+    edges = t_start + bin_size * np.arange(n_bins + 1)
+    counts, _ = np.histogram(t, bins=edges)
+    centres = edges[:-1] + bin_size / 2
+    return centres, counts / (n * bin_size)
+
+
+def isi_cv(i, t, n, min_spikes=3):
+    r"""Coefficient of variation of the inter-spike intervals of each neuron.
+
+    .. math:: C_V = \sigma_{ISI} / \langle ISI \rangle
+
+    with the standard deviation taken with ``ddof=0`` (as in Elephant's
+    ``cv``). A Poisson process has :math:`C_V = 1`, a perfectly regular train
+    :math:`C_V = 0`.
+
+    Parameters
+    ----------
+    i : array_like of int
+        Neuron index of each spike, in ``[0, n-1]``.
+    t : array_like or brian2.Quantity
+        Spike times (s), same length as ``i``; need not be sorted.
+    n : int
+        Number of neurons.
+    min_spikes : int, default 3
+        Neurons with fewer spikes get NaN (>= 2; 3 means at least 2 ISIs).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        CV of each neuron (dimensionless), NaN where fewer than
+        ``min_spikes`` spikes.
+
+    References
+    ----------
+    Softky WR, Koch C (1993) J Neurosci 13:334-350;
+    Dayan & Abbott (2001) sec. 1.4.
+    """
+    n = _check_n(n)
+    if int(min_spikes) != min_spikes or min_spikes < 2:
+        raise ValueError(f"min_spikes must be an integer >= 2, got {min_spikes!r}")
+    i, t = _spikes(i, t, n)
+    order = np.lexsort((t, i))
+    i, t = i[order], t[order]
+    same = i[1:] == i[:-1]
+    isi = np.diff(t)[same]
+    owner = i[1:][same]
+    n_isi = np.bincount(owner, minlength=n).astype(float)
+    s1 = np.bincount(owner, weights=isi, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s1 / n_isi
+        dev = isi - mean[owner]
+        var = np.bincount(owner, weights=dev * dev, minlength=n) / n_isi
+        cv = np.sqrt(var) / mean
+    cv[n_isi + 1 < min_spikes] = np.nan
+    return cv
+
+
+def spike_counts(i, t, n, t_start, t_stop, bin_size=None):
+    r"""Number of spikes of each neuron in a window (or in consecutive windows).
+
+    Counts spikes with :math:`t_{start} \le t < t_{stop}`.
+
+    Parameters
+    ----------
+    i : array_like of int
+        Neuron index of each spike, in ``[0, n-1]``.
+    t : array_like or brian2.Quantity
+        Spike times (s), same length as ``i``.
+    n : int
+        Number of neurons.
+    t_start, t_stop : float or brian2.Quantity
+        Window (s), ``t_stop > t_start``.
+    bin_size : float or brian2.Quantity or None, default None
+        If given (s, > 0), the window is cut into ``floor((t_stop - t_start) /
+        bin_size)`` consecutive bins (a last partial bin is dropped) and the
+        counts of every bin are returned.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Shape ``(n,)`` without ``bin_size``; shape ``(n_bins, n)`` with it
+        (repetitions along axis 0, as :func:`fano_factor` expects).
+    """
+    n = _check_n(n)
+    t_start = float(as_seconds(t_start, "t_start"))
+    t_stop = float(as_seconds(t_stop, "t_stop"))
+    if not t_stop > t_start:
+        raise ValueError(
+            f"t_stop must be > t_start, got t_start={t_start}, t_stop={t_stop} (s)"
+        )
+    i, t = _spikes(i, t, n)
+    if bin_size is None:
+        keep = (t >= t_start) & (t < t_stop)
+        return np.bincount(i[keep], minlength=n)
+    bin_size = _positive_scalar(bin_size, "bin_size")
+    if bin_size > t_stop - t_start:
+        raise ValueError(
+            f"bin_size must be in (0, t_stop - t_start] = (0, {t_stop - t_start}] s, "
+            f"got {bin_size}"
+        )
+    n_bins = int(np.floor((t_stop - t_start) / bin_size * (1 + 1e-12)))
+    b = np.floor((t - t_start) / bin_size).astype(np.int64)
+    keep = (t >= t_start) & (b < n_bins)
+    flat = np.bincount(b[keep] * n + i[keep], minlength=n_bins * n)
+    return flat.reshape(n_bins, n)
+
+
+def fano_factor(counts, axis=0, ddof=1):
+    r"""Fano factor of spike counts across repetitions (trials or windows).
+
+    .. math:: F = \mathrm{Var}[N] / \mathrm{E}[N]
+
+    A Poisson process has :math:`F = 1` for any window. With the default
+    ``ddof=1`` the variance is the unbiased sample variance, so the estimate
+    of a Poisson process is unbiased (its sampling s.d. is about
+    :math:`\sqrt{2/(K-1)}` for :math:`K` repetitions when the mean is large).
+
+    Parameters
+    ----------
+    counts : array_like
+        Spike counts; repetitions along ``axis``.
+    axis : int, default 0
+        Axis of repetitions.
+    ddof : int, default 1
+        Delta degrees of freedom of the variance (0 or 1).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Fano factor (dimensionless) along ``axis``; NaN where the mean count
+        is 0.
+
+    References
+    ----------
+    Fano U (1947) Phys Rev 72:26-29; Dayan & Abbott (2001) sec. 1.4.
+    """
+    counts = np.asarray(counts, dtype=float)
+    if counts.ndim == 0:
+        raise ValueError("counts must be an array with at least one axis")
+    if ddof not in (0, 1):
+        raise ValueError(f"ddof must be 0 or 1, got {ddof!r}")
+    k = counts.shape[axis]
+    if k < 1 + ddof:
+        raise ValueError(
+            f"counts needs at least {1 + ddof} repetitions along axis {axis}, got {k}"
+        )
+    mean = counts.mean(axis=axis)
+    var = counts.var(axis=axis, ddof=ddof)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ff = np.where(mean > 0, var / np.where(mean > 0, mean, 1.0), np.nan)
+    return ff[()] if ff.ndim == 0 else ff

@@ -1,0 +1,151 @@
+"""The ``neuromodels`` command line: list, run and re-plot studies, inspect results.
+
+    neuromodels list
+    neuromodels run NAME [--device D] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
+    neuromodels figures [NAME ...]
+    neuromodels info FILE
+    neuromodels devices
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _quiet_warnings() -> None:
+    # pyparsing >= 3.3 floods DeprecationWarnings from brian2's parser.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+
+
+def _parse_params(pairs: list[str]) -> dict:
+    from .parameters import parse_value
+
+    params = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SystemExit(f"error: -p expects NAME=VALUE (e.g. -p tau_m=10*ms); got {pair!r}")
+        key, value = pair.split("=", 1)
+        params[key.strip()] = parse_value(value)
+    return params
+
+
+def cmd_list(args) -> int:
+    from .study import discover
+
+    studies = discover()
+    if not studies:
+        print("No studies found (looked in ./studies and $NEUROMODELS_STUDIES).")
+        return 1
+    for study in sorted(studies.values(), key=lambda s: s.name):
+        print(study.summary())
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .study import get_study, run_study
+
+    study = get_study(args.name)
+    if args.show_parameters:
+        print(study.parameters.table())
+        return 0
+    run_study(study, device=args.device, threads=args.threads, seed=args.seed, quick=args.quick,
+              out=args.out, params=_parse_params(args.param), verbose=not args.quiet)
+    return 0
+
+
+def cmd_figures(args) -> int:
+    from .study import discover, plot_study, results_paths
+
+    studies = discover()
+    names = args.names or sorted(studies)
+    unknown = [n for n in names if n not in studies]
+    if unknown:
+        print(f"error: unknown study {', '.join(unknown)}; known: {', '.join(sorted(studies))}",
+              file=sys.stderr)
+        return 2
+    missing = 0
+    for name in names:
+        data_path, fig_path = results_paths(name, quick=args.quick, out=args.out)
+        if not data_path.is_file():
+            print(f"{name}: no data at {data_path} (run `neuromodels run {name}` first)")
+            missing += 1
+            continue
+        plot_study(studies[name], data_path, fig_path)
+    return 1 if missing and args.names else 0
+
+
+def cmd_info(args) -> int:
+    from .store import describe
+
+    print(describe(args.file))
+    return 0
+
+
+def cmd_devices(args) -> int:
+    from .devices import available_devices, device_description
+
+    for name, reason in available_devices().items():
+        status = "available" if reason is None else f"unavailable: {reason}"
+        print(f"{name:<15} {device_description(name)}\n{'':<15} {status}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="neuromodels", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"neuromodels {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list the studies, one line each").set_defaults(func=cmd_list)
+
+    run = sub.add_parser("run", help="run a study: simulate, write data/NAME.h5 and figures/NAME.png")
+    run.add_argument("name")
+    run.add_argument("--device", help="runtime, cpp_standalone or genn (default: the study's)")
+    run.add_argument("--threads", type=int, help="OpenMP threads (cpp_standalone only; default: none)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--quick", action="store_true", help="reduced run, well under a minute")
+    run.add_argument("--out", help="folder for the data file and figure (default: data/, figures/)")
+    run.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
+                     help="override a parameter, with units, e.g. -p duration=2*second")
+    run.add_argument("--show-parameters", action="store_true", help="print the parameters and exit")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.set_defaults(func=cmd_run)
+
+    fig = sub.add_parser("figures", help="re-plot figures from stored data (no simulation)")
+    fig.add_argument("names", nargs="*", metavar="NAME")
+    fig.add_argument("--quick", action="store_true", help="use the --quick data files")
+    fig.add_argument("--out", help="folder holding the data files (and where figures go)")
+    fig.set_defaults(func=cmd_figures)
+
+    info = sub.add_parser("info", help="what a results file holds")
+    info.add_argument("file", type=Path)
+    info.set_defaults(func=cmd_info)
+
+    sub.add_parser("devices", help="which devices can run here").set_defaults(func=cmd_devices)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_warnings()
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    args = build_parser().parse_args(argv)
+    from .devices import DeviceError
+    from .parameters import ParameterError
+    from .study import StudyError
+
+    try:
+        return args.func(args)
+    except (DeviceError, ParameterError, StudyError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""Where a network runs: Brian2 runtime, C++ standalone, or GeNN (brian2genn).
+
+One place selects and checks the device.  :func:`check_device` raises a
+:class:`DeviceError` that says exactly what is missing (and how to get it)
+*before* anything is built; :func:`use_device` activates a device for one
+simulation, runs it through :meth:`DeviceSession.run` (which times build and
+simulation separately), and restores Brian2's state afterwards, so that
+several runs on different devices can happen in one process.
+
+Standalone builds go to a fresh directory per run (under ``build_root``), so
+runs can happen side by side.  This module knows nothing of any model.
+
+Device notes (measured on 2-core machines, see the README):
+
+* ``runtime``: Cython code generation; compiled code is cached across runs.
+* ``cpp_standalone``: one C++ project per run; OpenMP is off unless
+  ``threads`` is given (2 threads were often slower than 1 on shared 2-core
+  machines); ``make`` runs with ``-j<cores>`` instead of unbounded ``-j``.
+* ``genn``: brian2genn 1.7 with GeNN 4.x; needs brian2 < 2.6, the
+  ``brian2genn`` package and GeNN (``GENN_PATH``).  ``use_gpu=False`` runs
+  GeNN's single-threaded CPU backend.  GeNN cannot take a seed for its own
+  random numbers: models should draw random connectivity and initial values
+  with numpy (seeded) on the host, which makes them equal on every device.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
+    "available_devices", "use_device", "device_description",
+]
+
+ALL_DEVICES: tuple[str, ...] = ("runtime", "cpp_standalone", "genn")
+DEFAULT_DEVICE = "cpp_standalone"
+
+_DESCRIPTIONS = {
+    "runtime": "Brian2 runtime (Cython code generation)",
+    "cpp_standalone": "Brian2 C++ standalone (one compiled program per run; OpenMP threads optional)",
+    "genn": "GeNN via brian2genn (GPU, or CPU-only with use_gpu=False)",
+}
+
+
+class DeviceError(RuntimeError):
+    """The requested device cannot run here, or cannot run this model/study."""
+
+
+def device_description(name: str) -> str:
+    return _DESCRIPTIONS[name]
+
+
+def _brian2_version() -> tuple[int, ...]:
+    import brian2
+
+    return tuple(int(x) for x in brian2.__version__.split(".")[:3] if x.isdigit())
+
+
+def _genn_buildmodel() -> str | None:
+    """Path of ``genn-buildmodel.sh`` from GENN_PATH or PATH, or None."""
+    genn_path = os.environ.get("GENN_PATH")
+    if genn_path:
+        candidate = Path(genn_path) / "bin" / "genn-buildmodel.sh"
+        if candidate.is_file():
+            return str(candidate)
+    return shutil.which("genn-buildmodel.sh")
+
+
+def _missing_requirement(name: str) -> str | None:
+    """Why ``name`` cannot run on this machine, or None if it can."""
+    if name == "runtime":
+        if importlib.util.find_spec("Cython") is None:
+            return "device 'runtime' needs Cython for code generation: pip install cython"
+        return None
+    if name == "cpp_standalone":
+        if not any(shutil.which(c) for c in (os.environ.get("CXX", "g++"), "g++", "c++", "clang++")):
+            return "device 'cpp_standalone' needs a C++ compiler (g++ or clang++) on PATH"
+        return None
+    if name == "genn":
+        if importlib.util.find_spec("brian2genn") is None:
+            return ("device 'genn' needs the brian2genn package (1.7), which requires brian2 < 2.6: "
+                    "create the GeNN environment with `make venv-genn` (brian2 2.5.4, brian2genn 1.7, "
+                    "numpy<2, cython<3.1, setuptools<82)")
+        if _brian2_version() >= (2, 6):
+            return (f"device 'genn' needs brian2 < 2.6 (brian2genn 1.7 fails code generation on newer "
+                    f"brian2); this environment has brian2 {'.'.join(map(str, _brian2_version()))}: "
+                    f"use the GeNN environment (`make venv-genn`)")
+        if _genn_buildmodel() is None:
+            where = os.environ.get("GENN_PATH")
+            detail = (f"GENN_PATH={where} has no bin/genn-buildmodel.sh" if where
+                      else "GENN_PATH is not set and genn-buildmodel.sh is not on PATH")
+            return (f"device 'genn' needs GeNN 4.x ({detail}): download a GeNN 4.x release, "
+                    f"set GENN_PATH to its root and add $GENN_PATH/bin to PATH (see README, 'GeNN')")
+        return None
+    raise AssertionError(name)
+
+
+def available_devices() -> dict[str, str | None]:
+    """Each device name mapped to None (usable here) or the reason it is not."""
+    return {name: _missing_requirement(name) for name in ALL_DEVICES}
+
+
+def check_device(name: str, supported: tuple[str, ...] = ALL_DEVICES, *, threads: int | None = None,
+                 what: str = "this model") -> None:
+    """Raise :class:`DeviceError` unless ``name`` is known, supported and usable here."""
+    if name not in ALL_DEVICES:
+        raise DeviceError(f"Unknown device {name!r}; choose one of: {', '.join(ALL_DEVICES)}.")
+    if name not in supported:
+        raise DeviceError(
+            f"{what} does not support device {name!r}; supported devices: {', '.join(supported)}."
+        )
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise DeviceError(f"threads must be a whole number >= 1; got {threads!r}.")
+        if name != "cpp_standalone":
+            raise DeviceError(
+                f"threads (OpenMP) apply only to device 'cpp_standalone'; got threads={threads} "
+                f"with device {name!r}."
+            )
+    reason = _missing_requirement(name)
+    if reason:
+        raise DeviceError(reason + ".")
+
+
+def _make_jobs() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@dataclass
+class DeviceSession:
+    """One simulation on one device: its build directory and its timings (seconds)."""
+
+    name: str
+    directory: Path | None = None
+    threads: int | None = None
+    seed: int | None = None
+    seeded_device_rng: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def run(self, net, duration, report=None, report_period=None, namespace=None) -> None:
+        """Run ``net`` for ``duration``; record build and simulation time.
+
+        ``report='text'`` prints progress (all devices).  On standalone devices
+        this call generates, compiles and runs the program.
+        """
+        import brian2
+
+        kwargs = {"report": report}
+        if report_period is not None:
+            kwargs["report_period"] = report_period
+        if namespace is not None:
+            kwargs["namespace"] = namespace
+        start = time.perf_counter()
+        net.run(duration, **kwargs)
+        wall = time.perf_counter() - start
+        simulated = getattr(brian2.get_device(), "_last_run_time", None)
+        sim = float(simulated) if simulated is not None else wall
+        self.timings = {"wall": wall, "simulation": sim, "build": max(wall - sim, 0.0)}
+
+    @property
+    def provenance(self) -> dict:
+        return {"device": self.name, "threads": self.threads or 0, "seed": self.seed,
+                "seeded_device_rng": self.seeded_device_rng}
+
+
+@contextlib.contextmanager
+def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: int | None = None,
+               seed: int | None = None, build_root: str | os.PathLike | None = None,
+               use_gpu: bool = False, keep_build: bool = False, what: str = "this model"):
+    """Activate device ``name`` for one simulation; restore Brian2 afterwards.
+
+    Read monitors *inside* the ``with`` block: a standalone device's results
+    are gone once it is reset.  ``seed`` seeds Brian2's random numbers on
+    runtime and cpp_standalone; GeNN cannot be seeded (brian2genn has no
+    ``seed()``), which ``session.seeded_device_rng`` records.
+    """
+    check_device(name, supported, threads=threads, what=what)
+    import brian2
+    from brian2 import prefs, set_device
+
+    session = DeviceSession(name=name, threads=threads, seed=seed)
+    prefs._backup()
+    directory = None
+    try:
+        prefs.codegen.target = "cython"
+        if name == "runtime":
+            set_device("runtime")
+        else:
+            root = Path(build_root) if build_root else Path(tempfile.gettempdir()) / "neuromodels-build"
+            root.mkdir(parents=True, exist_ok=True)
+            directory = root / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            session.directory = directory
+            prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{_make_jobs()}"]
+            prefs.devices.cpp_standalone.openmp_threads = threads or 0
+            if name == "cpp_standalone":
+                set_device("cpp_standalone", directory=str(directory), build_on_run=True)
+            else:
+                import brian2genn  # noqa: F401  (registers the device)
+
+                set_device("genn", directory=str(directory), use_GPU=use_gpu)
+        if seed is not None and name != "genn":
+            brian2.seed(seed)
+            session.seeded_device_rng = True
+        yield session
+    finally:
+        from brian2.devices.device import reinit_devices
+
+        brian2.get_device().reinit()
+        set_device("runtime")
+        reinit_devices()
+        prefs._restore()
+        if directory is not None and not keep_build:
+            shutil.rmtree(directory, ignore_errors=True)
+        sys.stdout.flush()

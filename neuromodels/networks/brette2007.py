@@ -1,0 +1,103 @@
+"""The Brette et al. (2007) benchmark networks: CUBA and COBA.
+
+``n`` LIF neurons, a fraction ``exc_fraction`` excitatory, every pair
+connected with probability ``p_connect`` (no autapses); excitatory spikes
+make ``g_e`` jump by ``w_e``, inhibitory ones make ``g_i`` jump by ``w_i``.
+Initial membrane potentials are uniform in ``[v_reset, v_th]``.  No external
+input: the activity is self-sustained.  Benchmark 1 (COBA): conductance-based,
+dg_e = 6 nS, dg_i = 67 nS.  Benchmark 2 (CUBA): current-based, 1.62 mV and
+9 mV (Brian2's ``examples/CUBA.py`` writes these as ``(60*0.27/10)*mV`` and
+``(-20*4.5/10)*mV``).  Reference: Brette R et al. (2007) Simulation of
+networks of spiking neurons: a review of tools and strategies. J Comput
+Neurosci 23:349-398, appendix B.
+
+Connectivity and initial values are drawn with numpy (see
+:mod:`neuromodels.connectivity`), so a seed gives the same network on
+every device.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from brian2 import NeuronGroup, SpikeMonitor, Synapses, mV, nS
+
+from ..connectivity import fixed_probability
+from ..model import NeuronModel
+from ..neurons import lif
+from ..parameters import Parameter, ParameterSet, unprefixed
+from ..synapses.static import jump
+
+__all__ = ["Benchmark", "BENCHMARKS", "STRUCTURE", "EINetwork", "build"]
+
+#: Size and wiring, shared by both benchmarks.
+STRUCTURE = ParameterSet(
+    Parameter("n", 4000, "number of neurons", low=2, integer=True),
+    Parameter("exc_fraction", 0.8, "fraction of excitatory neurons", low=0.0, high=1.0),
+    Parameter("p_connect", 0.02, "connection probability", low=0.0, high=1.0),
+)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark network: its neuron model and the two synaptic weights."""
+
+    name: str
+    neuron: NeuronModel
+    w_e: Any
+    w_i: Any
+
+    @property
+    def parameters(self) -> ParameterSet:
+        """Neuron parameters plus the weights ``w_e`` and ``w_i``."""
+        return ParameterSet(
+            self.neuron.parameters,
+            Parameter("w_e", self.w_e, "excitatory weight (jump of g_e)", low=0 * self.w_e),
+            Parameter("w_i", self.w_i, "inhibitory weight (jump of g_i)", low=0 * self.w_i),
+        )
+
+
+BENCHMARKS = {
+    "cuba": Benchmark("cuba", lif.CUBA, w_e=1.62 * mV, w_i=9 * mV),
+    "coba": Benchmark("coba", lif.COBA, w_e=6 * nS, w_i=67 * nS),
+}
+
+
+@dataclass
+class EINetwork:
+    """The Brian2 objects of one built network (add them all to a ``Network``)."""
+
+    neurons: NeuronGroup
+    exc_synapses: Synapses
+    inh_synapses: Synapses
+    spikes: SpikeMonitor
+    n_exc: int
+
+    @property
+    def objects(self) -> list:
+        return [self.neurons, self.exc_synapses, self.inh_synapses, self.spikes]
+
+
+def build(benchmark: Benchmark, params: dict[str, Any], rng: np.random.Generator,
+          prefix: str = "") -> EINetwork:
+    """Build ``benchmark`` with ``params`` (structure + neuron + weights, optionally prefixed)."""
+    values = unprefixed(params, prefix) if prefix else dict(params)
+    structure = STRUCTURE.resolve({k: values[k] for k in STRUCTURE.names if k in values})
+    model_values = benchmark.parameters.resolve(
+        {k: v for k, v in values.items() if k in benchmark.parameters})
+    n = structure["n"]
+    n_exc = int(round(structure["exc_fraction"] * n))
+    neuron_values = {k: v for k, v in model_values.items() if k in benchmark.neuron.parameters}
+    name = benchmark.name
+    group = benchmark.neuron.group(n, name=name, params=neuron_values)
+    v_reset, v_th = neuron_values["v_reset"], neuron_values["v_th"]
+    group.v = v_reset + rng.uniform(size=n) * (v_th - v_reset)
+
+    i, j = fixed_probability(n, n, structure["p_connect"], rng, autapses=False)
+    exc = i < n_exc
+    syn_e = jump("g_e", benchmark.w_e).connect(group, group, i[exc], j[exc], name=f"{name}_exc",
+                                               params={"w": model_values["w_e"]})
+    syn_i = jump("g_i", benchmark.w_i).connect(group, group, i[~exc], j[~exc], name=f"{name}_inh",
+                                               params={"w": model_values["w_i"]})
+    return EINetwork(group, syn_e, syn_i, SpikeMonitor(group, name=f"{name}_spikes"), n_exc)

@@ -1,0 +1,96 @@
+r"""Leaky integrate-and-fire neurons with current- and conductance-based synapses.
+
+Current-based (CUBA), exponentially decaying synaptic currents (in volts):
+
+.. math::
+    \tau_m \frac{dv}{dt} = v_{rest} - v + g_e - g_i,\qquad
+    \tau_e \frac{dg_e}{dt} = -g_e,\qquad \tau_i \frac{dg_i}{dt} = -g_i
+
+Conductance-based (COBA), exponentially decaying conductances:
+
+.. math::
+    C_m \frac{dv}{dt} = g_l (E_l - v) + g_e (E_e - v) + g_i (E_i - v) + I_{ext},\qquad
+    \tau_e \frac{dg_e}{dt} = -g_e,\qquad \tau_i \frac{dg_i}{dt} = -g_i
+
+Both spike when :math:`v > v_{th}`, reset to :math:`v_{reset}` and stay
+refractory for :math:`t_{ref}`.  COBA has a constant drive :math:`I_{ext}`
+(200 pA = 20 mV x g_l, the drive of Brian's COBA benchmark scripts) that keeps
+the activity going, as CUBA's ``v_rest`` 1 mV above threshold does.  Defaults are those of the benchmark networks
+of Brette et al. (2007), J Comput Neurosci 23:349 (benchmarks 1 and 2, after
+Vogels & Abbott 2005).  ``LIF`` is the plain neuron driven by a constant
+input ``v_rest`` (for which :func:`neuromodels.theory.lif` gives the rate).
+"""
+from brian2 import mV, ms, nS, pA, pF
+
+from ..model import NeuronModel
+from ..parameters import Parameter, ParameterSet, positive
+
+__all__ = ["LIF", "CUBA", "COBA", "MEMBRANE_PARAMETERS"]
+
+REFERENCE = "Brette et al. (2007) J Comput Neurosci 23:349, benchmarks 1-2"
+
+#: Threshold, reset and refractoriness shared by every LIF variant.
+MEMBRANE_PARAMETERS = ParameterSet(
+    Parameter("v_th", -50 * mV, "spike threshold"),
+    Parameter("v_reset", -60 * mV, "reset potential"),
+    Parameter("t_ref", 5 * ms, "absolute refractory period", low=0 * ms),
+)
+
+_SPIKING = dict(threshold="v > v_th", reset="v = v_reset", refractory="t_ref")
+
+LIF = NeuronModel(
+    name="lif",
+    equations="""
+    dv/dt = (v_rest - v) / tau_m : volt (unless refractory)
+    """,
+    parameters=ParameterSet(
+        positive("tau_m", 20 * ms, "membrane time constant"),
+        Parameter("v_rest", -49 * mV, "resting potential (constant drive: mean input)"),
+        MEMBRANE_PARAMETERS,
+    ),
+    method="exact",
+    reference="Lapicque (1907); Burkitt (2006) Biol Cybern 95:1",
+    **_SPIKING,
+)
+
+CUBA = NeuronModel(
+    name="lif_cuba",
+    equations="""
+    dv/dt = (v_rest - v + g_e - g_i) / tau_m : volt (unless refractory)
+    dg_e/dt = -g_e / tau_e : volt
+    dg_i/dt = -g_i / tau_i : volt
+    """,
+    parameters=ParameterSet(
+        positive("tau_m", 20 * ms, "membrane time constant"),
+        positive("tau_e", 5 * ms, "excitatory synaptic time constant"),
+        positive("tau_i", 10 * ms, "inhibitory synaptic time constant"),
+        Parameter("v_rest", -49 * mV, "resting potential"),
+        MEMBRANE_PARAMETERS,
+    ),
+    method="exact",
+    reference=REFERENCE,
+    **_SPIKING,
+)
+
+COBA = NeuronModel(
+    name="lif_coba",
+    equations="""
+    dv/dt = (g_l * (E_l - v) + g_e * (E_e - v) + g_i * (E_i - v) + I_ext) / C_m : volt (unless refractory)
+    dg_e/dt = -g_e / tau_e : siemens
+    dg_i/dt = -g_i / tau_i : siemens
+    """,
+    parameters=ParameterSet(
+        positive("C_m", 200 * pF, "membrane capacitance (1 uF/cm^2 x 20000 um^2)"),
+        positive("g_l", 10 * nS, "leak conductance (tau_m = C_m/g_l = 20 ms)"),
+        positive("tau_e", 5 * ms, "excitatory synaptic time constant"),
+        positive("tau_i", 10 * ms, "inhibitory synaptic time constant"),
+        Parameter("E_l", -60 * mV, "leak reversal potential"),
+        Parameter("E_e", 0 * mV, "excitatory reversal potential"),
+        Parameter("E_i", -80 * mV, "inhibitory reversal potential"),
+        Parameter("I_ext", 200 * pA, "constant drive (g_l x 20 mV, as in Brian's COBA benchmark)"),
+        MEMBRANE_PARAMETERS,
+    ),
+    method="euler",
+    reference=REFERENCE,
+    **_SPIKING,
+)

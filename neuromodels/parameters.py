@@ -1,0 +1,248 @@
+"""Model and study parameters as plain, checked data.
+
+A :class:`Parameter` is a name, a default value (a Brian2 quantity where the
+parameter has a physical dimension), a one-line description and an optional
+accepted range.  A :class:`ParameterSet` is an ordered collection of them; its
+:meth:`~ParameterSet.resolve` turns user overrides into a validated ``dict``
+that can be handed to Brian2 as a ``namespace``.  Every error names the
+parameter, the accepted unit or range, and the value that was given, and is
+raised before any simulation starts.
+"""
+from __future__ import annotations
+
+import ast
+import numbers
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+from brian2 import Quantity, get_dimensions, have_same_dimensions
+from brian2.units import allunits, stdunits
+from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
+
+__all__ = ["Parameter", "ParameterSet", "ParameterError", "positive", "nonnegative", "unprefixed",
+           "parse_value", "format_value"]
+
+
+class ParameterError(ValueError):
+    """A parameter value has the wrong unit, type or range."""
+
+
+def format_value(value: Any) -> str:
+    """Human-readable value with its unit, e.g. ``'20. ms'``."""
+    if isinstance(value, Quantity):
+        dim = get_dimensions(value)
+        if dim is DIMENSIONLESS:
+            return repr(float(value)) if np.ndim(value) == 0 else str(np.asarray(value))
+        return str(value)
+    return repr(value)
+
+
+def _unit_name(value: Any) -> str:
+    dim = get_dimensions(value)
+    if dim is DIMENSIONLESS:
+        return "dimensionless"
+    return repr(get_unit(dim))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: default value (with unit), description and accepted range.
+
+    ``low``/``high`` bound the value (same unit as the default); ``low_open`` and
+    ``high_open`` make the bound strict (``low_open=True`` with ``low=0`` means
+    "must be > 0").  ``choices`` restricts a string or integer parameter to a set.
+    ``integer`` requires a whole number.
+    """
+
+    name: str
+    default: Any
+    description: str = ""
+    low: Any = None
+    high: Any = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple | None = None
+    integer: bool = False
+
+    def describe_range(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.low_open else '>='} {format_value(self.low)}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.high_open else '<='} {format_value(self.high)}")
+        return " and ".join(parts) if parts else "any value"
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` if acceptable, else raise :class:`ParameterError`."""
+        name, default = self.name, self.default
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ParameterError(
+                    f"Parameter '{name}' must be {self.describe_range()}; got {value!r}."
+                )
+            return value
+        if isinstance(default, (str, bool)):
+            if type(value) is not type(default):
+                raise ParameterError(
+                    f"Parameter '{name}' must be a {type(default).__name__}; got {value!r}."
+                )
+            return value
+        if not isinstance(value, (numbers.Number, np.ndarray, Quantity)) or isinstance(value, bool):
+            raise ParameterError(
+                f"Parameter '{name}' must be a number with unit {_unit_name(default)}; got {value!r}."
+            )
+        if not have_same_dimensions(value, default):
+            raise ParameterError(
+                f"Parameter '{name}' must have unit {_unit_name(default)} "
+                f"(e.g. {format_value(default)}); got {format_value(value)} "
+                f"with unit {_unit_name(value)}."
+            )
+        if self.integer:
+            if np.any(np.asarray(value) != np.round(np.asarray(value))):
+                raise ParameterError(f"Parameter '{name}' must be a whole number; got {value!r}.")
+            value = int(value) if np.ndim(value) == 0 else np.asarray(value, dtype=int)
+        arr = np.asarray(value)
+        if not np.all(np.isfinite(arr)):
+            raise ParameterError(f"Parameter '{name}' must be finite; got {format_value(value)}.")
+        bad = False
+        if self.low is not None:
+            low = np.asarray(self.low)
+            bad |= bool(np.any(arr <= low)) if self.low_open else bool(np.any(arr < low))
+        if self.high is not None:
+            high = np.asarray(self.high)
+            bad |= bool(np.any(arr >= high)) if self.high_open else bool(np.any(arr > high))
+        if bad:
+            raise ParameterError(
+                f"Parameter '{name}' must be {self.describe_range()}; got {format_value(value)}."
+            )
+        return value
+
+
+def positive(name: str, default: Any, description: str = "", **kw) -> Parameter:
+    """A parameter that must be strictly positive (time constants, capacitances, ...)."""
+    return Parameter(name, default, description, low=0 * default, low_open=True, **kw)
+
+
+def nonnegative(name: str, default: Any, description: str = "", **kw) -> Parameter:
+    """A parameter that must be >= 0 (weights of one sign, durations, ...)."""
+    return Parameter(name, default, description, low=0 * default, **kw)
+
+
+@dataclass(frozen=True)
+class ParameterSet:
+    """An ordered, immutable set of :class:`Parameter` definitions."""
+
+    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    def __init__(self, *parameters: Parameter | Iterable[Parameter]):
+        flat: list[Parameter] = []
+        for p in parameters:
+            if isinstance(p, ParameterSet):
+                flat.extend(p.parameters)
+            elif isinstance(p, Parameter):
+                flat.append(p)
+            else:
+                flat.extend(p)
+        names = [p.name for p in flat]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"Duplicate parameter names: {sorted(dupes)}")
+        object.__setattr__(self, "parameters", tuple(flat))
+
+    def __iter__(self):
+        return iter(self.parameters)
+
+    def __len__(self):
+        return len(self.parameters)
+
+    def __contains__(self, name: str) -> bool:
+        return any(p.name == name for p in self.parameters)
+
+    def __getitem__(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.parameters}
+
+    def with_defaults(self, **defaults: Any) -> "ParameterSet":
+        """A copy with other defaults (checked), e.g. for a model variant."""
+        self.check_names(defaults)
+        return ParameterSet(
+            replace(p, default=p.check(defaults[p.name])) if p.name in defaults else p
+            for p in self.parameters
+        )
+
+    def prefixed(self, prefix: str) -> "ParameterSet":
+        """The same parameters named ``prefix + name`` (to combine several models in one study)."""
+        return ParameterSet(replace(p, name=prefix + p.name) for p in self.parameters)
+
+    def check_names(self, values: Mapping[str, Any]) -> None:
+        unknown = [k for k in values if k not in self]
+        if unknown:
+            raise ParameterError(
+                f"Unknown parameter(s) {', '.join(map(repr, unknown))}; "
+                f"known parameters: {', '.join(self.names)}."
+            )
+
+    def resolve(self, overrides: Mapping[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+        """Defaults updated with ``overrides``, every value checked."""
+        values = dict(overrides or {}, **more)
+        self.check_names(values)
+        return {p.name: p.check(values.get(p.name, p.default)) for p in self.parameters}
+
+    def table(self) -> str:
+        """A plain-text table: name, default, accepted range, description."""
+        rows = [(p.name, format_value(p.default), p.describe_range(), p.description) for p in self]
+        widths = [max([len(r[k]) for r in rows] + [4]) for k in range(3)]
+        return "\n".join(
+            f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows
+        )
+
+
+def unprefixed(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """The entries of ``values`` whose names start with ``prefix``, without it."""
+    return {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+
+
+_UNIT_NAMESPACE = {
+    name: obj
+    for module in (allunits, stdunits)
+    for name, obj in vars(module).items()
+    if isinstance(obj, Quantity)
+}
+_ALLOWED_NODES = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
+    ast.Mult, ast.Div, ast.Pow, ast.Add, ast.Sub, ast.USub, ast.UAdd,
+)
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line value such as ``'20*ms'``, ``'-5 * mV'``, ``'4000'``, ``'true'``.
+
+    Only numbers, unit names and arithmetic are accepted (no function calls).
+    Anything that is not a number or unit expression is returned as a string.
+    """
+    text = text.strip()
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    try:
+        tree = ast.parse(text.replace(" ", ""), mode="eval")
+    except SyntaxError:
+        return text
+    if not all(isinstance(node, _ALLOWED_NODES) for node in ast.walk(tree)):
+        return text
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    if not names <= _UNIT_NAMESPACE.keys():
+        return text
+    return eval(compile(tree, "<value>", "eval"), {"__builtins__": {}}, _UNIT_NAMESPACE)

@@ -1,0 +1,106 @@
+"""Brette et al. (2007) benchmark networks CUBA and COBA: raster, rate, ISI CV, rate histogram.
+
+Reference: Brette R et al. (2007) Simulation of networks of spiking neurons:
+a review of tools and strategies. J Comput Neurosci 23:349-398 (benchmarks 1
+and 2, after Vogels & Abbott 2005).  4000 LIF neurons, 80 % excitatory,
+connection probability 2 %, self-sustained asynchronous irregular activity.
+
+    neuromodels run cuba-coba [--device runtime|cpp_standalone|genn] [--quick]
+
+Both networks are built into one Brian2 network and run once, so there is one
+build on standalone devices (and GeNN's one-run limit is respected).
+"""
+import numpy as np
+from brian2 import Network, defaultclock, ms, second
+
+from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_rate
+from neuromodels.networks import brette2007
+from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
+from neuromodels.study import Study
+
+NETWORKS = ("cuba", "coba")
+
+PARAMETERS = ParameterSet(
+    positive("duration", 1 * second, "simulated time"),
+    positive("dt", 0.1 * ms, "integration time step (Brette et al. 2007 used 0.1 ms)"),
+    brette2007.STRUCTURE,
+    Parameter("raster_neurons", 400, "neurons shown in the raster", low=1, integer=True),
+    *(brette2007.BENCHMARKS[name].parameters.prefixed(f"{name}.") for name in NETWORKS),
+)
+
+
+def simulate(p, ctx):
+    defaultclock.dt = p["dt"]
+    built = {}
+    for name in NETWORKS:
+        values = {k: v for k, v in p.items() if k in brette2007.STRUCTURE}
+        values.update(unprefixed(p, name + "."))
+        built[name] = brette2007.build(brette2007.BENCHMARKS[name], values, ctx.rng)
+    net = Network(*[obj for b in built.values() for obj in b.objects])
+    ctx.run(net, p["duration"])
+    data = {"equations": {}, "populations": {}}
+    for name, b in built.items():
+        model = brette2007.BENCHMARKS[name].neuron
+        data["equations"][name] = str(model)
+        data["populations"][name] = {
+            "spikes": {"t": b.spikes.t[:], "i": np.asarray(b.spikes.i[:])},
+            "n": len(b.neurons), "n_exc": b.n_exc,
+        }
+    return data
+
+
+def plot(data):
+    import matplotlib.pyplot as plt
+
+    p = data["parameters"]
+    duration = p["duration"]
+    fig, axes = plt.subplots(len(NETWORKS), 4, figsize=(15, 3.4 * len(NETWORKS)),
+                             gridspec_kw={"width_ratios": [2.2, 1.6, 1, 1]}, squeeze=False)
+    for row, name in zip(axes, NETWORKS):
+        pop = data["populations"][name]
+        n, n_exc = int(pop["n"]), int(pop["n_exc"])
+        i, t = pop["spikes"]["i"], pop["spikes"]["t"]
+        rates = firing_rates(i, t, n, duration)
+        cv = isi_cv(i, t, n)
+        shown = int(min(p["raster_neurons"], n))
+        # raster: the first excitatory and the first inhibitory neurons, in proportion
+        n_show_e = int(round(shown * n_exc / n))
+        sel_e = i < n_show_e
+        sel_i = (i >= n_exc) & (i < n_exc + shown - n_show_e)
+        row[0].plot(t[sel_e] / ms, i[sel_e], ".", ms=1, color="C0", label="excitatory")
+        row[0].plot(t[sel_i] / ms, i[sel_i] - n_exc + n_show_e, ".", ms=1, color="C3",
+                    label="inhibitory")
+        row[0].set(xlabel="time (ms)", ylabel="neuron index",
+                   title=f"{name.upper()}: raster ({shown} of {n} neurons)")
+        row[0].legend(loc="upper right", markerscale=8, fontsize=8)
+        centres, rate = population_rate(t, n, duration, 5 * ms)
+        row[1].plot(centres * 1e3, rate, color="k", lw=0.8)
+        row[1].axhline(rates.mean(), color="C1", ls="--",
+                       label=f"mean {rates.mean():.1f} Hz")
+        row[1].set(xlabel="time (ms)", ylabel="population rate (Hz)",
+                   title="population rate (5 ms bins)")
+        row[1].legend(fontsize=8)
+        valid = cv[np.isfinite(cv)]
+        row[2].hist(valid, bins=30, color="C2")
+        row[2].axvline(np.mean(valid), color="k", ls="--",
+                       label=f"mean {np.mean(valid):.2f}\n({valid.size} neurons\nwith >= 3 spikes)")
+        row[2].set(xlabel="ISI CV", ylabel="neurons", title="ISI coefficient of variation")
+        row[2].legend(fontsize=8)
+        row[3].hist(rates, bins=30, color="C4")
+        row[3].set(xlabel="firing rate (Hz)", ylabel="neurons", title="firing-rate distribution")
+    attrs = data["attrs"]
+    fig.suptitle(f"Brette et al. (2007) benchmarks; device {attrs['device']}, seed {attrs['seed']}, "
+                 f"{float(duration / second):g} s simulated", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+STUDY = Study(
+    name="cuba-coba",
+    title="Brette et al. 2007 CUBA/COBA benchmark networks (raster, rate, ISI CV)",
+    simulate=simulate,
+    plot=plot,
+    parameters=PARAMETERS,
+    quick={"duration": 0.4 * second},
+    reference="Brette et al. (2007) J Comput Neurosci 23:349",
+)

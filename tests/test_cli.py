@@ -1,0 +1,114 @@
+"""The command line: list, run, figures, info; every bad input fails before simulating."""
+import textwrap
+
+import numpy as np
+import pytest
+
+from neuromodels import store
+from neuromodels.cli import main
+
+pytestmark = pytest.mark.compat
+
+TOY_STUDY = '''
+"""A tiny study for testing the study machinery."""
+import numpy as np
+from brian2 import Network, NeuronGroup, SpikeMonitor, ms
+from neuromodels.parameters import ParameterSet, positive
+from neuromodels.study import Study
+
+def simulate(p, ctx):
+    g = NeuronGroup(4, "dv/dt = (2 - v)/tau : 1", threshold="v > 1", reset="v = 0",
+                    method="exact", namespace={"tau": p["tau"]})
+    g.v = ctx.rng.uniform(size=4)
+    mon = SpikeMonitor(g)
+    ctx.run(Network(g, mon), p["duration"])
+    return {"spikes": {"t": mon.t[:], "i": np.asarray(mon.i[:])},
+            "equations": {"toy": "dv/dt = (2 - v)/tau : 1"}}
+
+def plot(data):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    ax.plot(data["spikes"]["t"] / ms, data["spikes"]["i"], ".")
+    ax.set(xlabel="time (ms)", ylabel="neuron")
+    return fig
+
+STUDY = Study(name="toy", title="toy study", simulate=simulate, plot=plot,
+              parameters=ParameterSet(positive("tau", 10 * ms), positive("duration", 50 * ms)),
+              quick={"duration": 20 * ms}, devices=("runtime", "cpp_standalone"),
+              default_device="runtime")
+'''
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    studies = tmp_path / "studies"
+    studies.mkdir()
+    (studies / "toy.py").write_text(TOY_STUDY)
+    monkeypatch.setenv("NEUROMODELS_STUDIES", str(studies))
+    return tmp_path / "out"
+
+
+def test_list_shows_one_line_per_study(toy, capsys):
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.strip() == "toy                      toy study"
+
+
+def test_run_writes_data_with_provenance_then_figures_replots(toy, capsys):
+    assert main(["run", "toy", "--seed", "5", "--out", str(toy), "-p", "tau=5*ms"]) == 0
+    out = capsys.readouterr().out
+    assert "0.05 s (100%) simulated" in out or "100%" in out  # progress is shown
+    data = store.read(toy / "toy.h5")
+    attrs = data["attrs"]
+    assert attrs["study"] == "toy" and attrs["seed"] == 5 and attrs["device"] == "runtime"
+    assert attrs["parameters"]["tau"] == "5. ms" and "brian2" in attrs["versions"]
+    assert {"simulation", "build", "total"} <= set(attrs["timings"]) and attrs["git_commit"]
+    assert data["equations"]["toy"].startswith("dv/dt")
+    # period = tau ln 2 = 3.47 ms: every neuron fires 14 or 15 times in 50 ms
+    counts = np.bincount(data["spikes"]["i"], minlength=4)
+    assert np.all((counts >= 14) & (counts <= 15))
+    png = toy / "toy.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    png.unlink()
+    assert main(["figures", "toy", "--out", str(toy)]) == 0  # no simulation
+    assert png.is_file()
+    assert main(["info", str(toy / "toy.h5")]) == 0
+    assert "seed: 5" in capsys.readouterr().out
+
+
+def test_same_seed_same_result_quick_is_separate(toy):
+    main(["run", "toy", "--seed", "2", "--out", str(toy), "-q"])
+    first = store.read(toy / "toy.h5")["spikes"]["t"]
+    main(["run", "toy", "--seed", "2", "--out", str(toy), "-q"])
+    assert np.array_equal(store.read(toy / "toy.h5")["spikes"]["t"], first)
+    main(["run", "toy", "--quick", "--out", str(toy), "-q"])
+    assert (toy / "toy.quick.h5").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "nope"], "Unknown study 'nope'; known studies: toy"),
+    (["run", "toy", "--device", "genn"], "does not support device 'genn'; supported devices: runtime, cpp_standalone"),
+    (["run", "toy", "--device", "gpu"], "Unknown device 'gpu'"),
+    (["run", "toy", "-p", "tau=-5*ms"], "Parameter 'tau' must be > 0. s; got -5. ms"),
+    (["run", "toy", "-p", "tau=5*mV"], "Parameter 'tau' must have unit second"),
+    (["run", "toy", "-p", "tua=5*ms"], "Unknown parameter(s) 'tua'"),
+    (["run", "toy", "--threads", "2"], "threads (OpenMP) apply only to device 'cpp_standalone'"),
+    (["run", "toy", "--seed", "-1"], "seed must be a whole number in [0, 2**32)"),
+])
+def test_bad_input_is_one_clear_error_and_writes_nothing(toy, capsys, args, message):
+    assert main(args + ["--out", str(toy)] if args[0] == "run" else args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert not toy.exists() or list(toy.iterdir()) == []
+
+
+def test_failed_rerun_keeps_the_good_file(toy, capsys):
+    main(["run", "toy", "--out", str(toy), "-q"])
+    good = (toy / "toy.h5").read_bytes()
+    assert main(["run", "toy", "--out", str(toy), "-p", "duration=-1*second"]) == 2
+    assert (toy / "toy.h5").read_bytes() == good
+
+
+def test_devices_command_reports_each_device(capsys):
+    assert main(["devices"]) == 0
+    out = capsys.readouterr().out
+    assert "runtime" in out and "cpp_standalone" in out and "genn" in out

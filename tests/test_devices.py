@@ -1,0 +1,93 @@
+"""Device selection: every misconfiguration is reported before anything is built."""
+import importlib.util
+
+import pytest
+from brian2 import NeuronGroup, get_device, ms
+
+from neuromodels import devices
+from neuromodels.devices import DeviceError, check_device, use_device
+
+pytestmark = pytest.mark.compat
+
+
+def test_unknown_device_lists_the_known_ones():
+    with pytest.raises(DeviceError, match="Unknown device 'gpu'; choose one of: runtime, cpp_standalone, genn"):
+        check_device("gpu")
+
+
+def test_unsupported_device_names_the_model_and_its_devices():
+    with pytest.raises(DeviceError, match="Study 'x' does not support device 'genn'; supported devices: runtime"):
+        check_device("genn", ("runtime",), what="Study 'x'")
+
+
+@pytest.mark.parametrize("threads, device, message", [
+    (0, "cpp_standalone", "threads must be a whole number >= 1; got 0"),
+    (2, "runtime", "threads .OpenMP. apply only to device 'cpp_standalone'"),
+])
+def test_bad_threads(threads, device, message):
+    with pytest.raises(DeviceError, match=message):
+        check_device(device, threads=threads)
+
+
+def test_genn_without_brian2genn_says_how_to_get_it(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(devices.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "brian2genn" else real(name, *a))
+    with pytest.raises(DeviceError, match="needs the brian2genn package .1.7.*make venv-genn"):
+        check_device("genn")
+
+
+def test_genn_without_genn_says_what_is_missing(monkeypatch, tmp_path):
+    if importlib.util.find_spec("brian2genn") is None:
+        pytest.skip("brian2genn not installed in this environment (checked by the test above)")
+    monkeypatch.setenv("GENN_PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    with pytest.raises(DeviceError, match=f"needs GeNN 4.x .GENN_PATH={tmp_path} has no bin/genn-buildmodel.sh"):
+        check_device("genn")
+    monkeypatch.delenv("GENN_PATH")
+    with pytest.raises(DeviceError, match="GENN_PATH is not set and genn-buildmodel.sh is not on PATH"):
+        check_device("genn")
+
+
+def test_genn_on_new_brian2_is_refused(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(devices.importlib.util, "find_spec",
+                        lambda name, *a: object() if name == "brian2genn" else real(name, *a))
+    monkeypatch.setattr(devices, "_brian2_version", lambda: (2, 9, 0))
+    with pytest.raises(DeviceError, match="needs brian2 < 2.6"):
+        check_device("genn")
+
+
+def test_use_device_checks_before_activating_and_restores_runtime():
+    with pytest.raises(DeviceError):
+        with use_device("gpu"):
+            pytest.fail("the body must not run")
+    assert get_device().__class__.__name__ == "RuntimeDevice"
+    from brian2 import Network
+
+    draws = []
+    for _ in range(2):
+        with use_device("runtime", seed=3) as session:
+            group = NeuronGroup(5, "v : 1")
+            group.v = "rand()"
+            session.run(Network(group), 1 * ms)
+            draws.append(group.v[:].copy())
+    assert (draws[0] == draws[1]).all()  # the seed reached Brian2's generator
+    assert session.seeded_device_rng and session.provenance["device"] == "runtime"
+
+
+def test_standalone_session_runs_in_its_own_directory_and_restores(tmp_path):
+    from brian2 import Network, SpikeMonitor
+
+    with use_device("cpp_standalone", seed=1, build_root=tmp_path, keep_build=True) as session:
+        group = NeuronGroup(3, "dv/dt = (2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                            method="exact")
+        mon = SpikeMonitor(group)
+        session.run(Network(group, mon), 50 * ms)
+        count = mon.num_spikes
+        assert session.directory.parent == tmp_path and session.directory.is_dir()
+    # period = 10 ms * ln 2 = 6.93 ms -> 7 spikes in 50 ms, for each of 3 neurons
+    assert count == 3 * 7
+    assert set(session.timings) == {"wall", "simulation", "build"}
+    assert session.timings["build"] > 0
+    assert get_device().__class__.__name__ == "RuntimeDevice"
