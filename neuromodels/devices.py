@@ -187,7 +187,9 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
     from brian2 import prefs, set_device
 
     session = DeviceSession(name=name, threads=threads, seed=seed)
-    prefs._backup()
+    # brian2genn's activate() changes the schedule and code-generation preferences and calls
+    # prefs._backup() itself, so keep our own copy of every preference to restore afterwards.
+    saved_prefs = dict(prefs.prefs)
     directory = None
     try:
         prefs.codegen.target = "cython"
@@ -216,7 +218,8 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
         brian2.get_device().reinit()
         set_device("runtime")
         reinit_devices()
-        prefs._restore()
+        for key, value in saved_prefs.items():
+            prefs[key] = value
         if directory is not None and not keep_build:
             shutil.rmtree(directory, ignore_errors=True)
         sys.stdout.flush()

@@ -42,7 +42,9 @@ class NeuronModel:
 
     ``refractory`` is a Brian2 refractoriness expression (usually a parameter
     name such as ``'t_ref'``); ``devices`` lists the devices that can run it;
-    ``initial`` maps state variables to initial values (quantities or expressions).
+    ``initial`` maps state variables to initial values (quantities or expressions);
+    ``run_regularly`` holds ``(code, when)`` pairs run every time step in the
+    given slot of the schedule (e.g. one random draw per step at ``'start'``).
     """
 
     name: str
@@ -52,7 +54,8 @@ class NeuronModel:
     reset: str | None = None
     refractory: str | None = None
     method: str = "exact"
-    initial: tuple[tuple[str, str], ...] = ()
+    initial: tuple[tuple[str, Any], ...] = ()
+    run_regularly: tuple[tuple[str, str], ...] = ()
     devices: tuple[str, ...] = ALL_DEVICES
     reference: str = ""
 
@@ -73,6 +76,8 @@ class NeuronModel:
         if dt is not None:
             kwargs["dt"] = dt
         group = NeuronGroup(int(n), Equations(self.equations), **kwargs)
+        for k, (code, when) in enumerate(self.run_regularly):
+            group.run_regularly(code, when=when, name=f"{group.name}_regularly_{k}")
         for var, expr in self.initial:
             setattr(group, var, expr)
         return group
@@ -108,6 +113,8 @@ class NeuronModel:
             value = getattr(self, label)
             if value:
                 parts.append(f"{label}: {value}")
+        for code, when in self.run_regularly:
+            parts.append(f"every step (at '{when}'): {code}")
         parts += ["parameters:", _indent(self.parameters.table())]
         return "\n".join(parts)
 

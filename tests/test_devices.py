@@ -91,3 +91,20 @@ def test_standalone_session_runs_in_its_own_directory_and_restores(tmp_path):
     assert set(session.timings) == {"wall", "simulation", "build"}
     assert session.timings["build"] > 0
     assert get_device().__class__.__name__ == "RuntimeDevice"
+
+
+@pytest.mark.parametrize("device", ["runtime", "cpp_standalone", "genn"])
+def test_every_preference_is_restored_after_a_run(device, tmp_path):
+    """brian2genn changes the schedule and calls prefs._backup() itself; we must undo it all."""
+    from brian2 import Network, prefs
+
+    from .conftest import require_device
+
+    require_device(device)
+    before = dict(prefs.prefs)
+    with use_device(device, build_root=tmp_path) as session:
+        group = NeuronGroup(2, "dv/dt = -v/(10*ms) : 1", method="exact")
+        session.run(Network(group), 1 * ms)
+    # (importing brian2genn registers its own devices.genn.* preferences: extra keys are fine)
+    assert {key: prefs[key] for key in before} == before
+    assert get_device().__class__.__name__ == "RuntimeDevice"
