@@ -13,6 +13,7 @@ changes one part, and ``print(model)`` shows the whole model.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -91,6 +92,24 @@ class NeuronModel:
             parameters=ParameterSet(self.parameters, parameters or ()),
             **changes,
         )
+
+    def substituted(self, **replacements: str) -> "NeuronModel":
+        """A model whose equations have names replaced by expressions.
+
+        Like Brian2's ``Equations(eqs, name='expression')``, but the text stays as
+        written: ``LIF.substituted(v_rest="v_rest - w")`` puts an adaptation
+        variable into the drive.  Only right-hand sides change, never units.
+        """
+        lines = []
+        for line in self.equations.splitlines():
+            head, sep, tail = line.partition(":")
+            lhs, eq, rhs = head.partition("=")
+            if sep and eq:
+                for name, expr in replacements.items():
+                    rhs = re.sub(rf"\b{re.escape(name)}\b", f"({expr})", rhs)
+                line = lhs + eq + rhs + sep + tail
+            lines.append(line)
+        return replace(self, equations="\n".join(lines))
 
     def per_neuron(self, *names: str) -> "NeuronModel":
         """A model in which parameters ``names`` are per-neuron constants (set ``group.NAME``).

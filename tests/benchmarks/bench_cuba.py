@@ -71,7 +71,7 @@ def worker(impl, device, network, n, duration_s, repeats):
     rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {
         "sim": min(sim_times), "sims": sim_times, "build": first_wall - sim_times[0],
-        "spikes": n_spikes, "synapses": n_syn,
+        "spikes": n_spikes, "synapses": n_syn, "rate": n_spikes / n / duration_s,
         "events_per_s": n_spikes * n_syn / n / min(sim_times),
         "peak_mb": max(rss_self, rss_child),
     }
@@ -107,7 +107,8 @@ def main():
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}, brian2 {brian2.__version__}; "
           f"{args.duration:g} s simulated, dt 0.1 ms, best of {args.repeats}")
-    header = (f"{'device':<15}{'net':<6}{'neurons':>8}{'synapses':>10}  {'sim pkg':>8}{'sim plain':>10}"
+    header = (f"{'device':<15}{'net':<6}{'neurons':>8}{'synapses':>10}{'Hz pkg':>8}{'Hz plain':>9}"
+              f"  {'sim pkg':>8}{'sim plain':>10}"
               f"{'ratio':>7}  {'build pkg':>9}{'build plain':>12}  {'events/s pkg':>13}"
               f"{'MB pkg':>8}{'MB plain':>9}{'mem ratio':>10}")
     print(header)
@@ -123,7 +124,8 @@ def main():
                 pkg, plain = res["package"], res["plain"]
                 ratio = pkg["sim"] / plain["sim"]
                 worst = max(worst, ratio)
-                print(f"{device:<15}{network:<6}{n:>8}{pkg['synapses']:>10}  {pkg['sim']:>8.3f}"
+                print(f"{device:<15}{network:<6}{n:>8}{pkg['synapses']:>10}{pkg['rate']:>8.2f}"
+                      f"{plain['rate']:>9.2f}  {pkg['sim']:>8.3f}"
                       f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}{plain['build']:>12.2f}"
                       f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}{plain['peak_mb']:>9.0f}"
                       f"{pkg['peak_mb'] / plain['peak_mb']:>10.2f}", flush=True)
