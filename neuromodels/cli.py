@@ -38,12 +38,15 @@ def _parse_params(pairs: list[str]) -> dict:
 def cmd_list(args) -> int:
     from .study import discover
 
-    studies = discover()
-    if not studies:
+    unavailable: dict[str, str] = {}
+    studies = discover(unavailable=unavailable)
+    if not studies and not unavailable:
         print("No studies found (looked in ./studies and $NEUROMODELS_STUDIES).")
         return 1
     for study in sorted(studies.values(), key=lambda s: s.name):
         print(study.summary())
+    for file, why in sorted(unavailable.items()):
+        print(f"({file}.py unavailable here: {why})")
     return 0
 
 

@@ -201,22 +201,38 @@ def default_study_dirs() -> list[Path]:
     return out[:1]
 
 
-def discover(dirs: list[Path] | None = None) -> dict[str, Study]:
-    """All studies defined in the study folders, by name."""
+def discover(dirs: list[Path] | None = None, unavailable: dict[str, str] | None = None) -> dict[str, Study]:
+    """All studies defined in the study folders, by name.
+
+    A study file that cannot be loaded (a dependency from an optional extra is
+    missing, or the file is broken) is left out; pass a dict as ``unavailable``
+    to learn which files and why.
+    """
     studies: dict[str, Study] = {}
     for d in dirs if dirs is not None else default_study_dirs():
         for path in sorted(Path(d).glob("*.py")):
             if path.name.startswith("_"):
                 continue
-            study = _load_study_file(path)
+            try:
+                study = _load_study_file(path)
+            except ImportError as err:
+                if unavailable is not None:
+                    unavailable[path.stem] = f"{err} (install the extra that provides it)"
+                continue
+            except Exception as err:  # a broken study file must not hide the others
+                if unavailable is not None:
+                    unavailable[path.stem] = f"{type(err).__name__}: {err}"
+                continue
             object.__setattr__(study, "source", str(path))
             studies[study.name] = study
     return studies
 
 
 def get_study(name: str, dirs: list[Path] | None = None) -> Study:
-    studies = discover(dirs)
+    unavailable: dict[str, str] = {}
+    studies = discover(dirs, unavailable)
     if name not in studies:
         known = ", ".join(sorted(studies)) or "none found"
-        raise StudyError(f"Unknown study {name!r}; known studies: {known}.")
+        hint = "".join(f"; {file}.py cannot be loaded here: {why}" for file, why in unavailable.items())
+        raise StudyError(f"Unknown study {name!r}; known studies: {known}{hint}.")
     return studies[name]

@@ -112,3 +112,13 @@ def test_devices_command_reports_each_device(capsys):
     assert main(["devices"]) == 0
     out = capsys.readouterr().out
     assert "runtime" in out and "cpp_standalone" in out and "genn" in out
+
+
+def test_a_study_whose_dependency_is_missing_is_listed_as_unavailable(toy, capsys):
+    studies = toy.parent / "studies"
+    (studies / "needs_extra.py").write_text("import a_package_that_is_not_installed\n")
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("toy ") and "(needs_extra.py unavailable here: No module named" in out
+    assert main(["run", "needs_extra"]) == 2
+    assert "needs_extra.py cannot be loaded here" in capsys.readouterr().err

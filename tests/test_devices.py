@@ -1,6 +1,7 @@
 """Device selection: every misconfiguration is reported before anything is built."""
 import importlib.util
 
+import numpy as np
 import pytest
 from brian2 import NeuronGroup, get_device, ms
 
@@ -108,3 +109,24 @@ def test_every_preference_is_restored_after_a_run(device, tmp_path):
     # (importing brian2genn registers its own devices.genn.* preferences: extra keys are fine)
     assert {key: prefs[key] for key in before} == before
     assert get_device().__class__.__name__ == "RuntimeDevice"
+
+
+def test_rerun_with_new_initial_values_or_a_clear_refusal(tmp_path):
+    """A compiled program re-run with other initial values gives the analytic result for them."""
+    from brian2 import Network, SpikeMonitor
+
+    with use_device("cpp_standalone", build_root=tmp_path) as session:
+        group = NeuronGroup(2, "dv/dt = (2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                            method="exact")
+        mon = SpikeMonitor(group)
+        session.run(Network(group, mon), 20 * ms)
+        first = mon.t[:] / ms
+        if not session.can_rerun:
+            with pytest.raises(DeviceError, match="needs device 'cpp_standalone' with brian2 >= 2.6"):
+                session.rerun({group.v: [0.5, 0.9]})
+            return
+        session.rerun({group.v: [0.5, 0.9]})
+        t_spike = {k: mon.t[mon.i == k][0] / ms for k in (0, 1)}
+    # from v0 the first spike comes at tau ln((2 - v0)/(2 - 1)): 4.05 ms and 0.95 ms (+ dt grid)
+    assert abs(first[0] - 6.9) < 0.15
+    assert abs(t_spike[0] - 10 * np.log(1.5)) < 0.15 and abs(t_spike[1] - 10 * np.log(1.1)) < 0.15
