@@ -38,7 +38,7 @@ venv-genn: $(VENV_GENN)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test]'
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test,exact]'
 	touch $@
 
 $(VENV_GENN)/.installed: setup.cfg pyproject.toml
