@@ -43,30 +43,17 @@ inhibitory spiking neurons. J Comput Neurosci 8:183-208, eq. (21).
 import numpy as np
 from scipy import integrate, special
 
+from ..units import as_float
+
 __all__ = ["lif_rate_deterministic", "siegert_rate", "siegert_cv"]
 
 
-def _si(x, name, unit):
-    """Strip Brian2 units (checking the dimension) or return floats."""
-    if hasattr(x, "dim"):  # Brian2 Quantity or VariableView
-        import brian2
-        from brian2.units.fundamentalunits import get_dimensions
-
-        if get_dimensions(x) != get_dimensions(getattr(brian2, unit)):
-            raise ValueError(
-                f"{name} must have units compatible with {unit}, got dimensions "
-                f"{get_dimensions(x)}"
-            )
-        return np.asarray(np.asarray(x), dtype=float)
-    return np.asarray(x, dtype=float)
-
-
 def _common(mu, tau_m, theta, v_reset, t_ref):
-    mu = _si(mu, "mu", "volt")
-    theta = _si(theta, "theta", "volt")
-    v_reset = _si(v_reset, "v_reset", "volt")
-    tau_m = _si(tau_m, "tau_m", "second")
-    t_ref = _si(t_ref, "t_ref", "second")
+    mu = as_float(mu, "mu", "volt")
+    theta = as_float(theta, "theta", "volt")
+    v_reset = as_float(v_reset, "v_reset", "volt")
+    tau_m = as_float(tau_m, "tau_m", "second")
+    t_ref = as_float(t_ref, "t_ref", "second")
     if np.any(~(tau_m > 0)):
         raise ValueError(f"tau_m must be > 0 (s), got {tau_m}")
     if np.any(~(t_ref >= 0)):
@@ -200,7 +187,7 @@ def siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
     eq. (21); Brunel & Hakim (1999) Neural Comput 11:1621.
     """
     mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, theta, v_reset, t_ref)
-    sigma = _si(sigma, "sigma", "volt")
+    sigma = as_float(sigma, "sigma", "volt")
     if np.any(~(sigma > 0)):
         raise ValueError(f"sigma must be > 0 (voltage), got {sigma}")
     b = np.broadcast_arrays(mu, sigma, tau_m, theta, v_reset, t_ref)
@@ -244,7 +231,7 @@ def siegert_cv(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
     """
     rate = siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref)
     mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, theta, v_reset, t_ref)
-    sigma = _si(sigma, "sigma", "volt")
+    sigma = as_float(sigma, "sigma", "volt")
     b = np.broadcast_arrays(rate, mu, sigma, tau_m, theta, v_reset)
     out = np.empty(b[0].shape)
     for idx in np.ndindex(out.shape):
