@@ -1,13 +1,15 @@
 """Benchmark: the CUBA/COBA networks through neuromodels vs a plain Brian2 script.
 
 For each available device, network and size (neurons; ~80 synapses per
-neuron, p = 80/n), the network is built twice in fresh processes: through
-the package (``neuromodels.networks.brette2007`` + ``use_device``) and as
-Brian2's examples write it (``plain_brian2.py``).  Printed per case:
-simulation time (the best of ``--repeats`` runs, compilation excluded), build
-time (code generation + compilation + first run's set-up), synaptic events
-per second, peak memory, and the package/plain ratios.  Times are measured in
-the same run, on the same machine, alternating package and plain.
+neuron, p = 80/n), the network is built through the package
+(``neuromodels.networks.brette2007`` + ``use_device``) and as Brian2's
+examples write it (``plain_brian2.py``).  Printed per case: simulation time
+(the best of ``--repeats`` runs, compilation excluded), build time (code
+generation + compilation + set-up), synaptic events per second, peak memory
+(of a process that builds and runs one implementation), and the
+package/plain ratios.  The runs of the two implementations are interleaved
+(runtime: both networks in one process, run alternately; cpp_standalone: the
+two compiled programs re-run alternately), so drifts in machine load cancel.
 
     python tests/benchmarks/bench_cuba.py [--devices runtime cpp_standalone] [--sizes 4000 16000 64000]
 """
@@ -16,74 +18,134 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SYNAPSES_PER_NEURON = 80
 
 
-def worker(impl, device, network, n, duration_s, repeats):
+def _build(impl, network, n, session, rng):
+    """Build one implementation's network; return (net, spike monitor, synapses, run)."""
+    from brian2 import Network, second
+
+    p = SYNAPSES_PER_NEURON / n
+    if impl == "package":
+        from neuromodels.networks import brette2007
+
+        built = brette2007.build(brette2007.BENCHMARKS[network], {"n": n, "p_connect": p}, rng)
+        net = Network(*built.objects)
+        return net, built.spikes, (built.exc_synapses, built.inh_synapses)
+    sys.path.insert(0, HERE)
+    import plain_brian2
+
+    return plain_brian2.build(network, n, p)
+
+
+def _run(impl, net, duration):
+    if impl == "package":
+        net.run(duration)
+    else:
+        import plain_brian2
+
+        plain_brian2.run(net, duration)
+
+
+def worker(impls, device, network, n, duration_s, repeats, build_root):
+    """Build and run ``impls`` on ``device``; on runtime, alternate them ``repeats`` times.
+
+    Standalone programs are kept in ``build_root`` so that the parent can re-run the
+    compiled binaries alternately (see :func:`rerun_binary`).
+    """
     import warnings
 
     warnings.filterwarnings("ignore")
     import numpy as np
-    from brian2 import Network, defaultclock, get_device, ms, second
+    from brian2 import defaultclock, get_device, ms, second
 
     from neuromodels.devices import use_device
 
-    p = SYNAPSES_PER_NEURON / n
     duration = duration_s * second
-    sim_times = []
-    start = time.perf_counter()
-    with use_device(device, seed=1) as session:
-        defaultclock.dt = 0.1 * ms
-        if impl == "package":
-            from neuromodels.networks import brette2007
-
-            built = brette2007.build(brette2007.BENCHMARKS[network], {"n": n, "p_connect": p},
-                                     np.random.default_rng(1))
-            net, mon = Network(*built.objects), built.spikes
-            synapses = (built.exc_synapses, built.inh_synapses)
-            run = lambda: session.run(net, duration)  # noqa: E731
-        else:
-            sys.path.insert(0, HERE)
-            import plain_brian2
-
-            net, mon, synapses = plain_brian2.build(network, n, p)
-            run = lambda: plain_brian2.run(net, duration)  # noqa: E731
-        run()
-        first_wall = time.perf_counter() - start
-        dev = get_device()
-        sim_times.append(float(dev._last_run_time))
-        n_spikes = int(mon.num_spikes)
-        n_syn = sum(len(s) for s in synapses)
-        for _ in range(repeats - 1):
-            if device == "runtime":
-                run()  # continue: the same stationary workload
-            elif device == "cpp_standalone":
-                dev.run(directory=dev.project_dir, with_output=False, run_args=[])
-            else:
-                break
-            sim_times.append(float(dev._last_run_time))
-    rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {
-        "sim": min(sim_times), "sims": sim_times, "build": first_wall - sim_times[0],
-        "spikes": n_spikes, "synapses": n_syn, "rate": n_spikes / n / duration_s,
-        "events_per_s": n_spikes * n_syn / n / min(sim_times),
-        "peak_mb": max(rss_self, rss_child),
-    }
+    results = {}
+    if device == "runtime":
+        with use_device(device, seed=1) as session:
+            defaultclock.dt = 0.1 * ms
+            built, sims = {}, {impl: [] for impl in impls}
+            for impl in impls:
+                start = time.perf_counter()
+                built[impl] = _build(impl, network, n, session, np.random.default_rng(1))
+                _run(impl, built[impl][0], duration)
+                sims[impl].append(float(get_device()._last_run_time))
+                results[impl] = {"build": time.perf_counter() - start - sims[impl][0],
+                                 "spikes": int(built[impl][1].num_spikes)}
+            for _ in range(repeats - 1):  # continue each network: the same stationary workload
+                for impl in impls:
+                    _run(impl, built[impl][0], duration)
+                    sims[impl].append(float(get_device()._last_run_time))
+            for impl in impls:
+                results[impl].update(sims=sims[impl], synapses=sum(len(s) for s in built[impl][2]),
+                                     spikes=results[impl]["spikes"])
+    else:
+        (impl,) = impls
+        with use_device(device, seed=None if device == "genn" else 1, build_root=build_root,
+                        keep_build=True) as session:
+            defaultclock.dt = 0.1 * ms
+            start = time.perf_counter()
+            net, mon, synapses = _build(impl, network, n, session, np.random.default_rng(1))
+            _run(impl, net, duration)
+            sim = float(get_device()._last_run_time)
+            results[impl] = {"build": time.perf_counter() - start - sim, "sims": [sim],
+                             "spikes": int(mon.num_spikes),
+                             "synapses": sum(len(s) for s in synapses),
+                             "directory": str(session.directory)}
+    rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+              resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    for res in results.values():
+        res["peak_mb"] = rss  # one process per implementation except on runtime (see main)
+        res["rate"] = res["spikes"] / n / duration_s
+    return results
 
 
-def run_case(impl, device, network, n, duration, repeats):
-    cmd = [sys.executable, __file__, "--worker", impl, device, network, str(n), str(duration),
-           str(repeats)]
-    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+def rerun_binary(directory):
+    """Run a compiled standalone program again; return its simulation time (s)."""
+    subprocess.run(["./main"], cwd=directory, check=True, capture_output=True)
+    with open(os.path.join(directory, "results", "last_run_info.txt")) as f:
+        return float(f.read().split()[0])
+
+
+def run_case(impls, device, network, n, duration, repeats, build_root):
+    cmd = [sys.executable, __file__, "--worker", ",".join(impls), device, network, str(n),
+           str(duration), str(repeats), build_root]
+    out = subprocess.run(cmd, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if out.returncode != 0:
-        raise RuntimeError(f"{impl}/{device}/{network}/{n} failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"{impls}/{device}/{network}/{n} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(device, network, n, duration, repeats, build_root):
+    """Both implementations of one case, their runs interleaved so that load drift cancels."""
+    if device == "runtime":
+        # both networks in one process, runs alternated; memory measured separately
+        res = run_case(["package", "plain"], device, network, n, duration, repeats, build_root)
+        for impl in ("package", "plain"):
+            res[impl]["peak_mb"] = run_case([impl], device, network, n, duration, 1,
+                                            build_root)[impl]["peak_mb"]
+    else:
+        res = {}
+        for impl in ("package", "plain"):
+            res.update(run_case([impl], device, network, n, duration, 1, build_root))
+        if device == "cpp_standalone":
+            for _ in range(repeats - 1):
+                for impl in ("package", "plain"):
+                    res[impl]["sims"].append(rerun_binary(res[impl]["directory"]))
+    for r in res.values():
+        r["sim"] = min(r["sims"])
+        r["events_per_s"] = r["spikes"] * r["synapses"] / n / r["sim"]
+    return res
 
 
 def main():
@@ -102,6 +164,7 @@ def main():
         if avail[d] is not None:
             print(f"# skipping {d}: {avail[d]}")
     devices = [d for d in devices if avail[d] is None]
+    build_root = tempfile.mkdtemp(prefix="neuromodels-bench-")
     import brian2
 
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -117,10 +180,7 @@ def main():
     for device in devices:
         for network in args.networks:
             for n in args.sizes:
-                # alternate the order so that neither always runs on a warmer machine
-                order = ("package", "plain") if (n // 1000) % 2 == 0 else ("plain", "package")
-                res = {impl: run_case(impl, device, network, n, args.duration, args.repeats)
-                       for impl in order}
+                res = measure(device, network, n, args.duration, args.repeats, build_root)
                 pkg, plain = res["package"], res["plain"]
                 ratio = pkg["sim"] / plain["sim"]
                 worst = max(worst, ratio)
@@ -129,12 +189,14 @@ def main():
                       f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}{plain['build']:>12.2f}"
                       f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}{plain['peak_mb']:>9.0f}"
                       f"{pkg['peak_mb'] / plain['peak_mb']:>10.2f}", flush=True)
+    shutil.rmtree(build_root, ignore_errors=True)
     print(f"# worst simulation-time ratio package/plain: {worst:.3f} (target <= 1.05)")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        impl, device, network, n, duration, repeats = sys.argv[2:8]
-        print(json.dumps(worker(impl, device, network, int(n), float(duration), int(repeats))))
+        impls, device, network, n, duration, repeats, build_root = sys.argv[2:9]
+        print(json.dumps(worker(impls.split(","), device, network, int(n), float(duration),
+                                int(repeats), build_root)))
     else:
         main()
