@@ -65,11 +65,16 @@ class NeuronModel:
         return self.parameters.resolve(overrides, **more)
 
     def group(self, n: int, *, name: str | None = None, params: dict[str, Any] | None = None,
-              dt=None, **more: Any) -> NeuronGroup:
-        """A Brian2 ``NeuronGroup`` of ``n`` neurons of this model."""
+              dt=None, namespace: dict[str, Any] | None = None, **more: Any) -> NeuronGroup:
+        """A Brian2 ``NeuronGroup`` of ``n`` neurons of this model.
+
+        ``params`` (or keyword arguments) override the checked parameters;
+        ``namespace`` adds further names the equations use that are not
+        parameters (a ``TimedArray`` of input, a ``Function``).
+        """
         if int(n) != n or n < 1:
             raise ValueError(f"Number of neurons 'n' must be a whole number >= 1; got {n!r}.")
-        namespace = self.namespace(params, **more)
+        namespace = {**(namespace or {}), **self.namespace(params, **more)}
         kwargs = dict(threshold=self.threshold, reset=self.reset, method=self.method,
                       namespace=namespace, name=name or f"{self.name}*")
         if self.refractory is not None:

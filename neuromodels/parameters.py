@@ -33,9 +33,19 @@ def format_value(value: Any) -> str:
     if isinstance(value, Quantity):
         dim = get_dimensions(value)
         if dim is DIMENSIONLESS:
-            return repr(float(value)) if np.ndim(value) == 0 else str(np.asarray(value))
-        return str(value)
+            return repr(float(value)) if np.ndim(value) == 0 else _array_text(np.asarray(value))
+        if np.ndim(value) == 0:
+            return str(value)
+        unit = value.get_best_unit()
+        return f"{_array_text(np.asarray(value / unit))} {unit!s}"
+    if isinstance(value, np.ndarray):
+        return _array_text(value)
     return repr(value)
+
+
+def _array_text(values: np.ndarray) -> str:
+    """A one-line, abbreviated rendering of an array (``[1. 2. ... 9.]``)."""
+    return np.array2string(np.asarray(values), threshold=8, edgeitems=3, max_line_width=10**6)
 
 
 def _unit_name(value: Any) -> str:
@@ -121,14 +131,21 @@ class Parameter:
         return value
 
 
+def _zero(default: Any) -> Any:
+    """A scalar zero with the unit of ``default`` (also for array defaults)."""
+    if isinstance(default, Quantity):
+        return Quantity(0.0, dim=get_dimensions(default))
+    return 0
+
+
 def positive(name: str, default: Any, description: str = "", **kw) -> Parameter:
     """A parameter that must be strictly positive (time constants, capacitances, ...)."""
-    return Parameter(name, default, description, low=0 * default, low_open=True, **kw)
+    return Parameter(name, default, description, low=_zero(default), low_open=True, **kw)
 
 
 def nonnegative(name: str, default: Any, description: str = "", **kw) -> Parameter:
     """A parameter that must be >= 0 (weights of one sign, durations, ...)."""
-    return Parameter(name, default, description, low=0 * default, **kw)
+    return Parameter(name, default, description, low=_zero(default), **kw)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ class Study:
     ``data`` is a nested dict of arrays/quantities/strings (see
     :mod:`neuromodels.store`); put model equations under ``data['equations']``.
     ``quick`` holds parameter overrides for a reduced run (well under a minute).
+    ``check(params)`` (optional) raises ``ParameterError`` for combinations of
+    values that are each valid alone but not together; it runs before any
+    simulation.
     """
 
     name: str
@@ -81,6 +84,7 @@ class Study:
     default_device: str = DEFAULT_DEVICE
     reference: str = ""
     source: str = ""
+    check: Callable[[dict], None] | None = None
 
     def summary(self) -> str:
         return f"{self.name:<24} {self.title}"
@@ -124,6 +128,8 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     values = dict(study.quick) if quick else {}
     values.update(params or {})
     resolved = study.parameters.resolve(values)
+    if study.check is not None:
+        study.check(resolved)
     data_path, fig_path = results_paths(study.name, quick=quick, out=out, root=root)
     _check_writable(data_path)
     _check_writable(fig_path)

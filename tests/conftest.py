@@ -24,3 +24,27 @@ def require_device(name):
     reason = available_devices()[name]
     if reason is not None:
         pytest.skip(reason)
+
+
+_QUICK_RUNS = {}
+
+
+@pytest.fixture(scope="session")
+def quick_study(tmp_path_factory):
+    """``quick_study(name)``: the data file of one --quick run of study ``name`` (runtime
+    where the study supports it), run once per test session and shared by its tests."""
+    from pathlib import Path
+
+    from neuromodels.study import discover, run_study
+
+    studies = discover([Path(__file__).resolve().parent.parent / "studies"])
+
+    def run(name):
+        if name not in _QUICK_RUNS:
+            study = studies[name]
+            device = "runtime" if "runtime" in study.devices else study.default_device
+            out = tmp_path_factory.mktemp(f"quick-{name}")
+            _QUICK_RUNS[name] = run_study(study, device=device, quick=True, out=out, verbose=False)
+        return _QUICK_RUNS[name]
+
+    return run

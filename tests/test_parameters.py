@@ -1,7 +1,8 @@
 import pytest
 from brian2 import Hz, mV, ms, nS, second
 
-from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, nonnegative,
+import numpy as np
+from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, format_value, nonnegative,
                                     parse_value, positive, unprefixed)
 
 pytestmark = pytest.mark.compat
@@ -75,3 +76,14 @@ def test_parse_value(text, expected):
 
 def test_parse_value_refuses_code():
     assert parse_value("__import__('os')") == "__import__('os')"
+
+
+def test_array_defaults_accept_other_lengths_and_print_on_one_line():
+    params = ParameterSet(positive("sigmas", np.array([0.5, 1.0, 2.0]) * mV))
+    values = params.resolve(sigmas=np.arange(1, 21) * mV)
+    assert len(values["sigmas"]) == 20
+    with pytest.raises(ParameterError, match="'sigmas' must be > 0. V"):
+        params.resolve(sigmas=np.array([1.0, -1.0]) * mV)
+    text = params.table()
+    assert "\n" not in text and "[0.5 1.  2. ] mV" in text
+    assert format_value(np.arange(100)) == "[ 0  1  2 ... 97 98 99]"
