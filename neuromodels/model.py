@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
 
 from brian2 import Equations, NeuronGroup, Synapses, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
@@ -45,7 +45,11 @@ class NeuronModel:
     name such as ``'t_ref'``); ``devices`` lists the devices that can run it;
     ``initial`` maps state variables to initial values (quantities or expressions);
     ``run_regularly`` holds ``(code, when)`` pairs run every time step in the
-    given slot of the schedule (e.g. one random draw per step at ``'start'``).
+    given slot of the schedule (e.g. one random draw per step at ``'start'``);
+    ``functions`` holds ``(name, brian2.Function)`` pairs the equations call
+    (e.g. ``erf``), which travel with the model into every group; ``check``
+    (optional) raises ``ParameterError`` for parameter combinations that are
+    each valid alone but not together (e.g. ``v_th <= v_reset``).
     """
 
     name: str
@@ -57,12 +61,17 @@ class NeuronModel:
     method: str = "exact"
     initial: tuple[tuple[str, Any], ...] = ()
     run_regularly: tuple[tuple[str, str], ...] = ()
+    functions: tuple[tuple[str, Any], ...] = ()
+    check: Callable[[dict[str, Any]], None] | None = None
     devices: tuple[str, ...] = ALL_DEVICES
     reference: str = ""
 
     def namespace(self, overrides: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
         """Validated parameter values (defaults updated with ``overrides``)."""
-        return self.parameters.resolve(overrides, **more)
+        values = self.parameters.resolve(overrides, **more)
+        if self.check is not None:
+            self.check(values)
+        return values
 
     def group(self, n: int, *, name: str | None = None, params: dict[str, Any] | None = None,
               dt=None, namespace: dict[str, Any] | None = None, **more: Any) -> NeuronGroup:
@@ -74,7 +83,7 @@ class NeuronModel:
         """
         if int(n) != n or n < 1:
             raise ValueError(f"Number of neurons 'n' must be a whole number >= 1; got {n!r}.")
-        namespace = {**(namespace or {}), **self.namespace(params, **more)}
+        namespace = {**(namespace or {}), **dict(self.functions), **self.namespace(params, **more)}
         kwargs = dict(threshold=self.threshold, reset=self.reset, method=self.method,
                       namespace=namespace, name=name or f"{self.name}*")
         if self.refractory is not None:
@@ -83,7 +92,8 @@ class NeuronModel:
             kwargs["dt"] = dt
         group = NeuronGroup(int(n), Equations(self.equations), **kwargs)
         for k, (code, when) in enumerate(self.run_regularly):
-            group.run_regularly(code, when=when, name=f"{group.name}_regularly_{k}")
+            # brian2genn runs only the operations with '_run_regularly_' in their name
+            group.run_regularly(code, when=when, name=f"{group.name}_run_regularly_{k}")
         for var, expr in self.initial:
             setattr(group, var, expr)
         return group
@@ -127,7 +137,8 @@ class NeuronModel:
             self,
             equations=self.equations.rstrip() + "\n" + "\n".join(lines),
             parameters=ParameterSet(p for p in self.parameters if p.name not in names),
-            initial=self.initial + tuple((name, self.parameters[name].default) for name in names),
+            # first, so that initial values such as v = 'E_L' see the per-neuron E_L
+            initial=tuple((name, self.parameters[name].default) for name in names) + self.initial,
         )
 
     def __str__(self) -> str:

@@ -3,9 +3,12 @@ import numpy as np
 import pytest
 from brian2 import prefs
 
-from neuromodels.learning.network import (NDLParams, build_ndl_network, evaluate,
-                                          train_epoch)
+from neuromodels.devices import use_device
+from neuromodels.learning.network import (NDLParams, NDLProgram, build_ndl_network, evaluate,
+                                          train, train_epoch)
 from neuromodels.learning.rules import NDLRule, surrogate_baseline
+
+from .conftest import require_device
 
 
 @pytest.fixture(autouse=True)
@@ -129,34 +132,149 @@ def test_bad_configuration_rejected():
         evaluate(net, np.zeros((2, 5)))
 
 
-def _device_run(device, net, spikes, labels, tmpdir):
-    """The one place that selects a device (switch to neuromodels.devices.use_device)."""
-    from brian2 import device as current, set_device
-    if device == "runtime":
-        return train_epoch(net, spikes, labels)
-    set_device("cpp_standalone", directory=str(tmpdir), build_on_run=True)
-    try:
-        return train_epoch(net, spikes, labels)
-    finally:
-        current.reinit()
-        current.activate()
-        set_device("runtime")
+def _reference_deterministic_epoch(net, spikes, labels, lr=1.0):
+    """Independent numpy implementation of one training epoch with Heaviside firing.
+
+    Written from the equations in the module docstrings (Gaussian surrogate,
+    'ce' loss, 'gain' upstream signal, hard reset); returns weights, thresholds
+    and output counts.
+    """
+    p, rule = net.params, net.rule
+    a, T, sigma, beta = p.decay, p.T, net.sigma, p.beta
+    W = [w.copy() for w in net.weights]
+    th = [t.copy() for t in net.thresholds]
+    fb = [W_ if b is None else b for W_, b in zip(W, net.feedback_weights)]
+    n_layers = len(W)
+    all_counts = []
+    for spikes_k, label in zip(spikes, labels):
+        v = [np.zeros(w.shape[1]) for w in W]
+        xb = [np.zeros(w.shape[0]) for w in W]      # trace of each layer's presynaptic spikes
+        elig = [np.zeros_like(w) for w in W]
+        epsi = [np.zeros(w.shape[1]) for w in W]
+        count = [np.zeros(w.shape[1]) for w in W]
+        for n in range(T):
+            for l in range(n_layers):
+                v[l] *= a
+                xb[l] *= a
+            fired = []
+            for l in range(n_layers):
+                x = (v[l] - th[l]) / sigma
+                psi = np.exp(-0.5 * x ** 2) / np.sqrt(2 * np.pi) / sigma
+                epsi[l] += psi
+                elig[l] += np.outer(xb[l], psi)
+                fired.append((v[l] > th[l]).astype(float))
+            pre = [spikes_k[n]] + fired[:-1]
+            for l in range(n_layers):
+                v[l] += pre[l] @ W[l]
+                v[l][fired[l] > 0] = 0.0
+                count[l] += fired[l]
+                xb[l] += pre[l]
+        c = count[-1]
+        all_counts.append(c)
+        soft = np.exp(beta * c / T) / np.exp(beta * c / T).sum()
+        L = [None] * n_layers
+        L[-1] = beta / T * (soft - (np.arange(len(c)) == label))
+        for l in range(n_layers - 1, 0, -1):
+            delta = L[l] * epsi[l] / T * a / (1 - a)
+            B = W[l] if net.feedback == "symmetric" else fb[l]
+            L[l - 1] = B @ delta
+        for l in range(n_layers):
+            W[l] = np.clip(W[l] - rule.eta * lr * L[l][None, :] * elig[l], -rule.w_max, rule.w_max)
+            th[l] = th[l] + rule.eta_theta * lr * L[l] * epsi[l]
+        if net.feedback == "symmetric":
+            fb = W
+    return W, th, np.array(all_counts)
 
 
-@pytest.mark.long  # C++ compilation: ~75 s on the shared 2-core machine
-def test_surrogate_baseline_same_on_runtime_and_cpp_standalone(tmp_path):
-    """Deterministic firing (the surrogate baseline) has no randomness in the
-    forward pass: both devices must give the same weights (checks the whole
-    schedule incl. feedback summed variables in generated C++)."""
+def _deterministic_setup(feedback, K=24, T=10):
     rng = np.random.default_rng(2)
-    spikes, labels = _toy_task(rng, 20, 10)
+    spikes, labels = _toy_task(rng, K, T)
     rule = surrogate_baseline(NDLRule(eta=1.0, eta_theta=0.05, mode="both"))
-    net = build_ndl_network(8, 5, 2, "gaussian", NDLParams(T=10, theta0=0.3, init_scale=3.0),
-                            rule=rule, seed=4)
-    r1 = _device_run("runtime", net, spikes, labels, tmp_path)
-    r2 = _device_run("cpp_standalone", net, spikes, labels, tmp_path)
-    assert r1["counts"].sum() > 0
-    np.testing.assert_array_equal(r1["counts"], r2["counts"])
-    for a, b in zip(r1["network"].weights, r2["network"].weights):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    assert not np.allclose(r1["network"].weights[0], net.weights[0])
+    net = build_ndl_network(8, 5, 2, "gaussian", NDLParams(T=T, theta0=0.3, init_scale=3.0),
+                            feedback=feedback, rule=rule, seed=4)
+    return net, spikes, labels
+
+
+@pytest.mark.parametrize("feedback", ["random", "symmetric"])
+def test_deterministic_epoch_equals_numpy_reference(feedback):
+    """Brian2's generated code (schedule, traces, softmax error, feedback routing,
+    weight and threshold updates) == an independent numpy implementation."""
+    net, spikes, labels = _deterministic_setup(feedback)
+    res = train_epoch(net, spikes, labels)
+    W, th, counts = _reference_deterministic_epoch(net, spikes, labels)
+    assert counts.sum() > 0 and 0 < res["counts"].sum()
+    np.testing.assert_array_equal(res["counts"], counts)
+    for got, want, before in zip(res["network"].weights, W, net.weights):
+        assert not np.allclose(want, before)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    for got, want in zip(res["network"].thresholds, th):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_evaluation_samples_do_not_learn():
+    """lr_scale 0 (the test part of a training run) leaves weights unchanged."""
+    net, spikes, labels = _deterministic_setup("random")
+    program = NDLProgram(net, len(labels), plastic=True)
+    res = program.run(net, spikes, labels, lr_scale=0.0)
+    for got, before in zip(res["network"].weights, net.weights):
+        np.testing.assert_array_equal(got, before)
+    ev = evaluate(net, spikes, labels)
+    np.testing.assert_array_equal(ev["counts"], res["counts"])
+
+
+@pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone",
+                                                             marks=pytest.mark.long)])
+def test_train_epochs_equal_numpy_reference(device):
+    """train(): two epochs (shuffled, new inputs, learning-rate schedule) equal the numpy
+    reference (deterministic firing).  On C++ standalone (long: ~40-90 s of compilation)
+    epoch 1 builds and epoch 2 re-runs the binary with new values (run_args), or
+    rebuilds on brian2 < 2.6."""
+    net, spikes, labels = _deterministic_setup("symmetric")
+    x = spikes.mean(axis=1)              # analogue inputs; the spikes come from `encode`
+    epoch_spikes = [spikes, spikes[::-1]]
+    fixed = iter(epoch_spikes)
+
+    def encode(x_, T, rng):
+        return next(fixed)
+
+    def lr_schedule(epoch, epochs):
+        return 1.0 / (epoch + 1)
+
+    def train_and_test(session=None):
+        hist = train(net, x, labels, epochs=2, encode=encode, seed=0, session=session,
+                     lr_schedule=lr_schedule)
+        # then a second program (a new build on C++ standalone), run twice
+        evaluator = NDLProgram(hist["network"], len(labels), plastic=False)
+        counts = [evaluator.run(hist["network"], sp, session=session)["counts"]
+                  for sp in epoch_spikes]
+        return hist, counts, evaluator
+
+    if device == "runtime":
+        hist, test_counts, evaluator = train_and_test()
+        assert (hist["builds"], hist["reruns"], evaluator.builds) == (2, 0, 2)
+    else:
+        require_device(device)
+        from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
+        with use_device(device, seed=0) as session:
+            hist, test_counts, evaluator = train_and_test(session)
+        if hasattr(CPPStandaloneDevice, "_prepare_timed_array_run_arg"):   # brian2 >= 2.6
+            assert (hist["builds"], hist["reruns"]) == (1, 1)
+            assert (evaluator.builds, evaluator.reruns) == (1, 1)
+        else:
+            assert (hist["builds"], hist["reruns"], evaluator.builds) == (2, 0, 2)
+    # the same two epochs in numpy (train() permutes with default_rng(seed) once per epoch)
+    rng = np.random.default_rng(0)
+    ref = net.copy()
+    for epoch, sp in enumerate(epoch_spikes):
+        order = rng.permutation(len(labels))
+        W, th, counts = _reference_deterministic_epoch(ref, sp, labels[order],
+                                                        lr=lr_schedule(epoch, 2))
+        assert hist["train_accuracy"][epoch] == pytest.approx(np.mean(counts.argmax(1)
+                                                                      == labels[order]))
+        ref.weights, ref.thresholds = W, th
+    for got, want, before in zip(hist["network"].weights, ref.weights, net.weights):
+        assert not np.allclose(want, before)
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    for sp, got in zip(epoch_spikes, test_counts):   # evaluation: learning-rate factor 0
+        _, _, want = _reference_deterministic_epoch(ref, sp, labels, lr=0.0)
+        np.testing.assert_array_equal(got, want)

@@ -1,19 +1,25 @@
-"""Escape-noise and diffusive-noise LIF neurons."""
+"""Escape-noise and diffusive-noise LIF neurons (neuromodels.neurons.noisy)."""
 import numpy as np
 import pytest
 from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms,
-                    nA, pA, prefs, second)
+                    nA, prefs)
 from scipy import stats
 
+from neuromodels.devices import use_device
 from neuromodels.neurons.noise import get_noise
-from neuromodels.neurons.noisy import (NoisyLIFParams, make_diffusive_lif, make_escape_lif)
+from neuromodels.neurons.noisy import DIFFUSIVE_LIF, diffusive_lif, escape_lif
+from neuromodels.parameters import ParameterError
+
+from .conftest import require_device
 
 SHIPPED = ("gaussian", "logistic", "uniform", "triangular", "arctan")
+DEFAULTS = escape_lif().parameters.defaults
+V_TH, V_RESET = DEFAULTS["v_th"], DEFAULTS["v_reset"]
 
 
 @pytest.fixture(autouse=True)
 def _numpy_target():
-    """Small networks: numpy code generation (no compilation); one helper to switch."""
+    """Small networks: numpy code generation (no compilation)."""
     old = prefs.codegen.target
     prefs.codegen.target = "numpy"
     defaultclock.dt = 0.1 * ms
@@ -21,41 +27,48 @@ def _numpy_target():
     prefs.codegen.target = old
 
 
+def _clamped_escape_group(name, per, spread=2.5):
+    """Escape neurons whose v stays at v0 (no leak elsewhere, reset to v0, no dead time)."""
+    sigma = get_noise(name).default_scale * (V_TH - V_RESET)
+    v0 = V_TH + np.linspace(-spread, spread, per) * sigma
+    g = escape_lif(name).per_neuron("E_L", "v_reset").group(per, params={"t_ref": 0 * ms})
+    g.E_L = v0
+    g.v_reset = v0
+    g.v = v0
+    return g, v0, sigma
+
+
+def _check_counts(counts, n_steps, F):
+    """Binomial counts vs n*F: exact where F is 0 or 1, else |z| < 4.5 and a chi^2 test."""
+    var = n_steps * F * (1 - F)
+    ok = var > 0
+    assert np.all(counts[~ok] == np.round(n_steps * F[~ok]))
+    z = (counts[ok] - n_steps * F[ok]) / np.sqrt(var[ok])
+    assert np.max(np.abs(z)) < 4.5, z
+    chi2 = np.sum(z ** 2)
+    assert stats.chi2.sf(chi2, ok.sum()) > 1e-4, chi2
+
+
 def test_monte_carlo_firing_probability_equals_cdf_for_every_noise():
     """At fixed v, P(spike in a step) = F((v - v_th)/sigma) within binomial error."""
     n_steps, per = 1000, 30
-    p = NoisyLIFParams(t_ref=0 * ms)
-    groups, mons, v0s = {}, {}, {}
+    groups, mons, v0s, sigmas = {}, {}, {}, {}
     for name in SHIPPED:
-        sigma = get_noise(name).default_scale * (p.v_th - p.v_reset)
-        v0 = p.v_th + np.linspace(-2.5, 2.5, per) * sigma
-        g = make_escape_lif(per, name, p, per_neuron=("E_L", "v_reset"))
-        g.E_L = v0
-        g.v_reset = v0  # v stays at v0: no leak towards elsewhere, reset to v0
-        g.v = v0
-        groups[name], mons[name], v0s[name] = g, SpikeMonitor(g), v0
+        g, v0s[name], sigmas[name] = _clamped_escape_group(name, per)
+        groups[name], mons[name] = g, SpikeMonitor(g)
     net = Network(*groups.values(), *mons.values())
     net.run(n_steps * defaultclock.dt)
     for name in SHIPPED:
-        g = groups[name]
-        assert np.allclose(g.v[:] / mV, v0s[name] / mV)
+        assert np.allclose(groups[name].v[:] / mV, v0s[name] / mV)
         counts = np.bincount(mons[name].i[:], minlength=per)
-        F = get_noise(name).firing_probability((v0s[name] - p.v_th) / mV, g.model_info["sigma"] / mV)
-        var = n_steps * F * (1 - F)
-        ok = var > 0
-        # where F is 0 or 1 exactly the count must be exactly 0 or n_steps
-        assert np.all(counts[~ok] == np.round(n_steps * F[~ok]))
-        z = (counts[ok] - n_steps * F[ok]) / np.sqrt(var[ok])
-        assert np.max(np.abs(z)) < 4.5, (name, z)
-        chi2 = np.sum(z ** 2)
-        assert stats.chi2.sf(chi2, ok.sum()) > 1e-4, (name, chi2)
+        F = get_noise(name).firing_probability((v0s[name] - V_TH) / mV, sigmas[name] / mV)
+        _check_counts(counts, n_steps, F)
 
 
 def test_every_spike_comes_from_the_one_draw_and_is_followed_by_reset():
     """spike(n) <=> u_draw(n) < p_fire(n); reset iff spike; one draw per step."""
-    p = NoisyLIFParams(t_ref=0 * ms)
     N, n_steps = 50, 600
-    g = make_escape_lif(N, "logistic", p, per_neuron=("v_th",))
+    g = escape_lif("logistic").per_neuron("v_th").group(N, params={"t_ref": 0 * ms})
     g.I_ext = np.linspace(0.05, 0.25, N) * nA
     g.v_th = np.linspace(-55, -50, N) * mV
     before = StateMonitor(g, ["u_draw", "p_fire", "v"], record=True, when="thresholds", order=-1)
@@ -73,21 +86,22 @@ def test_every_spike_comes_from_the_one_draw_and_is_followed_by_reset():
     # draws are uniform on [0, 1)
     assert stats.kstest(before.u_draw[:].ravel(), "uniform").pvalue > 1e-4
     v_after = after.v[:] / mV
-    assert np.allclose(v_after[spiked], p.v_reset / mV)                    # spike -> reset
+    assert np.allclose(v_after[spiked], V_RESET / mV)                      # spike -> reset
     assert np.array_equal(v_after[~spiked], (before.v[:] / mV)[~spiked])   # no reset otherwise
 
 
 @pytest.mark.parametrize("name", ["gaussian", "arctan", "uniform"])
 def test_sigma_to_zero_is_heaviside(name):
     """deterministic=True (same code, sigma -> 0) == LIF with threshold v > v_th."""
-    p = NoisyLIFParams(t_ref=2 * ms)
     N = 20
-    g = make_escape_lif(N, name, p, deterministic=True)
+    model = escape_lif(name, deterministic=True)
+    g = model.group(N)
+    p = model.parameters.defaults
     ref = NeuronGroup(N, "dv/dt = (E_L - v + R_m*I_ext)/tau_m : volt (unless refractory)\n"
                          "I_ext : amp",
-                      threshold="v > v_th", reset="v = v_reset", refractory=p.t_ref,
-                      method="exact", namespace=p.as_dict())
-    ref.v = p.E_L
+                      threshold="v > v_th", reset="v = v_reset", refractory=p["t_ref"],
+                      method="exact", namespace=p)
+    ref.v = p["E_L"]
     I = np.linspace(0.1, 0.4, N) * nA
     g.I_ext = I
     ref.I_ext = I
@@ -100,33 +114,66 @@ def test_sigma_to_zero_is_heaviside(name):
 
 
 def test_bad_input_rejected():
-    p = NoisyLIFParams()
     with pytest.raises(ValueError, match="sigma"):
-        make_escape_lif(3, "gaussian", p, sigma=0 * mV)
+        escape_lif("gaussian", sigma=0 * mV)
     with pytest.raises(ValueError, match="sigma"):
-        make_escape_lif(3, "gaussian", p, sigma=-1 * mV)
+        escape_lif("gaussian", sigma=-1 * mV)
     with pytest.raises(ValueError, match="sigma"):
-        make_escape_lif(3, "gaussian", p, sigma=2 * ms)
+        escape_lif("gaussian", sigma=2 * ms)
     with pytest.raises(ValueError, match="sigma"):
-        make_escape_lif(3, "gaussian", p, sigma=2.0)
+        escape_lif("gaussian", sigma=2.0)
+    with pytest.raises(ValueError, match="sigma"):
+        escape_lif("gaussian").group(3, params={"sigma": 0 * mV})
+    with pytest.raises(ValueError, match="sigma"):
+        escape_lif("gaussian", sigma=1 * mV, deterministic=True)
     with pytest.raises(ValueError, match="noise"):
-        make_escape_lif(3, "gausian", p)
-    with pytest.raises(ValueError, match="tau_m"):
-        NoisyLIFParams(tau_m=10 * mV)
-    with pytest.raises(ValueError, match="v_th"):
-        NoisyLIFParams(v_th=-70 * mV)
-    with pytest.raises(ValueError, match="per_neuron"):
-        make_escape_lif(3, "gaussian", p, per_neuron=("tau",))
+        escape_lif("gausian")
+    with pytest.raises(ParameterError, match="tau_m"):
+        escape_lif().group(3, params={"tau_m": 10 * mV})
+    with pytest.raises(ParameterError, match="v_th"):
+        escape_lif().group(3, params={"v_th": -70 * mV})
+    with pytest.raises(ParameterError, match="'tau'"):
+        escape_lif().per_neuron("tau")
     with pytest.raises(ValueError, match="sigma_v"):
-        make_diffusive_lif(3, p, sigma_v=0 * mV)
+        diffusive_lif(sigma_v=0 * mV)
+    with pytest.raises(ValueError, match="sigma_v"):
+        DIFFUSIVE_LIF.group(3, params={"sigma_v": 1 * ms})
+
+
+def test_per_neuron_parameters_are_set_before_initial_values():
+    """v starts at the per-neuron E_L (initial values see per-neuron parameters)."""
+    for model in (escape_lif("logistic"), DIFFUSIVE_LIF):
+        g = model.per_neuron("E_L", "v_th").group(4)
+        assert np.allclose(g.E_L[:] / mV, DEFAULTS["E_L"] / mV)
+        assert np.allclose(g.v[:] / mV, DEFAULTS["E_L"] / mV)
+        assert np.allclose(g.v_th[:] / mV, V_TH / mV)
 
 
 def test_diffusive_lif_free_membrane_sd():
     """Without threshold crossings the membrane sd equals sigma_v (OU process)."""
-    p = NoisyLIFParams(v_th=0 * mV)   # unreachable threshold
-    g = make_diffusive_lif(400, p, sigma_v=3 * mV)
+    g = diffusive_lif(sigma_v=3 * mV).group(400, params={"v_th": 0 * mV})  # unreachable
     mon = StateMonitor(g, "v", record=True, dt=5 * ms)
     Network(g, mon).run(300 * ms)
     v = mon.v[:, 10:] / mV   # after 50 ms (5 tau)
-    assert abs(v.mean() - p.E_L / mV) < 0.2
+    assert abs(v.mean() - DEFAULTS["E_L"] / mV) < 0.2
     assert v.std() == pytest.approx(3.0, rel=0.05)
+
+
+@pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
+def test_escape_probability_on_standalone_devices(device, tmp_path):
+    """P(spike | v) = F((v - v_th)/sigma) also in generated C++ and GeNN code (erf included)."""
+    require_device(device)
+    n_steps, per = 2000, 24
+    with use_device(device, seed=11, build_root=tmp_path) as session:
+        defaultclock.dt = 0.1 * ms
+        groups, mons, v0s, sigmas = {}, {}, {}, {}
+        for name in ("gaussian", "logistic"):
+            g, v0s[name], sigmas[name] = _clamped_escape_group(name, per)
+            groups[name], mons[name] = g, SpikeMonitor(g)
+        session.run(Network(*groups.values(), *mons.values()), n_steps * defaultclock.dt)
+        counts = {name: np.bincount(np.asarray(m.i[:]), minlength=per) for name, m in mons.items()}
+        v_end = {name: g.v[:] / mV for name, g in groups.items()}
+    for name in groups:
+        assert np.allclose(v_end[name], v0s[name] / mV)
+        F = get_noise(name).firing_probability((v0s[name] - V_TH) / mV, sigmas[name] / mV)
+        _check_counts(counts[name], n_steps, F)

@@ -6,11 +6,12 @@ signal L is and how it is routed), :mod:`.rules` (how L and the traces change
 weights / thresholds), :mod:`.schedule` (how a data set becomes one run),
 :mod:`.network` (layered networks built from these pieces).
 """
-from .network import (NDLNetwork, NDLParams, SUPPORTED_DEVICES, accuracy, build_brian_objects,
-                      build_ndl_network, evaluate, predict, train_epoch)
+from .network import (NDLNetwork, NDLParams, NDLProgram, SUPPORTED_DEVICES, accuracy,
+                      build_brian_objects, build_ndl_network, cosine_schedule, describe, evaluate, predict,
+                      train, train_epoch)
 from .rules import NDLRule, surrogate_baseline
 from .schedule import SampleSchedule
 
-__all__ = ["NDLNetwork", "NDLParams", "NDLRule", "SampleSchedule", "SUPPORTED_DEVICES",
-           "accuracy", "build_brian_objects", "build_ndl_network", "evaluate", "predict",
-           "surrogate_baseline", "train_epoch"]
+__all__ = ["NDLNetwork", "NDLParams", "NDLProgram", "NDLRule", "SampleSchedule",
+           "SUPPORTED_DEVICES", "accuracy", "build_brian_objects", "build_ndl_network",
+           "cosine_schedule", "describe", "evaluate", "predict", "surrogate_baseline", "train", "train_epoch"]

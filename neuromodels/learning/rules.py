@@ -2,8 +2,12 @@
 
 Noise-driven learning (NDL, Ma, Yan & Tang 2023) as a three-factor rule:
 
-    Δw_ij    = -eta       * L_i * e_ij       (e_ij = sum_n psi_i(n) x̄_j(n))
-    Δtheta_i = +eta_theta * L_i * epsi_i     (dP/dtheta = -psi)
+    Δw_ij    = -eta       * r_k * L_i * e_ij       (e_ij = sum_n psi_i(n) x̄_j(n))
+    Δtheta_i = +eta_theta * r_k * L_i * epsi_i     (dP/dtheta = -psi)
+
+with r_k = ``lr_scale(t - dt)`` the learning-rate factor of the sample just
+finished (a per-sample TimedArray, :mod:`.schedule`): a learning-rate schedule
+over epochs, and 0 for samples that are only evaluated (no update).
 
 with psi the noise density (:mod:`.traces`) and L the learning signal
 (:mod:`.signals`).  The surrogate-gradient baseline is the *same* rule on a
@@ -26,7 +30,7 @@ class NDLRule:
     w_max: weights are clipped to [-w_max, w_max]; mode: what is trained;
     firing: 'noisy' (NDL) or 'deterministic' (surrogate-gradient baseline)."""
 
-    eta: float = 1.0
+    eta: float = 0.2
     eta_theta: float = 0.0
     w_max: float = 4.0
     mode: str = "weights"
@@ -51,13 +55,13 @@ class NDLRule:
         """Code run by every trainable Synapses at a sample boundary."""
         if not self.trains_weights:
             return ""
-        return "w = clip(w - eta*L_post*elig, -w_max, w_max)"
+        return "w = clip(w - eta*lr_scale(t - dt)*L_post*elig, -w_max, w_max)"
 
     def neuron_update(self) -> str:
         """Code run by every trainable layer at a sample boundary."""
         if not self.trains_thresholds:
             return ""
-        return "theta = theta + eta_theta*L*epsi"
+        return "theta = theta + eta_theta*lr_scale(t - dt)*L*epsi"
 
     def namespace(self):
         return {"eta": self.eta, "eta_theta": self.eta_theta, "w_max": self.w_max}

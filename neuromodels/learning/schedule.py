@@ -20,11 +20,13 @@ yet, sample k-1 is complete)
                              (Brian2 runs them at target order - 1; layers
                              nearer the input get larger orders, so the chain
                              runs output -> input)
-    ORDER_UPDATE             synapses: w update, e = 0
+    ORDER_UPDATE             synapses: w update scaled by lr_scale(t - dt), e = 0
     ORDER_NEURON_UPDATE      layers: theta update, then clear v, count,
                              xbar, epsi for the next sample
 
-The run lasts n_samples*T + 1 steps: the last step only applies the update
+Per-sample values (label, learning-rate factor ``lr_scale``: a schedule over
+epochs, 0 for samples that are only tested) are TimedArrays with one entry per
+sample, read at the boundary as ``f(t - dt)``.  The run lasts n_samples*T + 1 steps: the last step only applies the update
 of the last sample (its spikes are discarded).  The boundary at step 0 is a
 no-op (all traces are 0).
 """
@@ -86,31 +88,44 @@ class SampleSchedule:
 
     def spike_stimulus(self, spikes):
         """TimedArray of 0/1 input spikes, spikes shape (n_samples, T, n_in)."""
+        return TimedArray(self.spike_values(spikes), dt=self.dt)
+
+    def rate_stimulus(self, rates):
+        """TimedArray of per-sample spike probabilities, shape (n_samples, n_in)."""
+        return TimedArray(self.rate_values(rates), dt=self.sample_period)
+
+    def label_array(self, labels):
+        """TimedArray of labels, one per sample (read at boundaries as label(t - dt))."""
+        return TimedArray(self.per_sample_values(labels, "labels"), dt=self.sample_period)
+
+    def per_sample_values(self, values, name="values"):
+        """(n_samples + 1,) array of one value per sample for a per-sample TimedArray
+        (read at sample boundaries as ``f(t - dt)``; the extra entry repeats the last)."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 0:
+            values = np.full(self.n_samples, float(values))
+        if values.shape != (self.n_samples,):
+            raise ValueError(f"{name} must have shape ({self.n_samples},), got {values.shape}")
+        return np.append(values, values[-1])
+
+    def spike_values(self, spikes):
+        """Values of :meth:`spike_stimulus` (n_samples*T + 1, n_in)."""
         spikes = np.asarray(spikes, dtype=float)
         if spikes.ndim != 3 or spikes.shape[:2] != (self.n_samples, self.T):
             raise ValueError(f"input spikes must have shape (n_samples={self.n_samples}, "
                              f"T={self.T}, n_in), got {spikes.shape}")
         flat = spikes.reshape(self.n_samples * self.T, -1)
-        flat = np.vstack([flat, np.zeros((1, flat.shape[1]))])
-        return TimedArray(flat, dt=self.dt)
+        return np.vstack([flat, np.zeros((1, flat.shape[1]))])
 
-    def rate_stimulus(self, rates):
-        """TimedArray of per-sample spike probabilities, shape (n_samples, n_in)."""
+    def rate_values(self, rates):
+        """Values of :meth:`rate_stimulus` (n_samples + 1, n_in)."""
         rates = np.asarray(rates, dtype=float)
         if rates.ndim != 2 or rates.shape[0] != self.n_samples:
             raise ValueError(f"input rates must have shape (n_samples={self.n_samples}, n_in), "
                              f"got {rates.shape}")
         if np.any(rates < 0) or np.any(rates > 1):
             raise ValueError("input rates are spike probabilities per step and must be in [0, 1]")
-        rates = np.vstack([rates, np.zeros((1, rates.shape[1]))])
-        return TimedArray(rates, dt=self.sample_period)
-
-    def label_array(self, labels):
-        """TimedArray of labels, one per sample (read at boundaries as label(t - dt))."""
-        labels = np.asarray(labels, dtype=float)
-        if labels.shape != (self.n_samples,):
-            raise ValueError(f"labels must have shape ({self.n_samples},), got {labels.shape}")
-        return TimedArray(np.append(labels, labels[-1]), dt=self.sample_period)
+        return np.vstack([rates, np.zeros((1, rates.shape[1]))])
 
     def counts(self, spike_i, spike_t, n_neurons):
         """Spike counts per sample, shape (n_samples, n_neurons)."""

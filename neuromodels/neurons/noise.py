@@ -66,8 +66,9 @@ def _make_erf():
     """Brian2 ``Function`` for the error function on every code target.
 
     numpy: scipy.special.erf; cython: ``erf`` from libc.math; C++ (runtime
-    C++ targets, cpp_standalone; also what GeNN's device code would use):
-    ``erf`` from <cmath>.  Exact, no approximation.
+    C++ targets, cpp_standalone): ``erf`` from <cmath>; GeNN (brian2genn's
+    ``'genn'`` target, CPU or CUDA): the C/CUDA math library's ``erf`` under its
+    own name.  Exact, no approximation.
     """
     f = Function(
         lambda x: _scipy_erf(x),
@@ -88,6 +89,8 @@ def _make_erf():
         "    return _c_erf(x)\n",
         name="_nm_erf",
     )
+    # brian2genn looks implementations up by its generator's class_name 'genn'
+    f.implementations.add_implementation("genn", code=None, name="erf")
     return f
 
 
