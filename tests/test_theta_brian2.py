@@ -1,0 +1,123 @@
+"""Brian2 theta neuron against the exact event-driven solver and the analytic period."""
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
+
+brian2 = pytest.importorskip("brian2")
+from brian2 import Network, NeuronGroup, SpikeMonitor, ms, prefs, start_scope  # noqa: E402
+
+from neuromodels.exact.network import run as run_exact  # noqa: E402
+from neuromodels.neurons.theta import (  # noqa: E402
+    THETA, network_from_exact, spike_times, theta_group,
+)
+from neuromodels.theory.theta import qif_period  # noqa: E402
+
+prefs.codegen.target = "numpy"
+brian2.BrianLogger.suppress_name("brian2.codegen.generators.base")
+TAU = 10 * ms
+
+
+def _fit_order(hs, errs):
+    return float(np.polyfit(np.log(hs), np.log(errs), 1)[0])
+
+
+def _brian_errors(W, w_in, t_in, c_in, V0, I0, T, ks):
+    exact = run_exact(W, w_in, t_in, c_in, V0, I0, T)["spikes"]
+    assert sum(len(s) for s in exact) >= 2
+    errs = []
+    for k in ks:
+        dt = TAU * 2.0 ** -k
+        start_scope()
+        objs = network_from_exact(W, w_in, t_in, c_in, V0, I0, tau=TAU, dt=dt)
+        Network(*objs["objects"]).run(T * TAU)
+        got = spike_times(objs["monitor"], dt, TAU)
+        assert [len(g) for g in got] == [len(e) for e in exact]
+        errs.append(max(np.max(np.abs(g - e)) for g, e in zip(got, exact) if len(e)))
+    return np.array(errs)
+
+
+def test_feedforward_converges_at_rk4_order():
+    """Inputs on the grid of every dt: the only errors are RK4's (order 4) and the
+    O(dt^3) spike-time interpolation, so the fitted order must be close to 4."""
+    t_in = np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0])
+    w_in = np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]])
+    ks = [4, 5, 6, 7]
+    errs = _brian_errors(np.zeros((1, 1)), w_in, t_in, np.arange(10), np.array([0.2]),
+                         np.zeros(1), 10.0, ks)
+    order = _fit_order(2.0 ** -np.array(ks), errs)
+    assert 3.5 < order < 4.5
+    assert errs[-1] < 1e-6
+
+
+def test_recurrent_network_off_grid_inputs_converge():
+    """Arbitrary input times and recurrent spikes fall between steps; the synapses'
+    sub-step correction is exact to O(delta^2), so the order must be at least ~2."""
+    rng = np.random.default_rng(1)
+    N, n_in = 3, 12
+    W = rng.normal(0, 1.0, (N, N)) * (1 - np.eye(N))
+    w_in = np.zeros((N, n_in))
+    w_in[rng.integers(0, N, n_in), np.arange(n_in)] = rng.normal(2.5, 1.5, n_in)
+    t_in = np.sort(rng.uniform(0, 10.0, n_in))
+    ks = [6, 7, 8, 9]
+    errs = _brian_errors(W, w_in, t_in, np.arange(n_in), np.zeros(N), np.array([3.0, 0.0, 1.0]),
+                         10.0, ks)
+    order = _fit_order(2.0 ** -np.array(ks), errs)
+    assert order > 1.8
+    assert errs[-1] < 1e-4
+
+
+def test_free_running_period_matches_theory():
+    I_bias = 1.3
+    dt = TAU * 2.0 ** -7
+    start_scope()
+    G = theta_group(1, V0=0.0, dt=dt, tau=TAU, I_bias=I_bias)
+    M = SpikeMonitor(G, variables=["theta"])
+    Network(G, M).run(60 * TAU)
+    t = spike_times(M, dt, TAU)[0]
+    assert len(t) >= 5
+    np.testing.assert_allclose(np.diff(t), qif_period(I_bias), rtol=1e-7)
+
+
+def test_equations_are_plain_brian2():
+    start_scope()
+    G = NeuronGroup(2, THETA.equations, threshold=THETA.threshold, reset=THETA.reset,
+                    method=THETA.method, namespace=THETA.namespace())
+    assert set(G.variables).issuperset({"theta", "I"})
+    assert "tau" in str(THETA) and "I_bias" in str(THETA)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    ({"W": np.zeros((2, 3))}, "W"), ({"w_in": np.zeros((3, 1))}, "w_in"),
+    ({"in_times": np.array([-1.0])}, "in_times"),
+])
+def test_conversion_validates(kwargs, name):
+    args = dict(W=np.zeros((2, 2)), w_in=np.ones((2, 1)), in_times=np.array([1.0]),
+                in_channels=np.array([0]), V0=np.zeros(2), I0=np.zeros(2))
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        network_from_exact(**args)
+
+
+def test_theta_parameters_validate():
+    start_scope()
+    with pytest.raises(ValueError, match="tau"):
+        theta_group(1, tau=-1 * ms)
+
+
+def test_trained_single_neuron_runs_in_brian2():
+    """Train exactly, run in Brian2: the trained task-1 neuron fires at the targets."""
+    from neuromodels.exact.tasks import SINGLE_FIXED_TIMES, SINGLE_FIXED_WEIGHTS, \
+        train_single_neuron
+
+    h = train_single_neuron(3000, chunk=1000)
+    w_in = np.concatenate([h["final_weights"], SINGLE_FIXED_WEIGHTS])[None, :]
+    t_in = np.concatenate([h["final_times"], SINGLE_FIXED_TIMES])
+    dt = TAU * 2.0 ** -8
+    start_scope()
+    objs = network_from_exact(np.zeros((1, 1)), w_in, t_in, np.arange(22), np.zeros(1),
+                              np.zeros(1), tau=TAU, dt=dt)
+    Network(*objs["objects"]).run(10 * TAU)
+    got = spike_times(objs["monitor"], dt, TAU)[0]
+    np.testing.assert_allclose(got, [2.5, 7.5], atol=1e-3)
