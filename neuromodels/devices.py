@@ -144,6 +144,7 @@ class DeviceSession:
     seed: int | None = None
     seeded_device_rng: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    extra_directories: list = field(default_factory=list)
 
     def run(self, net, duration, report=None, report_period=None, namespace=None) -> None:
         """Run ``net`` for ``duration``; record build and simulation time.
@@ -187,9 +188,35 @@ class DeviceSession:
         device = brian2.get_device()
         start = time.perf_counter()
         device.run(directory=device.project_dir, with_output=False, run_args=values or {})
+        for name in device.run_args_arrays:  # this run's value files are not needed again
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(device.project_dir, "static_arrays", name))
         wall = time.perf_counter() - start
         sim = float(device._last_run_time)
         self.timings = {"wall": wall, "simulation": sim, "build": 0.0}
+
+    def new_build(self) -> None:
+        """Let a standalone device build (and run) another program in this session.
+
+        The k-th extra build goes to its own directory next to the first and
+        seeds Brian2's random numbers with ``seed + k``.  On runtime nothing is
+        needed; GeNN allows one program per session.
+        """
+        import brian2
+        from brian2 import set_device
+
+        if self.name == "runtime":
+            return
+        if self.name != "cpp_standalone":
+            raise DeviceError(f"device {self.name!r} runs one program per session; "
+                              f"start another use_device() block instead.")
+        self._extra_builds = getattr(self, "_extra_builds", 0) + 1
+        directory = Path(f"{self.directory}-build{self._extra_builds}")
+        brian2.get_device().reinit()
+        set_device("cpp_standalone", directory=str(directory), build_on_run=True)
+        self.extra_directories.append(directory)
+        if self.seed is not None:
+            brian2.seed(self.seed + self._extra_builds)
 
     @property
     def provenance(self) -> dict:
@@ -247,5 +274,6 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
         for key, value in saved_prefs.items():
             prefs[key] = value
         if directory is not None and not keep_build:
-            shutil.rmtree(directory, ignore_errors=True)
+            for path in [directory, *session.extra_directories]:
+                shutil.rmtree(path, ignore_errors=True)
         sys.stdout.flush()

@@ -28,18 +28,13 @@ class (cross-entropy on ``beta*count/T``).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
-import uuid
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 from brian2 import Equations, Network, NeuronGroup, SpikeMonitor, Synapses, TimedArray, ms
 
 from ..devices import DeviceError
-
 from ..neurons.noise import NoiseDistribution, check_sigma, get_noise
 from . import schedule as sch
 from . import signals, traces
@@ -352,34 +347,6 @@ def _standalone_device():
     return device if isinstance(device, CPPStandaloneDevice) else None
 
 
-def _can_rerun(device) -> bool:
-    """brian2 >= 2.6: a built program can be re-run with new values (``run_args``)."""
-    return hasattr(device, "_prepare_timed_array_run_arg")
-
-
-def _fresh_standalone_build(device, session):
-    """Make the active standalone device ready for another build (after one has run).
-
-    The k-th extra build of a session goes to ``<session directory>/nm_build<k>`` and
-    seeds Brian2's random numbers with ``session.seed + k``.  (Local helper:
-    neuromodels.devices.use_device is made for one build per context.)
-    """
-    import brian2
-    from brian2 import set_device
-
-    k = getattr(session, "_ndl_extra_builds", 0) + 1
-    if session is not None:
-        session._ndl_extra_builds = k
-    root = Path(session.directory) if session is not None and session.directory else \
-        Path(device.project_dir).parent
-    directory = root / f"nm_build{k}-{uuid.uuid4().hex[:8]}"
-    device.reinit()
-    set_device("cpp_standalone", directory=str(directory), build_on_run=True)
-    seed = session.seed if session is not None else None
-    if seed is not None:
-        brian2.seed(seed + k)
-
-
 class NDLProgram:
     """One Brian2 program presenting ``n_samples`` samples (training and/or evaluation).
 
@@ -434,7 +401,8 @@ class NDLProgram:
         lr_values = self.schedule.per_sample_values(lr_scale, "lr_scale")
         device = _standalone_device()
         start = time.perf_counter()
-        rerun = (device is not None and self._objects is not None and _can_rerun(device)
+        rerun = (device is not None and session is not None and session.can_rerun
+                 and self._objects is not None
                  and self._token == (id(device), device.project_dir) and device.has_been_run)
         if rerun:
             objs = self._objects
@@ -448,17 +416,15 @@ class NDLProgram:
             for l, g in enumerate(objs["layers"][1:]):
                 run_args[g.theta] = net.thresholds[l]
                 run_args[g.sigma_fire] = _sigma_fire(net, self.firing or net.rule.firing)
-            device.run(run_args=run_args, with_output=False)
-            for name in device.run_args_arrays:   # this run's value files are no longer needed
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(device.project_dir, "static_arrays", name))
-            wall = time.perf_counter() - start
-            timings = {"wall": wall, "simulation": float(device.timers.get("run_binary", wall)),
-                       "build": 0.0}
+            session.rerun(run_args)
+            timings = dict(session.timings)
             self.reruns += 1
         else:
             if device is not None and device.has_been_run:
-                _fresh_standalone_build(device, session)
+                if session is None:
+                    raise ValueError("a second program on a standalone device needs the "
+                                     "DeviceSession: pass session= (from use_device)")
+                session.new_build()
                 device = _standalone_device()
             objs = build_brian_objects(net, self.n_samples, plastic=self.plastic,
                                        firing=self.firing, input_mode=self.input_mode,
