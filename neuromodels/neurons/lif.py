@@ -25,7 +25,7 @@ from brian2 import mV, ms, nS, pA, pF
 from ..model import NeuronModel
 from ..parameters import Parameter, ParameterSet, positive
 
-__all__ = ["LIF", "CUBA", "COBA", "MEMBRANE_PARAMETERS"]
+__all__ = ["LIF", "CUBA", "COBA", "MEMBRANE_PARAMETERS", "SYNAPTIC_TIME_CONSTANTS"]
 
 REFERENCE = "Brette et al. (2007) J Comput Neurosci 23:349, benchmarks 1-2"
 
@@ -34,6 +34,12 @@ MEMBRANE_PARAMETERS = ParameterSet(
     Parameter("v_th", -50 * mV, "spike threshold"),
     Parameter("v_reset", -60 * mV, "reset potential"),
     Parameter("t_ref", 5 * ms, "absolute refractory period", low=0 * ms),
+)
+
+#: Decay time constants of the excitatory and inhibitory synaptic variables (CUBA and COBA).
+SYNAPTIC_TIME_CONSTANTS = ParameterSet(
+    positive("tau_e", 5 * ms, "excitatory synaptic time constant"),
+    positive("tau_i", 10 * ms, "inhibitory synaptic time constant"),
 )
 
 _SPIKING = dict(threshold="v > v_th", reset="v = v_reset", refractory="t_ref")
@@ -62,8 +68,7 @@ CUBA = NeuronModel(
     """,
     parameters=ParameterSet(
         positive("tau_m", 20 * ms, "membrane time constant"),
-        positive("tau_e", 5 * ms, "excitatory synaptic time constant"),
-        positive("tau_i", 10 * ms, "inhibitory synaptic time constant"),
+        SYNAPTIC_TIME_CONSTANTS,
         Parameter("v_rest", -49 * mV, "resting potential"),
         MEMBRANE_PARAMETERS,
     ),
@@ -82,8 +87,7 @@ COBA = NeuronModel(
     parameters=ParameterSet(
         positive("C_m", 200 * pF, "membrane capacitance (1 uF/cm^2 x 20000 um^2)"),
         positive("g_l", 10 * nS, "leak conductance (tau_m = C_m/g_l = 20 ms)"),
-        positive("tau_e", 5 * ms, "excitatory synaptic time constant"),
-        positive("tau_i", 10 * ms, "inhibitory synaptic time constant"),
+        SYNAPTIC_TIME_CONSTANTS,
         Parameter("E_l", -60 * mV, "leak reversal potential"),
         Parameter("E_e", 0 * mV, "excitatory reversal potential"),
         Parameter("E_i", -80 * mV, "inhibitory reversal potential"),

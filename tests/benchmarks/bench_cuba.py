@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SYNAPSES_PER_NEURON = 80
 
 
-def _build(impl, network, n, session, rng):
+def _build(impl, network, n, rng):
     """Build one implementation's network; return (net, spike monitor, synapses, run)."""
     from brian2 import Network, second
 
@@ -76,7 +76,7 @@ def worker(impls, device, network, n, duration_s, repeats, build_root):
             built, sims = {}, {impl: [] for impl in impls}
             for impl in impls:
                 start = time.perf_counter()
-                built[impl] = _build(impl, network, n, session, np.random.default_rng(1))
+                built[impl] = _build(impl, network, n, np.random.default_rng(1))
                 _run(impl, built[impl][0], duration)
                 sims[impl].append(float(get_device()._last_run_time))
                 results[impl] = {"build": time.perf_counter() - start - sims[impl][0],
@@ -94,7 +94,7 @@ def worker(impls, device, network, n, duration_s, repeats, build_root):
                         keep_build=True) as session:
             defaultclock.dt = 0.1 * ms
             start = time.perf_counter()
-            net, mon, synapses = _build(impl, network, n, session, np.random.default_rng(1))
+            net, mon, synapses = _build(impl, network, n, np.random.default_rng(1))
             _run(impl, net, duration)
             sim = float(get_device()._last_run_time)
             results[impl] = {"build": time.perf_counter() - start - sim, "sims": [sim],
