@@ -37,7 +37,8 @@ from pathlib import Path
 
 __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
-    "available_devices", "use_device", "device_description",
+    "available_devices", "use_device", "device_description", "active_device",
+    "require_active_device",
 ]
 
 ALL_DEVICES: tuple[str, ...] = ("runtime", "cpp_standalone", "genn")
@@ -128,6 +129,28 @@ def check_device(name: str, supported: tuple[str, ...] = ALL_DEVICES, *, threads
     reason = _missing_requirement(name)
     if reason:
         raise DeviceError(reason + ".")
+
+
+def active_device() -> str:
+    """Name of the Brian2 device now active: ``'runtime'``, ``'cpp_standalone'`` or ``'genn'``."""
+    import brian2
+
+    names = {cls.__name__ for cls in type(brian2.get_device()).__mro__}
+    if "GeNNDevice" in names:
+        return "genn"
+    if "CPPStandaloneDevice" in names:
+        return "cpp_standalone"
+    return "runtime"
+
+
+def require_active_device(supported: tuple[str, ...], what: str) -> None:
+    """Raise :class:`DeviceError` when the active device is not in ``supported`` (called when
+    a model builds its Brian2 objects, before anything runs)."""
+    name = active_device()
+    if name not in supported:
+        raise DeviceError(
+            f"{what} does not support device {name!r}; supported devices: {', '.join(supported)}."
+        )
 
 
 def _make_jobs() -> int:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 from brian2 import Equations, NeuronGroup, Synapses, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
-from .devices import ALL_DEVICES
+from .devices import ALL_DEVICES, require_active_device
 from .parameters import ParameterSet
 
 __all__ = ["NeuronModel", "SynapseModel"]
@@ -74,22 +74,30 @@ class NeuronModel:
         return values
 
     def group(self, n: int, *, name: str | None = None, params: dict[str, Any] | None = None,
-              dt=None, namespace: dict[str, Any] | None = None, **more: Any) -> NeuronGroup:
+              dt=None, clock=None, namespace: dict[str, Any] | None = None,
+              **more: Any) -> NeuronGroup:
         """A Brian2 ``NeuronGroup`` of ``n`` neurons of this model.
 
+        ``dt`` gives the group its own clock; ``clock`` shares a ``Clock`` with other
+        objects (GeNN runs a network on one clock only); neither: the default clock.
         ``params`` (or keyword arguments) override the checked parameters;
         ``namespace`` adds further names the equations use that are not
         parameters (a ``TimedArray`` of input, a ``Function``).
         """
         if int(n) != n or n < 1:
             raise ValueError(f"Number of neurons 'n' must be a whole number >= 1; got {n!r}.")
+        require_active_device(self.devices, f"Neuron model '{self.name}'")
         namespace = {**(namespace or {}), **dict(self.functions), **self.namespace(params, **more)}
         kwargs = dict(threshold=self.threshold, reset=self.reset, method=self.method,
                       namespace=namespace, name=name or f"{self.name}*")
         if self.refractory is not None:
             kwargs["refractory"] = self.refractory
+        if dt is not None and clock is not None:
+            raise ValueError("Give 'dt' or 'clock' for the group, not both.")
         if dt is not None:
             kwargs["dt"] = dt
+        if clock is not None:
+            kwargs["clock"] = clock
         group = NeuronGroup(int(n), Equations(self.equations), **kwargs)
         for k, (code, when) in enumerate(self.run_regularly):
             # brian2genn runs only the operations with '_run_regularly_' in their name
@@ -170,14 +178,18 @@ class SynapseModel:
     def namespace(self, overrides: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
         return self.parameters.resolve(overrides, **more)
 
-    def synapses(self, source, target, *, name: str | None = None, delay=None,
+    def synapses(self, source, target, *, name: str | None = None, delay=None, clock=None,
                  params: dict[str, Any] | None = None, **more: Any) -> Synapses:
-        """An unconnected Brian2 ``Synapses`` object of this model."""
+        """An unconnected Brian2 ``Synapses`` object of this model (``clock``: a shared
+        ``Clock``; default: the source's)."""
+        require_active_device(self.devices, f"Synapse model '{self.name}'")
         kwargs = dict(model=self.model, on_pre=self.on_pre, on_post=self.on_post,
                       method=self.method, namespace=self.namespace(params, **more),
                       name=name or f"{self.name}*")
         if delay is not None:
             kwargs["delay"] = delay
+        if clock is not None:
+            kwargs["clock"] = clock
         return Synapses(source, target, **kwargs)
 
     def connect(self, source, target, i, j, **kwargs) -> Synapses:

@@ -42,3 +42,24 @@ def test_extended_model_rejects_parameters_of_the_new_part():
     assert "dw/dt" in adaptive.equations
     with pytest.raises(ParameterError, match="Unknown parameter"):
         adaptive.group(1, params={"tau_w": 5 * ms})
+
+
+def test_model_refuses_a_device_it_does_not_declare(tmp_path):
+    """A model that declares its devices refuses, when its Brian2 objects are built, an
+    active device it does not support, naming the model and the supported devices."""
+    import dataclasses
+
+    from neuromodels.devices import DeviceError, use_device
+    from neuromodels.synapses.static import jump
+
+    only_runtime = dataclasses.replace(LIF, name="runtime_only", devices=("runtime",))
+    only_runtime.group(2)  # runtime is active outside use_device
+    with use_device("cpp_standalone", build_root=tmp_path):
+        with pytest.raises(DeviceError, match="'runtime_only' does not support device "
+                                              "'cpp_standalone'; supported devices: runtime"):
+            only_runtime.group(2)
+        g = LIF.group(2)
+        syn = dataclasses.replace(jump("v", 1 * mV), name="syn_runtime_only",
+                                  devices=("runtime",))
+        with pytest.raises(DeviceError, match="'syn_runtime_only' does not support"):
+            syn.synapses(g, g)

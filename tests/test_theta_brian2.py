@@ -6,13 +6,16 @@ import pytest
 jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 
 brian2 = pytest.importorskip("brian2")
-from brian2 import Network, NeuronGroup, SpikeMonitor, ms, prefs, start_scope  # noqa: E402
+from brian2 import Network, NeuronGroup, SpikeMonitor, defaultclock, ms, prefs, start_scope  # noqa: E402
 
+from neuromodels.devices import DeviceError  # noqa: E402
 from neuromodels.exact.network import run as run_exact  # noqa: E402
 from neuromodels.neurons.theta import (  # noqa: E402
     THETA, network_from_exact, spike_times, theta_group,
 )
 from neuromodels.theory.theta import qif_period  # noqa: E402
+
+from .conftest import require_device  # noqa: E402
 
 prefs.codegen.target = "numpy"
 brian2.BrianLogger.suppress_name("brian2.codegen.generators.base")
@@ -51,18 +54,22 @@ def test_feedforward_converges_at_rk4_order():
     assert errs[-1] < 1e-6
 
 
-def test_recurrent_network_off_grid_inputs_converge():
-    """Arbitrary input times and recurrent spikes fall between steps; the synapses'
-    sub-step correction is exact to O(delta^2), so the order must be at least ~2."""
+def _recurrent_case():
     rng = np.random.default_rng(1)
     N, n_in = 3, 12
     W = rng.normal(0, 1.0, (N, N)) * (1 - np.eye(N))
     w_in = np.zeros((N, n_in))
     w_in[rng.integers(0, N, n_in), np.arange(n_in)] = rng.normal(2.5, 1.5, n_in)
     t_in = np.sort(rng.uniform(0, 10.0, n_in))
+    return dict(W=W, w_in=w_in, in_times=t_in, in_channels=np.arange(n_in), V0=np.zeros(N),
+                I0=np.array([3.0, 0.0, 1.0]))
+
+
+def test_recurrent_network_off_grid_inputs_converge():
+    """Arbitrary input times and recurrent spikes fall between steps; the synapses'
+    sub-step correction is exact to O(delta^2), so the order must be at least ~2."""
     ks = [6, 7, 8, 9]
-    errs = _brian_errors(W, w_in, t_in, np.arange(n_in), np.zeros(N), np.array([3.0, 0.0, 1.0]),
-                         10.0, ks)
+    errs = _brian_errors(*_recurrent_case().values(), 10.0, ks)
     order = _fit_order(2.0 ** -np.array(ks), errs)
     assert order > 1.8
     assert errs[-1] < 1e-4
@@ -121,3 +128,57 @@ def test_trained_single_neuron_runs_in_brian2():
     Network(*objs["objects"]).run(10 * TAU)
     got = spike_times(objs["monitor"], dt, TAU)[0]
     np.testing.assert_allclose(got, [2.5, 7.5], atol=1e-3)
+
+
+_FF_CASE = dict(W=np.zeros((1, 1)),
+                w_in=np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]),
+                in_times=np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0]),
+                in_channels=np.arange(10), V0=np.array([0.2]), I0=np.zeros(1))
+
+
+def _run_on_device(device, build_root, dt, T=10.0, I_bias=1.3):
+    """Free-running neuron, the grid-input case (plain synapses) and, except on GeNN, the
+    recurrent case (sub-step synapses) in one network; spike times in units of tau."""
+    from neuromodels.devices import use_device
+
+    with use_device(device, build_root=build_root) as session:
+        defaultclock.dt = dt  # one clock for everything (GeNN supports no other)
+        G = theta_group(1, V0=0.0, tau=TAU, I_bias=I_bias, name="free")
+        M = SpikeMonitor(G, variables=["theta"])
+        nets = {"ff": network_from_exact(**_FF_CASE, tau=TAU, substep=False)}
+        if device != "genn":
+            nets["rec"] = network_from_exact(**_recurrent_case(), tau=TAU)
+        else:
+            with pytest.raises(DeviceError, match="substep=False"):
+                network_from_exact(**_recurrent_case(), tau=TAU)
+        objects = [o for objs in nets.values() for o in objs["objects"]]
+        session.run(Network(G, M, *objects), T * TAU)
+        got = {name: spike_times(objs["monitor"], dt, TAU) for name, objs in nets.items()}
+        got["free"] = spike_times(M, dt, TAU)
+    return got
+
+
+@pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
+def test_period_and_network_on_standalone_devices(device, tmp_path):
+    """The same equations in generated C++ and GeNN code (dt = tau/128): free-running period
+    within 1e-7 of tau*pi/sqrt(I_bias - 1/4); a neuron driven by inputs on the time grid
+    through plain current synapses (the only kind GeNN can run) within 1e-6 tau of the exact
+    solver; every spike time equal to the runtime device's to 1e-9 tau (the recurrent
+    network with sub-step synapses too, except on GeNN, which must refuse it)."""
+    require_device(device)
+    dt, T, I_bias = TAU * 2.0 ** -7, 10.0, 1.3
+    got = _run_on_device(device, tmp_path, dt, T, I_bias)
+    start_scope()
+    ref = _run_on_device("runtime", tmp_path, dt, T, I_bias)
+    period = np.diff(got["free"][0])
+    assert len(period) >= 2
+    np.testing.assert_allclose(period, qif_period(I_bias), rtol=1e-7)
+    exact = run_exact(*_FF_CASE.values(), T)["spikes"]
+    assert [len(g) for g in got["ff"]] == [len(e) for e in exact]
+    assert sum(len(e) for e in exact) >= 2
+    assert max(np.max(np.abs(g - e)) for g, e in zip(got["ff"], exact)) < 1e-6
+    assert set(got) == ({"free", "ff"} if device == "genn" else {"free", "ff", "rec"})
+    for name, times in got.items():
+        assert [len(g) for g in times] == [len(r) for r in ref[name]]
+        for g, r in zip(times, ref[name]):
+            np.testing.assert_allclose(g, r, atol=1e-9, rtol=0)

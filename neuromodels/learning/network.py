@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from brian2 import Equations, Network, NeuronGroup, SpikeMonitor, Synapses, TimedArray, ms
 
-from ..devices import DeviceError
+from ..devices import active_device, require_active_device
 from ..neurons.noise import NoiseDistribution, check_sigma, get_noise
 from . import schedule as sch
 from . import signals, traces
@@ -335,16 +335,12 @@ def build_brian_objects(net: NDLNetwork, n_samples: int, plastic=True, firing=No
 
 
 def _standalone_device():
-    """The active C++ standalone device, or None (runtime)."""
+    """The active C++ standalone device, or None (runtime); GeNN is refused (the learning
+    network needs run_regularly on a second clock and summed variables)."""
     import brian2
-    from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
 
-    device = brian2.get_device()
-    if type(device).__name__ == "GeNNDevice":
-        raise DeviceError("the learning network does not run on GeNN (it needs run_regularly on "
-                          "a second clock and summed variables); supported devices: "
-                          + ", ".join(SUPPORTED_DEVICES))
-    return device if isinstance(device, CPPStandaloneDevice) else None
+    require_active_device(SUPPORTED_DEVICES, "The learning network")
+    return brian2.get_device() if active_device() == "cpp_standalone" else None
 
 
 class NDLProgram:

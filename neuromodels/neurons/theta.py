@@ -15,7 +15,9 @@ a spike at :math:`\theta = \pi` (:math:`V=+\infty`), reset :math:`\theta \mathre
 :math:`I_\mathrm{bias}` (default 0) is a constant drive, e.g. to test the free-running period
 :math:`\tau\pi/\sqrt{I_\mathrm{bias}-1/4}` (:func:`neuromodels.theory.theta.qif_period`).
 
-Clock-driven, one ``run()``; no custom events, linked variables or network operations.
+Clock-driven, one ``run()``; no custom events, linked variables or network operations. The
+neuron and :data:`THETA_SYNAPSE` run on every device; the sub-step-corrected synapses below
+write two postsynaptic variables and so do not run on GeNN.
 
 **Spike timing.** Brian2 detects the crossing at the end of a step and records the step's
 start time ``t``. Since :math:`\dot\theta = 1/\tau` and :math:`\ddot\theta = 0` at
@@ -32,8 +34,9 @@ exact to :math:`O(\delta^2)`. Brian2 must not be told a different ``when`` for a
 from __future__ import annotations
 
 import numpy as np
-from brian2 import SpikeGeneratorGroup, SpikeMonitor, Synapses, ms, second
+from brian2 import Clock, SpikeGeneratorGroup, SpikeMonitor, ms, second
 
+from ..devices import DeviceError, require_active_device
 from ..model import NeuronModel, SynapseModel
 from ..parameters import Parameter, ParameterSet, positive
 
@@ -70,21 +73,25 @@ _LAGGED = """
 theta_post += 2*w*(1 + cos(theta_post))*LAG
 I_post += w*exp(-2*LAG)
 """
+# they write two postsynaptic variables, which brian2genn does not allow
+_TWO_TARGETS = ("runtime", "cpp_standalone")
 #: Input synapse with a per-synapse lag (one generator index per input spike).
 THETA_INPUT_SYNAPSE = SynapseModel(name="theta_input", parameters=ParameterSet(),
                                    model="w : 1\nlag : 1", on_pre=_LAGGED.replace("LAG", "lag"),
-                                   reference=REFERENCE)
+                                   devices=_TWO_TARGETS, reference=REFERENCE)
 #: Recurrent synapse: the lag of a network spike is theta_pre - pi (theta' = 1/tau there).
 THETA_RECURRENT_SYNAPSE = SynapseModel(name="theta_recurrent", parameters=ParameterSet(),
                                        model="w : 1",
                                        on_pre=_LAGGED.replace("LAG", "(theta_pre - pi)"),
+                                       devices=_TWO_TARGETS,
                                        reference=REFERENCE)
 
 
-def theta_group(N, V0=0.0, I0=0.0, *, params=None, name=None, dt=None, **more):
+def theta_group(N, V0=0.0, I0=0.0, *, params=None, name=None, dt=None, clock=None, **more):
     """A NeuronGroup of ``N`` theta neurons starting at voltage ``V0`` and current ``I0``
-    (``theta0 = 2 arctan(2 V0 - 1)``); ``params``/``more`` override ``tau``, ``I_bias``."""
-    G = THETA.group(N, name=name, params=params, dt=dt, **more)
+    (``theta0 = 2 arctan(2 V0 - 1)``); ``params``/``more`` override ``tau``, ``I_bias``;
+    ``dt`` or ``clock`` as in :meth:`~neuromodels.model.NeuronModel.group`."""
+    G = THETA.group(N, name=name, params=params, dt=dt, clock=clock, **more)
     G.theta = 2 * np.arctan(2 * np.asarray(V0, dtype=float) - 1)
     G.I = I0
     return G
@@ -95,20 +102,17 @@ def spike_times(monitor: SpikeMonitor, dt, tau):
     records ``theta``; returns a list of arrays."""
     t = np.asarray(monitor.t / second)
     th = np.asarray(monitor.theta)
-    corr = t + float(dt / second) - float(tau / second) * (th - np.pi)
+    # overshoot past pi, modulo 2 pi: brian2genn records the variable after the reset
+    # (theta - 2 pi), the other devices before it
+    over = np.mod(th, 2 * np.pi) - np.pi
+    corr = t + float(dt / second) - float(tau / second) * over
     idx = np.asarray(monitor.i)
     n = monitor.source.N
     return [np.sort(corr[idx == i]) / float(tau / second) for i in range(n)]
 
 
-def _synapses(model, source, target, i, j, dt):
-    S = Synapses(source, target, model=model.model, on_pre=model.on_pre, dt=dt,
-                 namespace=model.namespace(), name=model.name + "*")
-    S.connect(i=i, j=j)
-    return S
-
-
-def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=None):
+def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=None,
+                       substep=True):
     """Brian2 objects for an exact QIF network (:func:`neuromodels.exact.network.simulate`).
 
     Times are in units of ``tau``. Returns a dict: ``neurons``, ``inputs``
@@ -116,6 +120,11 @@ def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=N
     ``monitor`` (SpikeMonitor recording ``theta``) and ``objects`` (all of them, for
     ``Network(*objects)``). Each input spike has its own generator index and a sub-step lag
     (see module docstring). The caller runs ``T * tau`` and reads :func:`spike_times`.
+    All objects share one clock (``dt``, default: the default clock).
+
+    ``substep=False`` uses :data:`THETA_SYNAPSE` instead of the sub-step-corrected synapses
+    (which write two postsynaptic variables, which GeNN cannot): spike timing is then exact
+    to RK4 order only for inputs on the time grid and first order in ``dt`` otherwise.
     """
     from brian2 import defaultclock
 
@@ -132,25 +141,36 @@ def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=N
         raise ValueError("in_times and in_channels must be 1-d arrays of equal length")
     if t_in.size and np.any(t_in < 0):
         raise ValueError("in_times must be >= 0")
-    dt = defaultclock.dt if dt is None else dt
+    synapse_in, synapse_rec = ((THETA_INPUT_SYNAPSE, THETA_RECURRENT_SYNAPSE) if substep
+                               else (THETA_SYNAPSE, THETA_SYNAPSE))
+    for model in (synapse_in, synapse_rec):
+        try:
+            require_active_device(model.devices, f"Synapse model '{model.name}'")
+        except DeviceError as err:
+            raise DeviceError(f"{err} Pass substep=False to use '{THETA_SYNAPSE.name}'.") from None
+    # every object runs on one clock (GeNN allows no other): the default clock, unless dt
+    # is given, in which case one Clock with that dt is shared by all of them
+    clock = defaultclock if dt is None else Clock(dt, name="theta_network_clock*")
+    dt = clock.dt
     dt_s = float(dt / second)
     tau_s = float(tau / second)
-    G = theta_group(N, V0=V0, I0=I0, dt=dt, tau=tau)
+    G = theta_group(N, V0=V0, I0=I0, clock=clock, tau=tau)
     # one generator index per input spike, emitted in the step whose end is the first grid
     # time >= t_k; the synapse carries the lag of the step's end behind t_k
     n_end = np.maximum(np.ceil(t_in * tau_s / dt_s - 1e-9).astype(int), 1)
     lag = (n_end * dt_s - t_in * tau_s) / tau_s
     k = np.arange(t_in.size)
-    P = SpikeGeneratorGroup(max(t_in.size, 1), k, (n_end - 1) * dt_s * second, dt=dt)
+    P = SpikeGeneratorGroup(max(t_in.size, 1), k, (n_end - 1) * dt_s * second, clock=clock)
     pre, post = np.nonzero(w_in[:, c_in].T)
-    S_in = _synapses(THETA_INPUT_SYNAPSE, P, G, pre, post, dt)
+    S_in = synapse_in.connect(P, G, pre, post, clock=clock)
     S_in.w = w_in[:, c_in].T[pre, post]
-    S_in.lag = lag[pre]
+    if substep:
+        S_in.lag = lag[pre]
     objects = [G, P, S_in]
     S = None
     src, tgt = np.nonzero(W.T)
     if src.size:
-        S = _synapses(THETA_RECURRENT_SYNAPSE, G, G, src, tgt, dt)
+        S = synapse_rec.connect(G, G, src, tgt, clock=clock)
         S.w = W.T[src, tgt]
         objects.append(S)
     M = SpikeMonitor(G, variables=["theta"])
