@@ -45,7 +45,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 $(VENV_GENN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV_GENN)
-	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) -e '.[test,genn]'
+	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) -e '.[test,genn,exact]'
 	touch $@
 
 clean:

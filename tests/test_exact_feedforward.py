@@ -161,3 +161,11 @@ def test_brian2_network_reproduces_exact_spike_times():
         np.testing.assert_allclose(b[inside], e[inside], atol=2e-3)
         assert np.all(~np.isfinite(b[e > T + 1e-2]))
     assert n_fired > 5
+
+
+def test_digits_inputs_are_latencies_of_grey_levels():
+    """t = t_max (1 - x) for x > 0; black pixels (x = 0) are masked out (they never spike)."""
+    X = np.array([[0.0, 0.25, 1.0, 0.5]])
+    t, m = ff.digits_inputs(X, t_max=2.0)
+    np.testing.assert_array_equal(m, [[0, 1, 1, 1]])
+    np.testing.assert_allclose(t[m > 0], [1.5, 0.0, 1.0])

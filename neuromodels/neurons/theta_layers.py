@@ -25,6 +25,8 @@ import numpy as np
 from brian2 import (Network, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, Synapses,
                     ms, second)
 
+from .theta import crossing_times
+
 __all__ = ["THETA_OSC_EQUATIONS", "THETA_OSC_ON_PRE", "THETA_OSC_APPLY", "run_feedforward"]
 
 THETA_OSC_EQUATIONS = """
@@ -115,9 +117,7 @@ def _run_chunk(Ws, psis, t_in, w_mask, tau, I0, T, unit, dt, runner=None):
         runner(net, T * unit)
     res = []
     for M, n in mons:
-        t = np.asarray(M.t / second)
-        th = np.asarray(M.theta)
-        ts = (t + dt_s - float(tau * unit_s) * (th - np.pi)) / unit_s
+        ts = crossing_times(M.t / second, M.theta, dt_s, tau * unit_s) / unit_s
         idx = np.asarray(M.i)
         r = np.full(b * n, np.inf)
         # first spike per neuron (each neuron fires at most once)
