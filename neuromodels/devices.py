@@ -38,7 +38,7 @@ from pathlib import Path
 __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
     "available_devices", "use_device", "device_description", "active_device",
-    "require_active_device",
+    "require_active_device", "network_clock",
 ]
 
 ALL_DEVICES: tuple[str, ...] = ("runtime", "cpp_standalone", "genn")
@@ -151,6 +151,16 @@ def require_active_device(supported: tuple[str, ...], what: str) -> None:
         raise DeviceError(
             f"{what} does not support device {name!r}; supported devices: {', '.join(supported)}."
         )
+
+
+def network_clock(dt=None):
+    """One clock for all objects of a network: Brian2's default clock when ``dt`` is None or
+    equals its ``dt`` (brian2genn accepts no other clock), otherwise a new ``Clock(dt)``."""
+    from brian2 import Clock, defaultclock
+
+    if dt is None or abs(float(dt - defaultclock.dt)) < 1e-15:
+        return defaultclock
+    return Clock(dt, name="network_clock*")
 
 
 def _make_jobs() -> int:

@@ -85,7 +85,7 @@ def simulate(p, ctx):
         if n not in DATASETS:
             raise ValueError(f"unknown data set {n!r}; choose from {DATASETS}")
     data = {"equations": {"brian2": THETA_OSC_EQUATIONS.strip(), "on_pre": THETA_OSC_ON_PRE,
-                          "after_synapses": THETA_OSC_APPLY},
+                          "start_of_step": THETA_OSC_APPLY},
             "results": {}}
     prefs.codegen.target = "numpy"
     for name in names:

@@ -139,10 +139,12 @@ def test_tiny_training_reduces_loss():
     assert res["history"][0]["silent_never"] == 1.0  # starts silent
 
 
-def test_brian2_network_reproduces_exact_spike_times():
-    pytest.importorskip("brian2")
-    from brian2 import ms, prefs
+def _brian2_vs_exact(device=None, build_root=None):
+    """A small random 5-6-6-3 network (some neurons fire in the trial) on 3 Yin-Yang-like
+    samples: exact first-spike times and Brian2's (dt = 1e-4 units) on ``device``."""
+    from brian2 import defaultclock, ms, prefs
 
+    from neuromodels.devices import use_device
     from neuromodels.neurons.theta_layers import run_feedforward
 
     prefs.codegen.target = "numpy"
@@ -151,16 +153,40 @@ def test_brian2_network_reproduces_exact_spike_times():
     params["psi0"] = [p + 1.0 for p in params["psi0"]]  # so that some neurons fire in T
     t, m = ff.yinyang_inputs(rng.uniform(0, 1, (3, 4)))
     exact = jax.vmap(ff.forward, in_axes=(None, 0, 0, None))(params, t, m, NEURON)
-    b2 = run_feedforward(params, t, m, T=T, unit=10 * ms, dt=0.001 * ms)
+    if device is None:
+        b2 = run_feedforward(params, t, m, T=T, unit=10 * ms, dt=0.001 * ms)
+    else:
+        with use_device(device, build_root=build_root) as session:
+            defaultclock.dt = 0.001 * ms  # GeNN runs only on the default clock
+            b2 = run_feedforward(params, t, m, T=T, unit=10 * ms, dt=0.001 * ms,
+                                 runner=session.run)
+    return [np.asarray(e) for e in exact], b2
+
+
+def _check_brian2_vs_exact(exact, b2):
     n_fired = 0
     for e, b in zip(exact, b2):
-        e = np.asarray(e)
         inside = e < T - 1e-2
         n_fired += inside.sum()
         np.testing.assert_array_equal(np.isfinite(b[inside]), True)
         np.testing.assert_allclose(b[inside], e[inside], atol=2e-3)
         assert np.all(~np.isfinite(b[e > T + 1e-2]))
     assert n_fired > 5
+
+
+def test_brian2_network_reproduces_exact_spike_times():
+    pytest.importorskip("brian2")
+    _check_brian2_vs_exact(*_brian2_vs_exact())
+
+
+@pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
+def test_brian2_network_on_standalone_devices(device, tmp_path):
+    """Train exactly, run anywhere: the same layered network in generated C++ and GeNN code
+    reproduces the exact first-spike times (tolerance as on runtime)."""
+    from .conftest import require_device
+
+    require_device(device)
+    _check_brian2_vs_exact(*_brian2_vs_exact(device, tmp_path))
 
 
 def test_digits_inputs_are_latencies_of_grey_levels():

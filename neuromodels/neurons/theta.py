@@ -34,9 +34,9 @@ exact to :math:`O(\delta^2)`. Brian2 must not be told a different ``when`` for a
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Clock, SpikeGeneratorGroup, SpikeMonitor, ms, second
+from brian2 import SpikeGeneratorGroup, SpikeMonitor, ms, second
 
-from ..devices import DeviceError, require_active_device
+from ..devices import DeviceError, network_clock, require_active_device
 from ..model import NeuronModel, SynapseModel
 from ..parameters import Parameter, ParameterSet, positive
 
@@ -131,8 +131,6 @@ def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=N
     (which write two postsynaptic variables, which GeNN cannot): spike timing is then exact
     to RK4 order only for inputs on the time grid and first order in ``dt`` otherwise.
     """
-    from brian2 import defaultclock
-
     W = np.asarray(W, dtype=float)
     w_in = np.asarray(w_in, dtype=float)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -153,9 +151,7 @@ def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=N
             require_active_device(model.devices, f"Synapse model '{model.name}'")
         except DeviceError as err:
             raise DeviceError(f"{err} Pass substep=False to use '{THETA_SYNAPSE.name}'.") from None
-    # every object runs on one clock (GeNN allows no other): the default clock, unless dt
-    # is given, in which case one Clock with that dt is shared by all of them
-    clock = defaultclock if dt is None else Clock(dt, name="theta_network_clock*")
+    clock = network_clock(dt)  # one clock for every object (GeNN: the default clock)
     dt = clock.dt
     dt_s = float(dt / second)
     tau_s = float(tau / second)
