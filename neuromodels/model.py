@@ -79,7 +79,8 @@ class NeuronModel:
         """A Brian2 ``NeuronGroup`` of ``n`` neurons of this model.
 
         ``dt`` gives the group its own clock; ``clock`` shares a ``Clock`` with other
-        objects (GeNN runs a network on one clock only); neither: the default clock.
+        objects (GeNN accepts only the default clock: see
+        :func:`neuromodels.devices.network_clock`); neither: the default clock.
         ``params`` (or keyword arguments) override the checked parameters;
         ``namespace`` adds further names the equations use that are not
         parameters (a ``TimedArray`` of input, a ``Function``).

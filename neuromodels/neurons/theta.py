@@ -125,7 +125,7 @@ def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=N
     ``monitor`` (SpikeMonitor recording ``theta``) and ``objects`` (all of them, for
     ``Network(*objects)``). Each input spike has its own generator index and a sub-step lag
     (see module docstring). The caller runs ``T * tau`` and reads :func:`spike_times`.
-    All objects share one clock (``dt``, default: the default clock).
+    All objects share one clock, :func:`neuromodels.devices.network_clock` of ``dt``.
 
     ``substep=False`` uses :data:`THETA_SYNAPSE` instead of the sub-step-corrected synapses
     (which write two postsynaptic variables, which GeNN cannot): spike timing is then exact
