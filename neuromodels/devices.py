@@ -8,7 +8,9 @@ simulation separately), and restores Brian2's state afterwards, so that
 several runs on different devices can happen in one process.
 
 Standalone builds go to a fresh directory per run (under ``build_root``), so
-runs can happen side by side.  This module knows nothing of any model.
+runs can happen side by side; compiled objects and generated code are cached across
+runs and directories (:mod:`neuromodels.buildcache`), and each build says beforehand
+how long it will take.  This module knows nothing of any model.
 
 Device notes (measured on 2-core machines, see the README):
 
@@ -34,6 +36,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import buildcache
 
 __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
@@ -169,7 +173,13 @@ def _make_jobs() -> int:
 
 @dataclass
 class DeviceSession:
-    """One simulation on one device: its build directory and its timings (seconds)."""
+    """One simulation on one device: its build directory and its timings (seconds).
+
+    ``timings`` holds the last run's ``wall``, ``simulation`` and ``build`` (wall minus
+    simulation: code generation, compilation, loading); ``history`` every run and re-run
+    of the session, and :meth:`totals` their sums, so that several builds and runs of one
+    study add up.
+    """
 
     name: str
     directory: Path | None = None
@@ -178,6 +188,33 @@ class DeviceSession:
     seeded_device_rng: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     extra_directories: list = field(default_factory=list)
+    what: str = "this model"
+    verbose: bool = True
+    history: list = field(default_factory=list)
+    _compile_seconds: float = 0.0
+
+    def _record(self, kind: str, wall: float, sim: float) -> None:
+        build = max(wall - sim, 0.0) if kind == "run" else 0.0
+        self.timings = {"wall": wall, "simulation": sim, "build": build}
+        entry = dict(self.timings, kind=kind)
+        if self._compile_seconds:
+            entry["compile"] = self._compile_seconds
+            self._compile_seconds = 0.0
+        self.history.append(entry)
+
+    def _compiled(self, seconds: float) -> None:
+        self._compile_seconds += seconds
+
+    def totals(self) -> dict[str, float]:
+        """Sums over every run of the session: ``build``, ``simulation``, ``compile``
+        (the ``make`` step, part of ``build``), ``runs`` and ``builds`` (counts)."""
+        return {
+            "build": sum(e["build"] for e in self.history),
+            "simulation": sum(e["simulation"] for e in self.history),
+            "compile": sum(e.get("compile", 0.0) for e in self.history),
+            "runs": len(self.history),
+            "builds": sum(e["kind"] == "run" for e in self.history),
+        }
 
     def run(self, net, duration, report=None, report_period=None, namespace=None) -> None:
         """Run ``net`` for ``duration``; record build and simulation time.
@@ -197,7 +234,7 @@ class DeviceSession:
         wall = time.perf_counter() - start
         simulated = getattr(brian2.get_device(), "_last_run_time", None)
         sim = float(simulated) if simulated is not None else wall
-        self.timings = {"wall": wall, "simulation": sim, "build": max(wall - sim, 0.0)}
+        self._record("run", wall, sim)
 
     @property
     def can_rerun(self) -> bool:
@@ -225,8 +262,7 @@ class DeviceSession:
             with contextlib.suppress(OSError):
                 os.remove(os.path.join(device.project_dir, "static_arrays", name))
         wall = time.perf_counter() - start
-        sim = float(device._last_run_time)
-        self.timings = {"wall": wall, "simulation": sim, "build": 0.0}
+        self._record("rerun", wall, float(device._last_run_time))
 
     def new_build(self) -> None:
         """Let a standalone device build (and run) another program in this session.
@@ -247,6 +283,7 @@ class DeviceSession:
         directory = Path(f"{self.directory}-build{self._extra_builds}")
         brian2.get_device().reinit()
         set_device("cpp_standalone", directory=str(directory), build_on_run=True)
+        _instrument(self)
         self.extra_directories.append(directory)
         if self.seed is not None:
             brian2.seed(self.seed + self._extra_builds)
@@ -257,10 +294,19 @@ class DeviceSession:
                 "seeded_device_rng": self.seeded_device_rng}
 
 
+def _instrument(session: DeviceSession) -> None:
+    """Let the active standalone device's builds say how long they will take, and time them."""
+    import brian2
+
+    buildcache.instrument_compile(brian2.get_device(), session.name, session.what,
+                                  verbose=session.verbose, on_compile=session._compiled)
+
+
 @contextlib.contextmanager
 def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: int | None = None,
                seed: int | None = None, build_root: str | os.PathLike | None = None,
-               use_gpu: bool = False, keep_build: bool = False, what: str = "this model"):
+               use_gpu: bool = False, keep_build: bool = False, what: str = "this model",
+               verbose: bool = True):
     """Activate device ``name`` for one simulation; restore Brian2 afterwards.
 
     Read monitors *inside* the ``with`` block: a standalone device's results
@@ -272,21 +318,26 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
     import brian2
     from brian2 import prefs, set_device
 
-    session = DeviceSession(name=name, threads=threads, seed=seed)
+    session = DeviceSession(name=name, threads=threads, seed=seed, what=what, verbose=verbose)
     # brian2genn's activate() changes the schedule and code-generation preferences and calls
     # prefs._backup() itself, so keep our own copy of every preference to restore afterwards.
     saved_prefs = dict(prefs.prefs)
     directory = None
+    root = Path(build_root) if build_root else Path(tempfile.gettempdir()) / "neuromodels-build"
+    caches = contextlib.ExitStack()
     try:
+        # the runtime device compiles Cython through setuptools, which must not see CXX=ccache
+        caches.enter_context(buildcache.compile_cache(root, compiler=name != "runtime"))
         prefs.codegen.target = "cython"
         if name == "runtime":
             set_device("runtime")
         else:
-            root = Path(build_root) if build_root else Path(tempfile.gettempdir()) / "neuromodels-build"
             root.mkdir(parents=True, exist_ok=True)
             directory = root / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
             session.directory = directory
-            prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{_make_jobs()}"]
+            # DEPS= : no make.deps (a preprocessor pass over every file, for incremental
+            # rebuilds, which a fresh directory never has; 2-6 s per build)
+            prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{_make_jobs()}", "DEPS="]
             prefs.devices.cpp_standalone.openmp_threads = threads or 0
             if name == "cpp_standalone":
                 set_device("cpp_standalone", directory=str(directory), build_on_run=True)
@@ -294,6 +345,7 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
                 import brian2genn  # noqa: F401  (registers the device)
 
                 set_device("genn", directory=str(directory), use_GPU=use_gpu)
+            _instrument(session)
         if seed is not None and name != "genn":
             brian2.seed(seed)
             session.seeded_device_rng = True
@@ -301,11 +353,13 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
     finally:
         from brian2.devices.device import reinit_devices
 
+        buildcache.uninstrument_compile(brian2.get_device())
         brian2.get_device().reinit()
         set_device("runtime")
         reinit_devices()
         for key, value in saved_prefs.items():
             prefs[key] = value
+        caches.close()
         if directory is not None and not keep_build:
             for path in [directory, *session.extra_directories]:
                 shutil.rmtree(path, ignore_errors=True)

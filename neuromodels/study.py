@@ -9,6 +9,7 @@ simulating.  :func:`discover` finds the studies in a folder.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import sys
@@ -38,7 +39,8 @@ class RunContext:
     ``rng`` is a numpy generator seeded with ``seed`` (draw connectivity and
     initial values with it, so the network is the same on every device);
     ``run(net, duration)`` runs a Brian2 network on the chosen device with
-    progress reports; ``progress(msg)`` prints a progress line.
+    progress reports; ``progress(msg)`` prints a progress line;
+    ``with ctx.timer("training (JAX)"):`` times work outside Brian2 for the provenance.
     """
 
     seed: int
@@ -46,6 +48,7 @@ class RunContext:
     quick: bool = False
     verbose: bool = True
     rng: np.random.Generator = field(init=False)
+    timings: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.rng = np.random.default_rng(self.seed)
@@ -60,6 +63,15 @@ class RunContext:
     def progress(self, message: str) -> None:
         if self.verbose:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+    @contextlib.contextmanager
+    def timer(self, label: str):
+        """Add the wall time of the ``with`` block to ``timings[label]`` (seconds)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[label] = self.timings.get(label, 0.0) + time.perf_counter() - start
 
 
 @dataclass(frozen=True)
@@ -136,11 +148,11 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
 
     started = time.perf_counter()
     with use_device(device, supported=study.devices, threads=threads, seed=int(seed),
-                    what=f"Study '{study.name}'") as session:
+                    what=f"Study '{study.name}'", verbose=verbose) as session:
         ctx = RunContext(seed=int(seed), session=session, quick=quick, verbose=verbose)
         ctx.progress(f"{study.name}: simulating on {device}" + (" (quick)" if quick else ""))
         data = study.simulate(resolved, ctx)
-    timings = dict(session.timings, total=time.perf_counter() - started)
+    timings = _timings(session, ctx, time.perf_counter() - started)
     attrs = {
         "study": study.name,
         "title": study.title,
@@ -155,11 +167,33 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     data.setdefault("parameters", {k: v for k, v in resolved.items()})
     store.write(data_path, data, attrs)
     if verbose:
-        print(f"wrote {data_path}  (simulation {timings['simulation']:.2f} s, "
-              f"build {timings['build']:.2f} s, total {timings['total']:.2f} s)", flush=True)
+        print(f"wrote {data_path}  ({_format_timings(timings)})", flush=True)
     if figure:
         plot_study(study, data_path, fig_path, verbose=verbose)
     return data_path
+
+
+def _timings(session: DeviceSession, ctx: RunContext, total: float) -> dict:
+    """Seconds that add up to ``total``: ``build`` and ``simulation`` summed over every
+    Brian2 run of the study (``runs``, ``builds``: counts; ``compile``: part of build), the
+    study's own timers (e.g. JAX training), and ``other`` (the rest: data, analysis)."""
+    timings = session.totals()
+    timings.update(ctx.timings)
+    accounted = timings["build"] + timings["simulation"] + sum(ctx.timings.values())
+    timings["other"] = max(total - accounted, 0.0)
+    timings["total"] = total
+    return timings
+
+
+def _format_timings(t: Mapping[str, float]) -> str:
+    runs = int(t.get("runs", 0))
+    builds = int(t.get("builds", 0))
+    parts = [f"build {t['build']:.2f} s" + (f" in {builds} builds" if builds > 1 else ""),
+             f"simulation {t['simulation']:.2f} s" + (f" in {runs} runs" if runs > 1 else "")]
+    fixed = {"build", "simulation", "compile", "runs", "builds", "other", "total"}
+    parts += [f"{label} {seconds:.2f} s" for label, seconds in t.items() if label not in fixed]
+    parts += [f"other {t['other']:.2f} s", f"total {t['total']:.2f} s"]
+    return ", ".join(parts)
 
 
 def plot_study(study: Study, data_path: str | os.PathLike, fig_path: str | os.PathLike,
@@ -235,6 +269,16 @@ def discover(dirs: list[Path] | None = None, unavailable: dict[str, str] | None 
 
 
 def get_study(name: str, dirs: list[Path] | None = None) -> Study:
+    # the file named after the study first: loading every study would import all their
+    # dependencies (JAX, scikit-learn: seconds) for a run that needs one of them
+    for d in dirs if dirs is not None else default_study_dirs():
+        path = Path(d) / f"{name.replace('-', '_')}.py"
+        if path.is_file():
+            with contextlib.suppress(Exception):
+                study = _load_study_file(path)
+                if study.name == name:
+                    object.__setattr__(study, "source", str(path))
+                    return study
     unavailable: dict[str, str] = {}
     studies = discover(dirs, unavailable)
     if name not in studies:

