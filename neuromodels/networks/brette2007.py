@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from brian2 import NeuronGroup, SpikeMonitor, Synapses, mV, nS
 
-from ..connectivity import fixed_probability
+from ..connectivity import fixed_probability_blocks
+from ..devices import connect_arrays
 from ..model import NeuronModel
 from ..neurons import lif
 from ..parameters import Parameter, ParameterSet, unprefixed
@@ -94,10 +95,13 @@ def build(benchmark: Benchmark, params: dict[str, Any], rng: np.random.Generator
     v_reset, v_th = neuron_values["v_reset"], neuron_values["v_th"]
     group.v = v_reset + rng.uniform(size=n) * (v_th - v_reset)
 
-    i, j = fixed_probability(n, n, structure["p_connect"], rng, autapses=False)
-    exc = i < n_exc
-    syn_e = jump("g_e", benchmark.w_e).connect(group, group, i[exc], j[exc], name=f"{name}_exc",
-                                               params={"w": model_values["w_e"]})
-    syn_i = jump("g_i", benchmark.w_i).connect(group, group, i[~exc], j[~exc], name=f"{name}_inh",
-                                               params={"w": model_values["w_i"]})
+    syn_e = jump("g_e", benchmark.w_e).synapses(group, group, name=f"{name}_exc",
+                                                params={"w": model_values["w_e"]})
+    syn_i = jump("g_i", benchmark.w_i).synapses(group, group, name=f"{name}_inh",
+                                                params={"w": model_values["w_i"]})
+    # blocks of sources, handed over one at a time (sources 0..n_exc-1 are excitatory)
+    for i, j in fixed_probability_blocks(n, n, structure["p_connect"], rng, autapses=False):
+        k = int(np.searchsorted(i, n_exc))
+        connect_arrays(syn_e, i[:k], j[:k])
+        connect_arrays(syn_i, i[k:], j[k:])
     return EINetwork(group, syn_e, syn_i, SpikeMonitor(group, name=f"{name}_spikes"), n_exc)
