@@ -21,7 +21,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import store
-from .devices import ALL_DEVICES, DEFAULT_DEVICE, DeviceSession, check_device, use_device
+from .devices import (ALL_DEVICES, DEFAULT_DEVICE, DeviceSession, check_device, require_memory,
+                      use_device)
 from .parameters import ParameterSet, format_value
 
 __all__ = ["Study", "RunContext", "run_study", "plot_study", "discover", "results_paths",
@@ -83,7 +84,9 @@ class Study:
     ``quick`` holds parameter overrides for a reduced run (well under a minute).
     ``check(params)`` (optional) raises ``ParameterError`` for combinations of
     values that are each valid alone but not together; it runs before any
-    simulation.
+    simulation.  ``sizes(params)`` (optional) returns the network's ``neurons``,
+    ``synapses`` and ``recorded`` values (expected counts), from which the memory is
+    estimated and a run that cannot fit here is refused before anything is built.
     """
 
     name: str
@@ -97,6 +100,7 @@ class Study:
     reference: str = ""
     source: str = ""
     check: Callable[[dict], None] | None = None
+    sizes: Callable[[dict], Mapping[str, float]] | None = None
 
     def summary(self) -> str:
         return f"{self.name:<24} {self.title}"
@@ -142,6 +146,8 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     resolved = study.parameters.resolve(values)
     if study.check is not None:
         study.check(resolved)
+    if study.sizes is not None:
+        require_memory(dict(study.sizes(resolved)), what=f"Study '{study.name}'")
     data_path, fig_path = results_paths(study.name, quick=quick, out=out, root=root)
     _check_writable(data_path)
     _check_writable(fig_path)

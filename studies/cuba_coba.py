@@ -14,6 +14,7 @@ import numpy as np
 from brian2 import Network, defaultclock, ms, second
 
 from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_rate
+from neuromodels.connectivity import fixed_probability_count
 from neuromodels.networks import brette2007
 from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
 from neuromodels.study import Study
@@ -47,6 +48,14 @@ def simulate(p, ctx):
             "n": len(b.neurons), "n_exc": b.n_exc,
         }
     return data
+
+
+def sizes(p):
+    """Both networks' neurons, synapses and spikes (at most 30 Hz), for the memory estimate."""
+    n = p["n"]
+    synapses = fixed_probability_count(n, n, p["p_connect"], autapses=False)
+    return {"neurons": 2 * n, "synapses": 2 * synapses,
+            "recorded": 2 * n * 30 * float(p["duration"] / second)}
 
 
 def plot(data):
@@ -102,5 +111,6 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     quick={"duration": 0.4 * second},
+    sizes=sizes,
     reference="Brette et al. (2007) J Comput Neurosci 23:349",
 )

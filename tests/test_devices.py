@@ -130,3 +130,30 @@ def test_rerun_with_new_initial_values_or_a_clear_refusal(tmp_path):
     # from v0 the first spike comes at tau ln((2 - v0)/(2 - 1)): 4.05 ms and 0.95 ms (+ dt grid)
     assert abs(first[0] - 6.9) < 0.15
     assert abs(t_spike[0] - 10 * np.log(1.5)) < 0.15 and abs(t_spike[1] - 10 * np.log(1.1)) < 0.15
+
+
+def test_a_network_that_cannot_fit_is_refused_before_anything_is_built(tmp_path, monkeypatch,
+                                                                      capsys):
+    """cuba-coba declares its sizes; n = 1e11 neurons is refused with the estimate and the
+    machine's available memory, exit 2, one line, nothing simulated, nothing written."""
+    import re
+    from pathlib import Path
+
+    import neuromodels.study as study
+    from neuromodels.cli import main
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("a device session was started")
+
+    monkeypatch.setattr(study, "use_device", no_simulation)
+    monkeypatch.setenv("NEUROMODELS_STUDIES", str(Path(__file__).resolve().parent.parent / "studies"))
+    out = tmp_path / "out"
+    assert main(["run", "cuba-coba", "-p", "n=100000000000", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    assert err.startswith("error: Study 'cuba-coba' needs about ") and "2e+11 neurons" in err
+    assert re.search(r"GiB of memory .* but this machine has [0-9.]+ GiB available", err), err
+    assert not out.exists()
+    # the estimate grows with what is declared, and what fits is let through
+    small = {"neurons": 8000, "synapses": 6.4e5, "recorded": 1e5}
+    assert devices.require_memory(small) == devices.estimate_memory(**small) < 2 ** 30
