@@ -29,6 +29,7 @@ bench: venv
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
+	$(VENV)/bin/python tests/benchmarks/bench_quick.py
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
 
 figures: venv

@@ -365,14 +365,13 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
     uninstrument_compile(device)
     original = device.compile_source
 
-    def compile_source(directory, *args, **kwargs):
-        directory = Path(directory)
+    def compile_source(*args, **kwargs):
         use_records = enabled()
         caching = use_records and "ccache" in os.environ.get("CXX", "")
         fingerprints, known, new = [], set(), 0
-        if name == "cpp_standalone":
+        if name == "cpp_standalone":   # compile_source(directory, compiler, debug, clean)
             try:
-                fingerprints = _source_fingerprints(directory)
+                fingerprints = _source_fingerprints(Path(args[0] if args else kwargs["directory"]))
             except OSError:
                 fingerprints = []
             folder = cache_dir() / "compiled"
@@ -391,7 +390,7 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
         elif verbose:
             _say(f"compiling (GeNN): {what}, about {estimate_compile_seconds(name):.0f} s")
         start = time.perf_counter()
-        result = original(str(directory), *args, **kwargs)
+        result = original(*args, **kwargs)
         seconds = time.perf_counter() - start
         if on_compile is not None:
             on_compile(seconds)

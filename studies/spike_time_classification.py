@@ -97,7 +97,8 @@ def simulate(p, ctx):
                                  lr_decay_epochs=p["lr_decay_epochs"], batch=p["batch"],
                                  epochs=p[f"epochs_{name}"], seed=seed)
             ctx.progress(f"{name}: seed {seed}, sizes {sizes}, {cfg.epochs} epochs")
-            res = ff.train(cfg, tr, te, progress=ctx.progress)
+            with ctx.timer("training (JAX)"):
+                res = ff.train(cfg, tr, te, progress=ctx.progress)
             runs.append(res)
         r = {"sizes": np.array(sizes), "seeds": np.arange(p["seeds"])}
         hist = lambda key: np.array([[h[key] for h in res["history"]] for res in runs])  # noqa

@@ -75,11 +75,12 @@ def simulate(p, ctx):
     for name in configs:
         n = p["n_trials_line_search"] if name == "line_search" else p["n_trials"]
         ctx.progress(f"{name}: training {n} trials (exact gradients, JAX)")
-        h = train_recurrent(
-            n, lr=p["lr"], decay_steps=p["decay_steps"], task=task,
-            line_search=name == "line_search", dt_max=p["dt_max"],
-            progress=lambda d, tot, loss, name=name: ctx.progress(
-                f"{name}: trial {d}/{tot}: loss {loss:.3g}"))
+        with ctx.timer("training (JAX)"):
+            h = train_recurrent(
+                n, lr=p["lr"], decay_steps=p["decay_steps"], task=task,
+                line_search=name == "line_search", dt_max=p["dt_max"],
+                progress=lambda d, tot, loss, name=name: ctx.progress(
+                    f"{name}: trial {d}/{tot}: loss {loss:.3g}"))
         loss = h["loss"]
         idx = np.unique(np.linspace(0, len(loss) - 1, min(len(loss), p["history_max"]))
                         .round().astype(int))

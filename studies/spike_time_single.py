@@ -47,9 +47,10 @@ def simulate(p, ctx):
     task = SingleNeuronTask()
     T = task.T
     ctx.progress(f"training {p['n_trials']} trials (exact gradients, JAX)")
-    h = train_single_neuron(
-        p["n_trials"], lr=p["lr"], clip=p["clip"], chunk=p["chunk"], task=task,
-        progress=lambda d, n, loss: ctx.progress(f"trial {d}/{n}: loss {loss:.3g}"))
+    with ctx.timer("training (JAX)"):
+        h = train_single_neuron(
+            p["n_trials"], lr=p["lr"], clip=p["clip"], chunk=p["chunk"], task=task,
+            progress=lambda d, n, loss: ctx.progress(f"trial {d}/{n}: loss {loss:.3g}"))
     t_out, loss, targets = h["t_out"], h["loss"], h["targets"]
     n = len(loss)
     real = np.all(t_out < T, axis=1)

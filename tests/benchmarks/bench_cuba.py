@@ -6,8 +6,8 @@ neuron, p = 80/n), the network is built through the package
 examples write it (``plain_brian2.py``).  Printed per case: simulation time
 (the best of ``--repeats`` runs, compilation excluded), build time (code
 generation + compilation + set-up), synaptic events per second, peak memory
-(of a process that builds and runs one implementation), and the
-package/plain ratios.  The runs of the two implementations are interleaved
+(of a process that builds and runs one implementation, or of its compiled program),
+the package/plain ratios, and the memory estimate of ``neuromodels.devices``.  The runs of the two implementations are interleaved
 (runtime: both networks in one process, run alternately; cpp_standalone: the
 two compiled programs re-run alternately), so drifts in machine load cancel.
 
@@ -149,7 +149,7 @@ def measure(device, network, n, duration, repeats, build_root):
 
 
 def main():
-    from neuromodels.devices import available_devices
+    from neuromodels.devices import available_devices, estimate_memory
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devices", nargs="*", default=None)
@@ -173,10 +173,10 @@ def main():
     header = (f"{'device':<15}{'net':<6}{'neurons':>8}{'synapses':>10}{'Hz pkg':>8}{'Hz plain':>9}"
               f"  {'sim pkg':>8}{'sim plain':>10}"
               f"{'ratio':>7}  {'build pkg':>9}{'build plain':>12}  {'events/s pkg':>13}"
-              f"{'MB pkg':>8}{'MB plain':>9}{'mem ratio':>10}")
+              f"{'MB pkg':>8}{'MB plain':>9}{'mem ratio':>10}{'MB est':>8}")
     print(header)
     print("-" * len(header))
-    worst = 0.0
+    worst = worst_mem = 0.0
     for device in devices:
         for network in args.networks:
             for n in args.sizes:
@@ -184,13 +184,19 @@ def main():
                 pkg, plain = res["package"], res["plain"]
                 ratio = pkg["sim"] / plain["sim"]
                 worst = max(worst, ratio)
+                mem_ratio = pkg["peak_mb"] / plain["peak_mb"]
+                worst_mem = max(worst_mem, mem_ratio)
+                estimate = estimate_memory(neurons=n, synapses=pkg["synapses"],
+                                           recorded=pkg["spikes"]) / 2 ** 20
                 print(f"{device:<15}{network:<6}{n:>8}{pkg['synapses']:>10}{pkg['rate']:>8.2f}"
                       f"{plain['rate']:>9.2f}  {pkg['sim']:>8.3f}"
                       f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}{plain['build']:>12.2f}"
                       f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}{plain['peak_mb']:>9.0f}"
-                      f"{pkg['peak_mb'] / plain['peak_mb']:>10.2f}", flush=True)
+                      f"{mem_ratio:>10.2f}{estimate:>8.0f}", flush=True)
     shutil.rmtree(build_root, ignore_errors=True)
     print(f"# worst simulation-time ratio package/plain: {worst:.3f} (target <= 1.05)")
+    print(f"# worst peak-memory ratio package/plain: {worst_mem:.2f} (target <= 1.2); MB est: "
+          f"neuromodels.devices.estimate_memory, the estimate a study's run is checked with")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,112 @@
+"""Benchmark: wall time of ``neuromodels run NAME --quick`` per study, cold and warm caches.
+
+Each study runs twice in a fresh home folder (empty Cython, neuromodels, JAX and
+matplotlib caches, as on a fresh machine): *cold* is the first run, *warm* the second.
+Mode ``before`` turns the caches off (``NEUROMODELS_CACHE=off``; with ``--before-source
+DIR`` it runs the package in DIR instead, e.g. an export of the main branch), mode
+``after`` is this checkout with its caches.  Printed per study: the wall times (the
+whole command, imports and figure included), the CPU seconds of the last mode's warm run
+(its processes and compilers: on a loaded machine closer to what a quiet one takes than
+the wall time) and, from that run's results file, its build / simulation / other
+seconds.  Target: a warm ``after`` run <= 20 s on the 2-core machine type.
+
+    python tests/benchmarks/bench_quick.py [--studies NAME[@DEVICE] ...] [--modes before after]
+                                           [--before-source DIR]
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = ["cuba-coba", "cuba-coba@runtime", "noise-coding", "noise-learning", "spike-time-single",
+           "spike-time-recurrent", "spike-time-classification"]
+
+
+def run_once(name, device, env, out):
+    cmd = [sys.executable, "-m", "neuromodels.cli", "run", name, "--quick", "--out", str(out), "-q"]
+    if device:
+        cmd += ["--device", device]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr[-3000:]}")
+    cpu = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
+    return wall, cpu
+
+
+def timings_of(path):
+    """build / simulation / total of a results file (JSON in its attributes)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        t = f.attrs["timings"]
+    t = json.loads(t) if isinstance(t, (str, bytes)) else {}
+    return t
+
+
+def measure(entry, mode, before_source):
+    name, _, device = entry.partition("@")
+    home = Path(tempfile.mkdtemp(prefix="neuromodels-bench-home-"))
+    out = home / "out"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("XDG_CACHE_HOME", "NEUROMODELS_CACHE_DIR", "MPLCONFIGDIR", "CCACHE_DIR")}
+    env.update(HOME=str(home), PYTHONWARNINGS="ignore")
+    source = ROOT
+    if mode == "before":
+        env["NEUROMODELS_CACHE"] = "off"
+        if before_source:
+            source = Path(before_source).resolve()
+    env["PYTHONPATH"] = os.pathsep.join([str(source)] + [p for p in env.get("PYTHONPATH", "").split(
+        os.pathsep) if p])
+    env["NEUROMODELS_STUDIES"] = str(source / "studies")
+    try:
+        cold, _ = run_once(name, device, env, out)
+        warm, cpu = run_once(name, device, env, out)
+        t = timings_of(out / f"{name}.quick.h5")
+        t["cpu"] = cpu
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return cold, warm, t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--studies", nargs="*", default=DEFAULT)
+    parser.add_argument("--modes", nargs="*", default=["before", "after"],
+                        choices=["before", "after"])
+    parser.add_argument("--before-source", help="package checkout to run as 'before'")
+    args = parser.parse_args()
+    print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
+          f"load average at start {os.getloadavg()[0]:.1f}; 'before': "
+          + (f"the package in {args.before_source}" if args.before_source else "NEUROMODELS_CACHE=off"))
+    header = (f"{'study':<34}" + "".join(f"{m + ' cold':>13}{m + ' warm':>13}" for m in args.modes)
+              + f"{'warm CPU':>10}   {'warm run: build / simulation / other (s)':>42}")
+    print(header)
+    print("-" * len(header))
+    for entry in args.studies:
+        cells, split, cpu = [], "", 0.0
+        for mode in args.modes:
+            cold, warm, t = measure(entry, mode, args.before_source)
+            cells += [cold, warm]
+            if mode == args.modes[-1] and t:
+                other = t.get("total", 0) - t.get("build", 0) - t.get("simulation", 0)
+                split = f"{t.get('build', 0):.1f} / {t.get('simulation', 0):.1f} / {other:.1f}"
+                cpu = t["cpu"]
+        print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells) + f"{cpu:>9.1f}s   {split:>42}",
+              flush=True)
+    print(f"# load average at end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
