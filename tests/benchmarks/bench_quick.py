@@ -30,13 +30,13 @@ DEFAULT = ["cuba-coba", "cuba-coba@runtime", "noise-coding", "noise-learning", "
            "spike-time-recurrent", "spike-time-classification"]
 
 
-def run_once(name, device, env, out):
+def run_once(name, device, env, out, source):
     cmd = [sys.executable, "-m", "neuromodels.cli", "run", name, "--quick", "--out", str(out), "-q"]
     if device:
         cmd += ["--device", device]
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, cwd=source, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -71,8 +71,8 @@ def measure(entry, mode, before_source):
         os.pathsep) if p])
     env["NEUROMODELS_STUDIES"] = str(source / "studies")
     try:
-        cold, _ = run_once(name, device, env, out)
-        warm, cpu = run_once(name, device, env, out)
+        cold, _ = run_once(name, device, env, out, source)   # cwd: `python -m` imports from it
+        warm, cpu = run_once(name, device, env, out, source)
         t = timings_of(out / f"{name}.quick.h5")
         t["cpu"] = cpu
     finally:
