@@ -35,3 +35,14 @@ def test_cuba_coba_quick_statistics(quick_study):
         t = np.asarray(pop["spikes"]["t"])
         late = t > 0.2  # seconds; activity must be self-sustained, not just the start transient
         assert late.sum() / (int(pop["n"]) * 0.2) > 1.0, name  # > 1 Hz mean rate
+
+
+@pytest.mark.parametrize("name", sorted(STUDIES))
+def test_timings_add_up_over_every_run(name, quick_study):
+    """build and simulation summed over every Brian2 run of the study, the study's own
+    timers (JAX training) and the rest add up to the total."""
+    t = store.read(quick_study(name))["attrs"]["timings"]
+    parts = [v for k, v in t.items() if k not in ("compile", "runs", "builds", "total")]
+    assert t["runs"] >= 1 and t["builds"] >= 1 and 0 <= t["compile"] <= t["build"]
+    assert sum(parts) == pytest.approx(t["total"], rel=1e-9)
+    assert t["build"] + t["simulation"] <= t["total"]

