@@ -41,7 +41,8 @@ import time
 from pathlib import Path
 
 __all__ = ["enabled", "cache_dir", "ccache_executable", "compile_cache", "instrument_compile",
-           "uninstrument_compile", "estimate_compile_seconds", "DEFAULT_SECONDS_PER_FILE"]
+           "uninstrument_compile", "instrument_cython", "estimate_compile_seconds",
+           "DEFAULT_SECONDS_PER_FILE", "DEFAULT_CYTHON_SECONDS"]
 
 #: Seconds per newly compiled file of a cpp_standalone project before any build was measured
 #: here: cuba-coba --quick compiled 31 files in 60-90 s with make -j2 on the 2-core machine type.
@@ -411,6 +412,51 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
         return result
 
     device.compile_source = compile_source
+
+
+#: Seconds per Cython code object compiled by the runtime device before any was measured here
+#: (cuba-coba on runtime: about 12 code objects in 120 s on the loaded 2-core machine type).
+DEFAULT_CYTHON_SECONDS = 8.0
+
+
+@contextlib.contextmanager
+def instrument_cython(what: str = "this network", verbose: bool = True, on_compile=None):
+    """For the ``with`` block: the runtime device says, at its first Cython code object
+    that is not in Brian2's cache yet, how long each takes to compile here, and records it.
+    ``on_compile(seconds)`` gets the compile time of every such code object."""
+    try:
+        from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+    except ImportError:
+        yield
+        return
+    manager = cython_extension_manager
+    original = manager._load_module
+    compiled = []
+
+    def load_module(module_path, *args, **kwargs):
+        if os.path.isfile(module_path):
+            return original(module_path, *args, **kwargs)
+        if verbose and not compiled:
+            seconds = sorted(r["seconds"] / r["new_files"] for r in _records("runtime")
+                             if enabled() and r.get("new_files"))
+            per_object = seconds[len(seconds) // 2] if seconds else DEFAULT_CYTHON_SECONDS
+            _say(f"compiling: Cython code of {what} is not cached yet (first run on runtime), "
+                 f"about {per_object:.0f} s per code object")
+        start = time.perf_counter()
+        try:
+            return original(module_path, *args, **kwargs)
+        finally:
+            compiled.append(time.perf_counter() - start)
+            if on_compile is not None:
+                on_compile(compiled[-1])
+
+    manager._load_module = load_module
+    try:
+        yield
+    finally:
+        vars(manager).pop("_load_module", None)
+        if compiled and enabled():
+            _add_record("runtime", {"new_files": len(compiled), "seconds": sum(compiled)})
 
 
 def uninstrument_compile(device) -> None:

@@ -338,7 +338,8 @@ class DeviceSession:
 
     def totals(self) -> dict[str, float]:
         """Sums over every run of the session: ``build``, ``simulation``, ``compile``
-        (the ``make`` step, part of ``build``), ``runs`` and ``builds`` (counts)."""
+        (time in the compiler: ``make``, or Cython, also while the network was being
+        built), ``runs`` and ``builds`` (counts)."""
         return {
             "build": sum(e["build"] for e in self.history),
             "simulation": sum(e["simulation"] for e in self.history),
@@ -462,6 +463,7 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
         prefs.codegen.target = "cython"
         if name == "runtime":
             set_device("runtime")
+            caches.enter_context(buildcache.instrument_cython(what, verbose, session._compiled))
         else:
             root.mkdir(parents=True, exist_ok=True)
             directory = root / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
