@@ -368,10 +368,19 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
     cpp_standalone: counts the source files not compiled before (fingerprints in the cache
     folder) and multiplies by the measured seconds per file.  genn: recent GeNN builds.
     ``on_compile(seconds)`` is called with the compile time of each build.  Replaces an
-    earlier wrapper; :func:`uninstrument_compile` removes it.
+    earlier wrapper; :func:`uninstrument_compile` removes it.  On cpp_standalone also
+    wraps ``device.build`` to put clock resets in a fixed order (:func:`_sort_clock_resets`).
     """
     uninstrument_compile(device)
     original = device.compile_source
+    if name == "cpp_standalone" and hasattr(device, "build"):
+        original_build = device.build
+
+        def build(*args, **kwargs):
+            _sort_clock_resets(device.main_queue)
+            return original_build(*args, **kwargs)
+
+        device.build = build
 
     def compile_source(*args, **kwargs):
         use_records = enabled()
@@ -460,5 +469,37 @@ def instrument_cython(what: str = "this network", verbose: bool = True, on_compi
 
 
 def uninstrument_compile(device) -> None:
-    """Remove the wrapper of :func:`instrument_compile` (the device class's method again)."""
+    """Remove the wrappers of :func:`instrument_compile` (the device class's methods again)."""
     vars(device).pop("compile_source", None)
+    vars(device).pop("build", None)
+
+
+_CLOCK_ARRAY = re.compile(r"^_array_(.+)_(timestep|t)$")
+
+
+def _sort_clock_resets(queue: list) -> None:
+    """Sort each run of clock resets (``_array_<clock>_timestep[0] = ...``, ``..._t[0] =
+    ...``) in a standalone device's main queue by clock name.
+
+    Brian2 emits them in the iteration order of a set of clocks, which changes from
+    process to process, so a network on several clocks got a new ``main.cpp`` (a compile)
+    on every run.  The assignments are independent of each other.
+    """
+    def is_reset(entry):
+        return (entry[0] == "set_by_single_value" and entry[1][1] == 0
+                and _CLOCK_ARRAY.match(entry[1][0]) is not None)
+
+    def order(entry):
+        clock, kind = _CLOCK_ARRAY.match(entry[1][0]).groups()
+        return clock, kind != "timestep"
+
+    start = 0
+    while start < len(queue):
+        if not is_reset(queue[start]):
+            start += 1
+            continue
+        end = start
+        while end < len(queue) and is_reset(queue[end]):
+            end += 1
+        queue[start:end] = sorted(queue[start:end], key=order)
+        start = end

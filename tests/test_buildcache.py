@@ -112,3 +112,21 @@ def test_a_build_says_how_long_it_will_take(cache, tmp_path, monkeypatch, capsys
     assert buildcache.estimate_compile_seconds("cpp_standalone", 10) == pytest.approx(10 * measured)
     buildcache.uninstrument_compile(device)
     assert "compile_source" not in vars(device)
+
+
+def test_clock_resets_in_a_fixed_order():
+    """Brian2 emits clock resets in set order; sorted, main.cpp is the same on every run."""
+    def reset(array, value="0"):
+        return ("set_by_single_value", (array, 0, value))
+
+    queue = [("run_code_object", ("a", None)),
+             reset("_array_slow_t"), reset("_array_slow_timestep"),
+             reset("_array_defaultclock_t"), reset("_array_defaultclock_timestep"),
+             ("run_network", ("net", None)),
+             reset("_array_poisson_rates", "5"),   # not a clock: stays where it is
+             reset("_array_b_timestep"), reset("_array_a_timestep")]
+    buildcache._sort_clock_resets(queue)
+    assert [entry[1][0] for entry in queue] == [
+        "a", "_array_defaultclock_timestep", "_array_defaultclock_t",
+        "_array_slow_timestep", "_array_slow_t", "net",
+        "_array_poisson_rates", "_array_a_timestep", "_array_b_timestep"]
