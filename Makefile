@@ -15,7 +15,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?= -q -rs
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: demo test test-full test-compat test-genn bench figures venv venv-genn lock clean
+.PHONY: demo test test-full test-compat test-genn bench figures readme-tables venv venv-genn lock clean
 
 demo: venv
 	$(VENV)/bin/neuromodels run cuba-coba
@@ -32,11 +32,14 @@ test-compat: venv-genn
 test-genn: venv-genn
 	$(VENV_GENN)/bin/python -m pytest $(PYTEST_FLAGS) -k genn tests
 
-# The bench extra (snnTorch, torch 2.13.0 CPU build) is not locked: torch's CPU wheel is not
-# the one the package index serves under that version; it is installed on top of the locked
-# environment with the lock as constraints, so no locked package changes.
+# The bench extra (snnTorch, torch 2.13.0 CPU build) is not locked: torch's CPU wheel is a
+# local file whose hash is not the index's for that version (the index's wheel pulls in the
+# CUDA libraries). It goes on top of the locked environment with the lock's pins as
+# constraints (without hashes, which pip would apply to every package), so no locked
+# package changes.
 bench: venv
-	$(VENV)/bin/pip install $(PIP_FLAGS) --no-build-isolation -c $(LOCK) -e '.[bench]'
+	grep -E '^[A-Za-z0-9][^ ]*==' $(LOCK) | sed 's/ .*//' > $(VENV)/lock-constraints.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) --no-build-isolation -c $(VENV)/lock-constraints.txt -e '.[bench]'
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
@@ -45,20 +48,25 @@ bench: venv
 figures: venv
 	$(VENV)/bin/neuromodels figures
 
+# the README's results blocks, re-made from the files in data/ (tests/test_readme_results.py
+# checks them)
+readme-tables: venv
+	$(VENV)/bin/neuromodels results --readme README.md
+
 venv: $(VENV)/.installed
 venv-genn: $(VENV_GENN)/.installed
 
 # An environment is exactly its lock file: re-created when the lock changes, every package
 # checked against its hash, then the package itself (editable, no dependencies of its own).
 # The copy of the lock in the environment is what results files record (store.provenance).
-$(VENV)/.installed: $(LOCK) setup.cfg pyproject.toml
+$(VENV)/.installed: $(LOCK) setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv --clear $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --require-hashes -r $(LOCK)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
 	cp $(LOCK) $(VENV)/neuromodels-lock.txt
 	touch $@
 
-$(VENV_GENN)/.installed: $(LOCK_GENN) setup.cfg pyproject.toml
+$(VENV_GENN)/.installed: $(LOCK_GENN) setup.cfg setup.py pyproject.toml
 	$(PYTHON) -m venv --clear $(VENV_GENN)
 	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) --require-hashes -r $(LOCK_GENN)
 	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .

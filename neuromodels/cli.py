@@ -3,6 +3,7 @@
     neuromodels list
     neuromodels run NAME [--device D] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
     neuromodels figures [NAME ...]
+    neuromodels results [NAME ...] [--readme README.md]
     neuromodels info FILE
     neuromodels devices
 """
@@ -111,6 +112,39 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_results(args) -> int:
+    from . import store
+    from .results import blocks, update_blocks
+    from .study import StudyError, discover, results_paths
+
+    studies = discover()
+
+    def render(name: str) -> str:
+        if name not in studies:
+            raise StudyError(f"unknown study {name}; known: {', '.join(sorted(studies))}")
+        if studies[name].results is None:
+            raise StudyError(f"study {name} defines no results tables (Study(results=...))")
+        return studies[name].results(store.read(results_paths(name, quick=args.quick,
+                                                              out=args.out)[0]))
+
+    if args.readme:
+        path = Path(args.readme)
+        if not path.is_file():
+            raise StudyError(f"no such file: {path}")
+        text = path.read_text()
+        new = update_blocks(text, render)
+        changed = [name for name, body in blocks(new).items() if blocks(text).get(name) != body]
+        if new != text:
+            with store.atomic_path(path) as tmp:
+                tmp.write_text(new)
+        print(f"{path}: {len(blocks(new))} results blocks; updated: {', '.join(changed) or 'none'}")
+        return 0
+    names = args.names or sorted(n for n, s in studies.items() if s.results is not None)
+    for name in names:
+        print(f"## {name}\n\n{render(name)}")
+    return 0
+
+
 def cmd_devices(args) -> int:
     from .devices import available_devices, device_description
 
@@ -147,6 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--quick", action="store_true", help="use the --quick data files")
     fig.add_argument("--out", help="folder holding the data files (and where figures go)")
     fig.set_defaults(func=cmd_figures)
+
+    res = sub.add_parser("results", help="a study's result tables, from its stored data file")
+    res.add_argument("names", nargs="*", metavar="NAME")
+    res.add_argument("--quick", action="store_true", help="use the --quick data files")
+    res.add_argument("--out", help="folder holding the data files")
+    res.add_argument("--readme", metavar="FILE",
+                     help="rewrite the results blocks of FILE (e.g. README.md) from the data files")
+    res.set_defaults(func=cmd_results)
 
     info = sub.add_parser("info", help="what a results file holds")
     info.add_argument("file", type=Path)

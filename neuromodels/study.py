@@ -136,7 +136,9 @@ class Study:
     ``quick`` holds parameter overrides for a reduced run (well under a minute).
     ``check(params)`` (optional) raises ``ParameterError`` for combinations of
     values that are each valid alone but not together; it runs before any
-    simulation.
+    simulation.  ``results(data)`` (optional) returns Markdown tables of the
+    headline numbers, computed from the stored file (:mod:`neuromodels.results`;
+    ``neuromodels results NAME``, and the README's results blocks).
     """
 
     name: str
@@ -150,6 +152,7 @@ class Study:
     reference: str = ""
     source: str = ""
     check: Callable[[dict], None] | None = None
+    results: Callable[[dict], str] | None = None
 
     def summary(self) -> str:
         return f"{self.name:<24} {self.title}"
