@@ -30,8 +30,9 @@ a stored result is still valid).  From :func:`provenance`:
 ``study_file``, ``study_sha256``, ``study_git_commit``
     the study script that ran, the SHA-256 of its bytes, and the commit of
     the checkout holding it (``-dirty`` when the script differs from it;
-    ``"unknown"`` outside a checkout).  Differs from ``git_commit`` when a
-    checkout's ``studies/`` ran on a package installed from elsewhere.
+    ``"unknown"`` outside a checkout; ``""`` for a study not loaded from a
+    file).  Differs from ``git_commit`` when a checkout's ``studies/`` ran on a
+    package installed from elsewhere.
 ``lock_file``, ``lock_sha256``, ``lock_drift``
     the lock file the environment was installed from (``make venv``, which
     copies it to ``<environment>/neuromodels-lock.txt``), its SHA-256, and
@@ -191,6 +192,7 @@ def provenance(study_file: str | os.PathLike | None = None) -> dict[str, Any]:
         "git_commit": git_commit(Path(__file__).resolve().parent),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    prov.update(study_file="", study_sha256="", study_git_commit="unknown")
     if study_file:
         study_file = Path(study_file).resolve()
         prov.update(study_file=str(study_file), study_sha256=_sha256(study_file),

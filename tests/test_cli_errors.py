@@ -19,24 +19,17 @@ from neuromodels.cli import main
 from neuromodels.study import RunContext, Study, StudyInterrupted, run_study
 from neuromodels.parameters import ParameterSet, positive
 
-from .test_cli import TOY_STUDY
+from .test_cli import TOY_STUDY, toy  # noqa: F401 (the fixture)
 
 REPO = Path(__file__).resolve().parent.parent
 PREVIOUS = b"the previous results file\n"
 
 
 @pytest.fixture
-def toy(tmp_path, monkeypatch):
-    """A folder with the toy study (the only one discovered) and an output folder."""
-    studies = tmp_path / "studies"
-    studies.mkdir()
-    (studies / "toy.py").write_text(TOY_STUDY)
-    monkeypatch.setenv("NEUROMODELS_STUDIES", str(studies))
-    monkeypatch.setattr("neuromodels.study.shipped_study_dir", lambda: None)
-    monkeypatch.chdir(tmp_path)
-    out = tmp_path / "out"
-    out.mkdir()
-    return out
+def out(toy):
+    """The output folder, made; the toy study is the only one discovered (test_cli.toy)."""
+    toy.mkdir()
+    return toy
 
 
 def _prepare(case, out):
@@ -74,11 +67,11 @@ CATALOGUE = [
 @pytest.mark.compat
 @pytest.mark.parametrize("case, argv, message", CATALOGUE,
                          ids=[f"{c}:{' '.join(a[:2])}" for c, a, _ in CATALOGUE])
-def test_bad_input_is_one_line_exit_2_no_traceback_nothing_written(toy, capsys, case, argv,
+def test_bad_input_is_one_line_exit_2_no_traceback_nothing_written(out, capsys, case, argv,
                                                                    message):
-    _prepare(case, toy)
-    before = {p: p.read_bytes() for p in toy.rglob("*") if p.is_file()}
-    argv = [a.replace("OUT", str(toy)) for a in argv]
+    _prepare(case, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    argv = [a.replace("OUT", str(out)) for a in argv]
     try:
         code = main(argv)
     except SystemExit as exit_:  # argparse's usage errors
@@ -87,9 +80,9 @@ def test_bad_input_is_one_line_exit_2_no_traceback_nothing_written(toy, capsys, 
     err = captured.err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and err.startswith("error: "), err
-    assert message.replace("OUT", str(toy)) in err
+    assert message.replace("OUT", str(out)) in err
     assert "Traceback" not in captured.out + captured.err
-    assert {p: p.read_bytes() for p in toy.rglob("*") if p.is_file()} == before
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.compat
