@@ -53,6 +53,7 @@ class _InterruptGuard:
     def __init__(self):
         self.interrupted = False
         self.raising = True
+        self._installed = False
         self._previous = None
 
     def _handle(self, signum, frame):
@@ -63,13 +64,15 @@ class _InterruptGuard:
     def __enter__(self):
         try:
             self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
         except ValueError:  # not the main thread
-            self._previous = None
+            pass
         return self
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._installed:  # None: the previous handler was not set from Python
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None
+                          else signal.default_int_handler)
 
     def check(self, message: str = "interrupted; the previous results file is kept") -> None:
         if self.interrupted:
