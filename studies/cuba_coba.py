@@ -95,6 +95,26 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Rates, ISI CV and silent neurons of both networks (README, Results)."""
+    from neuromodels.results import table
+
+    duration = data["parameters"]["duration"]
+    rows = []
+    for name in NETWORKS:
+        pop = data["populations"][name]
+        n, n_exc = int(pop["n"]), int(pop["n_exc"])
+        rates = np.asarray(firing_rates(pop["spikes"]["i"], pop["spikes"]["t"], n, duration))
+        cv = isi_cv(pop["spikes"]["i"], pop["spikes"]["t"], n)
+        valid = cv[np.isfinite(cv)]
+        rows.append([name.upper(), f"{rates.mean():.2f} Hz",
+                     f"{rates[:n_exc].mean():.2f} / {rates[n_exc:].mean():.2f} Hz",
+                     f"{valid.mean():.2f} ({valid.size} neurons)",
+                     f"{100 * np.mean(rates == 0):.1f} %"])
+    return table(["network", "mean rate", "excitatory / inhibitory",
+                  "mean ISI CV (neurons with ≥ 3 spikes)", "silent neurons"], rows)
+
+
 STUDY = Study(
     name="cuba-coba",
     title="Brette et al. 2007 CUBA/COBA benchmark networks (raster, rate, ISI CV)",
@@ -102,5 +122,6 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     quick={"duration": 0.4 * second},
+    results=results,
     reference="Brette et al. (2007) J Comput Neurosci 23:349",
 )

@@ -706,6 +706,56 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Each claim of the study with what the stored run measured (README, Results)."""
+    from neuromodels.results import sig, span, table
+
+    p, r, s = data["parameters"], data["rate"], data["siegert"]
+    worst = np.unravel_index(np.nanargmax(np.where(s["compared"], np.abs(s["rel_error"]), -1)),
+                             np.shape(s["rel_error"]))
+    rows = [[f"diffusive LIF rate = Siegert formula within 5 % ({int(np.sum(s['compared']))} of "
+             f"{np.size(s['compared'])} grid points with rate ≥ "
+             f"{float(p['siegert.min_rate'] / Hz):g} Hz, dt = {float(s['dt'] / usecond):g} µs)",
+             f"max relative error {100 * float(s['max_rel_error']):.2f} % (μ = "
+             f"{float(s['max_error_mu'] / mV):g} mV, σ_v = {float(s['max_error_sigma_v'] / mV):g} "
+             f"mV; s.e. {100 * float(s['rel_error_sem'][worst]):.2f} %)"]]
+    theory, det = np.asarray(r["deterministic_theory"] / Hz), np.asarray(r["rate_mean"][0])
+    above = theory > 0
+    below = "0 Hz below" if np.all(det[~above] == 0) else "some currents below it fire"
+    rows.append(["deterministic limit (σ → 0)",
+                 f"rate = LIF formula within {100 * np.max(np.abs(det[above] / theory[above] - 1)):.2g} "
+                 f"% at the {int(above.sum())} currents above rheobase, {below}; Fano factor ≤ "
+                 f"{sig(np.nanmax(r['fano_mean'][0]), 1)}, ISI CV ≤ {sig(np.nanmax(r['cv_mean'][0]), 1)}"])
+    poisson = np.isfinite(np.asarray(r["escape_poisson_theory"] / Hz)) & (np.asarray(r["rate_mean"][1:]) > 0)
+    rows.append(["escape noise, low hazard (h·τ_m < 0.1, firing): Poisson-like counts",
+                 f"Fano factor {span(np.asarray(r['fano_mean'][1:])[poisson], '.2f')} "
+                 f"({int(poisson.sum())} points)"])
+    rel = data["reliability"]
+    sig_mV = np.asarray(rel["sigma"] / mV)
+    rows.append([f"reliability (Schreiber, {int(rel['trials'])} trials, σ_g = "
+                 f"{float(p['rel.sigma_g'] / ms):g} ms), constant vs frozen fluctuating input",
+                 "; ".join(f"σ = {x:g} mV: {c:.2f} vs {f:.2f}" for x, c, f in
+                           zip(sig_mV, rel["constant"]["schreiber"], rel["fluctuating"]["schreiber"])
+                           if x > 1e-6)])
+    sr = data["sr"]
+    best = {k: (float(sr[k]["best_sigma"] / mV), sr[k]["snr_mean"][int(sr[k]["best_index"])],
+                sr[k]["snr_sd"][int(sr[k]["best_index"])], bool(sr[k]["interior_optimum"]))
+            for k in ("escape", "diffusive")}
+    rows.append([f"stochastic resonance ({float(sr['frequency'] / Hz):g} Hz subthreshold sinusoid, "
+                 "spectral SNR)",
+                 "; ".join(f"{'interior' if b[3] else 'edge'} optimum: {k} "
+                           f"{'σ' if k == 'escape' else 'σ_v'} = {b[0]:g} mV (SNR {sig(b[1])} ± {sig(b[2], 2)})"
+                           for k, b in best.items())])
+    pop = data["population"]
+    sizes, psig = np.asarray(pop["sizes"]), np.asarray(pop["sigma"] / mV)
+    rows.append([f"population code, RMS ML decoding error N = {sizes[0]} → {sizes[-1]}",
+                 "; ".join(f"{'deterministic' if x < 1e-6 else f'σ = {x:g} mV'}: "
+                           f"{sig(np.degrees(e[0]))}° → {sig(np.degrees(e[-1]))}°"
+                           for x, e in ((x, np.asarray(pop[f"model{m}"]["rms_error_mean"]))
+                                        for m, x in enumerate(psig)))])
+    return table(["claim", "measured"], rows)
+
+
 STUDY = Study(
     name="noise-coding",
     title="Noise and the neural code: rate/Fano/CV, Siegert, reliability, SR, population code",
@@ -713,6 +763,7 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     quick=QUICK,
+    results=results,
     devices=DEVICES,
     default_device="cpp_standalone",
     reference="Ma, Yan & Tang (2023) Patterns 4:100831; Mainen & Sejnowski (1995) Science "

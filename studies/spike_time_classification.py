@@ -227,12 +227,45 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Accuracies, silent neurons and Brian2-vs-exact spike times per data set (README,
+    Results); one time unit is 10 ms."""
+    from neuromodels.results import mean_sd, sig, span, table
+
+    names = {"yinyang": "Yin-Yang", "digits": "8×8 digits (grey levels as latencies)"}
+    acc, spikes = [], []
+    for name in (n for n in DATASETS if n in data["results"]):
+        r = data["results"][name]
+        exact, brian2 = np.asarray(r["acc_trial"])[:, -1], np.asarray(r["acc_brian2"])
+        n = int(r["brian2_samples"])  # the same number of correct samples: identical
+        same = np.allclose(brian2, np.asarray(r["acc_exact_same_samples"]), rtol=0, atol=0.5 / n)
+        silent = 100 * np.asarray(r["silent_never"])
+        acc.append([names[name], "-".join(map(str, np.asarray(r["sizes"]))),
+                    f"{len(r['epochs']) - 1}", mean_sd(exact, 100, unit=" %"),
+                    ("identical" if same else " / ".join(f"{100 * a:.1f}" for a in brian2) + " %")
+                    + f" ({n} samples)",
+                    f"{span(silent[:, 0])} % → {span(silent[:, -1], '.2g')} %"])
+        q = np.asarray(r["brian2_abs_dt_spike_quantiles"]) * 10  # ms
+        spikes.append([names[name], span(r["brian2_spikes_compared"], ",.0f"),
+                       span(1e3 * q[:, 0], ".2g", " µs"), span(1e3 * q[:, 1], ".2g", " µs"),
+                       span(q[:, 2], "#.2g", " ms"),
+                       f"≤ {sig(np.max(r['brian2_in_trial_mismatch']), 2)}"])
+    return (table(["data set", "network", "epochs", "test accuracy (exact), seeds "
+                   + ", ".join(map(str, np.asarray(data["results"][DATASETS[0]]["seeds"]))),
+                   "Brian2 re-run, same test samples",
+                   "hidden neurons never firing in the trial, before → after"], acc)
+            + "\n" + table(["data set", "in-trial spikes compared per seed", "median \\|Δt\\|",
+                            "99th percentile", "largest", "in the trial in one only "
+                            "(fraction of neuron-sample pairs)"], spikes))
+
+
 STUDY = Study(
     name="spike-time-classification",
     title="Deep initially silent theta network, TTFS: Yin-Yang and digits; Brian2 check",
     simulate=simulate,
     plot=plot,
     parameters=PARAMETERS,
+    results=results,
     # one data set (one JIT compilation), small network and data, a larger learning rate
     # (so that output spikes enter the trial), coarse Brian2 step
     quick={"datasets": "yinyang", "seeds": 2, "epochs_yinyang": 5, "hidden_yinyang": 16,

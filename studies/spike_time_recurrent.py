@@ -182,6 +182,27 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Task 2 in numbers for each optimiser (README, Results)."""
+    from neuromodels.results import sig, table
+
+    p = data["parameters"]
+    labels = {"decay": f"AdaBelief, lr {float(p['lr']):g} decaying 1/e per "
+                       f"{int(p['decay_steps'])} trials",
+              "line_search": "AdaBelief (b2 = 0.99) with line search"}
+    rows = []
+    for name in (c.decode() if isinstance(c, bytes) else str(c) for c in data["configs"]):
+        loss = np.asarray(data[name]["loss"])
+        after = [sig(loss[k]) if k < loss.size else "–" for k in (100, 1000)]
+        diff = float(data[name]["brian2_max_abs_diff"])
+        rows.append([labels[name], f"{loss.size}", sig(loss[0]), *after, sig(loss[-1]),
+                     f"{float(data[name]['orders']):.2f}",
+                     f"{sig(diff, 2)} τ" if bool(data[name]["brian2_same_counts"]) else "spike counts differ"])
+    return table(["optimiser", "trials", "start", "after 100", "after 1000", "end",
+                  "orders of magnitude", f"Brian2 re-run (dt = τ/{float(p['tau'] / p['dt']):.0f}) "
+                  "vs exact, max \\|Δt\\|"], rows)
+
+
 STUDY = Study(
     name="spike-time-recurrent",
     title="Recurrent QIF network learns target spike trains with exact gradients "
@@ -189,6 +210,7 @@ STUDY = Study(
     simulate=simulate,
     plot=plot,
     parameters=PARAMETERS,
+    results=results,
     quick={"n_trials": 300, "n_trials_line_search": 60, "dt": 10 * ms * 2.0 ** -10},
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",

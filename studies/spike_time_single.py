@@ -146,12 +146,31 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Task 1 in numbers (README, Results); the reference reaches the same updates."""
+    from neuromodels.results import sig, table
+
+    p = data["parameters"]
+    start, end = np.asarray(data["t_out_start"]), np.asarray(data["t_out_end"])
+    fr, fw = int(data["first_real"]), int(data["first_within"])
+    return table(["start (silent)", "both spikes real", f"both within {float(p['tolerance']):g} τ "
+                  "of the targets", "loss", "end spike times", "Brian2 re-run vs exact"],
+                 [[f"pseudospikes at {start[0]:.3f} and {start[1]:.3f} τ",
+                   f"from update {fr}" if fr >= 0 else "never",
+                   f"from update {fw}" if fw >= 0 else "never",
+                   f"{sig(data['loss_start'])} → {sig(data['loss_end'], 2)}",
+                   f"{end[0]:.4f}, {end[1]:.4f} τ",
+                   f"max \\|Δt\\| {sig(data['trained']['max_abs_diff'], 2)} τ "
+                   f"(dt = τ/{float(p['tau'] / p['dt']):.0f})"]])
+
+
 STUDY = Study(
     name="spike-time-single",
     title="Single QIF neuron learns two spike times with exact gradients (Klos & Memmesheimer)",
     simulate=simulate,
     plot=plot,
     parameters=PARAMETERS,
+    results=results,
     quick={"n_trials": 2000},
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",
