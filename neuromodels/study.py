@@ -113,6 +113,7 @@ def _check_writable(path: Path) -> None:
 
 
 def run_study(study: Study, *, device: str | None = None, threads: int | None = None,
+              use_gpu: bool = False,
               seed: int = 0, quick: bool = False, out: str | os.PathLike | None = None,
               params: Mapping[str, Any] | None = None, verbose: bool = True,
               figure: bool = True, root: str | os.PathLike = ".") -> Path:
@@ -122,7 +123,8 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     simulation starts; the data file and the figure are written atomically.
     """
     device = device or study.default_device
-    check_device(device, study.devices, threads=threads, what=f"Study '{study.name}'")
+    check_device(device, study.devices, threads=threads, use_gpu=use_gpu,
+                 what=f"Study '{study.name}'")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise StudyError(f"seed must be a whole number in [0, 2**32); got {seed!r}.")
     values = dict(study.quick) if quick else {}
@@ -135,7 +137,7 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     _check_writable(fig_path)
 
     started = time.perf_counter()
-    with use_device(device, supported=study.devices, threads=threads, seed=int(seed),
+    with use_device(device, supported=study.devices, threads=threads, use_gpu=use_gpu, seed=int(seed),
                     what=f"Study '{study.name}'") as session:
         ctx = RunContext(seed=int(seed), session=session, quick=quick, verbose=verbose)
         ctx.progress(f"{study.name}: simulating on {device}" + (" (quick)" if quick else ""))
