@@ -15,7 +15,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?= -q -rs
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: demo test test-full test-compat test-genn bench figures readme-tables venv venv-genn lock clean
+.PHONY: demo test test-full test-compat test-genn bench gpu-bundle figures readme-tables venv venv-genn lock clean
 
 demo: venv
 	$(VENV)/bin/neuromodels run cuba-coba
@@ -44,6 +44,14 @@ bench: venv
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
+
+# What the GPU benchmark needs on a GPU machine without network (README, "GPU"): wheels,
+# brian2 2.5.4's sdist (and a cp312 wheel built from it where a Python 3.12 is found) and
+# GeNN 4.9.0's sources, into the git-ignored .gpu-bundle/ (checked to stay under 64 MiB).
+# GENN_SOURCE: a GeNN git checkout (tag 4.9.0) or an unpacked 4.9.0 release.
+GENN_SOURCE ?= $(GENN_PATH)
+gpu-bundle: venv
+	$(VENV)/bin/python tests/benchmarks/gpu_bundle.py --genn-source "$(GENN_SOURCE)"
 
 figures: venv
 	$(VENV)/bin/neuromodels figures

@@ -1,7 +1,7 @@
 """The ``neuromodels`` command line: list, run and re-plot studies, inspect results.
 
     neuromodels list
-    neuromodels run NAME [--device D] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
+    neuromodels run NAME [--device D] [--gpu] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
     neuromodels figures [NAME ...]
     neuromodels results [NAME ...] [--readme README.md]
     neuromodels info FILE
@@ -67,8 +67,9 @@ def cmd_run(args) -> int:
     if args.show_parameters:
         print(study.parameters.table())
         return 0
-    run_study(study, device=args.device, threads=args.threads, seed=args.seed, quick=args.quick,
-              out=args.out, params=_parse_params(args.param), verbose=not args.quiet)
+    run_study(study, device=args.device, threads=args.threads, use_gpu=args.gpu, seed=args.seed,
+              quick=args.quick, out=args.out, params=_parse_params(args.param),
+              verbose=not args.quiet)
     return 0
 
 
@@ -148,9 +149,13 @@ def cmd_results(args) -> int:
 def cmd_devices(args) -> int:
     from .devices import available_devices, device_description
 
+    on_gpu = available_devices(use_gpu=True)
     for name, reason in available_devices().items():
         status = "available" if reason is None else f"unavailable: {reason}"
         print(f"{name:<15} {device_description(name)}\n{'':<15} {status}")
+        if name == "genn" and reason is None:
+            gpu = "available" if on_gpu[name] is None else f"unavailable: {on_gpu[name]}"
+            print(f"{'':<15} with --gpu (CUDA backend): {gpu}")
     return 0
 
 
@@ -165,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a study: simulate, write data/NAME.h5 and figures/NAME.png")
     run.add_argument("name")
-    run.add_argument("--device", help="runtime, cpp_standalone or genn (default: the study's)")
+    run.add_argument("--device", help="runtime, cpp_standalone, genn or cuda_standalone "
+                     "(default: the study's)")
+    run.add_argument("--gpu", action="store_true",
+                     help="run on the GPU: GeNN's CUDA backend with --device genn "
+                          "(cuda_standalone always runs on the GPU)")
     run.add_argument("--threads", type=int, help="OpenMP threads (cpp_standalone only; default: none)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--quick", action="store_true", help="reduced run, well under a minute")

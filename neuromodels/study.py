@@ -194,6 +194,7 @@ def _check_writable(path: Path) -> None:
 
 
 def run_study(study: Study, *, device: str | None = None, threads: int | None = None,
+              use_gpu: bool = False,
               seed: int = 0, quick: bool = False, out: str | os.PathLike | None = None,
               params: Mapping[str, Any] | None = None, verbose: bool = True,
               figure: bool = True, root: str | os.PathLike = ".") -> Path:
@@ -203,7 +204,8 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     simulation starts; the data file and the figure are written atomically.
     """
     device = device or study.default_device
-    check_device(device, study.devices, threads=threads, what=f"Study '{study.name}'")
+    check_device(device, study.devices, threads=threads, use_gpu=use_gpu,
+                 what=f"Study '{study.name}'")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise StudyError(f"seed must be a whole number in [0, 2**32); got {seed!r}.")
     values = dict(study.quick) if quick else {}
@@ -219,8 +221,8 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     with _InterruptGuard() as guard:
         started = time.perf_counter()
         try:
-            with use_device(device, supported=study.devices, threads=threads, seed=int(seed),
-                            what=f"Study '{study.name}'") as session:
+            with use_device(device, supported=study.devices, threads=threads, use_gpu=use_gpu,
+                            seed=int(seed), what=f"Study '{study.name}'") as session:
                 ctx = RunContext(seed=int(seed), session=session, quick=quick, verbose=verbose,
                                  interrupt=guard)
                 ctx.progress(f"{study.name}: simulating on {device}" + (" (quick)" if quick else ""))

@@ -22,6 +22,7 @@ input ``v_rest`` (for which :func:`neuromodels.theory.lif` gives the rate).
 """
 from brian2 import mV, ms, nS, pA, pF
 
+from ..devices import KNOWN_DEVICES
 from ..model import NeuronModel
 from ..parameters import Parameter, ParameterSet, positive
 
@@ -73,6 +74,7 @@ CUBA = NeuronModel(
         MEMBRANE_PARAMETERS,
     ),
     method="exact",
+    devices=KNOWN_DEVICES,  # Brian2CUDA too (the GPU benchmark, tests/benchmarks/gpu_route.py)
     reference=REFERENCE,
     **_SPIKING,
 )
@@ -95,6 +97,7 @@ COBA = NeuronModel(
         MEMBRANE_PARAMETERS,
     ),
     method="euler",
+    devices=KNOWN_DEVICES,
     reference=REFERENCE,
     **_SPIKING,
 )
