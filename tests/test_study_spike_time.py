@@ -73,7 +73,7 @@ def test_single_spike_times_move_continuously(single):
 
 def test_single_trained_neuron_in_brian2_matches_exact(single):
     tr = single["trained"]
-    w_in = np.concatenate([tr["weights"], SINGLE_FIXED_WEIGHTS])[None, :]
+    w_in = np.concatenate([tr["weights"], SINGLE_FIXED_WEIGHTS])[:, None]  # (n_in, 1)
     t_in = np.concatenate([tr["times"], SINGLE_FIXED_TIMES])
     exact = run_exact(np.zeros((1, 1)), w_in, t_in, np.arange(22), np.zeros(1), np.zeros(1),
                       float(single["T"]))["spikes"][0]
@@ -108,10 +108,10 @@ def test_recurrent_trained_network_in_brian2_matches_exact(recurrent, config):
     d = recurrent[config]
     T = float(recurrent["T"])
     t, c = recurrent_inputs(int(recurrent["parameters"]["input_seed"]))
-    w_in = np.zeros((10, 20))
+    w_in = np.zeros((20, 10))  # (n_in, N)
     w_in[np.arange(10), np.arange(10)] = 5.0
-    w_in[np.arange(10), 10 + np.arange(10)] = -5.0
-    exact = run_exact(d["W"], w_in, t, c, d["V0"], d["I0"], T)["spikes"]
+    w_in[10 + np.arange(10), np.arange(10)] = -5.0
+    exact = run_exact(d["W"], w_in, t, c, d["V_init"], d["I_init"], T)["spikes"]
     after = d["after"]
     for k in range(10):
         np.testing.assert_allclose(after["t"][after["i"] == k], exact[k], atol=1e-12)
