@@ -60,7 +60,8 @@ def test_cuba_psp_matches_difference_of_exponentials():
 def test_coba_psp_matches_scipy_ode_solver():
     """A conductance jump of 6 nS, integrated by Brian2 (Euler) and by scipy's RK45."""
     dt = 0.005 * ms
-    neuron = COBA.group(1, dt=dt, params={"I_ext": 0 * COBA.parameters.defaults["I_ext"]})
+    assert COBA.parameters.defaults["I_ext"] == 0  # benchmark 1 has no external drive
+    neuron = COBA.group(1, dt=dt)
     neuron.v = -60 * mV
     source = SpikeGeneratorGroup(1, [0], [0] * ms, dt=dt)
     syn = jump("g_e", 6 * nS).connect(source, neuron, [0], [0])
