@@ -10,6 +10,7 @@ Two optimiser configurations of the paper: ``decay`` (AdaBelief, learning rate d
 scaled by the best of 50 factors that moves no output spike by more than ``dt_max``).
 Training is exact (JAX, device-independent); the trained networks are then run as one
 Brian2 simulation (theta equations) on the chosen device and compared with the exact spikes.
+Stored weights ``W`` are (n_pre, n_post); ``V_init``, ``I_init`` the learned initial state.
 
     neuromodels run spike-time-recurrent [--device runtime|cpp_standalone] [--quick]
 """

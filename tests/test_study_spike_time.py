@@ -94,13 +94,16 @@ def test_recurrent_inputs_are_our_draw(recurrent):
 
 def test_recurrent_loss_falls(recurrent):
     """Measured on the default draw: decay 0.919 -> 9.7e-3 after 300 trials (1.98 orders);
-    required: more than 1.5 orders (as in test_exact_tasks). Line search: every run must
-    lower the loss, and it never rises above its start."""
+    required: more than 1.5 orders (as in test_exact_tasks). Line search: the run must
+    lower the loss, and the loss never rises above its start (each step is the best of the
+    grid that moves no spike by more than dt_max; measured in the committed full runs too:
+    no trial of either configuration above the start, 10001 and 5000 trials)."""
     d = recurrent["decay"]["loss"]
     assert len(d) == int(recurrent["parameters"]["n_trials"])
-    assert d[-1] < 3e-2 * d[0]
+    assert d[-1] < 3e-2 * d[0] and np.all(d <= d[0])
     ls = recurrent["line_search"]["loss"]
-    assert ls[-1] < ls[0] and np.all(np.isfinite(ls))
+    assert len(ls) == int(recurrent["parameters"]["n_trials_line_search"])
+    assert np.all(np.isfinite(ls)) and ls[-1] < ls[0] and np.all(ls <= ls[0])
 
 
 @pytest.mark.parametrize("config", ["decay", "line_search"])
