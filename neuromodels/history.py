@@ -101,7 +101,8 @@ class History:
 
     def recorded(self, name: str) -> np.ndarray:
         """Boolean mask of the rows that recorded ``name``."""
-        return np.concatenate([np.full(s.size, name in b) for s, b in zip(self._steps, self._blocks)])
+        return np.concatenate([np.full(s.size, name in b)
+                               for s, b in zip(self._steps, self._blocks)])
 
     def last(self, name: str):
         """The last recorded value of ``name``."""

@@ -98,7 +98,8 @@ def schreiber_reliability(trains, duration, sigma, dt=None, t_start=0.0):
     r"""Correlation-based spike-timing reliability (Schreiber et al. 2003).
 
     Each trial is binned with step ``dt`` over ``[t_start, t_start +
-    duration)`` (whole bins, :func:`neuromodels.analysis.binning.bin_spikes`), convolved with a Gaussian of s.d. :math:`\sigma_g`
+    duration)`` (whole bins, :func:`neuromodels.analysis.binning.bin_spikes`), convolved
+    with a Gaussian of s.d. :math:`\sigma_g`
     (``scipy.ndimage.gaussian_filter1d``, truncated at 4 s.d., zero padding
     outside the interval) and the mean pairwise cosine similarity is returned:
 

@@ -4,10 +4,11 @@ Between events every neuron follows the closed-form flow of :mod:`.qif`; events 
 input spikes of channel :math:`c` (current jump :math:`I \mathrel{+}= w_\mathrm{in}[c, :]`)
 and network spikes of neuron :math:`j` (zeros of :math:`q`, current jump
 :math:`I \mathrel{+}= W[j, :]`, no self-reset needed in projective form). Weight matrices
-are ``(n_pre, n_post)``, as everywhere in the package. The simulation is a ``jax.lax.scan`` over at most ``K`` events; it
-is differentiable (``jax.grad``) with respect to the weights, the input spike times and
-the initial state, which yields exact gradients of spike times (Klos & Memmesheimer,
-arXiv 2309.14523, eqs. for the QIF neuron with :math:`\tau_s = \tau/2`).
+are ``(n_pre, n_post)``, as everywhere in the package. The simulation is a
+``jax.lax.scan`` over at most ``K`` events; it is differentiable (``jax.grad``) with
+respect to the weights, the input spike times and the initial state, which yields exact
+gradients of spike times (Klos & Memmesheimer, arXiv 2309.14523, eqs. for the QIF neuron
+with :math:`\tau_s = \tau/2`).
 """
 
 from __future__ import annotations

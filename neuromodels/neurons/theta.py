@@ -31,8 +31,8 @@ start time ``t``. Since :math:`\dot\theta = 1/\tau` and :math:`\ddot\theta = 0` 
 :math:`\theta=\pi` for any :math:`I`, the crossing time is
 :math:`t + dt - \tau(\theta-\pi) + O(dt^3)`: :func:`spike_times` applies this to the
 ``theta`` a :class:`~brian2.SpikeMonitor` recorded. Synaptic effects are applied after the
-state update, i.e. at the end of the step; :func:`neuromodels.networks.theta.network_from_exact` gives every
-synapse the lag :math:`\delta` (in units of :math:`\tau`) between the true spike time and
+state update, i.e. at the end of the step; :func:`neuromodels.networks.theta.network_from_exact`
+gives every synapse the lag :math:`\delta` (in units of :math:`\tau`) between the true spike time and
 the step's end (:math:`\theta_\mathrm{pre}-\pi` for network spikes, a per-spike constant for
 inputs) and uses :data:`THETA_INPUT_SYNAPSE` / :data:`THETA_RECURRENT_SYNAPSE`, which are
 exact to :math:`O(\delta^2)`. Brian2 must not be told a different ``when`` for any of it.
