@@ -44,7 +44,7 @@ def statistics(device):
 
 
 def test_cuba_is_the_measured_asynchronous_irregular_state():
-    """Measured (seed 1, runtime, cpp_standalone and GeNN alike): 5.409 Hz, CV 0.5017.
+    """Measured (seed 1, runtime, cpp_standalone and GeNN alike): 5.4085 Hz, CV 0.5017.
     A different seed moves the rate by a few 0.1 Hz; a changed model or connectivity rule
     moves it more than 2 %."""
     s = statistics("runtime")["cuba"]
@@ -65,18 +65,12 @@ def test_coba_sustains_itself_without_drive():
     assert s["cv"] == pytest.approx(1.544, abs=0.05)
 
 
-def test_same_spikes_on_cpp_standalone():
-    """The same network gives the same spikes on runtime and C++ standalone (measured: every
-    spike of both networks identical, brian2 2.9.0 and 2.5.4)."""
-    ref, got = statistics("runtime"), statistics("cpp_standalone")
+@pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
+def test_same_spikes_on_every_device(device):
+    """The same network gives the same spikes on runtime, C++ standalone and GeNN (measured:
+    all 21,634 CUBA and 78,919 COBA spikes identical on brian2 2.9.0 cpp_standalone and on
+    brian2 2.5.4 runtime, cpp_standalone and genn with GeNN 4.9.0's CPU backend)."""
+    ref, got = statistics("runtime"), statistics(device)
     for name in ("cuba", "coba"):
         np.testing.assert_array_equal(got[name]["i"], ref[name]["i"], err_msg=name)
         np.testing.assert_array_equal(got[name]["t"], ref[name]["t"], err_msg=name)
-
-
-def test_same_statistics_on_genn():
-    """GeNN (CPU backend): GENN_MEASURED."""
-    ref, got = statistics("runtime"), statistics("genn")
-    for name in ("cuba", "coba"):
-        assert got[name]["rate"] == pytest.approx(ref[name]["rate"], rel=1e-3), name
-        assert got[name]["cv"] == pytest.approx(ref[name]["cv"], abs=1e-3), name
