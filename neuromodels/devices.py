@@ -49,7 +49,7 @@ __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
     "available_devices", "use_device", "device_description", "active_device",
     "require_active_device", "network_clock", "KNOWN_DEVICES", "GPU_DEVICES", "backend_name",
-    "gpu_name", "cuda_path",
+    "gpu_name", "cuda_path", "brian2_settings",
 ]
 
 #: The devices a model runs on unless it declares otherwise.
@@ -263,6 +263,27 @@ def network_clock(dt=None):
     if dt is None or abs(float(dt - defaultclock.dt)) < 1e-15:
         return defaultclock
     return Clock(dt, name="network_clock*")
+
+
+@contextlib.contextmanager
+def brian2_settings(*, target: str | None = None, dt=None):
+    """Scope Brian2's global settings: inside, ``prefs.codegen.target`` is ``target`` and
+    ``defaultclock.dt`` is ``dt`` (each if given); on exit every preference and the default
+    clock's ``dt`` are what they were before, also after an error. Studies and tests change
+    these globals only through this (tests: the autouse fixture in ``tests/conftest.py``)."""
+    from brian2 import defaultclock, prefs
+
+    saved_prefs, saved_dt = dict(prefs.prefs), defaultclock.dt
+    try:
+        if target is not None:
+            prefs.codegen.target = target
+        if dt is not None:
+            defaultclock.dt = dt
+        yield
+    finally:
+        for key, value in saved_prefs.items():
+            prefs[key] = value
+        defaultclock.dt = saved_dt
 
 
 def _make_jobs() -> int:

@@ -3,9 +3,9 @@ the LIF rate formula, their own integral identities, the target rate, and NEST."
 import numpy as np
 import pytest
 from brian2 import (Hz, Network, SpikeGeneratorGroup, SpikeMonitor, Synapses, defaultclock, mV,
-                    ms, nA, prefs, second, usecond)
+                    ms, nA, second, usecond)
 
-from neuromodels.devices import use_device
+from neuromodels.devices import brian2_settings, use_device
 from neuromodels.networks.alif_step import (alif_step_data, alif_step_errors, alif_step_network,
                                             alif_step_validation, plot_alif_step_validation)
 from neuromodels.neurons.noise import get_noise
@@ -100,10 +100,10 @@ def test_threshold_models_on_device(device, tmp_path):
     homeostatic and escape-noise thresholds equal to their closed forms given the spikes."""
     require_device(device)
     duration, t_switch, dv_th, step = 0.5 * second, 250 * ms, 3 * mV, 0.1 * ms
-    with use_device(device, seed=3, build_root=tmp_path) as session:
-        if device == "runtime":  # ~40 short code objects: numpy avoids compiling them
-            prefs.codegen.target = "numpy"
-        defaultclock.dt = step  # GeNN runs everything on the default clock
+    # runtime: ~40 short code objects, numpy avoids compiling them; GeNN runs everything on
+    # the default clock
+    with use_device(device, seed=3, build_root=tmp_path) as session, \
+            brian2_settings(target="numpy" if device == "runtime" else None, dt=step):
         net, alif, groups, monitors = _device_network(step, duration, t_switch, dv_th)
         session.run(net, duration)
         data = alif_step_data(alif, duration, nest=False)
@@ -181,15 +181,15 @@ def test_alif_against_nest(nest_installed, alif_data, tmp_path):
 def test_homeostatic_threshold_reaches_target_rate():
     """Five inputs (mu = -49 ... +15 mV), hard and escape-noise thresholds: the rate over the
     last 4 s of 8 s is within 5 % of r_target = 20 Hz."""
-    defaultclock.dt = 0.1 * ms
-    currents = np.array([0.16, 0.2, 0.3, 0.5, 0.8]) * nA
-    groups = [HOMEOSTATIC_LIF.group(len(currents), name="homeostatic_hard"),
-              homeostatic_threshold(noise="gaussian", sigma=1 * mV).group(len(currents),
-                                                                         name="homeostatic_escape")]
-    for g in groups:
-        g.I_ext = currents
-    monitors = [SpikeMonitor(g) for g in groups]
-    Network(*groups, *monitors).run(8 * second)
+    with brian2_settings(dt=0.1 * ms):
+        currents = np.array([0.16, 0.2, 0.3, 0.5, 0.8]) * nA
+        groups = [HOMEOSTATIC_LIF.group(len(currents), name="homeostatic_hard"),
+                  homeostatic_threshold(noise="gaussian", sigma=1 * mV).group(len(currents),
+                                                                             name="homeostatic_escape")]
+        for g in groups:
+            g.I_ext = currents
+        monitors = [SpikeMonitor(g) for g in groups]
+        Network(*groups, *monitors).run(8 * second)
     target = float(HOMEOSTATIC_LIF.parameters.defaults["r_target"] / Hz)
     for m in monitors:
         t, i = np.asarray(m.t / second), np.asarray(m.i)
@@ -203,9 +203,7 @@ def test_homeostatic_threshold_reaches_target_rate():
 def test_escape_alif_fires_with_the_probability_of_its_distance_to_theta():
     """Clamped v, theta = v_th + theta_a held (delta_theta = 0, tau_theta = 1e6 s):
     P(spike in a step) = F((v - theta)/sigma) within binomial error."""
-    prefs.codegen.target, old = "numpy", prefs.codegen.target
-    try:
-        defaultclock.dt = 0.1 * ms
+    with brian2_settings(target="numpy", dt=0.1 * ms):
         sigma, per, n_steps = 1 * mV, 24, 2000
         model = adaptive_threshold(noise="logistic", sigma=sigma).per_neuron("E_L", "v_reset")
         g = model.group(per, params={"t_ref": 0 * ms, "delta_theta": 0 * mV, "tau_theta": 1e6 * second})
@@ -213,7 +211,5 @@ def test_escape_alif_fires_with_the_probability_of_its_distance_to_theta():
         g.theta_a = np.linspace(-3, 7, per) * mV    # theta from -53 to -43 mV
         m = SpikeMonitor(g)
         Network(g, m).run(n_steps * defaultclock.dt)
-    finally:
-        prefs.codegen.target = old
     F = get_noise("logistic").firing_probability((-52 - (-50 + np.linspace(-3, 7, per))), 1.0)
     _check_counts(np.bincount(np.asarray(m.i), minlength=per), n_steps, F)
