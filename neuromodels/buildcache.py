@@ -408,7 +408,8 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
                     _say(f"compiling: {new} of {total} files changed since an earlier run of "
                          f"{what}, about {seconds:.0f} s")
         elif verbose:
-            _say(f"compiling (GeNN): {what}, about {estimate_compile_seconds(name):.0f} s")
+            label = "GeNN" if name == "genn" else name
+            _say(f"compiling ({label}): {what}, about {estimate_compile_seconds(name):.0f} s")
         start = time.perf_counter()
         result = original(*args, **kwargs)
         seconds = time.perf_counter() - start

@@ -17,7 +17,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def _cuba_stateupdate(tau_e):
-    from brian2 import Equations, NeuronGroup, ms
+    from brian2 import Equations, NeuronGroup
     from brian2.stateupdaters.base import StateUpdateMethod
 
     from brian2.utils.logger import catch_logs
