@@ -17,7 +17,8 @@ the exact solver (20-30 s).  These caches remove them on a repeat:
   and the versions of Brian2 and sympy; and Brian2's compiler-flag checks, keyed by
   the compiler binary.  One small file per entry, written atomically.
 * **JAX**: JAX's persistent compilation cache, set for the duration of a device session
-  (:func:`compile_cache`) and reset to JAX's previous settings afterwards.
+  (:func:`compile_cache`) and reset to JAX's previous settings afterwards;
+  :func:`jax_compile_time` measures how much of a block JAX spent compiling.
 * **build records**: how long new files took to compile here, so that a build says
   beforehand how long it will take (``compiling: first run of ..., about N s``).
 
@@ -240,6 +241,52 @@ def _jax_compilation_cache(folder: Path):
             yield
         finally:
             _jax_update(saved or _JAX_DEFAULTS)
+
+
+#: JAX's compile steps, reported as time spans: tracing to a jaxpr, lowering to MLIR, and the
+#: XLA compile (or reading the executable from the persistent cache)
+JAX_COMPILE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration",
+                      "/jax/core/compile/jaxpr_to_mlir_module_duration",
+                      "/jax/core/compile/backend_compile_duration")
+
+
+def _union_seconds(spans) -> float:
+    """Length of the union of ``(start, end)`` intervals (nested traces count once)."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+@contextlib.contextmanager
+def jax_compile_time():
+    """Yield a function that returns the seconds JAX has spent compiling (the steps of
+    :data:`JAX_COMPILE_EVENTS`) since the ``with`` block began; always 0 if JAX was not
+    imported when it began.  The rest of the block's time is running compiled code."""
+    spans: list = []
+    jax = sys.modules.get("jax")
+    if jax is None:
+        yield lambda: 0.0
+        return
+    import jax.monitoring as monitoring
+
+    def listener(event, start, end, **kwargs):
+        if event in JAX_COMPILE_EVENTS:
+            spans.append((start, end))
+
+    monitoring.register_event_time_span_listener(listener)
+    try:
+        yield lambda: _union_seconds(spans)
+    finally:
+        if hasattr(monitoring, "unregister_event_time_span_listener"):
+            monitoring.unregister_event_time_span_listener(listener)
+        else:   # JAX < 0.8 has no unregister for time spans
+            from jax._src import monitoring as private
+
+            with contextlib.suppress(ValueError):
+                private._event_time_span_listeners.remove(listener)
 
 
 # --- compiled objects -------------------------------------------------------------------------

@@ -130,3 +130,40 @@ def test_clock_resets_in_a_fixed_order():
         "a", "_array_defaultclock_timestep", "_array_defaultclock_t",
         "_array_slow_timestep", "_array_slow_t", "net",
         "_array_poisson_rates", "_array_a_timestep", "_array_b_timestep"]
+
+
+def test_union_of_compile_spans():
+    """Nested spans (a jit traced inside another's trace) count once."""
+    assert buildcache._union_seconds([]) == 0
+    assert buildcache._union_seconds([(0, 4), (1, 2), (3, 5), (7, 8)]) == pytest.approx(6)
+
+
+def test_a_study_timer_keeps_jax_compilation_apart():
+    """Compiling a new jitted function goes to 'compile (JAX)', running it to the timer's
+    label; a second call of the compiled function adds no compile time."""
+    jax = pytest.importorskip("jax", reason="JAX not installed (extra 'exact')")
+    import jax.numpy as jnp
+
+    from neuromodels.study import JAX_COMPILE, RunContext
+
+    ctx = RunContext(seed=0, session=None)
+
+    @jax.jit
+    def step(x):
+        return jax.lax.fori_loop(0, 50, lambda k, y: jnp.sin(y) * 0.5 + y, x)
+
+    x = jnp.arange(2000.0)
+    with ctx.timer("training (JAX)"):
+        step(x).block_until_ready()
+    first = dict(ctx.timings)
+    assert first[JAX_COMPILE] > 0 and first["training (JAX)"] >= 0
+    with ctx.timer("training (JAX)"):
+        for _ in range(20):
+            step(x).block_until_ready()
+    assert ctx.timings[JAX_COMPILE] == first[JAX_COMPILE]
+    assert ctx.timings["training (JAX)"] > first["training (JAX)"]
+    # the listener is gone after the block
+    with buildcache.jax_compile_time() as compiling:
+        pass
+    jax.jit(lambda y: y * 3.0)(x).block_until_ready()
+    assert compiling() == 0
