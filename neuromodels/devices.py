@@ -284,7 +284,7 @@ def estimate_memory(neurons: float = 0, synapses: float = 0, recorded: float = 0
     (spikes, monitor samples, stimulus values), any device.
 
     At 64,000 neurons, 5.1 million synapses and 0.37 million spikes the measured peak was
-    159 MB (cpp_standalone) and 274 MB (runtime); this gives 403 MB.
+    159 MB (cpp_standalone) and 274 MB (runtime); this gives 393 MB (MiB, as ru_maxrss).
     """
     return (MEMORY_BASE + MEMORY_PER_NEURON * float(neurons) + MEMORY_PER_SYNAPSE * float(synapses)
             + MEMORY_PER_RECORDED * float(recorded))

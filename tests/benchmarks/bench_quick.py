@@ -7,8 +7,8 @@ DIR`` it runs the package in DIR instead, e.g. an export of the main branch), mo
 ``after`` is this checkout with its caches.  Printed per study: the wall times (the
 whole command, imports and figure included), the CPU seconds of the last mode's warm run
 (its processes and compilers: on a loaded machine closer to what a quiet one takes than
-the wall time) and, from that run's results file, its build / simulation / other
-seconds.  Target: a warm ``after`` run <= 20 s on the 2-core machine type.
+the wall time) and, from that run's results file, its build / simulation / JAX compile /
+other seconds (other: JAX running, data, analysis; imports and the figure are outside).  Target: a warm ``after`` run <= 20 s on the 2-core machine type.
 
     python tests/benchmarks/bench_quick.py [--studies NAME[@DEVICE] ...] [--modes before after]
                                            [--before-source DIR]
@@ -26,8 +26,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT = ["cuba-coba", "cuba-coba@runtime", "noise-coding", "noise-learning", "spike-time-single",
-           "spike-time-recurrent", "spike-time-classification"]
+
+
+def default_studies():
+    """Every study of this checkout on its default device, and cuba-coba on runtime."""
+    sys.path.insert(0, str(ROOT))
+    from neuromodels.study import discover
+
+    return sorted(discover([ROOT / "studies"], {})) + ["cuba-coba@runtime"]
 
 
 def run_once(name, device, env, out, source):
@@ -82,28 +88,31 @@ def measure(entry, mode, before_source):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--studies", nargs="*", default=DEFAULT)
+    parser.add_argument("--studies", nargs="*", default=None)
     parser.add_argument("--modes", nargs="*", default=["before", "after"],
                         choices=["before", "after"])
     parser.add_argument("--before-source", help="package checkout to run as 'before'")
     args = parser.parse_args()
+    studies = args.studies or default_studies()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
           f"load average at start {os.getloadavg()[0]:.1f}; 'before': "
           + (f"the package in {args.before_source}" if args.before_source else "NEUROMODELS_CACHE=off"))
     header = (f"{'study':<34}" + "".join(f"{m + ' cold':>13}{m + ' warm':>13}" for m in args.modes)
-              + f"{'warm CPU':>10}   {'warm run: build / simulation / other (s)':>42}")
+              + f"{'warm CPU':>10}   {'warm run: build / simulation / JAX compile / other (s)':>55}")
     print(header)
     print("-" * len(header))
-    for entry in args.studies:
+    for entry in studies:
         cells, split, cpu = [], "", 0.0
         for mode in args.modes:
             cold, warm, t = measure(entry, mode, args.before_source)
             cells += [cold, warm]
             if mode == args.modes[-1] and t:
-                other = t.get("total", 0) - t.get("build", 0) - t.get("simulation", 0)
-                split = f"{t.get('build', 0):.1f} / {t.get('simulation', 0):.1f} / {other:.1f}"
+                jax = t.get("compile (JAX)", 0)
+                other = t.get("total", 0) - t.get("build", 0) - t.get("simulation", 0) - jax
+                split = (f"{t.get('build', 0):.1f} / {t.get('simulation', 0):.1f} / {jax:.1f} / "
+                         f"{other:.1f}")
                 cpu = t["cpu"]
-        print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells) + f"{cpu:>9.1f}s   {split:>42}",
+        print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells) + f"{cpu:>9.1f}s   {split:>55}",
               flush=True)
     print(f"# load average at end {os.getloadavg()[0]:.1f}")
 
