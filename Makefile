@@ -29,6 +29,7 @@ bench: venv
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
+	$(VENV)/bin/python tests/benchmarks/bench_sweep.py
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
 
 figures: venv
@@ -40,7 +41,7 @@ venv-genn: $(VENV_GENN)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test,exact]'
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test,exact,sweep]'
 	touch $@
 
 $(VENV_GENN)/.installed: setup.cfg pyproject.toml

@@ -38,7 +38,7 @@ from pathlib import Path
 __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
     "available_devices", "use_device", "device_description", "active_device",
-    "require_active_device", "network_clock",
+    "require_active_device", "network_clock", "can_rerun",
 ]
 
 ALL_DEVICES: tuple[str, ...] = ("runtime", "cpp_standalone", "genn")
@@ -163,6 +163,12 @@ def network_clock(dt=None):
     return Clock(dt, name="network_clock*")
 
 
+def can_rerun(name: str) -> bool:
+    """Whether a compiled program of device ``name`` can be re-run with new values here:
+    cpp_standalone on brian2 >= 2.6 (``run_args``); elsewhere a run builds again."""
+    return name == "cpp_standalone" and _brian2_version() >= (2, 6)
+
+
 def _make_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -202,7 +208,7 @@ class DeviceSession:
     @property
     def can_rerun(self) -> bool:
         """Whether :meth:`rerun` works here: cpp_standalone on brian2 >= 2.6 (``run_args``)."""
-        return self.name == "cpp_standalone" and _brian2_version() >= (2, 6)
+        return can_rerun(self.name)
 
     def rerun(self, values=None) -> None:
         """Run the already compiled standalone program again, with new initial values.

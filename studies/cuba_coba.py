@@ -8,10 +8,16 @@ connection probability 2 %, self-sustained asynchronous irregular activity.
     neuromodels run cuba-coba [--device runtime|cpp_standalone|genn] [--quick]
 
 Both networks are built into one Brian2 network and run once, so there is one
-build on standalone devices (and GeNN's one-run limit is respected).
+build on standalone devices (and GeNN's one-run limit is respected).  The drives
+(``cuba.v_rest``, ``coba.I_ext``) are per-neuron values, so a sweep over them
+re-runs one compiled program (spike trains identical to the drives as constants):
+
+    neuromodels sweep cuba-coba --quick --seeds 0-4 --grid coba.I_ext=100*pA,150*pA,200*pA
 """
+from dataclasses import replace
+
 import numpy as np
-from brian2 import Network, defaultclock, ms, second
+from brian2 import Hz, Network, defaultclock, ms, second
 
 from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_rate
 from neuromodels.networks import brette2007
@@ -19,6 +25,8 @@ from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
 from neuromodels.study import Study
 
 NETWORKS = ("cuba", "coba")
+#: The drive of each network: a run-time value (re-run a compiled program for another drive).
+DRIVES = {"cuba": "v_rest", "coba": "I_ext"}
 
 PARAMETERS = ParameterSet(
     positive("duration", 1 * second, "simulated time"),
@@ -30,23 +38,41 @@ PARAMETERS = ParameterSet(
 
 
 def simulate(p, ctx):
-    defaultclock.dt = p["dt"]
-    built = {}
-    for name in NETWORKS:
-        values = {k: v for k, v in p.items() if k in brette2007.STRUCTURE}
-        values.update(unprefixed(p, name + "."))
-        built[name] = brette2007.build(brette2007.BENCHMARKS[name], values, ctx.rng)
-    net = Network(*[obj for b in built.values() for obj in b.objects])
-    ctx.run(net, p["duration"])
+    def build():
+        defaultclock.dt = p["dt"]
+        built = {}
+        for name, drive in DRIVES.items():
+            benchmark = brette2007.BENCHMARKS[name]
+            # the drive as a per-neuron value, so that a compiled program takes it at run time
+            benchmark = replace(benchmark, neuron=benchmark.neuron.per_neuron(drive))
+            values = {k: v for k, v in p.items() if k in brette2007.STRUCTURE}
+            values.update(unprefixed(p, name + "."))
+            built[name] = brette2007.build(benchmark, values, ctx.rng)
+        return built, Network(*[obj for b in built.values() for obj in b.objects])
+
+    built, net = ctx.program(build)
+    ctx.run(net, p["duration"], values={f"{name}.{drive}": getattr(built[name].neurons, drive)
+                                        for name, drive in DRIVES.items()})
     data = {"equations": {}, "populations": {}}
     for name, b in built.items():
-        model = brette2007.BENCHMARKS[name].neuron
+        model = brette2007.BENCHMARKS[name].neuron.per_neuron(DRIVES[name])
         data["equations"][name] = str(model)
         data["populations"][name] = {
             "spikes": {"t": b.spikes.t[:], "i": np.asarray(b.spikes.i[:])},
             "n": len(b.neurons), "n_exc": b.n_exc,
         }
     return data
+
+
+def measures(data):
+    """Mean firing rate and mean ISI CV of each network (for sweeps)."""
+    out = {}
+    for name in NETWORKS:
+        pop = data["populations"][name]
+        i, t, n = pop["spikes"]["i"], pop["spikes"]["t"], int(pop["n"])
+        out[f"{name}_rate"] = firing_rates(i, t, n, data["parameters"]["duration"]).mean() * Hz
+        out[f"{name}_cv"] = np.nanmean(isi_cv(i, t, n))
+    return out
 
 
 def plot(data):
@@ -103,4 +129,6 @@ STUDY = Study(
     parameters=PARAMETERS,
     quick={"duration": 0.4 * second},
     reference="Brette et al. (2007) J Comput Neurosci 23:349",
+    runtime_parameters=tuple(f"{name}.{drive}" for name, drive in DRIVES.items()),
+    measures=measures,
 )

@@ -28,7 +28,7 @@ DATASETS = ("yinyang", "digits")
 
 PARAMETERS = ParameterSet(
     Parameter("datasets", "yinyang,digits", "comma-separated subset of yinyang, digits"),
-    Parameter("seeds", 3, "number of network seeds (0, 1, ...)", low=1, integer=True),
+    Parameter("seeds", 3, "number of network seeds (--seed, --seed + 1, ...)", low=1, integer=True),
     Parameter("epochs_yinyang", 60, "training epochs on Yin-Yang", low=1, integer=True),
     Parameter("epochs_digits", 30, "training epochs on digits", low=1, integer=True),
     Parameter("hidden_yinyang", 64, "neurons per hidden layer (Yin-Yang)", low=1, integer=True),
@@ -91,7 +91,7 @@ def simulate(p, ctx):
     for name in names:
         tr, te, sizes = _data(name, p)
         runs = []
-        for seed in range(p["seeds"]):
+        for seed in ctx.seeds:
             cfg = ff.TrainConfig(sizes=sizes, T=p["T"], w_scale=p["w_scale"],
                                  gamma=p["gamma"], temperature=p["temperature"], lr=p["lr"],
                                  lr_decay_epochs=p["lr_decay_epochs"], batch=p["batch"],
@@ -99,7 +99,7 @@ def simulate(p, ctx):
             ctx.progress(f"{name}: seed {seed}, sizes {sizes}, {cfg.epochs} epochs")
             res = ff.train(cfg, tr, te, progress=ctx.progress)
             runs.append(res)
-        r = {"sizes": np.array(sizes), "seeds": np.arange(p["seeds"])}
+        r = {"sizes": np.array(sizes), "seeds": np.array(ctx.seeds)}
         hist = lambda key: np.array([[h[key] for h in res["history"]] for res in runs])  # noqa
         r["epochs"] = np.array([h["epoch"] for h in runs[0]["history"]])
         for key in ("acc_trial", "acc_pseudo", "loss", "silent_never", "silent_per_sample"):
@@ -242,4 +242,5 @@ STUDY = Study(
     default_device="runtime",
     reference="Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523; Kriener et al. "
               "(2021) Yin-Yang data set",
+    seeds_parameter="seeds",
 )
