@@ -40,6 +40,7 @@ import re
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -306,6 +307,8 @@ def run_measures(study: Study, path: str | os.PathLike) -> dict[str, tuple[np.nd
 
 _PROGRAMS: ProgramCache | None = None
 _STUDIES: dict[tuple, Study] = {}
+_ONE_AT_A_TIME = threading.Lock()  # Brian2's device is per process: a worker with several
+                                   # threads runs its sweep tasks one after the other
 
 
 def _load(source: str, name: str) -> Study:
@@ -341,6 +344,11 @@ def execute(task: Mapping[str, Any], *after: Any) -> dict[str, Any]:
     """Run one task of a sweep in this process; never raises (a failure is a record).
 
     ``after`` are the results of the tasks this one was chained behind (ignored)."""
+    with _ONE_AT_A_TIME:
+        return _execute(task)
+
+
+def _execute(task: Mapping[str, Any]) -> dict[str, Any]:
     global _PROGRAMS
     started = time.perf_counter()
     record = {"host": socket.gethostname(), "worker": _worker_name(), "pid": os.getpid(),
@@ -369,11 +377,12 @@ def execute(task: Mapping[str, Any], *after: Any) -> dict[str, Any]:
 
 
 def dask_setup(worker) -> None:
-    """Run by Dask in each worker process of the local cluster (``preload``): Ctrl-C in the
-    terminal reaches the whole process group; the client handles it, the workers ignore it
-    (the client then cancels what has not finished and closes the cluster)."""
-    with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Run by Dask in each worker process of the local cluster (``preload``): the worker
+    leads a process group of its own, which holds its builds and program runs.  Ctrl-C in
+    the terminal then reaches the client only (it cancels, closes the cluster and ends
+    these groups), and nothing a worker started outlives the sweep."""
+    with contextlib.suppress(OSError):
+        os.setpgrp()
 
 
 def _one_line(err: BaseException) -> str:
@@ -660,11 +669,43 @@ def _remove_temporary_files(runs_dir: Path) -> None:
             tmp.unlink()
 
 
+class _Workers:
+    """The process groups of a local cluster's workers (see :func:`dask_setup`), ended when
+    the cluster is closed, with whatever a killed or busy worker left running in them."""
+
+    def __init__(self, client):
+        self.client, self.groups, self.started = client, set(), time.time()
+
+    def remember(self) -> None:
+        with contextlib.suppress(Exception):
+            self.groups.update(self.client.run(os.getpid).values())
+
+    def end(self) -> None:
+        import psutil
+
+        def in_groups(proc):
+            with contextlib.suppress(OSError, psutil.Error):
+                return (os.getpgid(proc.pid) in self.groups
+                        and proc.create_time() >= self.started - 1)  # not a reused number
+            return False
+
+        left = [p for p in psutil.process_iter() if p.pid != os.getpid() and in_groups(p)]
+        for proc in left:
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()
+        _, alive = psutil.wait_procs(left, timeout=3)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+
+
 @contextlib.contextmanager
 def _client(workers: int, scheduler: str | None, client):
+    """``(client, local workers or None)``: the given client, a client of the scheduler at
+    ``scheduler``, or a new ``LocalCluster`` of ``workers`` processes on 127.0.0.1."""
     distributed = _require_dask()
     if client is not None:
-        yield client
+        yield client, None
         return
     if scheduler is not None:
         try:
@@ -673,7 +714,7 @@ def _client(workers: int, scheduler: str | None, client):
             raise StudyError(f"cannot reach the Dask scheduler at {scheduler}: "
                              f"{_one_line(err)}") from None
         try:
-            yield c
+            yield c, None
         finally:
             c.close()
         return
@@ -683,13 +724,17 @@ def _client(workers: int, scheduler: str | None, client):
                                        host="127.0.0.1", dashboard_address=None,
                                        silence_logs=logging.ERROR, preload=[__name__])
     c = distributed.Client(cluster)
+    local = _Workers(c)
+    local.remember()
     try:
-        yield c
+        yield c, local
     finally:
+        local.remember()
         with contextlib.suppress(Exception):
             c.close()
         with contextlib.suppress(Exception):
             cluster.close()
+        local.end()
 
 
 def _chains(plan: SweepPlan, runs: list[Run], workers: int, reuse: bool) -> list[list[Run]]:
@@ -721,7 +766,10 @@ def _future_record(future) -> dict[str, Any] | None:
     """The record of a finished task, or None if it is pending again (its worker died after
     it finished, before its result was fetched: Dask computes it again)."""
     if future.status == "finished":
-        return future.result()
+        record = future.result()
+        if record["status"] == "kept":  # made by an earlier attempt of this task (its worker
+            record["status"] = "done"   # died before the result was fetched)
+        return record
     if future.status == "cancelled":
         return {"status": "missing", "error": "cancelled"}
     if future.status == "error":
@@ -828,7 +876,7 @@ def _previous_index(path: Path) -> dict[tuple, dict]:
 def _run_on_dask(plan, todo, records, workers, scheduler, client, reuse, fresh, code, report,
                  kept) -> int:
     distributed = _require_dask()
-    with _client(workers, scheduler, client) as c:
+    with _client(workers, scheduler, client) as (c, local):
         if scheduler is not None or client is not None:
             workers = max(1, len(c.scheduler_info().get("workers", {})))
         pending: dict[Any, Run] = {}
@@ -863,6 +911,8 @@ def _run_on_dask(plan, todo, records, workers, scheduler, client, reuse, fresh, 
                     _write_index(plan, records)
                 now = time.perf_counter()
                 if now - last_poll > 1.0 or done:
+                    if local is not None:
+                        local.remember()  # also the workers started again after a death
                     keys = {f.key for f in pending}
                     with contextlib.suppress(Exception):  # tasks on workers, at most one per thread
                         threads = c.nthreads()

@@ -71,7 +71,8 @@ def measures(data):
         pop = data["populations"][name]
         i, t, n = pop["spikes"]["i"], pop["spikes"]["t"], int(pop["n"])
         out[f"{name}_rate"] = firing_rates(i, t, n, data["parameters"]["duration"]).mean() * Hz
-        out[f"{name}_cv"] = np.nanmean(isi_cv(i, t, n))
+        cv = isi_cv(i, t, n)  # NaN for neurons with fewer than 3 spikes
+        out[f"{name}_cv"] = cv[np.isfinite(cv)].mean() if np.isfinite(cv).any() else np.nan
     return out
 
 

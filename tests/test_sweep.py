@@ -173,7 +173,7 @@ def test_without_dask_the_sweep_command_names_the_extra(tiny, capsys, monkeypatc
 def test_build_reuse_reruns_the_compiled_program(tmp_path):
     """On C++ standalone (brian2 >= 2.6) a run that differs only in a runtime parameter re-runs
     the compiled program: no build, and the same result as on runtime for that value."""
-    from conftest import require_device
+    from .conftest import require_device
 
     require_device("cpp_standalone")
     from brian2 import mV
@@ -197,7 +197,8 @@ def test_build_reuse_reruns_the_compiled_program(tmp_path):
         ref = run_study(TINY, device="runtime", seeds=(1,), params={"v_rest": v * mV},
                         data_path=tmp_path / f"rt{v}.h5", verbose=False, figure=False)
         a, b = store.read(path)["spikes"], store.read(ref)["spikes"]
-        assert np.array_equal(a["i"], b["i"]) and np.allclose(a["t"], b["t"], atol=1e-12)
+        assert np.array_equal(a["i"], b["i"])
+        assert np.allclose(np.asarray(a["t"]), np.asarray(b["t"]), rtol=0, atol=1e-12)
         assert run_measures(TINY, path)["rate"][0] == run_measures(TINY, ref)["rate"][0]
 
 
@@ -279,9 +280,9 @@ def test_sweep_survives_a_killed_worker_and_a_failing_point_then_resumes(tiny, s
 
 
 def test_ctrl_c_keeps_finished_runs_and_a_consistent_index(tiny):
-    """Ctrl-C (SIGINT to the command and its workers) mid-sweep: exit 130, every finished file
-    valid, no temporary files, the index lists the rest as missing, no process left; the
-    same command then runs only what is missing."""
+    """Ctrl-C (SIGINT to the command's process group, as a terminal sends it) mid-sweep:
+    exit 130, every finished file valid, no temporary files, the index lists the rest as
+    missing, no process left; the same command then runs only what is missing."""
     pytest.importorskip("distributed", reason="sweeps need the sweep extra (dask[distributed])")
     out = tiny / "sweep"
     cmd = [sys.executable, "-m", "neuromodels.cli", "sweep", "tiny-lif", "--seeds", "0-3",
@@ -296,6 +297,9 @@ def test_ctrl_c_keeps_finished_runs_and_a_consistent_index(tiny):
                 break
             time.sleep(0.2)
         assert proc.poll() is None, proc.communicate()
+        import psutil
+
+        started = psutil.Process(proc.pid).children(recursive=True)  # workers and their runs
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         _, err = proc.communicate(timeout=120)
     finally:
@@ -321,6 +325,7 @@ def test_ctrl_c_keeps_finished_runs_and_a_consistent_index(tiny):
         time.sleep(0.2)
     else:
         pytest.fail("processes of the interrupted sweep are still running")
+    assert psutil.wait_procs(started, timeout=20)[1] == []
     assert main(cmd[3:] + ["-q"]) == 0  # the same command again
     after = _rows(out / "index.csv")
     assert [r["status"] for r in after] == ["kept" if r["status"] == "done" else "done"
