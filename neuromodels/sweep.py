@@ -23,10 +23,10 @@ has its task re-run elsewhere by Dask.  Ctrl-C cancels what has not finished; ev
 finished file stays, and the index says which runs are missing.
 
 Build reuse: for a study with ``runtime_parameters`` on C++ standalone (brian2 >= 2.6),
-the runs that differ only in those parameters are submitted as chains of tasks (each
-depends on the one before, so Dask keeps a chain on one worker); the first run of a chain
-builds, the others re-run the compiled program with ``run_args``.  Elsewhere every run
-builds.  This module knows no model: what a run computes is the study's business.
+the runs that differ only in those parameters are kept together and submitted as one
+chain of tasks per worker (each task depends on the one before, so Dask keeps a chain on
+one worker); the first run of each group builds, the others re-run the compiled program
+with ``run_args``.  Elsewhere every run builds.  This module knows no model: what a run computes is the study's business.
 """
 from __future__ import annotations
 
@@ -738,19 +738,27 @@ def _client(workers: int, scheduler: str | None, client):
 
 
 def _chains(plan: SweepPlan, runs: list[Run], workers: int, reuse: bool) -> list[list[Run]]:
-    """The runs in submission order, as chains: one run each, or, with build reuse, the runs
-    sharing a build split into as many chains as keep every worker busy."""
+    """The runs in submission order, as chains of tasks, each after the one before.
+
+    Without build reuse every run is a chain of its own (independent tasks).  With it,
+    the runs sharing a program are kept together (a group is split only to give every
+    worker some), and the pieces are dealt into one chain per worker, largest first: a
+    chain stays on one worker and has nothing queued beside it, so each piece builds once.
+    """
     if not (reuse and plan.reusable):
         return [[r] for r in runs]
     groups: dict[tuple, list[Run]] = {}
     for run in runs:
         groups.setdefault(run.build_key, []).append(run)
     per_group = max(1, math.ceil(workers / len(groups)))
-    chains = []
+    pieces = []
     for group in groups.values():
         k = min(per_group, len(group))
         bounds = [round(j * len(group) / k) for j in range(k + 1)]
-        chains += [group[a:b] for a, b in zip(bounds, bounds[1:])]
+        pieces += [group[a:b] for a, b in zip(bounds, bounds[1:])]
+    chains: list[list[Run]] = [[] for _ in range(min(workers, len(pieces)))]
+    for piece in sorted(pieces, key=len, reverse=True):
+        min(chains, key=len).extend(piece)
     return chains
 
 
@@ -775,6 +783,23 @@ def _future_record(future) -> dict[str, Any] | None:
     if future.status == "error":
         return {"status": "failed", "error": _one_line(future.exception())}
     return None
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (``kill``, a batch system ending the job) ends a sweep as Ctrl-C does."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
@@ -820,7 +845,7 @@ def run_sweep(study: Study | str, grid: Mapping[str, Sequence] | None = None,
     report = progress if callable(progress) else (_Printer() if progress else None)
     started = time.perf_counter()
     code = code_version(store.provenance())
-    with _lock(plan.directory):
+    with _terminate_as_interrupt(), _lock(plan.directory):
         _remove_temporary_files(plan.runs_dir)
         records: dict[tuple, dict] = {}
         todo = []

@@ -135,6 +135,31 @@ def test_one_seed_per_run_equals_the_multi_seed_form(tmp_path):
     assert np.allclose(m["rate"][0], m["rate_theory"][0], rtol=0.03)
 
 
+@pytest.mark.compat
+def test_a_result_is_kept_only_if_readable_with_the_same_run_and_code(tmp_path):
+    from brian2 import mV
+
+    from neuromodels.sweep import code_version, stale_reason
+
+    path = run_study(TINY, device="runtime", seeds=(3,), params={"v_rest": -40 * mV},
+                     data_path=tmp_path / "run.h5", verbose=False, figure=False)
+    attrs = store.read_attrs(path)
+    expected = {k: attrs[k] for k in ("study", "quick", "device", "threads", "seeds", "parameters")}
+    code = code_version(store.provenance())
+    assert set(code) >= {"versions", "git_commit"}
+    assert stale_reason(path, expected, code) is None
+    assert stale_reason(path, {**expected, "seeds": [4]}, code) == "other seeds"
+    other = {**expected, "parameters": {**expected["parameters"], "v_rest": "-45. mV"}}
+    assert stale_reason(path, other, code) == "other parameters"
+    assert stale_reason(path, expected, {**code, "git_commit": "abc"}).startswith("git_commit changed")
+    newer = {**code, "versions": {**code["versions"], "brian2": "9.9"}}
+    assert stale_reason(path, expected, newer).startswith("versions changed: brian2")
+    assert stale_reason(path, expected, {**code, "study_hash": "x"}) == "no study_hash recorded"
+    (tmp_path / "cut.h5").write_bytes(path.read_bytes()[:200])
+    assert stale_reason(tmp_path / "cut.h5", expected, code).startswith("unreadable")
+    assert stale_reason(tmp_path / "none.h5", expected, code) == "no file"
+
+
 @pytest.mark.parametrize("args, message", [
     (["--grid", "tau_x=1*ms,2*ms"], "Unknown parameter(s) 'tau_x'"),
     (["--grid", "v_rest=-45*mV,-40"], "Parameter 'v_rest' must have unit volt"),
