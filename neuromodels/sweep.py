@@ -1013,7 +1013,7 @@ def plot_sweep(data_path: str | os.PathLike, fig_path: str | os.PathLike | None 
             return np.zeros(len(table["point"]))
         return np.asarray(table[x_name], dtype=float)
 
-    ncol = min(len(measures), 3)
+    ncol = 2 if len(measures) == 4 else min(len(measures), 3)
     nrow = math.ceil(len(measures) / ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.6 * nrow), squeeze=False)
     sx, ix = xs(summary), xs(index)

@@ -242,6 +242,30 @@ def test_what_a_compiled_program_is_keyed_by():
     assert key(seeds=(0,)) != key(seeds=(1,))
 
 
+def test_runs_sharing_a_program_are_chained_on_one_worker(tiny):
+    """With build reuse, the runs of one program group stay in one chain (one build each),
+    and there is one chain per worker; without it, every run is a task of its own."""
+    from brian2 import mV
+
+    from neuromodels.devices import can_rerun
+    from neuromodels.sweep import _chains, plan_sweep
+
+    if not can_rerun("cpp_standalone"):
+        pytest.skip("re-runs of a compiled program need brian2 >= 2.6")
+    grid = {"v_rest": [v * mV for v in GRID]}
+    plan = plan_sweep(TINY, grid, SEEDS, device="cpp_standalone", out=tiny / "sweep")
+    assert plan.reusable and len(plan.runs) == 9
+    chains = _chains(plan, plan.runs, workers=2, reuse=True)
+    assert len(chains) == 2 and sorted(map(len, chains)) == [3, 6]
+    for chain in chains:  # whole groups: one seed each, contiguous
+        seeds = [r.seed for r in chain]
+        assert all(seeds.count(s) == 3 for s in set(seeds))
+        assert seeds == sorted(seeds, key=seeds.index)
+    one_seed = plan_sweep(TINY, grid, [0], device="cpp_standalone", out=tiny / "sweep")
+    assert [len(c) for c in _chains(one_seed, one_seed.runs, workers=2, reuse=True)] == [2, 1]
+    assert [len(c) for c in _chains(plan, plan.runs, workers=2, reuse=False)] == [1] * 9
+
+
 # ------------------------------------------------------------ on Dask ----------------
 
 def test_sweep_survives_a_killed_worker_and_a_failing_point_then_resumes(tiny, sequential):
