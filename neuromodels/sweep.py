@@ -786,34 +786,31 @@ def _future_record(future) -> dict[str, Any] | None:
 
 
 @contextlib.contextmanager
+def _signal_handler(signum: int, handler):
+    """``handler`` for signal ``signum`` while the block runs (main thread only)."""
+    try:
+        previous = signal.signal(signum, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _terminate_as_interrupt():
     """SIGTERM (``kill``, a batch system ending the job) ends a sweep as Ctrl-C does."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return _signal_handler(signal.SIGTERM, _interrupt)
 
 
-@contextlib.contextmanager
 def _no_interrupts():
     """Finish writing the index even if Ctrl-C is pressed again."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    return _signal_handler(signal.SIGINT, signal.SIG_IGN)
 
 
 def run_sweep(study: Study | str, grid: Mapping[str, Sequence] | None = None,
