@@ -1,29 +1,47 @@
 """Neuron and synapse models as data: Brian2 equation strings plus parameters.
 
 A model is what a reader of a paper would write down: the equations (with a
-unit on every line), the threshold, reset and refractory condition, and a
-table of parameters with units, defaults and accepted ranges.  The builders
-(:meth:`NeuronModel.group`, :meth:`SynapseModel.connect`) validate the
-parameters and hand them to Brian2 as an explicit ``namespace``, so nothing is
-taken from the caller's globals by accident.
+unit on every line), the threshold, reset and refractory condition (neurons)
+or the ``on_pre``/``on_post`` code (synapses), and a table of parameters with
+units, defaults and accepted ranges.  The builders (:meth:`NeuronModel.group`,
+:meth:`SynapseModel.synapses`, :meth:`SynapseModel.connect`) validate the
+parameters, hand them to Brian2 as an explicit ``namespace`` (nothing is taken
+from the caller's globals by accident) and check the units of every equation
+and statement before anything is generated or run.
 
-To test a new neuron hypothesis, change the strings: ``model.extended(...)``
-adds equations and parameters, ``dataclasses.replace(model, reset=...)``
-changes one part, and ``print(model)`` shows the whole model.
+To test a new hypothesis, change the strings; both model kinds offer the same
+operations:
+
+* ``model.extended(...)`` adds equations, code and parameters (a new model with
+  its own name; a new variable may not shadow a parameter);
+* ``model.substituted(name="expression")`` replaces a name everywhere it is
+  read: equations, threshold, reset, refractoriness, ``run_regularly`` code,
+  ``on_pre``/``on_post`` and initial values;
+* ``model.per_neuron(...)`` / ``model.per_synapse(...)`` turn shared parameters
+  into per-element variables (``constant=False``: a learning rule may change
+  them), still checked against their unit and range when given through
+  ``params=``;
+* ``dataclasses.replace(model, reset=...)`` changes one part; ``print(model)``
+  shows the whole model.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
+import numpy as np
 from brian2 import Equations, NeuronGroup, Synapses, get_dimensions
-from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
+from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_unit
 
 from .devices import ALL_DEVICES, require_active_device
-from .parameters import ParameterSet
+from .parameters import ParameterError, ParameterSet
 
-__all__ = ["NeuronModel", "SynapseModel"]
+__all__ = ["NeuronModel", "SynapseModel", "ModelError"]
+
+
+class ModelError(ParameterError):
+    """A model's equations, code and parameters do not fit together (units, names)."""
 
 
 def _unit_string(value: Any) -> str:
@@ -35,6 +53,159 @@ def _unit_string(value: Any) -> str:
 def _indent(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return "\n".join("    " + ln for ln in lines)
+
+
+# --- substitution: replace a name wherever it is *read* ------------------------------------
+
+_ASSIGNMENT = re.compile(r"^(\s*[A-Za-z_]\w*\s*(?:[-+*/]|//|\*\*|%)?=(?!=))(.*)$", re.S)
+
+
+def _replace_names(text: str, replacements: dict[str, str], found: set[str]) -> str:
+    for name, expr in replacements.items():
+        new = re.sub(rf"\b{re.escape(name)}\b", f"({expr})", text)
+        if new != text:
+            found.add(name)
+        text = new
+    return text
+
+
+def _substitute_equations(equations: str, replacements: dict[str, str], found: set[str]) -> str:
+    """Right-hand sides of equation lines (``x = expr : unit`` and ``dx/dt = expr : unit``)."""
+    lines = []
+    for line in equations.splitlines():
+        code, hash_, comment = line.partition("#")
+        head, colon, tail = code.partition(":")
+        lhs, eq, rhs = head.partition("=")
+        if colon and eq:
+            line = lhs + eq + _replace_names(rhs, replacements, found) + colon + tail + hash_ + comment
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _substitute_code(code: str | None, replacements: dict[str, str], found: set[str]) -> str | None:
+    """Statements (``x = expr``, ``x += expr``; separated by newlines or ``;``): right-hand
+    sides only, so a variable that is written keeps its name."""
+    if not code:
+        return code
+    out = []
+    for line in code.split("\n"):
+        parts = []
+        for statement in line.split(";"):
+            match = _ASSIGNMENT.match(statement)
+            if match:
+                statement = match.group(1) + _replace_names(match.group(2), replacements, found)
+            parts.append(statement)
+        out.append(";".join(parts))
+    return "\n".join(out)
+
+
+def _substitute_expression(expr: Any, replacements: dict[str, str], found: set[str]) -> Any:
+    return _replace_names(expr, replacements, found) if isinstance(expr, str) else expr
+
+
+def _check_substituted(model_name: str, replacements: dict[str, str], found: set[str]) -> None:
+    missing = [name for name in replacements if name not in found]
+    if missing:
+        raise ModelError(f"substituted(): {', '.join(map(repr, missing))} is read nowhere in model "
+                         f"'{model_name}' (equations, conditions, code or initial values); "
+                         f"nothing to substitute.")
+
+
+# --- names and units --------------------------------------------------------------------------
+
+def _variables(equations: str) -> set[str]:
+    return set(Equations(equations).names) if equations.strip() else set()
+
+
+def _check_no_shadowing(model_name: str, equations: str, parameters: ParameterSet,
+                        *more: ParameterSet) -> None:
+    clash = sorted(_variables(equations) & set(ParameterSet(parameters, *more).names))
+    if clash:
+        raise ModelError(
+            f"Model '{model_name}': {', '.join(map(repr, clash))} is both a variable of the equations "
+            f"and a parameter; rename the variable, or make the parameter a variable with "
+            f"per_neuron()/per_synapse() (constant=False if it changes).")
+
+
+def _check_units(owner, model_name: str, expressions: dict[str, str],
+                 statements: dict[str, str]) -> None:
+    """Check the units of ``owner``'s equations, conditions and code now (Brian2 would do it
+    only when the network runs).  Raise :class:`ModelError` naming the part at fault."""
+    from brian2.equations.unitcheck import check_units_statements
+    from brian2.parsing.expressions import parse_expression_dimensions
+    from brian2.utils.stringtools import get_identifiers
+
+    def resolve(code):
+        return owner.resolve_all(get_identifiers(code), run_namespace={})
+
+    def fail(where, err):
+        if isinstance(err, KeyError):
+            name = re.search(r'"([^"]+)"', str(err))
+            what = f"uses the undefined name '{name.group(1)}'" if name else f"has an unknown name ({err})"
+            raise ModelError(f"Model '{model_name}': {where} {what}; define it as a parameter or "
+                             f"variable, or pass it with namespace=.") from None
+        raise ModelError(f"Model '{model_name}': inconsistent units in {where}: {err}") from None
+
+    try:
+        owner.equations.check_units(owner, run_namespace={})
+    except (DimensionMismatchError, KeyError) as err:
+        fail("the equations", err)
+    for where, expr in expressions.items():
+        try:
+            parse_expression_dimensions(expr, resolve(expr))
+        except (DimensionMismatchError, KeyError) as err:
+            fail(f"the {where} '{expr}'", err)
+    for where, code in statements.items():
+        try:
+            check_units_statements(code, resolve(code))
+        except (DimensionMismatchError, KeyError) as err:
+            fail(f"the {where} code '{code.strip()}'", err)
+
+
+def _resolve_values(model, params: dict[str, Any] | None, more: dict[str, Any], n: int | None,
+                    what: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(shared namespace, per-element values): every value checked, ``check`` run on all."""
+    values = dict(params or {}, **more)
+    local = {k: values.pop(k) for k in list(values) if k in model.local_parameters}
+    shared = model.parameters.resolve(values)
+    per_element = {}
+    for p in model.local_parameters:
+        value = p.check(local.get(p.name, p.default))
+        if np.ndim(value) and n is not None and np.shape(value) != (n,):
+            raise ParameterError(f"Parameter '{p.name}' is per {what}: give one value or {n} values; "
+                                 f"got an array of shape {np.shape(value)}.")
+        per_element[p.name] = value
+    if model.check is not None:
+        model.check({**shared, **per_element})
+    return shared, per_element
+
+
+def _local_variant(model, names: tuple[str, ...], constant: bool, what: str,
+                   equations_field: str) -> Any:
+    model.parameters.check_names(dict.fromkeys(names))
+    flag = " (constant)" if constant else ""
+    lines = [f"{name} : {_unit_string(model.parameters[name].default)}{flag}  # per {what}"
+             for name in names]
+    moved = ParameterSet(model.parameters[name] for name in names)
+    return replace(
+        model,
+        **{equations_field: getattr(model, equations_field).rstrip() + "\n" + "\n".join(lines)},
+        parameters=ParameterSet(p for p in model.parameters if p.name not in names),
+        local_parameters=ParameterSet(model.local_parameters, moved),
+    )
+
+
+def _extension_name(model, name: str | None, reference: str | None) -> dict[str, str]:
+    return {"name": name or f"{model.name}_extended",
+            "reference": reference if reference is not None else
+            f"extension of '{model.name}'" + (f" [{model.reference}]" if model.reference else "")}
+
+
+def _table(model) -> list[str]:
+    parts = ["parameters:", _indent(model.parameters.table())] if len(model.parameters) else []
+    if len(model.local_parameters):
+        parts += [f"per-{model._element} parameters:", _indent(model.local_parameters.table())]
+    return parts
 
 
 @dataclass(frozen=True)
@@ -49,7 +220,10 @@ class NeuronModel:
     ``functions`` holds ``(name, brian2.Function)`` pairs the equations call
     (e.g. ``erf``), which travel with the model into every group; ``check``
     (optional) raises ``ParameterError`` for parameter combinations that are
-    each valid alone but not together (e.g. ``v_th <= v_reset``).
+    each valid alone but not together (e.g. ``v_th <= v_reset``; per-neuron
+    parameters reach it as arrays); ``local_parameters`` are the parameters
+    made per-neuron by :meth:`per_neuron` (declared as variables in the
+    equations, still checked when given through ``params=``).
     """
 
     name: str
@@ -65,13 +239,16 @@ class NeuronModel:
     check: Callable[[dict[str, Any]], None] | None = None
     devices: tuple[str, ...] = ALL_DEVICES
     reference: str = ""
+    local_parameters: ParameterSet = field(default_factory=ParameterSet)
+
+    _element = "neuron"
+
+    def __post_init__(self):
+        _check_no_shadowing(self.name, self.equations, self.parameters)
 
     def namespace(self, overrides: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
-        """Validated parameter values (defaults updated with ``overrides``)."""
-        values = self.parameters.resolve(overrides, **more)
-        if self.check is not None:
-            self.check(values)
-        return values
+        """Validated values of the shared parameters (defaults updated with ``overrides``)."""
+        return _resolve_values(self, overrides, more, None, "neuron")[0]
 
     def group(self, n: int, *, name: str | None = None, params: dict[str, Any] | None = None,
               dt=None, clock=None, namespace: dict[str, Any] | None = None,
@@ -81,14 +258,17 @@ class NeuronModel:
         ``dt`` gives the group its own clock; ``clock`` shares a ``Clock`` with other
         objects (GeNN accepts only the default clock: see
         :func:`neuromodels.devices.network_clock`); neither: the default clock.
-        ``params`` (or keyword arguments) override the checked parameters;
-        ``namespace`` adds further names the equations use that are not
-        parameters (a ``TimedArray`` of input, a ``Function``).
+        ``params`` (or keyword arguments) override the checked parameters (per-neuron
+        ones take one value or ``n`` values); ``namespace`` adds further names the
+        equations use that are not parameters (a ``TimedArray`` of input, a ``Function``).
+        Units of every equation, the threshold, reset and ``run_regularly`` code are
+        checked here, before anything runs.
         """
         if int(n) != n or n < 1:
             raise ValueError(f"Number of neurons 'n' must be a whole number >= 1; got {n!r}.")
         require_active_device(self.devices, f"Neuron model '{self.name}'")
-        namespace = {**(namespace or {}), **dict(self.functions), **self.namespace(params, **more)}
+        shared, local = _resolve_values(self, params, more, int(n), "neuron")
+        namespace = {**(namespace or {}), **dict(self.functions), **shared}
         kwargs = dict(threshold=self.threshold, reset=self.reset, method=self.method,
                       namespace=namespace, name=name or f"{self.name}*")
         if self.refractory is not None:
@@ -100,55 +280,73 @@ class NeuronModel:
         if clock is not None:
             kwargs["clock"] = clock
         group = NeuronGroup(int(n), Equations(self.equations), **kwargs)
+        expressions = {"threshold": self.threshold} if self.threshold else {}
+        if isinstance(self.refractory, str) and self.refractory not in group.variables:
+            expressions["refractoriness"] = self.refractory
+        statements = {"reset": self.reset} if self.reset else {}
+        statements.update({f"run_regularly ({when})": code for code, when in self.run_regularly})
+        _check_units(group, self.name, expressions, statements)
         for k, (code, when) in enumerate(self.run_regularly):
             # brian2genn runs only the operations with '_run_regularly_' in their name
             group.run_regularly(code, when=when, name=f"{group.name}_run_regularly_{k}")
+        # per-neuron parameters first, so that initial values such as v = 'E_L' see them
+        for var, value in local.items():
+            setattr(group, var, value)
         for var, expr in self.initial:
             setattr(group, var, expr)
         return group
 
-    def extended(self, equations: str = "", parameters: ParameterSet | None = None,
+    def extended(self, equations: str = "", parameters: ParameterSet | None = None, *,
+                 name: str | None = None, reference: str | None = None,
                  **changes: Any) -> "NeuronModel":
-        """A new model with extra equation lines and parameters (and other changes)."""
+        """A new model with extra equation lines and parameters (and other changes).
+
+        It is named ``name`` (default ``'<parent>_extended'``) and its reference says
+        what it extends.  A new variable may not have the name of a parameter.
+        """
         return replace(
             self,
             equations=self.equations.rstrip() + "\n" + equations,
             parameters=ParameterSet(self.parameters, parameters or ()),
+            **_extension_name(self, name, reference),
             **changes,
         )
 
     def substituted(self, **replacements: str) -> "NeuronModel":
-        """A model whose equations have names replaced by expressions.
+        """A model in which names are replaced by expressions wherever they are read.
 
         Like Brian2's ``Equations(eqs, name='expression')``, but the text stays as
-        written: ``LIF.substituted(v_rest="v_rest - w")`` puts an adaptation
-        variable into the drive.  Only right-hand sides change, never units.
+        written, and threshold, reset, refractoriness, ``run_regularly`` code and
+        initial values change too: ``LIF.substituted(v_th="v_th + a")`` moves the
+        threshold condition as well as any equation that reads ``v_th``.  Written
+        variables and units never change.  A name read nowhere is an error.
         """
-        lines = []
-        for line in self.equations.splitlines():
-            head, sep, tail = line.partition(":")
-            lhs, eq, rhs = head.partition("=")
-            if sep and eq:
-                for name, expr in replacements.items():
-                    rhs = re.sub(rf"\b{re.escape(name)}\b", f"({expr})", rhs)
-                line = lhs + eq + rhs + sep + tail
-            lines.append(line)
-        return replace(self, equations="\n".join(lines))
-
-    def per_neuron(self, *names: str) -> "NeuronModel":
-        """A model in which parameters ``names`` are per-neuron constants (set ``group.NAME``).
-
-        They start at their defaults; the remaining parameters stay shared.
-        """
-        self.parameters.check_names(dict.fromkeys(names))
-        lines = [f"{name} : {_unit_string(self.parameters[name].default)} (constant)" for name in names]
-        return replace(
+        found: set[str] = set()
+        sub = {k: str(v) for k, v in replacements.items()}
+        model = replace(
             self,
-            equations=self.equations.rstrip() + "\n" + "\n".join(lines),
-            parameters=ParameterSet(p for p in self.parameters if p.name not in names),
-            # first, so that initial values such as v = 'E_L' see the per-neuron E_L
-            initial=tuple((name, self.parameters[name].default) for name in names) + self.initial,
+            equations=_substitute_equations(self.equations, sub, found),
+            threshold=_substitute_expression(self.threshold, sub, found),
+            reset=_substitute_code(self.reset, sub, found),
+            refractory=_substitute_expression(self.refractory, sub, found),
+            run_regularly=tuple((_substitute_code(code, sub, found), when)
+                                for code, when in self.run_regularly),
+            initial=tuple((var, _substitute_expression(value, sub, found))
+                          for var, value in self.initial),
         )
+        _check_substituted(self.name, sub, found)
+        return model
+
+    def per_neuron(self, *names: str, constant: bool = True) -> "NeuronModel":
+        """A model in which parameters ``names`` are per-neuron variables (``group.NAME``).
+
+        They start at their defaults, or at the values given through
+        ``group(params={NAME: value or n values})``, which are checked against the
+        parameter's unit and range and by the model's ``check``.  ``constant=False``
+        declares them as ordinary state variables that code (a learning rule, a
+        homeostatic update) may change.  Values set directly on the group are not checked.
+        """
+        return _local_variant(self, names, constant, "neuron", "equations")
 
     def __str__(self) -> str:
         parts = [f"{self.name}" + (f"  [{self.reference}]" if self.reference else ""),
@@ -159,13 +357,20 @@ class NeuronModel:
                 parts.append(f"{label}: {value}")
         for code, when in self.run_regularly:
             parts.append(f"every step (at '{when}'): {code}")
-        parts += ["parameters:", _indent(self.parameters.table())]
-        return "\n".join(parts)
+        for var, value in self.initial:
+            parts.append(f"initially: {var} = {value}")
+        return "\n".join(parts + _table(self))
 
 
 @dataclass(frozen=True)
 class SynapseModel:
-    """A synapse model: Brian2 ``model``/``on_pre``/``on_post`` strings plus parameters."""
+    """A synapse model: Brian2 ``model``/``on_pre``/``on_post`` strings plus parameters.
+
+    The same operations as :class:`NeuronModel`: ``initial`` values (set once the
+    synapses are connected), ``functions``, ``check``, ``devices``, :meth:`extended`,
+    :meth:`substituted`, and :meth:`per_synapse` for per-synapse parameters (weights,
+    bounds), whose values are checked when given through ``params=``.
+    """
 
     name: str
     parameters: ParameterSet
@@ -173,31 +378,108 @@ class SynapseModel:
     on_pre: str | None = None
     on_post: str | None = None
     method: str = "exact"
+    initial: tuple[tuple[str, Any], ...] = ()
+    functions: tuple[tuple[str, Any], ...] = ()
+    check: Callable[[dict[str, Any]], None] | None = None
     devices: tuple[str, ...] = ALL_DEVICES
     reference: str = ""
+    local_parameters: ParameterSet = field(default_factory=ParameterSet)
+
+    _element = "synapse"
+
+    def __post_init__(self):
+        _check_no_shadowing(self.name, self.model, self.parameters)
 
     def namespace(self, overrides: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
-        return self.parameters.resolve(overrides, **more)
+        """Validated values of the shared parameters (defaults updated with ``overrides``)."""
+        return _resolve_values(self, overrides, more, None, "synapse")[0]
 
     def synapses(self, source, target, *, name: str | None = None, delay=None, clock=None,
-                 params: dict[str, Any] | None = None, **more: Any) -> Synapses:
+                 params: dict[str, Any] | None = None, namespace: dict[str, Any] | None = None,
+                 **more: Any) -> Synapses:
         """An unconnected Brian2 ``Synapses`` object of this model (``clock``: a shared
-        ``Clock``; default: the source's)."""
+        ``Clock``; default: the source's).  Connect it with :meth:`connect` (or call
+        ``syn.connect(...)`` and then :meth:`initialise`).  Units of the model, ``on_pre``
+        and ``on_post`` are checked here."""
         require_active_device(self.devices, f"Synapse model '{self.name}'")
+        shared, _ = _resolve_values(self, params, more, None, "synapse")
         kwargs = dict(model=self.model, on_pre=self.on_pre, on_post=self.on_post,
-                      method=self.method, namespace=self.namespace(params, **more),
+                      method=self.method,
+                      namespace={**(namespace or {}), **dict(self.functions), **shared},
                       name=name or f"{self.name}*")
         if delay is not None:
             kwargs["delay"] = delay
         if clock is not None:
             kwargs["clock"] = clock
-        return Synapses(source, target, **kwargs)
-
-    def connect(self, source, target, i, j, **kwargs) -> Synapses:
-        """Synapses connected by explicit index arrays ``i`` (source) and ``j`` (target)."""
-        syn = self.synapses(source, target, **kwargs)
-        syn.connect(i=i, j=j)
+        syn = Synapses(source, target, **kwargs)
+        statements = {label: code for label, code in (("on_pre", self.on_pre),
+                                                      ("on_post", self.on_post)) if code}
+        _check_units(syn, self.name, {}, statements)
         return syn
+
+    def initialise(self, syn: Synapses, params: dict[str, Any] | None = None, **more: Any) -> Synapses:
+        """Set the per-synapse parameters (defaults, or one / ``len(syn)`` checked values
+        from ``params``) and the initial values of connected synapses ``syn``."""
+        try:
+            n = len(syn)
+        except NotImplementedError:  # standalone, connected by a rule: known only at run time
+            n = None
+        _, local = _resolve_values(self, params, more, n, "synapse")
+        for var, value in local.items():
+            setattr(syn, var, value)
+        for var, expr in self.initial:
+            setattr(syn, var, expr)
+        return syn
+
+    def connect(self, source, target, i, j, *, params: dict[str, Any] | None = None,
+                **kwargs) -> Synapses:
+        """Synapses connected by explicit index arrays ``i`` (source) and ``j`` (target),
+        with per-synapse parameters and initial values set."""
+        syn = self.synapses(source, target, params=params, **kwargs)
+        syn.connect(i=i, j=j)
+        return self.initialise(syn, params)
+
+    def extended(self, model: str = "", parameters: ParameterSet | None = None, *,
+                 on_pre: str = "", on_post: str = "", name: str | None = None,
+                 reference: str | None = None, **changes: Any) -> "SynapseModel":
+        """A new model with extra equation lines, extra ``on_pre``/``on_post`` statements
+        (run after the existing ones) and parameters; named ``name`` (default
+        ``'<parent>_extended'``).  A new variable may not have the name of a parameter."""
+        def joined(old, new):
+            return "\n".join(c for c in (old, new) if c and c.strip()) or None
+
+        return replace(
+            self,
+            model=self.model.rstrip() + "\n" + model if model else self.model,
+            on_pre=joined(self.on_pre, on_pre),
+            on_post=joined(self.on_post, on_post),
+            parameters=ParameterSet(self.parameters, parameters or ()),
+            **_extension_name(self, name, reference),
+            **changes,
+        )
+
+    def substituted(self, **replacements: str) -> "SynapseModel":
+        """A model in which names are replaced by expressions wherever they are read
+        (model equations, ``on_pre``, ``on_post``, initial values); a name read
+        nowhere is an error."""
+        found: set[str] = set()
+        sub = {k: str(v) for k, v in replacements.items()}
+        model = replace(
+            self,
+            model=_substitute_equations(self.model, sub, found),
+            on_pre=_substitute_code(self.on_pre, sub, found),
+            on_post=_substitute_code(self.on_post, sub, found),
+            initial=tuple((var, _substitute_expression(value, sub, found))
+                          for var, value in self.initial),
+        )
+        _check_substituted(self.name, sub, found)
+        return model
+
+    def per_synapse(self, *names: str, constant: bool = True) -> "SynapseModel":
+        """A model in which parameters ``names`` are per-synapse variables (``syn.NAME``),
+        set by :meth:`connect`/:meth:`initialise` to their defaults or to checked values
+        from ``params=``; ``constant=False`` lets code (a plasticity rule) change them."""
+        return _local_variant(self, names, constant, "synapse", "model")
 
     def __str__(self) -> str:
         parts = [self.name + (f"  [{self.reference}]" if self.reference else "")]
@@ -205,5 +487,6 @@ class SynapseModel:
             value = getattr(self, label)
             if value:
                 parts += [f"{label}:", _indent(value)]
-        parts += ["parameters:", _indent(self.parameters.table())]
-        return "\n".join(parts)
+        for var, value in self.initial:
+            parts.append(f"initially: {var} = {value}")
+        return "\n".join(parts + _table(self))

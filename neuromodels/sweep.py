@@ -841,7 +841,7 @@ def run_sweep(study: Study | str, grid: Mapping[str, Sequence] | None = None,
     workers = workers or os.cpu_count() or 1
     report = progress if callable(progress) else (_Printer() if progress else None)
     started = time.perf_counter()
-    code = code_version(store.provenance())
+    code = code_version(store.provenance(plan.study.source or None))
     with _terminate_as_interrupt(), _lock(plan.directory):
         _remove_temporary_files(plan.runs_dir)
         records: dict[tuple, dict] = {}
@@ -975,7 +975,8 @@ def _write_outputs(plan: SweepPlan, records, elapsed: float, executed: int,
         "grid_names": list(plan.grid), "measures": measures,
         "parameters": {k: format_value(v) for k, v in plan.params.items()},
         "units": {"index": index.units, "summary": summary.units}, "counts": counts,
-        "elapsed_s": elapsed, "executed": executed, **store.provenance(),
+        "elapsed_s": elapsed, "executed": executed,
+        **store.provenance(plan.study.source or None),
     }
     files["data"] = store.write(plan.directory / "sweep.h5",
                                 {"index": index.data(), "summary": summary.data()}, attrs)

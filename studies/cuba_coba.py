@@ -3,23 +3,26 @@
 Reference: Brette R et al. (2007) Simulation of networks of spiking neurons:
 a review of tools and strategies. J Comput Neurosci 23:349-398 (benchmarks 1
 and 2, after Vogels & Abbott 2005).  4000 LIF neurons, 80 % excitatory,
-connection probability 2 %, self-sustained asynchronous irregular activity.
+connection probability 2 %, asynchronous irregular activity.  CUBA is driven by its
+resting potential above threshold; COBA has no external input and sustains itself from
+R. Brette's published initial state (see :mod:`neuromodels.networks.brette2007`).
 
     neuromodels run cuba-coba [--device runtime|cpp_standalone|genn] [--quick]
 
 Both networks are built into one Brian2 network and run once, so there is one
 build on standalone devices (and GeNN's one-run limit is respected).  The drives
-(``cuba.v_rest``, ``coba.I_ext``) are per-neuron values, so a sweep over them
-re-runs one compiled program (spike trains identical to the drives as constants):
+(``cuba.v_rest``, ``coba.I_ext``, 0 pA in benchmark 1) are per-neuron values, so a sweep
+over them re-runs one compiled program (spike trains identical to the drives as constants):
 
-    neuromodels sweep cuba-coba --quick --seeds 0-4 --grid coba.I_ext=100*pA,150*pA,200*pA
+    neuromodels sweep cuba-coba --quick --seeds 0-4 --grid coba.I_ext=0*pA,50*pA,100*pA
 """
 from dataclasses import replace
 
 import numpy as np
-from brian2 import Hz, Network, defaultclock, ms, second
+from brian2 import Hz, Network, ms, second
 
 from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_rate
+from neuromodels.devices import brian2_settings
 from neuromodels.networks import brette2007
 from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
 from neuromodels.study import Study
@@ -39,7 +42,6 @@ PARAMETERS = ParameterSet(
 
 def simulate(p, ctx):
     def build():
-        defaultclock.dt = p["dt"]
         built = {}
         for name, drive in DRIVES.items():
             benchmark = brette2007.BENCHMARKS[name]
@@ -50,9 +52,10 @@ def simulate(p, ctx):
             built[name] = brette2007.build(benchmark, values, ctx.rng)
         return built, Network(*[obj for b in built.values() for obj in b.objects])
 
-    built, net = ctx.program(build)
-    ctx.run(net, p["duration"], values={f"{name}.{drive}": getattr(built[name].neurons, drive)
-                                        for name, drive in DRIVES.items()})
+    with brian2_settings(dt=p["dt"]):  # every object runs on the default clock (GeNN)
+        built, net = ctx.program(build)
+        ctx.run(net, p["duration"], values={f"{name}.{drive}": getattr(built[name].neurons, drive)
+                                            for name, drive in DRIVES.items()})
     data = {"equations": {}, "populations": {}}
     for name, b in built.items():
         model = brette2007.BENCHMARKS[name].neuron.per_neuron(DRIVES[name])
@@ -64,15 +67,21 @@ def simulate(p, ctx):
     return data
 
 
+def _statistics(data, name):
+    """Per-neuron firing rates (Hz) and ISI CVs of neurons with >= 3 spikes of one network."""
+    pop = data["populations"][name]
+    i, t, n = pop["spikes"]["i"], pop["spikes"]["t"], int(pop["n"])
+    cv = isi_cv(i, t, n)  # NaN for neurons with fewer than 3 spikes
+    return np.asarray(firing_rates(i, t, n, data["parameters"]["duration"])), cv[np.isfinite(cv)]
+
+
 def measures(data):
     """Mean firing rate and mean ISI CV of each network (for sweeps)."""
     out = {}
     for name in NETWORKS:
-        pop = data["populations"][name]
-        i, t, n = pop["spikes"]["i"], pop["spikes"]["t"], int(pop["n"])
-        out[f"{name}_rate"] = firing_rates(i, t, n, data["parameters"]["duration"]).mean() * Hz
-        cv = isi_cv(i, t, n)  # NaN for neurons with fewer than 3 spikes
-        out[f"{name}_cv"] = cv[np.isfinite(cv)].mean() if np.isfinite(cv).any() else np.nan
+        rates, cv = _statistics(data, name)
+        out[f"{name}_rate"] = rates.mean() * Hz
+        out[f"{name}_cv"] = cv.mean() if cv.size else np.nan
     return out
 
 
@@ -87,8 +96,7 @@ def plot(data):
         pop = data["populations"][name]
         n, n_exc = int(pop["n"]), int(pop["n_exc"])
         i, t = pop["spikes"]["i"], pop["spikes"]["t"]
-        rates = firing_rates(i, t, n, duration)
-        cv = isi_cv(i, t, n)
+        rates, valid = _statistics(data, name)
         shown = int(min(p["raster_neurons"], n))
         # raster: the first excitatory and the first inhibitory neurons, in proportion
         n_show_e = int(round(shown * n_exc / n))
@@ -107,7 +115,6 @@ def plot(data):
         row[1].set(xlabel="time (ms)", ylabel="population rate (Hz)",
                    title="population rate (5 ms bins)")
         row[1].legend(fontsize=8)
-        valid = cv[np.isfinite(cv)]
         row[2].hist(valid, bins=30, color="C2")
         row[2].axvline(np.mean(valid), color="k", ls="--",
                        label=f"mean {np.mean(valid):.2f}\n({valid.size} neurons\nwith >= 3 spikes)")
@@ -122,6 +129,22 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Rates, ISI CV and silent neurons of both networks (README, Results)."""
+    from neuromodels.results import table
+
+    rows = []
+    for name in NETWORKS:
+        n_exc = int(data["populations"][name]["n_exc"])
+        rates, valid = _statistics(data, name)
+        rows.append([name.upper(), f"{rates.mean():.2f} Hz",
+                     f"{rates[:n_exc].mean():.2f} / {rates[n_exc:].mean():.2f} Hz",
+                     f"{valid.mean():.2f} ({valid.size} neurons)",
+                     f"{100 * np.mean(rates == 0):.1f} %"])
+    return table(["network", "mean rate", "excitatory / inhibitory",
+                  "mean ISI CV (neurons with ≥ 3 spikes)", "silent neurons"], rows)
+
+
 STUDY = Study(
     name="cuba-coba",
     title="Brette et al. 2007 CUBA/COBA benchmark networks (raster, rate, ISI CV)",
@@ -129,6 +152,7 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     quick={"duration": 0.4 * second},
+    results=results,
     reference="Brette et al. (2007) J Comput Neurosci 23:349",
     runtime_parameters=tuple(f"{name}.{drive}" for name, drive in DRIVES.items()),
     measures=measures,

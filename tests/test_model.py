@@ -7,7 +7,7 @@ import pytest
 from brian2 import Network, SpikeMonitor, mV, ms, second
 
 from neuromodels.neurons.lif import LIF
-from neuromodels.parameters import ParameterError
+from neuromodels.parameters import ParameterError, positive
 
 pytestmark = pytest.mark.compat
 
@@ -63,3 +63,170 @@ def test_model_refuses_a_device_it_does_not_declare(tmp_path):
                                   devices=("runtime",))
         with pytest.raises(DeviceError, match="'syn_runtime_only' does not support"):
             syn.synapses(g, g)
+
+
+# --- substitution reaches every place a name is read (issue 13) ---------------------------
+
+def _rate(model, n_params=None, duration=1 * second):
+    group = model.group(1, params=n_params)
+    group.v = -60 * mV
+    mon = SpikeMonitor(group)
+    Network(group, mon).run(duration)
+    return mon.num_spikes / float(duration)
+
+
+def test_substitution_moves_the_threshold_condition_too():
+    """LIF.substituted(v_th="v_th + a") raises the threshold, so the rate is the LIF rate
+    formula with threshold v_th + a (analytic), not the plain one."""
+    from neuromodels.model import ModelError
+    from neuromodels.parameters import Parameter, ParameterSet
+    from neuromodels.theory.lif import lif_rate_deterministic as lif_rate
+
+    raised = LIF.extended(parameters=ParameterSet(Parameter("a", 3 * mV, "threshold shift")),
+                          name="lif_raised").substituted(v_th="v_th + a")
+    assert raised.threshold == "v > (v_th + a)"
+    assert raised.reset == LIF.reset  # v_th is not read by the reset
+    drive = {"v_rest": -40 * mV}
+    p = LIF.namespace(drive)
+    expected = lif_rate(p["v_rest"], p["tau_m"], p["v_th"] + 3 * mV, p["v_reset"], p["t_ref"])
+    plain = lif_rate(p["v_rest"], p["tau_m"], p["v_th"], p["v_reset"], p["t_ref"])
+    measured = _rate(raised, drive)
+    assert abs(measured - float(expected)) <= 1.5  # one spike per second of counting error
+    assert abs(measured - float(plain)) > 3
+    with pytest.raises(ModelError, match="'v_thr' is read nowhere"):
+        LIF.substituted(v_thr="v_thr + 1*mV")
+
+
+def test_substitution_changes_reset_code_and_initial_values_but_not_written_names():
+    from neuromodels.neurons.noisy import escape_lif
+
+    model = escape_lif("gaussian").substituted(v_reset="v_reset - 2*mV", E_L="E_L + 1*mV")
+    assert model.reset == "v = (v_reset - 2*mV)"
+    assert dict(model.initial)["v"] == "(E_L + 1*mV)"
+    assert "(E_L + 1*mV) - v" in model.equations
+    g = model.group(2)
+    assert np.allclose(g.v[:] / mV, -64)
+
+
+def test_extended_model_has_its_own_name_and_says_what_it_extends():
+    adaptive = LIF.extended("dw/dt = -w / tau_w : volt",
+                            LIF.parameters.__class__(positive("tau_w", 100 * ms)))
+    assert adaptive.name == "lif_extended" and adaptive.name != LIF.name
+    assert "extension of 'lif'" in adaptive.reference and LIF.reference in adaptive.reference
+    named = LIF.extended(name="adaptive_lif", reference="Treves (1993)")
+    assert (named.name, named.reference) == ("adaptive_lif", "Treves (1993)")
+
+
+def test_a_new_variable_may_not_shadow_a_parameter():
+    from neuromodels.model import ModelError
+
+    with pytest.raises(ModelError, match="'v_th' is both a variable of the equations and a parameter"):
+        LIF.extended("dv_th/dt = (-50*mV - v_th) / (100*ms) : volt")
+    # the route the message names works: a per-neuron, changeable threshold
+    moving = LIF.per_neuron("v_th", constant=False).extended(name="lif_moving_threshold")
+    g = moving.group(3)
+    g.run_regularly("v_th += 0.1*mV")  # allowed: not (constant)
+    Network(g).run(1 * ms)
+    assert np.allclose(g.v_th[:] / mV, -50 + 0.1 * 10)
+
+
+def test_per_neuron_parameters_keep_their_range_and_cross_checks():
+    from neuromodels.neurons.noisy import escape_lif
+
+    with pytest.raises(ParameterError, match="'tau_m' must be > 0"):
+        LIF.per_neuron("tau_m").group(3, params={"tau_m": [10, -1, 5] * ms})
+    with pytest.raises(ParameterError, match="'tau_m' must have unit second"):
+        LIF.per_neuron("tau_m").group(3, params={"tau_m": 5 * mV})
+    with pytest.raises(ParameterError, match="per neuron: give one value or 3 values"):
+        LIF.per_neuron("tau_m").group(3, params={"tau_m": [10, 5] * ms})
+    # the model's cross-parameter check sees the per-neuron values
+    with pytest.raises(ParameterError, match="'v_th' must be above 'v_reset'"):
+        escape_lif().per_neuron("v_th").group(3, params={"v_th": [-50, -70, -50] * mV})
+    g = LIF.per_neuron("tau_m").group(3, params={"tau_m": [10, 20, 30] * ms})
+    assert np.allclose(g.tau_m[:] / ms, [10, 20, 30])
+    assert "per-neuron parameters" in str(LIF.per_neuron("tau_m"))
+
+
+def test_units_and_names_are_checked_when_the_group_is_built():
+    from dataclasses import replace
+
+    from neuromodels.model import ModelError, NeuronModel
+    from neuromodels.parameters import ParameterSet
+
+    current = NeuronModel("bad_units", "dv/dt = (v_rest - v)/tau_m + I : volt\nI : amp",
+                          ParameterSet(LIF.parameters), threshold="v > v_th", reset="v = v_reset")
+    with pytest.raises(ModelError, match="'bad_units': inconsistent units in the equations"):
+        current.group(1)
+    with pytest.raises(ModelError, match="inconsistent units in the threshold 'v > tau_m'"):
+        replace(LIF, threshold="v > tau_m").group(1)
+    with pytest.raises(ModelError, match="inconsistent units in the reset code 'v = t_ref'"):
+        replace(LIF, reset="v = t_ref").group(1)
+    with pytest.raises(ModelError, match="undefined name 'v_leak'"):
+        replace(LIF, equations="dv/dt = (v_leak - v) / tau_m : volt").group(1)
+
+
+# --- synapse models: the same operations (issue 9) -----------------------------------------
+
+def _two_neurons():
+    from neuromodels.parameters import ParameterSet
+
+    model = LIF.extended("", ParameterSet(), name="lif_probe")
+    return model.group(2, params={"v_rest": -70 * mV})
+
+
+def test_synapse_model_per_synapse_parameters_initial_values_and_checks():
+    from neuromodels.model import SynapseModel
+    from neuromodels.parameters import ParameterSet, nonnegative
+
+    def bounded(values):
+        if np.any(values["w"] > values["w_max"]):
+            raise ParameterError("Parameter 'w' must be <= 'w_max'.")
+
+    syn_model = SynapseModel(
+        "probe", ParameterSet(nonnegative("w", 1 * mV, "weight"),
+                              positive("w_max", 4 * mV, "weight bound")),
+        model="count : 1", on_pre="v_post += w\ncount += 1",
+        initial=(("count", "0"),), check=bounded).per_synapse("w")
+    g = _two_neurons()
+    syn = syn_model.connect(g, g, [0, 1], [1, 0], params={"w": [1, 2] * mV})
+    assert np.allclose(syn.w[:] / mV, [1, 2])
+    with pytest.raises(ParameterError, match="'w' must be >= 0"):
+        syn_model.connect(g, g, [0], [1], params={"w": -1 * mV})
+    with pytest.raises(ParameterError, match="'w' must be <= 'w_max'"):
+        syn_model.connect(g, g, [0], [1], params={"w": 5 * mV})
+    with pytest.raises(ParameterError, match="per synapse: give one value or 2 values"):
+        syn_model.connect(g, g, [0, 1], [1, 0], params={"w": [1, 2, 3] * mV})
+
+
+def test_synapse_model_extended_and_substituted():
+    from neuromodels.model import ModelError
+    from neuromodels.parameters import Parameter, ParameterSet
+    from neuromodels.synapses.static import jump
+
+    base = jump("v", 2 * mV)
+    counted = base.extended("n_pre : 1", on_pre="n_pre += 1", name="jump_counted")
+    assert counted.on_pre == "v_post += w\nn_pre += 1" and counted.name == "jump_counted"
+    scaled = base.extended(parameters=ParameterSet(Parameter("gain", 0.5))).substituted(w="gain*w")
+    assert scaled.on_pre == "v_post += (gain*w)"
+    g = _two_neurons()
+    syn = scaled.connect(g, g, [0], [1])
+    g.v = [-40, -70] * mV   # neuron 0 fires at once
+    Network(g, syn).run(0.5 * ms)
+    assert g.v[1] / mV == pytest.approx(-70 + 1.0, abs=0.05)   # gain*w = 1 mV (decay < 2.5 %)
+    with pytest.raises(ModelError, match="'x' is read nowhere"):
+        base.substituted(x="2*x")
+    with pytest.raises(ModelError, match="'w' is both a variable"):
+        base.extended("w : volt")
+
+
+def test_synapse_units_and_names_are_checked_when_built():
+    from dataclasses import replace
+
+    from neuromodels.model import ModelError
+    from neuromodels.synapses.static import jump
+
+    g = _two_neurons()
+    with pytest.raises(ModelError, match="inconsistent units in the on_pre code 'v_post \\+= w'"):
+        jump("v", 2 * ms).synapses(g, g)   # a time added to a voltage
+    with pytest.raises(ModelError, match="undefined name 'g_ampa_post'"):
+        replace(jump("v", 2 * mV), on_pre="g_ampa_post += w").synapses(g, g)

@@ -46,10 +46,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 from brian2 import Mohm, mV, ms
 
 from ..model import NeuronModel
-from ..parameters import Parameter, ParameterError, ParameterSet, positive
+from ..parameters import Parameter, ParameterError, ParameterSet, format_value, positive
 from .lif import MEMBRANE_PARAMETERS
 from .noise import get_noise
 
@@ -86,9 +87,9 @@ _RESET = dict(reset="v = v_reset", refractory="t_ref", initial=(("v", "E_L"),))
 
 
 def _threshold_above_reset(values: dict[str, Any]) -> None:
-    if "v_th" in values and "v_reset" in values and values["v_th"] <= values["v_reset"]:
+    if "v_th" in values and "v_reset" in values and np.any(values["v_th"] <= values["v_reset"]):
         raise ParameterError(f"Parameter 'v_th' must be above 'v_reset' "
-                             f"({values['v_reset']}); got {values['v_th']}.")
+                             f"({format_value(values['v_reset'])}); got {format_value(values['v_th'])}.")
 
 
 def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False) -> NeuronModel:
