@@ -248,6 +248,11 @@ def code_version(attrs: Mapping[str, Any]) -> dict[str, Any]:
             if k == "versions" or any(w in k.lower() for w in ("commit", "hash", "sha"))}
 
 
+def current_code(study: Study) -> dict[str, Any]:
+    """:func:`code_version` of a run of ``study`` made now (its script's hash included)."""
+    return code_version(store.provenance(study.source or None))
+
+
 def _code_differs(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
     for key, now in current.items():
         if key not in recorded:
@@ -841,7 +846,7 @@ def run_sweep(study: Study | str, grid: Mapping[str, Sequence] | None = None,
     workers = workers or os.cpu_count() or 1
     report = progress if callable(progress) else (_Printer() if progress else None)
     started = time.perf_counter()
-    code = code_version(store.provenance(plan.study.source or None))
+    code = current_code(plan.study)
     with _terminate_as_interrupt(), _lock(plan.directory):
         _remove_temporary_files(plan.runs_dir)
         records: dict[tuple, dict] = {}

@@ -6,7 +6,6 @@ seed, runtime device) on clusters bound to 127.0.0.1.
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -139,14 +138,14 @@ def test_one_seed_per_run_equals_the_multi_seed_form(tmp_path):
 def test_a_result_is_kept_only_if_readable_with_the_same_run_and_code(tmp_path):
     from brian2 import mV
 
-    from neuromodels.sweep import code_version, stale_reason
+    from neuromodels.sweep import current_code, stale_reason
 
     path = run_study(TINY, device="runtime", seeds=(3,), params={"v_rest": -40 * mV},
                      data_path=tmp_path / "run.h5", verbose=False, figure=False)
     attrs = store.read_attrs(path)
     expected = {k: attrs[k] for k in ("study", "quick", "device", "threads", "seeds", "parameters")}
-    code = code_version(store.provenance())
-    assert set(code) >= {"versions", "git_commit"}
+    code = current_code(TINY)
+    assert set(code) >= {"versions", "git_commit", "study_sha256"}
     assert stale_reason(path, expected, code) is None
     assert stale_reason(path, {**expected, "seeds": [4]}, code) == "other seeds"
     other = {**expected, "parameters": {**expected["parameters"], "v_rest": "-45. mV"}}
@@ -155,6 +154,8 @@ def test_a_result_is_kept_only_if_readable_with_the_same_run_and_code(tmp_path):
     newer = {**code, "versions": {**code["versions"], "brian2": "9.9"}}
     assert stale_reason(path, expected, newer).startswith("versions changed: brian2")
     assert stale_reason(path, expected, {**code, "study_hash": "x"}) == "no study_hash recorded"
+    assert stale_reason(path, expected, {**code, "study_sha256": "x"}).startswith(
+        "study_sha256 changed")  # the study script was edited
     (tmp_path / "cut.h5").write_bytes(path.read_bytes()[:200])
     assert stale_reason(tmp_path / "cut.h5", expected, code).startswith("unreadable")
     assert stale_reason(tmp_path / "none.h5", expected, code) == "no file"
