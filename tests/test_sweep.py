@@ -175,12 +175,12 @@ def test_a_result_is_kept_only_if_readable_with_the_same_run_and_code(tmp_path):
 def test_a_bad_sweep_is_one_clear_error_and_submits_nothing(tiny, capsys, monkeypatch, args,
                                                             message):
     pytest.importorskip("distributed", reason="sweeps need the sweep extra (dask[distributed])")
-    import neuromodels.sweep as sweep
+    from neuromodels.sweep import execution
 
     def no_cluster(*a, **k):
         raise AssertionError("a cluster was started for a bad sweep")
 
-    monkeypatch.setattr(sweep, "_client", no_cluster)
+    monkeypatch.setattr(execution, "_client", no_cluster)
     out = tiny / "sweep"
     assert main(["sweep", "tiny-lif", "--out", str(out), *args]) == 2
     err = capsys.readouterr().err.strip()
@@ -249,7 +249,8 @@ def test_runs_sharing_a_program_are_chained_on_one_worker(tiny):
     from brian2 import mV
 
     from neuromodels.devices import can_rerun
-    from neuromodels.sweep import _chains, plan_sweep
+    from neuromodels.sweep import plan_sweep
+    from neuromodels.sweep.execution import _chains
 
     if not can_rerun("cpp_standalone"):
         pytest.skip("re-runs of a compiled program need brian2 >= 2.6")
