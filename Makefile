@@ -44,6 +44,7 @@ bench: venv
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
 	$(VENV)/bin/python tests/benchmarks/bench_quick.py
+	$(VENV)/bin/python tests/benchmarks/bench_sweep.py
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
 
 # What the GPU benchmark needs on a GPU machine without network (README, "GPU"): wheels,

@@ -2,6 +2,8 @@
 
     neuromodels list
     neuromodels run NAME [--device D] [--gpu] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
+    neuromodels sweep NAME [--seeds 0-9] [--grid NAME=V1,V2,...] [-p NAME=VALUE] [--quick]
+                      [--device D] [--workers N | --scheduler ADDRESS] [--out DIR]
     neuromodels figures [NAME ...]
     neuromodels results [NAME ...] [--readme README.md]
     neuromodels info FILE
@@ -70,6 +72,44 @@ def cmd_run(args) -> int:
     run_study(study, device=args.device, threads=args.threads, use_gpu=args.gpu, seed=args.seed,
               quick=args.quick, out=args.out, params=_parse_params(args.param),
               verbose=not args.quiet)
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from .study import get_study
+
+    if args.replot:
+        from .sweep import plot_sweep
+
+        out = Path(args.out) if args.out else Path("output") / "sweeps" / args.name
+        print(f"wrote {plot_sweep(out / 'sweep.h5', out / 'sweep.png')}")
+        return 0
+    from .sweep import parse_grid, run_sweep
+
+    study = get_study(args.name)
+    try:
+        result = run_sweep(study, parse_grid(args.grid), args.seeds,
+                           params=_parse_params(args.param), device=args.device,
+                           threads=args.threads, quick=args.quick, out=args.out,
+                           workers=args.workers, scheduler=args.scheduler,
+                           reuse=not args.no_reuse, fresh=args.fresh, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print("\ninterrupted: every finished run is kept and the index is written; run the "
+              "same command again to complete the rest", file=sys.stderr)
+        return 130
+    counts = result.counts
+    if not args.quiet:
+        print(result.summary)
+    print(f"{result.plan.directory}: {counts['done']} done, {counts['kept']} kept, "
+          f"{counts['failed']} failed, {counts['missing']} missing "
+          f"({result.executed} runs in {result.elapsed_s:.1f} s); "
+          + ", ".join(f"{k} {v}" for k, v in result.files.items() if k != "data")
+          + f", data {result.files['data']}")
+    if counts["failed"] or counts["missing"]:
+        print(f"{counts['failed'] + counts['missing']} runs did not finish (errors in "
+              f"{result.files['index']}); run the same command again to retry only those",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -184,6 +224,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--show-parameters", action="store_true", help="print the parameters and exit")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     run.set_defaults(func=cmd_run)
+
+    sw = sub.add_parser("sweep", help="run a study over a grid of parameter values x seeds on Dask")
+    sw.add_argument("name")
+    sw.add_argument("--seeds", default="0", help="seeds, e.g. 0-9 or 0,3,5 (default 0)")
+    sw.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+                    help="a swept parameter and its values, with units, e.g. --grid tau_m=10*ms,20*ms")
+    sw.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
+                    help="a fixed parameter for every run, with units")
+    sw.add_argument("--quick", action="store_true", help="the study's reduced runs")
+    sw.add_argument("--device", help="runtime, cpp_standalone or genn (default: the study's)")
+    sw.add_argument("--threads", type=int, help="OpenMP threads per run (cpp_standalone)")
+    sw.add_argument("--workers", type=int, help="worker processes of the local cluster "
+                    "(default: one per core)")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="a running Dask scheduler, e.g. tcp://10.0.0.1:8786, instead of a local cluster")
+    sw.add_argument("--out", help="sweep folder (default output/sweeps/NAME)")
+    sw.add_argument("--no-reuse", action="store_true",
+                    help="build every run (no re-run of a compiled program)")
+    sw.add_argument("--fresh", action="store_true", help="run everything again, keep nothing")
+    sw.add_argument("--replot", action="store_true", help="redraw sweep.png from sweep.h5 and exit")
+    sw.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sw.set_defaults(func=cmd_sweep)
 
     fig = sub.add_parser("figures", help="re-plot figures from stored data (no simulation)")
     fig.add_argument("names", nargs="*", metavar="NAME")

@@ -52,9 +52,9 @@ from . import buildcache
 __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
     "available_devices", "use_device", "device_description", "active_device",
-    "require_active_device", "network_clock", "KNOWN_DEVICES", "GPU_DEVICES", "backend_name",
-    "gpu_name", "cuda_path", "brian2_settings", "connect_arrays", "estimate_memory",
-    "available_memory", "require_memory",
+    "require_active_device", "network_clock", "can_rerun", "KNOWN_DEVICES", "GPU_DEVICES",
+    "backend_name", "gpu_name", "cuda_path", "brian2_settings", "connect_arrays",
+    "estimate_memory", "available_memory", "require_memory",
 ]
 
 #: The devices a model runs on unless it declares otherwise.
@@ -270,6 +270,12 @@ def network_clock(dt=None):
     return Clock(dt, name="network_clock*")
 
 
+def can_rerun(name: str) -> bool:
+    """Whether a compiled program of device ``name`` can be re-run with new values here:
+    cpp_standalone on brian2 >= 2.6 (``run_args``); elsewhere a run builds again."""
+    return name == "cpp_standalone" and _brian2_version() >= (2, 6)
+
+
 #: Bytes per neuron, per synapse and per recorded value, and the fixed cost of a run (Python,
 #: Brian2, the compiled program): measured peaks of the Brette CUBA network through
 #: neuromodels (4k-64k neurons, 80 synapses each, 1 s), rounded up.
@@ -460,16 +466,17 @@ class DeviceSession:
     def _compiled(self, seconds: float) -> None:
         self._compile_seconds += seconds
 
-    def totals(self) -> dict[str, float]:
-        """Sums over every run of the session: ``build``, ``simulation``, ``compile``
-        (time in the compiler: ``make``, or Cython, also while the network was being
-        built), ``runs`` and ``builds`` (counts)."""
+    def totals(self, since: int = 0) -> dict[str, float]:
+        """Sums over the runs of the session (from run number ``since`` on): ``build``,
+        ``simulation``, ``compile`` (time in the compiler: ``make``, or Cython, also while
+        the network was being built), ``runs`` and ``builds`` (counts)."""
+        history = self.history[since:]
         return {
-            "build": sum(e["build"] for e in self.history),
-            "simulation": sum(e["simulation"] for e in self.history),
-            "compile": sum(e.get("compile", 0.0) for e in self.history),
-            "runs": len(self.history),
-            "builds": sum(e["kind"] == "run" for e in self.history),
+            "build": sum(e["build"] for e in history),
+            "simulation": sum(e["simulation"] for e in history),
+            "compile": sum(e.get("compile", 0.0) for e in history),
+            "runs": len(history),
+            "builds": sum(e["kind"] == "run" for e in history),
         }
 
     def run(self, net, duration, report=None, report_period=None, namespace=None) -> None:
@@ -495,7 +502,7 @@ class DeviceSession:
     @property
     def can_rerun(self) -> bool:
         """Whether :meth:`rerun` works here: cpp_standalone on brian2 >= 2.6 (``run_args``)."""
-        return self.name == "cpp_standalone" and _brian2_version() >= (2, 6)
+        return can_rerun(self.name)
 
     def rerun(self, values=None) -> None:
         """Run the already compiled standalone program again, with new initial values.

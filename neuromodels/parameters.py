@@ -21,7 +21,7 @@ from brian2.units import allunits, stdunits
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 __all__ = ["Parameter", "ParameterSet", "ParameterError", "positive", "nonnegative", "unprefixed",
-           "parse_value", "format_value"]
+           "parse_value", "format_value", "canonical"]
 
 
 class ParameterError(ValueError):
@@ -46,6 +46,16 @@ def format_value(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return _array_text(value)
     return repr(value)
+
+
+def canonical(value: Any) -> tuple:
+    """An exact, hashable form of a parameter value (all elements, SI value and dimension),
+    for telling whether two runs had the same parameters."""
+    dim = str(get_dimensions(value)) if isinstance(value, Quantity) else ""
+    if isinstance(value, (Quantity, np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        return (dim, arr.dtype.str, arr.shape, tuple(arr.ravel().tolist()))
+    return ("", type(value).__name__, repr(value))
 
 
 def _array_text(values: np.ndarray) -> str:

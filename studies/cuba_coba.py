@@ -10,10 +10,16 @@ R. Brette's published initial state (see :mod:`neuromodels.networks.brette2007`)
     neuromodels run cuba-coba [--device runtime|cpp_standalone|genn] [--quick]
 
 Both networks are built into one Brian2 network and run once, so there is one
-build on standalone devices (and GeNN's one-run limit is respected).
+build on standalone devices (and GeNN's one-run limit is respected).  The drives
+(``cuba.v_rest``, ``coba.I_ext``, 0 pA in benchmark 1) are per-neuron values, so a sweep
+over them re-runs one compiled program (spike trains identical to the drives as constants):
+
+    neuromodels sweep cuba-coba --quick --seeds 0-4 --grid coba.I_ext=0*pA,50*pA,100*pA
 """
+from dataclasses import replace
+
 import numpy as np
-from brian2 import Network, ms, second
+from brian2 import Hz, Network, ms, second
 
 from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_rate
 from neuromodels.connectivity import fixed_probability_count
@@ -23,6 +29,8 @@ from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
 from neuromodels.study import Study
 
 NETWORKS = ("cuba", "coba")
+#: The drive of each network: a run-time value (re-run a compiled program for another drive).
+DRIVES = {"cuba": "v_rest", "coba": "I_ext"}
 
 PARAMETERS = ParameterSet(
     positive("duration", 1 * second, "simulated time"),
@@ -34,16 +42,24 @@ PARAMETERS = ParameterSet(
 
 
 def simulate(p, ctx):
-    built = {}
-    with brian2_settings(dt=p["dt"]):  # every object runs on the default clock (GeNN)
-        for name in NETWORKS:
+    def build():
+        built = {}
+        for name, drive in DRIVES.items():
+            benchmark = brette2007.BENCHMARKS[name]
+            # the drive as a per-neuron value, so that a compiled program takes it at run time
+            benchmark = replace(benchmark, neuron=benchmark.neuron.per_neuron(drive))
             values = {k: v for k, v in p.items() if k in brette2007.STRUCTURE}
             values.update(unprefixed(p, name + "."))
-            built[name] = brette2007.build(brette2007.BENCHMARKS[name], values, ctx.rng)
-        ctx.run(Network(*[obj for b in built.values() for obj in b.objects]), p["duration"])
+            built[name] = brette2007.build(benchmark, values, ctx.rng)
+        return built, Network(*[obj for b in built.values() for obj in b.objects])
+
+    with brian2_settings(dt=p["dt"]):  # every object runs on the default clock (GeNN)
+        built, net = ctx.program(build)
+        ctx.run(net, p["duration"], values={f"{name}.{drive}": getattr(built[name].neurons, drive)
+                                            for name, drive in DRIVES.items()})
     data = {"equations": {}, "populations": {}}
     for name, b in built.items():
-        model = brette2007.BENCHMARKS[name].neuron
+        model = brette2007.BENCHMARKS[name].neuron.per_neuron(DRIVES[name])
         data["equations"][name] = str(model)
         data["populations"][name] = {
             "spikes": {"t": b.spikes.t[:], "i": np.asarray(b.spikes.i[:])},
@@ -60,6 +76,24 @@ def sizes(p):
             "recorded": 2 * n * 30 * float(p["duration"] / second)}
 
 
+def _statistics(data, name):
+    """Per-neuron firing rates (Hz) and ISI CVs of neurons with >= 3 spikes of one network."""
+    pop = data["populations"][name]
+    i, t, n = pop["spikes"]["i"], pop["spikes"]["t"], int(pop["n"])
+    cv = isi_cv(i, t, n)  # NaN for neurons with fewer than 3 spikes
+    return np.asarray(firing_rates(i, t, n, data["parameters"]["duration"])), cv[np.isfinite(cv)]
+
+
+def measures(data):
+    """Mean firing rate and mean ISI CV of each network (for sweeps)."""
+    out = {}
+    for name in NETWORKS:
+        rates, cv = _statistics(data, name)
+        out[f"{name}_rate"] = rates.mean() * Hz
+        out[f"{name}_cv"] = cv.mean() if cv.size else np.nan
+    return out
+
+
 def plot(data):
     import matplotlib.pyplot as plt
 
@@ -71,8 +105,7 @@ def plot(data):
         pop = data["populations"][name]
         n, n_exc = int(pop["n"]), int(pop["n_exc"])
         i, t = pop["spikes"]["i"], pop["spikes"]["t"]
-        rates = firing_rates(i, t, n, duration)
-        cv = isi_cv(i, t, n)
+        rates, valid = _statistics(data, name)
         shown = int(min(p["raster_neurons"], n))
         # raster: the first excitatory and the first inhibitory neurons, in proportion
         n_show_e = int(round(shown * n_exc / n))
@@ -91,7 +124,6 @@ def plot(data):
         row[1].set(xlabel="time (ms)", ylabel="population rate (Hz)",
                    title="population rate (5 ms bins)")
         row[1].legend(fontsize=8)
-        valid = cv[np.isfinite(cv)]
         row[2].hist(valid, bins=30, color="C2")
         row[2].axvline(np.mean(valid), color="k", ls="--",
                        label=f"mean {np.mean(valid):.2f}\n({valid.size} neurons\nwith >= 3 spikes)")
@@ -110,14 +142,10 @@ def results(data):
     """Rates, ISI CV and silent neurons of both networks (README, Results)."""
     from neuromodels.results import table
 
-    duration = data["parameters"]["duration"]
     rows = []
     for name in NETWORKS:
-        pop = data["populations"][name]
-        n, n_exc = int(pop["n"]), int(pop["n_exc"])
-        rates = np.asarray(firing_rates(pop["spikes"]["i"], pop["spikes"]["t"], n, duration))
-        cv = isi_cv(pop["spikes"]["i"], pop["spikes"]["t"], n)
-        valid = cv[np.isfinite(cv)]
+        n_exc = int(data["populations"][name]["n_exc"])
+        rates, valid = _statistics(data, name)
         rows.append([name.upper(), f"{rates.mean():.2f} Hz",
                      f"{rates[:n_exc].mean():.2f} / {rates[n_exc:].mean():.2f} Hz",
                      f"{valid.mean():.2f} ({valid.size} neurons)",
@@ -136,4 +164,6 @@ STUDY = Study(
     sizes=sizes,
     results=results,
     reference="Brette et al. (2007) J Comput Neurosci 23:349",
+    runtime_parameters=tuple(f"{name}.{drive}" for name, drive in DRIVES.items()),
+    measures=measures,
 )

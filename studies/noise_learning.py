@@ -106,7 +106,7 @@ def simulate(p, ctx):
     n_levels = int(p["n_levels"])
     levels = {kind: _levels(kind, n_levels) for kind in PERTURBATIONS}
     n_test, T = len(y_test), int(p["T"])
-    seeds = [ctx.seed + k for k in range(int(p["n_seeds"]))]
+    seeds = list(ctx.seeds)
     params = NDLParams(T=T, sigma=float(p["sigma"]), beta=float(p["beta"]))
 
     def network(model, seed):
@@ -234,4 +234,5 @@ STUDY = Study(
     results=results,
     devices=SUPPORTED_DEVICES,
     reference="Ma, Yan & Tang (2023) Patterns",
+    seeds_parameter="n_seeds",
 )

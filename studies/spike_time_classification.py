@@ -30,7 +30,7 @@ DATASETS = ("yinyang", "digits")
 
 PARAMETERS = ParameterSet(
     Parameter("datasets", "yinyang,digits", "comma-separated subset of yinyang, digits"),
-    Parameter("seeds", 3, "number of network seeds (0, 1, ...)", low=1, integer=True),
+    Parameter("seeds", 3, "number of network seeds (--seed, --seed + 1, ...)", low=1, integer=True),
     Parameter("epochs_yinyang", 60, "training epochs on Yin-Yang", low=1, integer=True),
     Parameter("epochs_digits", 30, "training epochs on digits", low=1, integer=True),
     Parameter("hidden_yinyang", 64, "neurons per hidden layer (Yin-Yang)", low=1, integer=True),
@@ -90,7 +90,7 @@ def simulate(p, ctx):
     for name in names:
         tr, te, sizes = _data(name, p)
         runs = []
-        for seed in range(p["seeds"]):
+        for seed in ctx.seeds:
             cfg = ff.TrainConfig(sizes=sizes, T=p["T"], w_scale=p["w_scale"],
                                  gamma=p["gamma"], temperature=p["temperature"], lr=p["lr"],
                                  lr_decay_epochs=p["lr_decay_epochs"], batch=p["batch"],
@@ -99,7 +99,7 @@ def simulate(p, ctx):
             with ctx.timer("training (JAX)"):
                 res = ff.train(cfg, tr, te, progress=ctx.progress)
             runs.append(res)
-        r = {"sizes": np.array(sizes), "seeds": np.arange(p["seeds"])}
+        r = {"sizes": np.array(sizes), "seeds": np.array(ctx.seeds)}
         h0 = runs[0]["history"]
         evaluated = h0.recorded("test_accuracy")
         r["epochs"] = h0.steps[evaluated]
@@ -114,7 +114,7 @@ def simulate(p, ctx):
         nb = p["brian2_samples"] or len(te[2])
         t_b, m_b, y_b = (a[:nb] for a in te)
         acc_b2, acc_ex, dt_q, mismatch, compared = [], [], [], [], []
-        for seed, res in enumerate(runs):
+        for k, (seed, res) in enumerate(zip(ctx.seeds, runs)):
             neuron = res["neuron"]
             t0 = time.perf_counter()
             with brian2_settings(target="numpy"):
@@ -126,7 +126,7 @@ def simulate(p, ctx):
                                     p["temperature"])
             acc_b2.append(accuracy(predict_first_spike(b2[-1], p["T"]), y_b))
             acc_ex.append(mets["acc_trial"])
-            if seed == 0:
+            if k == 0:
                 ex_init = ff.metrics(res["params_init"], t_b[:1], m_b[:1], y_b[:1], neuron,
                                      p["T"], p["gamma"], p["temperature"])[1]
                 r["example"] = {
@@ -247,4 +247,5 @@ STUDY = Study(
     default_device="runtime",
     reference="Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523; Kriener et al. "
               "(2021) Yin-Yang data set",
+    seeds_parameter="seeds",
 )
