@@ -243,8 +243,7 @@ STUDY = Study(
     quick={"datasets": "yinyang", "seeds": 2, "epochs_yinyang": 5, "hidden_yinyang": 16,
            "n_train": 500, "n_test": 60, "lr": 1.5e-2, "brian2_samples": 60,
            "brian2_dt": 0.02 * ms},
-    devices=("runtime",),
-    default_device="runtime",
+    devices=("runtime",), default_device="runtime",
     reference="Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523; Kriener et al. "
               "(2021) Yin-Yang data set",
     seeds_parameter="seeds",
