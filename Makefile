@@ -26,6 +26,8 @@ test-genn: venv-genn
 	$(VENV_GENN)/bin/python -m pytest $(PYTEST_FLAGS) -k genn tests
 
 bench: venv
+	$(VENV)/bin/pip install $(PIP_FLAGS) --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[bench]'
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
