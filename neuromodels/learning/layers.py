@@ -32,7 +32,7 @@ import numpy as np
 from brian2 import Equations, Quantity
 
 from ..model import NeuronModel, _unit_string
-from ..parameters import ParameterError
+from ..parameters import Parameter, ParameterError, ParameterSet
 from . import schedule as sch
 from .code import Code
 
@@ -65,15 +65,15 @@ class InputLayer:
     step, one value per sample; the spikes are drawn in the run)."""
 
     trainable = False
+    PARAMETERS = ParameterSet(
+        Parameter("n", 1, "input neurons", low=1, integer=True),
+        Parameter("mode", "spikes", "0/1 spikes per step, or spike probabilities per sample",
+                  choices=tuple(INPUT_READ)),
+    )
 
     def __init__(self, n: int, name: str = "input", mode: str = "spikes"):
-        if int(n) != n or n < 1:
-            raise ParameterError(f"Parameter 'n' of the input layer must be a whole number >= 1; "
-                                 f"got {n!r}.")
-        if mode not in INPUT_READ:
-            raise ParameterError(f"Parameter 'mode' of the input layer must be one of "
-                                 f"{', '.join(map(repr, INPUT_READ))}; got {mode!r}.")
-        self.n, self.name, self.mode = int(n), name, mode
+        p = self.PARAMETERS.resolve(n=n, mode=mode)
+        self.n, self.name, self.mode = p["n"], name, p["mode"]
 
     def code(self, network, read_at_start=False) -> dict[str, Code]:
         if not read_at_start:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
-from ..parameters import ParameterError
+from ..parameters import Parameter, ParameterError, ParameterSet
 from . import schedule as sch
 
 __all__ = ["Readout", "accuracy"]
@@ -32,14 +32,20 @@ def accuracy(predicted, labels) -> float:
 
 
 class Readout:
-    """Output layer ``layer`` read as ``n_classes`` classes of ``per_class`` neurons each."""
+    """Output layer ``layer`` read as ``n_classes`` classes (default: all its neurons) of
+    ``per_class`` neurons each."""
 
-    def __init__(self, layer: str = "output", n_classes: int | None = None, per_class: int = 1):
-        if int(per_class) != per_class or per_class < 1:
-            raise ParameterError(f"Parameter 'per_class' of the readout must be a whole number "
-                                 f">= 1; got {per_class!r}.")
-        self.layer, self.per_class = layer, int(per_class)
-        self._n_classes = n_classes
+    PARAMETERS = ParameterSet(
+        Parameter("per_class", 1, "output neurons per class (P; > 1: a vote)", low=1,
+                  integer=True),
+        Parameter("n_classes", 0, "classes (0: the layer's size / per_class)", low=0,
+                  integer=True),
+    )
+
+    def __init__(self, layer: str = "output", **params):
+        self.p = self.PARAMETERS.resolve(params)
+        self.layer, self.per_class = layer, int(self.p["per_class"])
+        self._n_classes = int(self.p["n_classes"]) or None
 
     def n_classes(self, network) -> int:
         n = network.size(self.layer)
