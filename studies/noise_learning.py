@@ -16,13 +16,10 @@ under Gaussian input noise, salt-and-pepper noise, spike deletion, spike-time
 jitter and relative weight noise, each network tested with its own firing.
 
 The network is :func:`neuromodels.learning.feedforward` of the escape-noise LIF
-(:func:`neuromodels.learning.ndl_neuron`, threshold 1 mV above rest and reset, decay 1/2
-per 1 ms step) whose noise scale ``sigma`` is a per-neuron value: the NSNN has
-sigma = ``sigma``, the deterministic SNN the sigma -> 0 limit of the same code
-(:data:`neuromodels.neurons.noisy.DETERMINISTIC_SIGMA_FRACTION`); both learn with the
-density of width ``sigma``.  So on C++ standalone one program is built for all training
-runs (every seed and both networks re-run it with new values) and one for all
-evaluations; every run draws fresh noise from its own seed (study seed, network, epoch).
+(:func:`neuromodels.learning.ndl_neuron`; threshold 1 mV above rest and reset, decay 1/2
+per 1 ms step) with a per-neuron ``sigma``: the deterministic SNN is its sigma -> 0 limit,
+so on C++ standalone one program serves all training runs and one all evaluations
+(re-runs with new values); every run draws fresh noise from (seed, network, epoch).
 """
 import numpy as np
 
@@ -133,13 +130,12 @@ def simulate(p, ctx):
                       epochs=int(p["epochs"]), seed=seed, session=ctx.session, program=program,
                       progress=ctx.progress)
             trained[model, seed] = h["state"]
-            curves[model]["train"].append(h["train_accuracy"])
-            curves[model]["test"].append(h["test_accuracy"])
-            curves[model]["epoch_seconds"].append(h["epoch_seconds"])
+            curves[model]["train"].append(h["history"]["train_accuracy"])
+            curves[model]["test"].append(h["history"]["test_accuracy"])
+            curves[model]["epoch_seconds"].append(h["history"]["seconds"])
 
-    # robustness: the clean test set and every input/spike perturbation level (each
-    # encoded n_repeats times) in one run per network; weight noise: one run per level
-    # on as many clean encodings (the same program, hence the same size)
+    # robustness: clean and every input/spike perturbation level (n_repeats encodings each) in
+    # one run per network; weight noise: one run per level on as many clean encodings
     rng = np.random.default_rng(ctx.seed + 10_000)
     n_repeats = int(p["n_repeats"])
     inputs, conditions = _perturbed_test_sets(x_test, T, rng, n_levels, n_repeats)
@@ -223,6 +219,23 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Final-epoch test accuracy and robustness at the strongest perturbations, mean ± sd over
+    seeds (README, Results)."""
+    from neuromodels.results import mean_sd, table
+
+    acc, rob, lev = data["accuracy"], data["robustness"], data["levels"]
+    rows = [[f"test accuracy, {data['parameters']['feedback']} feedback",
+             *(mean_sd(np.asarray(acc[m]["test"])[:, -1], 100, unit=" %") for m in MODELS)]]
+    for kind in PERTURBATIONS:
+        for k in range(1, len(lev[kind])):
+            if k == len(lev[kind]) - 1 or (kind == "weight" and lev[kind][k] == 0.5):
+                rows.append([f"{PERTURBATIONS[kind][1]} = {lev[kind][k]:g}",
+                             *(mean_sd(np.asarray(rob[m][kind])[:, k], 100, 1, None, " %")
+                               for m in MODELS)])
+    return table(["", *(LABELS[m] for m in MODELS)], rows)
+
+
 STUDY = Study(
     name="noise-learning",
     title="NSNN (noise-driven learning) vs deterministic SNN on digits: accuracy and robustness",
@@ -231,6 +244,7 @@ STUDY = Study(
     parameters=PARAMETERS,
     quick={"n_train": 200, "n_test": 60, "epochs": 2, "n_seeds": 2, "n_hidden": 40,
            "n_levels": 2, "n_repeats": 1},
+    results=results,
     devices=TRAINING_DEVICES,
     reference="Ma, Yan & Tang (2023) Patterns",
 )

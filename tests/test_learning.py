@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from brian2 import mV, ms, prefs
+from brian2 import mV, ms
 
-from neuromodels.devices import use_device
+from neuromodels.devices import brian2_settings, use_device
 from neuromodels.learning import (NDL, NDL_NEURON_PARAMETERS, DivergenceError, Feedback,
                                   InputLayer, Layer, Network, OutputError, Program, Projection,
                                   Readout, evaluate, feedforward, ndl_neuron, train, train_epoch)
@@ -24,10 +24,8 @@ A = 0.5                  # membrane and trace decay per step of the NDL neuron (
 
 @pytest.fixture(autouse=True)
 def _numpy_target():
-    old = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    yield
-    prefs.codegen.target = old
+    with brian2_settings(target="numpy"):
+        yield
 
 
 def _mV(x):
@@ -258,6 +256,9 @@ def test_train_epochs_equal_numpy_reference(device):
     def lr_schedule(epoch, epochs):
         return 1.0 / (epoch + 1)
 
+    def builds(hist):
+        return hist["history"].summary["builds"], hist["history"].summary["reruns"]
+
     def train_and_test(session=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)   # the thresholds' floor
@@ -271,17 +272,17 @@ def test_train_epochs_equal_numpy_reference(device):
 
     if device == "runtime":
         hist, test_counts, evaluator = train_and_test()
-        assert (hist["builds"], hist["reruns"], evaluator.builds) == (2, 0, 2)
+        assert (*builds(hist), evaluator.builds) == (2, 0, 2)
     else:
         require_device(device)
         from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
         with use_device(device, seed=0) as session:
             hist, test_counts, evaluator = train_and_test(session)
         if hasattr(CPPStandaloneDevice, "_prepare_timed_array_run_arg"):   # brian2 >= 2.6
-            assert (hist["builds"], hist["reruns"]) == (1, 1)
+            assert builds(hist) == (1, 1)
             assert (evaluator.builds, evaluator.reruns) == (1, 1)
         else:
-            assert (hist["builds"], hist["reruns"], evaluator.builds) == (2, 0, 2)
+            assert (*builds(hist), evaluator.builds) == (2, 0, 2)
     # the same two epochs in numpy (train() permutes with default_rng(seed) once per epoch)
     rng = np.random.default_rng(0)
     ref = state.copy()
@@ -289,8 +290,8 @@ def test_train_epochs_equal_numpy_reference(device):
         order = rng.permutation(len(labels))
         W, th, counts = _reference_deterministic_epoch(net, ref, sp, labels[order],
                                                         lr=lr_schedule(epoch, 2))
-        assert hist["train_accuracy"][epoch] == pytest.approx(np.mean(counts.argmax(1)
-                                                                      == labels[order]))
+        assert hist["history"]["train_accuracy"][epoch] == pytest.approx(
+            np.mean(counts.argmax(1) == labels[order]))
         for proj, w in zip(net.projections, W):
             ref[proj.name, "w"] = w * mV
         for name, t in zip(net.layers, th):
@@ -558,8 +559,8 @@ def test_divergence_stops_with_the_variable_layer_epoch_and_sample(tmp_path):
                                               r"\(data-set sample \d\)"):
         train(net, net.initial_state(), x, y, epochs=1)
     def simulate(p, ctx):
-        prefs.codegen.target = "numpy"
-        return train(net, net.initial_state(), x, y)
+        with brian2_settings(target="numpy"):
+            return train(net, net.initial_state(), x, y)
 
     study = Study("diverging", "", simulate=simulate, plot=lambda data: None,
                   parameters=ParameterSet(), devices=("runtime",))
@@ -643,8 +644,6 @@ def test_evaluation_on_genn_gives_the_predictions_of_cpp_standalone(firing, tmp_
     cpp_standalone: the same predictions (deterministic: the same spike counts)."""
     require_device("genn")
     require_device("cpp_standalone")
-    from brian2 import defaultclock
-
     rng = np.random.default_rng(5)
     spikes, labels = _toy_task(rng, 40, 10)
     neuron = ndl_neuron("gaussian", deterministic=firing == "deterministic")
@@ -652,8 +651,9 @@ def test_evaluation_on_genn_gives_the_predictions_of_cpp_standalone(firing, tmp_
     state = net.initial_state(seed=6)
     results = {}
     for device in ("cpp_standalone", "genn"):
-        with use_device(device, seed=0, build_root=tmp_path) as session:
-            defaultclock.dt = net.dt          # GeNN runs everything on the default clock
+        # GeNN runs everything on the default clock
+        with use_device(device, seed=0, build_root=tmp_path) as session, \
+                brian2_settings(dt=net.dt):
             results[device] = evaluate(net, state, spikes, labels, session=session, seed=3)
     a, b = results["cpp_standalone"], results["genn"]
     if firing == "deterministic":
@@ -676,6 +676,6 @@ def readme_training_example():
 def test_readme_training_example_runs_and_learns():
     namespace = {}
     exec(readme_training_example(), namespace)
-    history = namespace["history"]
+    history = namespace["result"]["history"]
     assert history["train_accuracy"][-1] > history["train_accuracy"][0]
     assert history["test_accuracy"][-1] >= 0.9

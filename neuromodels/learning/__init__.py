@@ -30,14 +30,15 @@ see ``Program._ops``).
 
     from neuromodels.learning import feedforward, ndl_neuron, train
     net = feedforward([64, 100, 10], ndl_neuron('gaussian'))
-    history = train(net, net.initial_state(seed=0), x_train, y_train, x_test, y_test, epochs=10)
+    result = train(net, net.initial_state(seed=0), x_train, y_train, x_test, y_test, epochs=10)
+    result['history']['test_accuracy']     # a neuromodels.history.History, one row per epoch
 """
 from .code import Code
 from .layers import InputLayer, Layer
 from .network import NDL_NEURON_PARAMETERS, Network, State, feedforward, ndl_neuron
 from .program import EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, Program
 from .projections import Projection
-from .readout import Readout, accuracy
+from .readout import Readout
 from .rules import NDL
 from .schedule import SampleSchedule
 from .signals import Feedback, OutputError
@@ -45,6 +46,6 @@ from .train import cosine_schedule, epoch_seed, evaluate, train, train_epoch
 
 __all__ = ["Code", "InputLayer", "Layer", "Network", "State", "feedforward", "ndl_neuron",
            "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "TRAINING_DEVICES",
-           "EVALUATION_DEVICES", "Projection", "Readout", "accuracy", "NDL", "SampleSchedule",
+           "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "SampleSchedule",
            "Feedback", "OutputError", "train", "train_epoch", "evaluate", "cosine_schedule",
            "epoch_seed"]

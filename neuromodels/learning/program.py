@@ -61,17 +61,6 @@ class DivergenceError(StudyError):
                          f"or check the model.")
 
 
-def _spike_counts(monitor, n_neurons, schedule):
-    """Spike counts per sample (n_samples, n_neurons) from a SpikeMonitor: the one binning of
-    the framework (spikes of step k*T ... k*T+T-1 belong to sample k)."""
-    step = np.round(np.asarray(monitor.t_) / float(schedule.dt)).astype(np.int64)
-    sample = schedule.sample_of_step(step)
-    keep = sample < schedule.n_samples
-    out = np.zeros((schedule.n_samples, n_neurons), dtype=np.int64)
-    np.add.at(out, (sample[keep], np.asarray(monitor.i[:])[keep]), 1)
-    return out
-
-
 def _check_suffix(obj):
     from brian2 import Synapses
 
@@ -246,8 +235,8 @@ class Program:
                 from ..devices import DeviceError
 
                 raise DeviceError(f"brian2genn runs every object on Brian2's default clock; this "
-                                  f"network's time step is {self.network.dt}: set "
-                                  f"brian2.defaultclock.dt = {self.network.dt} before building it.")
+                                  f"network's time step is {self.network.dt}: build it inside "
+                                  f"neuromodels.devices.brian2_settings(dt={self.network.dt}).")
         return on_genn
 
     def _populations(self):
@@ -424,7 +413,8 @@ class Program:
             if self.plastic:
                 counts[name] = np.rint(np.asarray(mon.count[:]).T[1:]).astype(np.int64)
             else:
-                counts[name] = _spike_counts(mon, self.groups[name].N, self.schedule)
+                counts[name] = self.schedule.counts_per_sample(np.asarray(mon.t_), mon.i[:],
+                                                                       self.groups[name].N)
         result = {"counts": counts, "timings": timings, "rerun": rerun, "clipped": {}}
         if self.plastic:
             self._raise_if_diverged()

@@ -8,27 +8,20 @@ highest score (a vote of its P neurons; ties go to the lower class), and the
 cross-entropy loss is ``-log softmax(beta*score)_label`` (:mod:`.signals`).  The joint
 decision framework of Sun et al. (2023) is P > 1.
 
-:meth:`Readout.predict` and :func:`accuracy` are the only prediction and accuracy of the
-learning framework (:mod:`neuromodels.analysis.classification` will be their home).
+:meth:`Readout.predict` is :func:`~neuromodels.analysis.classification.predict_most_spikes`
+of the class scores, and :meth:`Readout.accuracy` is that module's
+:func:`~neuromodels.analysis.classification.accuracy` (their one home).
 """
 from __future__ import annotations
 
 import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
+from ..analysis.classification import accuracy, predict_most_spikes
 from ..parameters import Parameter, ParameterError, ParameterSet
 from . import schedule as sch
 
-__all__ = ["Readout", "accuracy"]
-
-
-def accuracy(predicted, labels) -> float:
-    """Fraction of samples with ``predicted == labels``."""
-    predicted, labels = np.asarray(predicted), np.asarray(labels)
-    if predicted.shape != labels.shape or predicted.ndim != 1 or predicted.size == 0:
-        raise ValueError(f"predicted and labels must be 1-d of the same nonzero length, got "
-                         f"{predicted.shape} and {labels.shape}")
-    return float(np.mean(predicted == labels))
+__all__ = ["Readout"]
 
 
 class Readout:
@@ -69,10 +62,11 @@ class Readout:
 
     def predict(self, counts) -> np.ndarray:
         """The class with the most spikes of its neurons (ties: the lower class)."""
-        return np.argmax(self.scores(counts), axis=1)
+        return predict_most_spikes(self.scores(counts))
 
     def accuracy(self, counts, labels) -> float:
-        return accuracy(self.predict(counts), labels)
+        """Fraction of samples whose predicted class is their label."""
+        return accuracy(self.predict(counts), np.asarray(labels))
 
     # -- Brian2: class scores and softmax at sample ends (for the cross-entropy loss) --------
     def softmax_error(self, output, n_classes, clock, namespace):

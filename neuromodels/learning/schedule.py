@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import Clock, TimedArray, ms
 
+from ..analysis.binning import bin_spikes
 from ..devices import network_clock
 
 ORDER_FLUSH = -300
@@ -164,6 +165,9 @@ class SampleSchedule:
     def sample_start(self):
         return TimedArray(self.sample_start_values(), dt=self.dt, name="nm_sample_start")
 
-    def sample_of_step(self, step):
-        """Index of the sample a time step belongs to."""
-        return np.asarray(step) // self.T
+    def counts_per_sample(self, t, i, n):
+        """Spike counts per sample (n_samples, n) of neurons ``i`` (0 ... n-1) spiking at times
+        ``t`` (s): the package's one binning (:func:`~neuromodels.analysis.binning.bin_spikes`)
+        with bins of one sample, so the spikes of steps k*T ... k*T+T-1 count for sample k
+        and those of the last, extra step for none."""
+        return bin_spikes(t, self.n_samples * self.sample_period, self.sample_period, i=i, n=n)

@@ -18,8 +18,9 @@ import warnings
 
 import numpy as np
 
+from ..analysis.classification import accuracy
+from ..history import History
 from .program import DivergenceError, Program
-from .readout import accuracy
 
 __all__ = ["train", "train_epoch", "evaluate", "cosine_schedule", "epoch_seed"]
 
@@ -41,12 +42,6 @@ def _default_encode(network):
     from ..datasets.encoding import rate_encode
 
     return lambda x, T, rng: np.moveaxis(rate_encode(x, T, seed=rng), 0, 1)
-
-
-def _history():
-    """The training record (one place; neuromodels.history will hold it)."""
-    return {"train_accuracy": [], "test_accuracy": [], "epoch_seconds": [], "timings": [],
-            "counts": {}}
 
 
 def _warn_clipped(clipped: dict, rule_floor="v_reset + theta_min"):
@@ -95,10 +90,11 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     every epoch.  ``program``: a training :class:`Program` for n_train + n_test samples to
     reuse (the same C++ build for several seeds or networks of the same structure).
     ``record``: layers whose spike counts per sample are kept for every epoch.  Returns a
-    dict: 'state' (trained), 'train_accuracy', 'test_accuracy', 'epoch_seconds' (wall time
-    of each epoch's run), 'timings', 'counts' {layer: [per epoch (n_samples, n)]}, 'builds',
-    'reruns'.  A run that diverges raises :class:`DivergenceError` naming the epoch and the
-    data-set sample.
+    dict: 'state' (trained), 'history' (:class:`~neuromodels.history.History`, one row per
+    epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (with a test set), 'seconds' (wall
+    time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
+    'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}.  A run that diverges raises
+    :class:`DivergenceError` naming the epoch and the data-set sample.
     """
     encode = encode or _default_encode(network)
     rng = np.random.default_rng(seed)
@@ -114,7 +110,7 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
         raise ValueError(f"program must be a training program for {n_total} samples; it "
                          f"presents {program.n_samples}")
     builds, reruns = program.builds, program.reruns
-    history = _history()
+    history, counts = History("epoch"), {}
     clipped = {}
     readout = network.readout
     for epoch in range(int(epochs)):
@@ -139,19 +135,20 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
         for name, n in res["clipped"].items():
             clipped[name] = clipped.get(name, 0) + n
         predicted = readout.predict(res["counts"][readout.layer])
-        history["train_accuracy"].append(accuracy(predicted[:n_train], y_train[order]))
+        row = {"train_accuracy": accuracy(predicted[:n_train], y_train[order])}
         if has_test:
-            history["test_accuracy"].append(accuracy(predicted[n_train:], y_test))
-        history["epoch_seconds"].append(res["timings"]["wall"])
-        history["timings"].append(res["timings"])
+            row["test_accuracy"] = accuracy(predicted[n_train:], y_test)
+        timings = res["timings"]
+        history.record(epoch, **row, seconds=timings["wall"],
+                       build_seconds=timings.get("build", np.nan),
+                       simulation_seconds=timings.get("simulation", np.nan))
         for name in record:
-            history["counts"].setdefault(name, []).append(res["counts"][name])
+            counts.setdefault(name, []).append(res["counts"][name])
         if progress is not None:
-            progress(f"epoch {epoch + 1}/{epochs}: train accuracy "
-                     f"{history['train_accuracy'][-1]:.3f}"
-                     + (f", test accuracy {history['test_accuracy'][-1]:.3f}" if has_test else "")
-                     + f" ({res['timings']['wall']:.2f} s" + (", re-run" if res["rerun"] else "")
+            progress(f"epoch {epoch + 1}/{epochs}: train accuracy {row['train_accuracy']:.3f}"
+                     + (f", test accuracy {row['test_accuracy']:.3f}" if has_test else "")
+                     + f" ({timings['wall']:.2f} s" + (", re-run" if res["rerun"] else "")
                      + ")")
     _warn_clipped(clipped)
-    history.update(state=state, builds=program.builds - builds, reruns=program.reruns - reruns)
-    return history
+    history.summary.update(builds=program.builds - builds, reruns=program.reruns - reruns)
+    return {"state": state, "history": history, "counts": counts}

@@ -83,9 +83,9 @@ def worker_new(epochs, seed):
     clock = _Clock()
     with use_device("cpp_standalone", seed=seed) as session:
         h = train(net, net.initial_state(seed=seed), x_train, y_train, x_test, y_test,
-                  epochs=epochs, seed=seed, session=session, progress=clock)
-    return clock.result(test_accuracy=h["test_accuracy"][-1], builds=h["builds"],
-                        reruns=h["reruns"])
+                  epochs=epochs, seed=seed, session=session, progress=clock)["history"]
+    return clock.result(test_accuracy=h.last("test_accuracy"), builds=h.summary["builds"],
+                        reruns=h.summary["reruns"])
 
 
 def worker_old(epochs, seed):
