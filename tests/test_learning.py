@@ -141,11 +141,14 @@ def _reference_deterministic_epoch(net, state, spikes, labels, lr=1.0):
     sigma = float(net.layers["output"].model.parameters["sigma_surrogate"].default / mV)
     beta = net.signals[0].p["beta"]
     eta, eta_theta = float(rule["eta"] / mV ** 2), float(rule["eta_theta"] / mV ** 2)
+    eta = 0.0 if rule["learn"] == "thresholds" else eta                 # TL
+    eta_theta = 0.0 if rule["learn"] == "weights" else eta_theta        # SL
     w_max, floor = float(rule["w_max"] / mV), float(rule["theta_min"] / mV)
     feedback = net.signals[1].p["weights"]
     names = list(net.layers)
     W = [_mV(state[p.name, "w"]).copy() for p in net.projections]
-    th = [_mV(state[n, "v_th"]).copy() for n in names]
+    th = [_mV(state[n, "v_th"]).copy() if (n, "v_th") in state      # learned: per neuron
+          else np.full(net.size(n), float(net.layers[n].parameter("v_th") / mV)) for n in names]
     fb = [None] + [_mV(state[r.name, "B"]) for r in net.routes][::-1]
     n_layers = len(W)
     all_counts = []
@@ -186,13 +189,13 @@ def _reference_deterministic_epoch(net, state, spikes, labels, lr=1.0):
     return W, th, np.array(all_counts)
 
 
-def _deterministic_setup(feedback, K=24, T=10, eligibility="auto"):
+def _deterministic_setup(feedback, K=24, T=10, eligibility="auto", learn="both"):
     rng = np.random.default_rng(2)
     spikes, labels = _toy_task(rng, K, T)
     net = feedforward([8, 5, 2], ndl_neuron("gaussian", deterministic=True), T=T,
                       params=dict(NDL_NEURON_PARAMETERS, v_th=0.3 * mV), feedback=feedback,
                       init_scale=3 * mV,
-                      rule=NDL(eta=1.0 * mV ** 2, eta_theta=0.05 * mV ** 2, learn="both",
+                      rule=NDL(eta=1.0 * mV ** 2, eta_theta=0.05 * mV ** 2, learn=learn,
                                eligibility=eligibility))
     return net, net.initial_state(seed=4), spikes, labels
 
@@ -224,6 +227,30 @@ def test_deterministic_epoch_equals_numpy_reference(feedback, eligibility):
     clipped = [w for w in caught if "clipped" in str(w.message)]
     assert len(clipped) == (1 if feedback == "symmetric" else 0)
     assert (res["clipped"]["hidden"] > 0) == (feedback == "symmetric")
+
+
+@pytest.mark.parametrize("learn", ["weights", "thresholds"])
+def test_sl_and_tl_train_only_weights_or_only_thresholds(learn):
+    """The SL / TL / STL switch (Sun et al. 2023; STL is 'both', tested above): SL leaves
+    every threshold, TL every weight exactly as it was, and the trained half equals the
+    numpy reference with the other learning rate set to zero."""
+    net, state, spikes, labels = _deterministic_setup("random", learn=learn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # the thresholds' floor
+        res = train_epoch(net, state, spikes, labels)
+    W, th, counts = _reference_deterministic_epoch(net, state, spikes, labels)
+    np.testing.assert_array_equal(res["counts"]["output"], counts)
+    trained, fixed = ((net.projections, net.layers) if learn == "weights"
+                      else (net.layers, net.projections))
+    if learn == "weights":   # the thresholds are no state at all: the model's shared v_th
+        assert not any(key in res["state"] for key in ((n, "v_th") for n in fixed))
+    for part in fixed if learn == "thresholds" else ():
+        key = (part.name, "w")
+        np.testing.assert_array_equal(_mV(res["state"][key]), _mV(state[key]))
+    for part, want in zip(trained, W if learn == "weights" else th):
+        key = (part.name, "w") if learn == "weights" else (part, "v_th")
+        assert not np.allclose(want, _mV(state[key]))
+        np.testing.assert_allclose(_mV(res["state"][key]), want, rtol=1e-9, atol=1e-12)
 
 
 def test_evaluation_samples_do_not_learn():
