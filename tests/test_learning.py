@@ -627,6 +627,9 @@ def test_bad_configuration_rejected():
     net = feedforward([4, 3, 2], neuron)
     with pytest.raises(Exception, match="n_in"):
         evaluate(net, net.initial_state(), np.zeros((2, 20, 5)))
+    with pytest.raises(ValueError, match=r"record=\('hidden',\): the given program counts"):
+        train(net, net.initial_state(), np.zeros((2, 4)), np.array([0, 1]),
+              program=Program(net, 2), record=("hidden",))
 
 
 # --------------------------------------------------------------------------------------------

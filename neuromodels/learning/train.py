@@ -109,6 +109,9 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     elif program.n_samples != n_total or not program.plastic:
         raise ValueError(f"program must be a training program for {n_total} samples; it "
                          f"presents {program.n_samples}")
+    elif set(record) - set(program.counted):
+        raise ValueError(f"record={tuple(record)!r}: the given program counts the spikes of "
+                         f"{program.counted} only; build it with Program(..., record=...)")
     builds, reruns = program.builds, program.reruns
     history, counts = History("epoch"), {}
     clipped = {}
