@@ -392,13 +392,15 @@ class Program:
             self.arrays["lr_scale"].values[:] = lr_values
             seed_var = None if self.on_genn else self.groups[net.input.name].rng_seed
             if session is not None:
-                session.run(self.brian_network, self.schedule.duration, seed=seed,
-                            seed_variable=seed_var)
+                # namespace={}: every name comes from the objects' own namespaces, none
+                # from the caller's frames (whose 'lr_scale' etc. Brian2 would warn about)
+                session.run(self.brian_network, self.schedule.duration, namespace={},
+                            seed=seed, seed_variable=seed_var)
                 timings = dict(session.timings)
             else:
                 if seed is not None:
                     brian2.seed(int(seed))
-                self.brian_network.run(self.schedule.duration)
+                self.brian_network.run(self.schedule.duration, namespace={})
                 wall = time.perf_counter() - start
                 timings = {"wall": wall, "simulation": wall, "build": 0.0}
             dev = brian2.get_device() if device == "cpp_standalone" else None
