@@ -479,11 +479,20 @@ class DeviceSession:
             "builds": sum(e["kind"] == "run" for e in history),
         }
 
-    def run(self, net, duration, report=None, report_period=None, namespace=None) -> None:
+    def run(self, net, duration, report=None, report_period=None, namespace=None, *,
+            seed=None, seed_variable=None) -> None:
         """Run ``net`` for ``duration``; record build and simulation time.
 
         ``report='text'`` prints progress (all devices).  On standalone devices
         this call generates, compiles and runs the program.
+
+        ``seed`` (an int) seeds Brian2's random numbers for this run.  On
+        cpp_standalone give also ``seed_variable``, a shared integer state variable
+        of a group in ``net`` (``group.rng_seed``, holding ``seed``): the program then
+        seeds its generators from that variable after reading its run arguments, so
+        that every :meth:`rerun` draws fresh random numbers from the seed it is given
+        (``rerun(values, seed=...)``) instead of replaying the build's.  GeNN cannot be
+        seeded (``seeded_device_rng`` is False there).
         """
         import brian2
 
@@ -492,6 +501,9 @@ class DeviceSession:
             kwargs["report_period"] = report_period
         if namespace is not None:
             kwargs["namespace"] = namespace
+        self._seed_variable = None
+        if seed is not None:
+            self._seed_for_run(int(seed), seed_variable)
         start = time.perf_counter()
         net.run(duration, **kwargs)
         wall = time.perf_counter() - start
@@ -499,17 +511,44 @@ class DeviceSession:
         sim = float(simulated) if simulated is not None else wall
         self._record("run", wall, sim)
 
+    def _seed_for_run(self, seed: int, seed_variable) -> None:
+        import brian2
+        import numpy as np
+
+        if self.name == "genn":
+            self.seeded_device_rng = False
+            return
+        if self.name == "cpp_standalone" and self.can_rerun and seed_variable is not None:
+            device = brian2.get_device()
+            variable = seed_variable.variable
+            if not (variable.scalar and np.dtype(variable.dtype).kind in "iu"):
+                raise DeviceError("seed_variable must be a shared integer variable of a group "
+                                  "('rng_seed : integer (shared, constant)').")
+            seed_variable[:] = seed
+            threads = max(self.threads or 0, 1)
+            # read the run arguments first, then seed every generator from the variable
+            device.apply_run_args()
+            device.insert_code(
+                "main", f"for (int _i=0; _i<{threads}; _i++) brian::_random_generators[_i]"
+                        f".seed((unsigned long) brian::{device.get_array_name(variable)}[0] + _i);")
+            self._seed_variable = seed_variable
+        else:
+            brian2.seed(seed)
+        self.seeded_device_rng = True
+
     @property
     def can_rerun(self) -> bool:
         """Whether :meth:`rerun` works here: cpp_standalone on brian2 >= 2.6 (``run_args``)."""
         return can_rerun(self.name)
 
-    def rerun(self, values=None) -> None:
+    def rerun(self, values=None, *, seed=None) -> None:
         """Run the already compiled standalone program again, with new initial values.
 
-        ``values`` maps state variables (``group.v``) to values or arrays.  About 30x
-        cheaper than a rebuild; needs brian2 >= 2.6 (:attr:`can_rerun`).  Where it is
-        not available, build and run the network again instead.
+        ``values`` maps state variables (``group.v``) and ``TimedArray`` s to values or
+        arrays.  ``seed``: fresh random numbers from this seed (needs the build's
+        :meth:`run` to have been given a ``seed_variable``).  About 30x cheaper than a
+        rebuild; needs brian2 >= 2.6 (:attr:`can_rerun`).  Where it is not available,
+        build and run the network again instead.
         """
         import brian2
 
@@ -519,8 +558,14 @@ class DeviceSession:
                 f"(here: device {self.name!r}, brian2 {'.'.join(map(str, _brian2_version()))}); "
                 f"build and run the network again instead.")
         device = brian2.get_device()
+        values = dict(values or {})
+        if seed is not None:
+            if getattr(self, "_seed_variable", None) is None:
+                raise DeviceError("rerun(seed=...) needs a program built with "
+                                  "run(..., seed=, seed_variable=).")
+            values[self._seed_variable] = int(seed)
         start = time.perf_counter()
-        device.run(directory=device.project_dir, with_output=False, run_args=values or {})
+        device.run(directory=device.project_dir, with_output=False, run_args=values)
         for name in device.run_args_arrays:  # this run's value files are not needed again
             with contextlib.suppress(OSError):
                 os.remove(os.path.join(device.project_dir, "static_arrays", name))
@@ -548,6 +593,7 @@ class DeviceSession:
         set_device("cpp_standalone", directory=str(directory), build_on_run=True)
         _instrument(self)
         self.extra_directories.append(directory)
+        self._seed_variable = None
         if self.seed is not None:
             brian2.seed(self.seed + self._extra_builds)
 

@@ -23,6 +23,11 @@ operations:
   ``params=``;
 * ``dataclasses.replace(model, reset=...)`` changes one part; ``print(model)``
   shows the whole model.
+
+A neuron model may also declare how it fires, for learning rules
+(:class:`Firing`: the probability of a spike in a time step and its derivative,
+or a surrogate of it, with respect to the membrane potential);
+:mod:`neuromodels.learning` trains any model that declares it.
 """
 from __future__ import annotations
 
@@ -31,13 +36,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
-from brian2 import Equations, NeuronGroup, Synapses, get_dimensions
+from brian2 import Equations, NeuronGroup, Quantity, Synapses, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, DimensionMismatchError, get_unit
 
 from .devices import ALL_DEVICES, require_active_device
 from .parameters import ParameterError, ParameterSet
 
-__all__ = ["NeuronModel", "SynapseModel", "ModelError"]
+__all__ = ["NeuronModel", "SynapseModel", "ModelError", "Firing"]
 
 
 class ModelError(ParameterError):
@@ -162,6 +167,30 @@ def _check_units(owner, model_name: str, expressions: dict[str, str],
             fail(f"the {where} code '{code.strip()}'", err)
 
 
+def _check_firing_units(group, model_name: str, firing: Firing) -> None:
+    """The firing probability is dimensionless and its derivative has 1/unit of the membrane."""
+    from brian2.parsing.expressions import parse_expression_dimensions
+    from brian2.utils.stringtools import get_identifiers
+
+    if firing.membrane not in group.variables:
+        raise ModelError(f"Model '{model_name}': the firing declaration names the membrane "
+                         f"variable '{firing.membrane}', which the equations do not define.")
+    want = {"probability": DIMENSIONLESS,
+            "derivative": group.variables[firing.membrane].dim ** -1}
+    for what, dim in want.items():
+        expr = getattr(firing, what)
+        try:
+            have = parse_expression_dimensions(
+                expr, group.resolve_all(get_identifiers(expr), run_namespace={}))
+        except (DimensionMismatchError, KeyError) as err:
+            raise ModelError(f"Model '{model_name}': the firing {what} '{expr}' is not a valid "
+                             f"expression of the model: {err}") from None
+        if have != dim:
+            raise ModelError(f"Model '{model_name}': the firing {what} '{expr}' must have "
+                             f"unit {_unit_string(Quantity(1, dim=dim))}, not "
+                             f"{_unit_string(Quantity(1, dim=have))}.")
+
+
 def _resolve_values(model, params: dict[str, Any] | None, more: dict[str, Any], n: int | None,
                     what: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(shared namespace, per-element values): every value checked, ``check`` run on all."""
@@ -209,6 +238,24 @@ def _table(model) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Firing:
+    """How a neuron model fires, as a learning rule needs to know it.
+
+    ``probability``: an expression for P(spike in this time step | state) (for a hard
+    threshold ``v > v_th`` it is ``int(v > v_th)``); ``derivative``: an expression for
+    dP/d``membrane`` (unit: 1/unit of the membrane variable), exact for escape noise
+    (the noise density), a surrogate (pseudo-derivative) for a hard threshold.  Both
+    may read any name of the model; :meth:`NeuronModel.substituted` reaches them too.
+    A rule that learns a threshold ``v_th`` uses dP/dv_th = -dP/dv, which holds when P
+    depends on v and v_th through v - v_th.
+    """
+
+    probability: str
+    derivative: str
+    membrane: str = "v"
+
+
+@dataclass(frozen=True)
 class NeuronModel:
     """A neuron model: equations, threshold, reset, refractoriness and parameters.
 
@@ -223,7 +270,9 @@ class NeuronModel:
     each valid alone but not together (e.g. ``v_th <= v_reset``; per-neuron
     parameters reach it as arrays); ``local_parameters`` are the parameters
     made per-neuron by :meth:`per_neuron` (declared as variables in the
-    equations, still checked when given through ``params=``).
+    equations, still checked when given through ``params=``); ``firing`` (optional,
+    a :class:`Firing`) declares the firing probability and its derivative for
+    learning rules.
     """
 
     name: str
@@ -240,6 +289,7 @@ class NeuronModel:
     devices: tuple[str, ...] = ALL_DEVICES
     reference: str = ""
     local_parameters: ParameterSet = field(default_factory=ParameterSet)
+    firing: Firing | None = None
 
     _element = "neuron"
 
@@ -286,6 +336,8 @@ class NeuronModel:
         statements = {"reset": self.reset} if self.reset else {}
         statements.update({f"run_regularly ({when})": code for code, when in self.run_regularly})
         _check_units(group, self.name, expressions, statements)
+        if self.firing is not None:
+            _check_firing_units(group, self.name, self.firing)
         for k, (code, when) in enumerate(self.run_regularly):
             # brian2genn runs only the operations with '_run_regularly_' in their name
             group.run_regularly(code, when=when, name=f"{group.name}_run_regularly_{k}")
@@ -323,8 +375,12 @@ class NeuronModel:
         """
         found: set[str] = set()
         sub = {k: str(v) for k, v in replacements.items()}
+        firing = self.firing and replace(
+            self.firing, probability=_substitute_expression(self.firing.probability, sub, found),
+            derivative=_substitute_expression(self.firing.derivative, sub, found))
         model = replace(
             self,
+            firing=firing,
             equations=_substitute_equations(self.equations, sub, found),
             threshold=_substitute_expression(self.threshold, sub, found),
             reset=_substitute_code(self.reset, sub, found),
@@ -359,6 +415,9 @@ class NeuronModel:
             parts.append(f"every step (at '{when}'): {code}")
         for var, value in self.initial:
             parts.append(f"initially: {var} = {value}")
+        if self.firing is not None:
+            parts.append(f"P(spike in a step) = {self.firing.probability}")
+            parts.append(f"dP/d{self.firing.membrane} = {self.firing.derivative}")
         return "\n".join(parts + _table(self))
 
 

@@ -15,20 +15,22 @@ its surrogate gradient.  Test accuracy (mean +- sd over seeds) and accuracy
 under Gaussian input noise, salt-and-pepper noise, spike deletion, spike-time
 jitter and relative weight noise, each network tested with its own firing.
 
-On C++ standalone one program is built for all training runs (every seed and
-both networks re-run it with new values) and one for all evaluations; the
-Brian2 random-number seed of a build is the study seed, so the runs of one
-build draw the same noise sequence (the samples are shuffled differently for
-every seed and epoch, so each sample meets other noise).
+The network is :func:`neuromodels.learning.feedforward` of the escape-noise LIF
+(:func:`neuromodels.learning.ndl_neuron`; threshold 1 mV above rest and reset, decay 1/2
+per 1 ms step) with a per-neuron ``sigma``: the deterministic SNN is its sigma -> 0 limit,
+so on C++ standalone one program serves all training runs and one all evaluations
+(re-runs with new values); every run draws fresh noise from (seed, network, epoch).
 """
 import numpy as np
 
 from neuromodels.datasets import perturbations
 from neuromodels.datasets.digits import load_digits
 from neuromodels.datasets.encoding import rate_encode
-from neuromodels.learning import (NDLParams, NDLProgram, NDLRule, SUPPORTED_DEVICES, accuracy,
-                                  build_ndl_network, describe, train)
+from brian2 import mV
+
+from neuromodels.learning import NDL, TRAINING_DEVICES, Program, epoch_seed, feedforward, ndl_neuron, train
 from neuromodels.neurons.noise import available_noises
+from neuromodels.neurons.noisy import escape_lif
 from neuromodels.parameters import Parameter, ParameterSet, positive
 from neuromodels.study import Study
 
@@ -59,8 +61,8 @@ PARAMETERS = ParameterSet(
               low=2, high=6, integer=True),
     Parameter("noise", "gaussian", "noise distribution (firing and learning)",
               choices=available_noises()),
-    positive("sigma", 0.4, "noise scale (threshold = 1)"),
-    positive("eta", 0.2, "learning rate (cosine-annealed over the epochs)"),
+    positive("sigma", 0.4 * mV, "noise scale (threshold 1 mV above reset)"),
+    positive("eta", 0.2 * mV ** 2, "learning rate (cosine-annealed over the epochs)"),
     positive("beta", 10.0, "softmax inverse temperature on count/T"),
     Parameter("feedback", "symmetric", "routing of the error to the hidden layer",
               choices=("symmetric", "random")),
@@ -107,56 +109,67 @@ def simulate(p, ctx):
     levels = {kind: _levels(kind, n_levels) for kind in PERTURBATIONS}
     n_test, T = len(y_test), int(p["T"])
     seeds = list(ctx.seeds)
-    params = NDLParams(T=T, sigma=float(p["sigma"]), beta=float(p["beta"]))
+    neuron = ndl_neuron(p["noise"], sigma=p["sigma"], surrogate_sigma=p["sigma"]).per_neuron("sigma")
+    net = feedforward([64, int(p["n_hidden"]), 10], neuron, T=T, feedback=p["feedback"],
+                      beta=float(p["beta"]), rule=NDL(eta=p["eta"]))
+    sigma = {"noisy": p["sigma"],
+             "deterministic": escape_lif(p["noise"], deterministic=True).parameters["sigma"].default}
 
     def network(model, seed):
-        return build_ndl_network(64, int(p["n_hidden"]), 10, p["noise"], params,
-                                 feedback=p["feedback"],
-                                 rule=NDLRule(eta=float(p["eta"]), firing=model), seed=seed)
+        state = net.initial_state(seed=seed)
+        for layer in net.layers:
+            state[layer, "sigma"] = np.ones(net.size(layer)) * sigma[model]
+        return state
 
     trained, curves = {}, {m: {"train": [], "test": [], "epoch_seconds": []} for m in MODELS}
-    program = NDLProgram(network("noisy", seeds[0]), len(y_train) + n_test)
+    program = Program(net, len(y_train) + n_test)
     for seed in seeds:
         for model in MODELS:
             ctx.progress(f"training {model} network, seed {seed}")
-            h = train(network(model, seed), x_train, y_train, x_test, y_test,
+            h = train(net, network(model, seed), x_train, y_train, x_test, y_test,
                       epochs=int(p["epochs"]), seed=seed, session=ctx.session, program=program,
                       progress=ctx.progress)
-            trained[model, seed] = h["network"]
-            curves[model]["train"].append(h["train_accuracy"])
-            curves[model]["test"].append(h["test_accuracy"])
-            curves[model]["epoch_seconds"].append(h["epoch_seconds"])
+            trained[model, seed] = h["state"]
+            curves[model]["train"].append(h["history"]["train_accuracy"])
+            curves[model]["test"].append(h["history"]["test_accuracy"])
+            curves[model]["epoch_seconds"].append(h["history"]["seconds"])
 
-    # robustness: the clean test set and every input/spike perturbation level (each
-    # encoded n_repeats times) in one run per network; weight noise: one run per level
-    # on as many clean encodings (the same program, hence the same size)
+    # robustness: clean and every input/spike perturbation level (n_repeats encodings each) in
+    # one run per network; weight noise: one run per level on as many clean encodings
     rng = np.random.default_rng(ctx.seed + 10_000)
     n_repeats = int(p["n_repeats"])
     inputs, conditions = _perturbed_test_sets(x_test, T, rng, n_levels, n_repeats)
     n_copies = len(conditions) * n_repeats
     clean_copies = np.concatenate([_test_spikes(x_test, T, rng) for _ in range(n_copies)])
     labels = np.tile(y_test, n_copies)
-    evaluator = NDLProgram(trained[MODELS[0], seeds[0]], len(labels), plastic=False)
+    evaluator = Program(net, len(labels), plastic=False)
+    readout = net.readout
     robustness = {m: {k: np.zeros((len(seeds), n_levels))
                       for k in PERTURBATIONS} for m in MODELS}
     block = n_repeats * n_test
     for si, seed in enumerate(seeds):
         for model in MODELS:
-            net = trained[model, seed]
+            state = trained[model, seed]
             ctx.progress(f"robustness of the {model} network, seed {seed}")
-            counts = evaluator.run(net, inputs, labels, session=ctx.session)["counts"]
+            counts = evaluator.run(state, inputs, labels, seed=epoch_seed(seed, 0, stream=1),
+                                   session=ctx.session)["counts"]["output"]
             for c, (kind, level) in enumerate(conditions):
-                acc = accuracy(counts[c * block:(c + 1) * block], labels[:block])
+                acc = readout.accuracy(counts[c * block:(c + 1) * block], labels[:block])
                 for k in (INPUT_KINDS + SPIKE_KINDS if kind == "clean" else (kind,)):
                     robustness[model][k][si, levels[k].index(level)] = acc
             for li, level in enumerate(levels["weight"]):
-                noisy = net.copy()
-                noisy.weights = [perturbations.weight_noise(w, level, rng) for w in net.weights]
-                counts = evaluator.run(noisy, clean_copies, labels, session=ctx.session)["counts"]
-                robustness[model]["weight"][si, li] = accuracy(counts, labels)
+                noisy = state.copy()
+                for proj in net.projections:
+                    w = state[proj.name, "w"]
+                    noisy[proj.name, "w"] = perturbations.weight_noise(np.asarray(w / mV), level,
+                                                                       rng) * mV
+                counts = evaluator.run(noisy, clean_copies, labels,
+                                       seed=epoch_seed(seed, 1 + li, stream=1),
+                                       session=ctx.session)["counts"]["output"]
+                robustness[model]["weight"][si, li] = readout.accuracy(counts, labels)
 
     return {
-        "equations": describe(network("noisy", seeds[0])),
+        "equations": net.describe(),
         "seeds": np.array(seeds),
         "accuracy": {m: {"train": np.array(curves[m]["train"]),
                          "test": np.array(curves[m]["test"]),
@@ -231,8 +244,7 @@ STUDY = Study(
     parameters=PARAMETERS,
     quick={"n_train": 200, "n_test": 60, "epochs": 2, "n_seeds": 2, "n_hidden": 40,
            "n_levels": 2, "n_repeats": 1},
-    results=results,
-    devices=SUPPORTED_DEVICES,
+    results=results, seeds_parameter="n_seeds",
+    devices=TRAINING_DEVICES,
     reference="Ma, Yan & Tang (2023) Patterns",
-    seeds_parameter="n_seeds",
 )

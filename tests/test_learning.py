@@ -1,23 +1,40 @@
-"""Learning framework: NDL rule vs finite-difference gradient, routing, devices."""
+"""Learning framework: NDL vs finite-difference gradient, exact numpy epochs (the chain of
+issue 4 and the three design tests: a recurrent layer, direct feedback to two layers, a
+per-step rule), learning criteria, fresh and reproducible noise, divergence, devices."""
+import dataclasses
+import re
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
-from brian2 import prefs
+from brian2 import mV, ms
 
-from neuromodels.devices import use_device
-from neuromodels.learning.network import (NDLParams, NDLProgram, build_ndl_network, evaluate,
-                                          train, train_epoch)
-from neuromodels.learning.rules import NDLRule, surrogate_baseline
+from neuromodels.devices import brian2_settings, use_device
+from neuromodels.learning import (NDL, NDL_NEURON_PARAMETERS, DivergenceError, Feedback,
+                                  InputLayer, Layer, Network, OutputError, Program, Projection,
+                                  Readout, evaluate, feedforward, ndl_neuron, train, train_epoch)
+from neuromodels.model import NeuronModel
+from neuromodels.parameters import ParameterError, ParameterSet
 
 from .conftest import require_device
+
+A = 0.5                  # membrane and trace decay per step of the NDL neuron (tau_m = dt/ln 2)
 
 
 @pytest.fixture(autouse=True)
 def _numpy_target():
-    old = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    yield
-    prefs.codegen.target = old
+    with brian2_settings(target="numpy"):
+        yield
 
+
+def _mV(x):
+    return np.asarray(x / mV)
+
+
+# --------------------------------------------------------------------------------------------
+# NDL = gradient of the expected loss (single layer, no reset)
+# --------------------------------------------------------------------------------------------
 
 def _expected_counts(noise, W, theta, sigma, spikes, a, shift=False):
     """Numpy model of one layer without reset: returns x̄ (T, n_in), v (T, n_out)."""
@@ -42,23 +59,30 @@ def _loss(noise, W, theta, sigma, spikes, a, y):
 
 
 def test_ndl_update_matches_finite_difference_gradient():
+    from neuromodels.neurons.noise import get_noise
+
     rng = np.random.default_rng(3)
     T, K, n_in, n_rows, R = 10, 40, 6, 3, 100
-    params = NDLParams(T=T, reset="none", loss="mse", y_off=0.3, y_on=0.3, theta0=1.0)
     eta = 1e-4
-    net = build_ndl_network(n_in, (), n_rows * R, "gaussian", params,
-                            rule=NDLRule(eta=eta, eta_theta=eta, mode="both", w_max=10.0))
+    neuron = dataclasses.replace(ndl_neuron("gaussian"), reset=None)       # no reset
+    out = Layer("output", n_rows * R, neuron, params=NDL_NEURON_PARAMETERS)
+    net = Network(InputLayer(n_in), [out], [Projection("input", "output")],
+                  [OutputError("output", loss="mse", y_off=0.3, y_on=0.3)],
+                  [NDL(eta=eta * mV ** 2, eta_theta=eta * mV ** 2, learn="both",
+                       w_max=10 * mV)], Readout("output"), T=T)
+    state = net.initial_state()
     W = rng.uniform(0, 0.7, size=(n_in, n_rows)) * np.array([0.5, 1.0, 1.6])
-    net.weights[0] = np.tile(W, (1, R))            # R independent copies of each row
+    state["input_to_output", "w"] = np.tile(W, (1, R)) * mV    # R independent copies of each row
     spikes = (rng.random((T, n_in)) < 0.5).astype(float)
     inputs = np.broadcast_to(spikes, (K, T, n_in))
-    res = train_epoch(net, inputs, -np.ones(K))    # label -1: every target is y_off
-    dW = (res["network"].weights[0] - net.weights[0]).reshape(n_in, R, n_rows)
-    dth = (res["network"].thresholds[0] - net.thresholds[0]).reshape(R, n_rows)
+    res = train_epoch(net, state, inputs, -np.ones(K), seed=5)  # label -1: every target is y_off
+    new = res["state"]
+    dW = _mV(new["input_to_output", "w"] - state["input_to_output", "w"]).reshape(n_in, R, n_rows)
+    dth = _mV(new["output", "v_th"] - state["output", "v_th"]).reshape(R, n_rows)
     est_w = -dW.mean(axis=1) / (eta * K)           # per-sample gradient estimate
     est_th = -dth.mean(axis=0) / (eta * K)
 
-    noise, sigma, a, y = net.noise, net.sigma, params.decay, params.y_off
+    noise, sigma, a, y = get_noise("gaussian"), 0.4, A, 0.3
     theta = np.ones(n_rows)
     h = 1e-5
     G = np.zeros_like(W)
@@ -93,6 +117,10 @@ def test_ndl_update_matches_finite_difference_gradient():
     assert np.max(np.abs((est_w - G_bad) / se_w)) > 6
 
 
+# --------------------------------------------------------------------------------------------
+# the layered network of issue 4: one deterministic epoch == numpy
+# --------------------------------------------------------------------------------------------
+
 def _toy_task(rng, K, T, n_in=8):
     labels = rng.integers(0, 2, K)
     rates = np.where(labels[:, None] == 1, np.r_[np.full(4, 0.6), np.full(4, 0.05)],
@@ -101,49 +129,27 @@ def _toy_task(rng, K, T, n_in=8):
     return spikes, labels
 
 
-@pytest.mark.parametrize("feedback", ["random", "symmetric"])
-def test_hidden_layer_learns_through_feedback(feedback):
-    rng = np.random.default_rng(0)
-    spikes, labels = _toy_task(rng, 60, 10)
-    net = build_ndl_network(8, 6, 2, "logistic", NDLParams(T=10), feedback=feedback,
-                            rule=NDLRule(eta=2.0), seed=1)
-    res = train_epoch(net, spikes, labels)
-    new = res["network"]
-    assert not np.allclose(new.weights[0], net.weights[0])   # hidden weights moved
-    assert not np.allclose(new.weights[1], net.weights[1])
-    assert res["counts"].shape == (60, 2)
-    ev = evaluate(new, spikes[:10], labels[:10])
-    assert ev["predictions"].shape == (10,) and 0 <= ev["accuracy"] <= 1
-
-
-def test_bad_configuration_rejected():
-    with pytest.raises(ValueError, match="feedback"):
-        build_ndl_network(4, 3, 2, feedback="transposed")
-    with pytest.raises(ValueError, match="loss"):
-        NDLParams(loss="hinge")
-    with pytest.raises(ValueError, match="sigma"):
-        NDLParams(sigma=0.0)
-    with pytest.raises(ValueError, match="noise"):
-        build_ndl_network(4, 3, 2, noise="cauchy2")
-    with pytest.raises(ValueError, match="mode"):
-        NDLRule(mode="bias")
-    net = build_ndl_network(4, 3, 2)
-    with pytest.raises(ValueError, match="n_in"):
-        evaluate(net, np.zeros((2, 5)))
-
-
-def _reference_deterministic_epoch(net, spikes, labels, lr=1.0):
+def _reference_deterministic_epoch(net, state, spikes, labels, lr=1.0):
     """Independent numpy implementation of one training epoch with Heaviside firing.
 
-    Written from the equations in the module docstrings (Gaussian surrogate,
-    'ce' loss, 'gain' upstream signal, hard reset); returns weights, thresholds
-    and output counts.
+    Written from the equations in the module docstrings (Gaussian surrogate, 'ce' loss,
+    'gain' upstream signal, hard reset; numbers in mV); returns weights, thresholds and
+    output counts.  Learned thresholds stay >= v_reset + theta_min (the rule's floor).
     """
-    p, rule = net.params, net.rule
-    a, T, sigma, beta = p.decay, p.T, net.sigma, p.beta
-    W = [w.copy() for w in net.weights]
-    th = [t.copy() for t in net.thresholds]
-    fb = [W_ if b is None else b for W_, b in zip(W, net.feedback_weights)]
+    rule = net.rules[0].p
+    a, T = A, net.T
+    sigma = float(net.layers["output"].model.parameters["sigma_surrogate"].default / mV)
+    beta = net.signals[0].p["beta"]
+    eta, eta_theta = float(rule["eta"] / mV ** 2), float(rule["eta_theta"] / mV ** 2)
+    eta = 0.0 if rule["learn"] == "thresholds" else eta                 # TL
+    eta_theta = 0.0 if rule["learn"] == "weights" else eta_theta        # SL
+    w_max, floor = float(rule["w_max"] / mV), float(rule["theta_min"] / mV)
+    feedback = net.signals[1].p["weights"]
+    names = list(net.layers)
+    W = [_mV(state[p.name, "w"]).copy() for p in net.projections]
+    th = [_mV(state[n, "v_th"]).copy() if (n, "v_th") in state      # learned: per neuron
+          else np.full(net.size(n), float(net.layers[n].parameter("v_th") / mV)) for n in names]
+    fb = [None] + [_mV(state[r.name, "B"]) for r in net.routes][::-1]
     n_layers = len(W)
     all_counts = []
     for spikes_k, label in zip(spikes, labels):
@@ -176,50 +182,87 @@ def _reference_deterministic_epoch(net, spikes, labels, lr=1.0):
         L[-1] = beta / T * (soft - (np.arange(len(c)) == label))
         for l in range(n_layers - 1, 0, -1):
             delta = L[l] * epsi[l] / T * a / (1 - a)
-            B = W[l] if net.feedback == "symmetric" else fb[l]
-            L[l - 1] = B @ delta
+            L[l - 1] = W[l] @ delta if feedback == "symmetric" else delta @ fb[l]
         for l in range(n_layers):
-            W[l] = np.clip(W[l] - rule.eta * lr * L[l][None, :] * elig[l], -rule.w_max, rule.w_max)
-            th[l] = th[l] + rule.eta_theta * lr * L[l] * epsi[l]
-        if net.feedback == "symmetric":
-            fb = W
+            W[l] = np.clip(W[l] - eta * lr * L[l][None, :] * elig[l], -w_max, w_max)
+            th[l] = np.maximum(th[l] + eta_theta * lr * L[l] * epsi[l], floor)
     return W, th, np.array(all_counts)
 
 
-def _deterministic_setup(feedback, K=24, T=10):
+def _deterministic_setup(feedback, K=24, T=10, eligibility="auto", learn="both"):
     rng = np.random.default_rng(2)
     spikes, labels = _toy_task(rng, K, T)
-    rule = surrogate_baseline(NDLRule(eta=1.0, eta_theta=0.05, mode="both"))
-    net = build_ndl_network(8, 5, 2, "gaussian", NDLParams(T=T, theta0=0.3, init_scale=3.0),
-                            feedback=feedback, rule=rule, seed=4)
-    return net, spikes, labels
+    net = feedforward([8, 5, 2], ndl_neuron("gaussian", deterministic=True), T=T,
+                      params=dict(NDL_NEURON_PARAMETERS, v_th=0.3 * mV), feedback=feedback,
+                      init_scale=3 * mV,
+                      rule=NDL(eta=1.0 * mV ** 2, eta_theta=0.05 * mV ** 2, learn=learn,
+                               eligibility=eligibility))
+    return net, net.initial_state(seed=4), spikes, labels
 
 
-@pytest.mark.parametrize("feedback", ["random", "symmetric"])
-def test_deterministic_epoch_equals_numpy_reference(feedback):
+def _assert_equal_epoch(res, state, W, th, counts, net):
+    assert counts.sum() > 0
+    np.testing.assert_array_equal(res["counts"]["output"], counts)
+    for proj, want in zip(net.projections, W):
+        assert not np.allclose(want, _mV(state[proj.name, "w"]))
+        np.testing.assert_allclose(_mV(res["state"][proj.name, "w"]), want, rtol=1e-9, atol=1e-12)
+    for name, want in zip(net.layers, th):
+        np.testing.assert_allclose(_mV(res["state"][name, "v_th"]), want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("feedback, eligibility", [("random", "auto"), ("symmetric", "auto"),
+                                                   ("symmetric", "per_step")])
+def test_deterministic_epoch_equals_numpy_reference(feedback, eligibility):
     """Brian2's generated code (schedule, traces, softmax error, feedback routing,
-    weight and threshold updates) == an independent numpy implementation."""
-    net, spikes, labels = _deterministic_setup(feedback)
-    res = train_epoch(net, spikes, labels)
-    W, th, counts = _reference_deterministic_epoch(net, spikes, labels)
-    assert counts.sum() > 0 and 0 < res["counts"].sum()
-    np.testing.assert_array_equal(res["counts"], counts)
-    for got, want, before in zip(res["network"].weights, W, net.weights):
-        assert not np.allclose(want, before)
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
-    for got, want in zip(res["network"].thresholds, th):
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    weight and threshold updates) == an independent numpy implementation; the eligibility
+    computed per step and event-driven ('auto' here: one chunk per sample) alike."""
+    net, state, spikes, labels = _deterministic_setup(feedback, eligibility=eligibility)
+    assert net.rules[0].chunk(net, "output") == (1 if eligibility == "per_step" else 10)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = train_epoch(net, state, spikes, labels)
+    W, th, counts = _reference_deterministic_epoch(net, state, spikes, labels)
+    _assert_equal_epoch(res, state, W, th, counts, net)
+    # symmetric feedback drives hidden thresholds to their floor: clipped, one warning
+    clipped = [w for w in caught if "clipped" in str(w.message)]
+    assert len(clipped) == (1 if feedback == "symmetric" else 0)
+    assert (res["clipped"]["hidden"] > 0) == (feedback == "symmetric")
+
+
+@pytest.mark.parametrize("learn", ["weights", "thresholds"])
+def test_sl_and_tl_train_only_weights_or_only_thresholds(learn):
+    """The SL / TL / STL switch (Sun et al. 2023; STL is 'both', tested above): SL leaves
+    every threshold, TL every weight exactly as it was, and the trained half equals the
+    numpy reference with the other learning rate set to zero."""
+    net, state, spikes, labels = _deterministic_setup("random", learn=learn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # the thresholds' floor
+        res = train_epoch(net, state, spikes, labels)
+    W, th, counts = _reference_deterministic_epoch(net, state, spikes, labels)
+    np.testing.assert_array_equal(res["counts"]["output"], counts)
+    trained, fixed = ((net.projections, net.layers) if learn == "weights"
+                      else (net.layers, net.projections))
+    if learn == "weights":   # the thresholds are no state at all: the model's shared v_th
+        assert not any(key in res["state"] for key in ((n, "v_th") for n in fixed))
+    for part in fixed if learn == "thresholds" else ():
+        key = (part.name, "w")
+        np.testing.assert_array_equal(_mV(res["state"][key]), _mV(state[key]))
+    for part, want in zip(trained, W if learn == "weights" else th):
+        key = (part.name, "w") if learn == "weights" else (part, "v_th")
+        assert not np.allclose(want, _mV(state[key]))
+        np.testing.assert_allclose(_mV(res["state"][key]), want, rtol=1e-9, atol=1e-12)
 
 
 def test_evaluation_samples_do_not_learn():
-    """lr_scale 0 (the test part of a training run) leaves weights unchanged."""
-    net, spikes, labels = _deterministic_setup("random")
-    program = NDLProgram(net, len(labels), plastic=True)
-    res = program.run(net, spikes, labels, lr_scale=0.0)
-    for got, before in zip(res["network"].weights, net.weights):
-        np.testing.assert_array_equal(got, before)
-    ev = evaluate(net, spikes, labels)
-    np.testing.assert_array_equal(ev["counts"], res["counts"])
+    """lr_scale 0 (the test part of a training run) leaves weights unchanged, and the
+    evaluation program (one clock; also GeNN) counts the same spikes as the training one."""
+    net, state, spikes, labels = _deterministic_setup("random")
+    res = Program(net, len(labels), plastic=True).run(state, spikes, labels, lr_scale=0.0)
+    for key in state:
+        np.testing.assert_array_equal(res["state"][key], state[key])
+    ev = evaluate(net, state, spikes, labels, record=("hidden",))
+    np.testing.assert_array_equal(ev["counts"]["output"], res["counts"]["output"])
+    assert ev["counts"]["hidden"].shape == (len(labels), 5) and ev["counts"]["hidden"].sum() > 0
 
 
 @pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone",
@@ -229,7 +272,7 @@ def test_train_epochs_equal_numpy_reference(device):
     reference (deterministic firing).  On C++ standalone (long: ~40-90 s of compilation)
     epoch 1 builds and epoch 2 re-runs the binary with new values (run_args), or
     rebuilds on brian2 < 2.6."""
-    net, spikes, labels = _deterministic_setup("symmetric")
+    net, state, spikes, labels = _deterministic_setup("symmetric")
     x = spikes.mean(axis=1)              # analogue inputs; the spikes come from `encode`
     epoch_spikes = [spikes, spikes[::-1]]
     fixed = iter(epoch_spikes)
@@ -240,41 +283,429 @@ def test_train_epochs_equal_numpy_reference(device):
     def lr_schedule(epoch, epochs):
         return 1.0 / (epoch + 1)
 
+    def builds(hist):
+        return hist["history"].summary["builds"], hist["history"].summary["reruns"]
+
     def train_and_test(session=None):
-        hist = train(net, x, labels, epochs=2, encode=encode, seed=0, session=session,
-                     lr_schedule=lr_schedule)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)   # the thresholds' floor
+            hist = train(net, state, x, labels, epochs=2, encode=encode, seed=0,
+                         session=session, lr_schedule=lr_schedule)
         # then a second program (a new build on C++ standalone), run twice
-        evaluator = NDLProgram(hist["network"], len(labels), plastic=False)
-        counts = [evaluator.run(hist["network"], sp, session=session)["counts"]
+        evaluator = Program(net, len(labels), plastic=False)
+        counts = [evaluator.run(hist["state"], sp, session=session)["counts"]["output"]
                   for sp in epoch_spikes]
         return hist, counts, evaluator
 
     if device == "runtime":
         hist, test_counts, evaluator = train_and_test()
-        assert (hist["builds"], hist["reruns"], evaluator.builds) == (2, 0, 2)
+        assert (*builds(hist), evaluator.builds) == (2, 0, 2)
     else:
         require_device(device)
         from brian2.devices.cpp_standalone.device import CPPStandaloneDevice
         with use_device(device, seed=0) as session:
             hist, test_counts, evaluator = train_and_test(session)
         if hasattr(CPPStandaloneDevice, "_prepare_timed_array_run_arg"):   # brian2 >= 2.6
-            assert (hist["builds"], hist["reruns"]) == (1, 1)
+            assert builds(hist) == (1, 1)
             assert (evaluator.builds, evaluator.reruns) == (1, 1)
         else:
-            assert (hist["builds"], hist["reruns"], evaluator.builds) == (2, 0, 2)
+            assert (*builds(hist), evaluator.builds) == (2, 0, 2)
     # the same two epochs in numpy (train() permutes with default_rng(seed) once per epoch)
     rng = np.random.default_rng(0)
-    ref = net.copy()
+    ref = state.copy()
     for epoch, sp in enumerate(epoch_spikes):
         order = rng.permutation(len(labels))
-        W, th, counts = _reference_deterministic_epoch(ref, sp, labels[order],
+        W, th, counts = _reference_deterministic_epoch(net, ref, sp, labels[order],
                                                         lr=lr_schedule(epoch, 2))
-        assert hist["train_accuracy"][epoch] == pytest.approx(np.mean(counts.argmax(1)
-                                                                      == labels[order]))
-        ref.weights, ref.thresholds = W, th
-    for got, want, before in zip(hist["network"].weights, ref.weights, net.weights):
-        assert not np.allclose(want, before)
-        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+        assert hist["history"]["train_accuracy"][epoch] == pytest.approx(
+            np.mean(counts.argmax(1) == labels[order]))
+        for proj, w in zip(net.projections, W):
+            ref[proj.name, "w"] = w * mV
+        for name, t in zip(net.layers, th):
+            ref[name, "v_th"] = t * mV
+    for proj in net.projections:
+        assert not np.allclose(_mV(ref[proj.name, "w"]), _mV(state[proj.name, "w"]))
+        np.testing.assert_allclose(_mV(hist["state"][proj.name, "w"]), _mV(ref[proj.name, "w"]),
+                                   rtol=1e-9, atol=1e-12)
     for sp, got in zip(epoch_spikes, test_counts):   # evaluation: learning-rate factor 0
-        _, _, want = _reference_deterministic_epoch(ref, sp, labels, lr=0.0)
+        _, _, want = _reference_deterministic_epoch(net, ref, sp, labels, lr=0.0)
         np.testing.assert_array_equal(got, want)
+
+
+# --------------------------------------------------------------------------------------------
+# design tests: a recurrent layer, direct feedback to two layers, a per-step rule
+# --------------------------------------------------------------------------------------------
+
+def _reference_epoch(net, state, spikes, labels, lr=1.0):
+    """Numpy model of one epoch of ANY network of this file's design tests, written from the
+    docstrings of rules/signals/schedule: deterministic NDL neurons (decay A, reset to 0,
+    threshold v_th), Gaussian surrogate of width sigma_surrogate, NDL per sample or per step,
+    'ce' (per sample) or per-step 'mse' output errors, symmetric/random feedback (per step:
+    summed at the start of the next step).  Numbers in mV.  Returns (state, output counts)."""
+    rule = net.rules[0].p
+    step_rule = rule["timing"] == "step"
+    eta, eta_th = float(rule["eta"] / mV ** 2), float(rule["eta_theta"] / mV ** 2)
+    w_max, floor = float(rule["w_max"] / mV), float(rule["theta_min"] / mV)
+    learn_w, learn_th = rule["learn"] in ("weights", "both"), rule["learn"] in ("thresholds", "both")
+    T, names = net.T, list(net.layers)
+    sig = {n: float(net.layers[n].model.parameters["sigma_surrogate"].default / mV) for n in names}
+    W = {p.name: _mV(state[p.name, "w"]).copy() for p in net.projections}
+    B = {r.name: _mV(state[r.name, "B"]) for r in net.routes}
+    th = {n: _mV(state[n, "v_th"]).copy() for n in names}
+    size = {n: net.size(n) for n in ["input"] + names}
+    out_err = next(s for s in net.signals if isinstance(s, OutputError))
+    feedbacks = [s for s in net.signals if isinstance(s, Feedback)]
+    levels = sorted(names, key=lambda n: net.levels[n])      # output first
+    k = A / (1 - A)
+    P = net.readout.per_class
+    cls = np.arange(size["output"]) // P                    # class of each output neuron
+    counts_out = []
+
+    def routed(fb, delta):
+        if fb.p["weights"] == "symmetric":
+            return W[f"{fb.target}_to_{fb.source}"] @ delta[fb.source]
+        return delta[fb.source] @ B[fb.route_name]
+
+    for s_k, label in zip(spikes, labels):
+        v = {n: np.zeros(size[n]) for n in names}
+        xb = {n: np.zeros(size[n]) for n in ["input"] + names}
+        psi = {n: np.zeros(size[n]) for n in names}
+        epsi = {n: np.zeros(size[n]) for n in names}
+        count = {n: np.zeros(size[n]) for n in names}
+        elig = {p.name: np.zeros_like(W[p.name]) for p in net.projections}
+        L_err = np.zeros(size["output"])
+        target = out_err.p["y_off"] + (out_err.p["y_on"] - out_err.p["y_off"]) * (cls == label)
+        for n in range(T):
+            for d in (v, xb):
+                for key in d:
+                    d[key] *= A
+            L = {}
+            if step_rule:        # summed at 'groups' from the previous step's delta
+                delta = {"output": L_err * psi["output"] * k}
+                for name in levels:
+                    into = [routed(fb, delta) for fb in feedbacks if fb.target == name]
+                    if into:
+                        L[name] = sum(into)
+                        delta[name] = L[name] * psi[name] * k
+            fired = {}
+            for name in names:
+                x = (v[name] - th[name]) / sig[name]
+                psi[name] = np.exp(-0.5 * x ** 2) / np.sqrt(2 * np.pi) / sig[name]
+                epsi[name] += psi[name]
+                fired[name] = (v[name] > th[name]).astype(float)
+            if step_rule:
+                L_err = (fired["output"] - target) / T
+                L["output"] = L_err
+                for name in names:
+                    if learn_th and name in L:
+                        th[name] = np.maximum(th[name] + eta_th * lr * L[name] * psi[name], floor)
+            pre_spikes = {"input": s_k[n], **fired}
+            for proj in net.projections:
+                if step_rule and learn_w:
+                    W[proj.name] = np.clip(W[proj.name] - eta * lr * np.outer(
+                        xb[proj.pre], L[proj.post] * psi[proj.post]), -w_max, w_max)
+                else:
+                    elig[proj.name] += np.outer(xb[proj.pre], psi[proj.post])
+            mask = {p.name: p.mask(net) for p in net.projections}
+            for proj in net.projections:
+                v[proj.post] += pre_spikes[proj.pre] @ (W[proj.name] * mask[proj.name])
+            for name in names:
+                v[name][fired[name] > 0] = 0.0
+                count[name] += fired[name]
+            for key in xb:
+                xb[key] += pre_spikes[key]
+        counts_out.append(count["output"].copy())
+        if step_rule:
+            continue
+        beta = out_err.p["beta"]
+        score = count["output"].reshape(-1, P).sum(axis=1) / (P * T)     # class scores
+        soft = np.exp(beta * score) / np.exp(beta * score).sum()
+        L = {"output": (beta / (P * T) * (soft - (np.arange(len(score)) == label)))[cls]}
+        delta = {"output": L["output"] * epsi["output"] / T * k}
+        for name in levels:
+            into = [routed(fb, delta) for fb in feedbacks if fb.target == name]
+            if into:
+                L[name] = sum(into)
+                delta[name] = L[name] * epsi[name] / T * k
+        for proj in net.projections:
+            W[proj.name] = np.clip(W[proj.name] - eta * lr * L[proj.post][None, :]
+                                   * elig[proj.name], -w_max, w_max)
+        if learn_th:
+            for name in names:
+                th[name] = np.maximum(th[name] + eta_th * lr * L[name] * epsi[name], floor)
+    new = state.copy()
+    for proj in net.projections:
+        new[proj.name, "w"] = W[proj.name] * mask[proj.name] * mV
+    for name in names:
+        new[name, "v_th"] = th[name] * mV
+    return new, np.array(counts_out)
+
+
+_NEURON = ndl_neuron("gaussian", deterministic=True)
+_PARAMS = dict(NDL_NEURON_PARAMETERS, v_th=0.3 * mV)
+
+
+def _design_network(kind):
+    layer = lambda name, n: Layer(name, n, _NEURON, params=_PARAMS)  # noqa: E731
+    rule = dict(eta=1.0 * mV ** 2, eta_theta=0.02 * mV ** 2, learn="both")
+    per_class = 1
+    if kind == "recurrent":                   # and a readout of 2 neurons per class (JDF)
+        per_class = 2
+        layers = [layer("hidden", 6), layer("output", 4)]
+        projections = [Projection("input", "hidden", init_scale=3 * mV),
+                       Projection("hidden", "hidden", init_scale=1.5 * mV),
+                       Projection("hidden", "output", init_scale=3 * mV)]
+        signals = [OutputError("output"), Feedback("output", "hidden", weights="random")]
+        rules = [NDL(**rule)]
+    elif kind == "direct":
+        layers = [layer("hidden1", 6), layer("hidden2", 5), layer("output", 2)]
+        projections = [Projection("input", "hidden1", init_scale=3 * mV),
+                       Projection("hidden1", "hidden2", init_scale=3 * mV),
+                       Projection("hidden2", "output", init_scale=3 * mV)]
+        # hidden1 has two sources at once: direct from the output and from hidden2
+        signals = [OutputError("output"), Feedback("output", "hidden2", weights="random"),
+                   Feedback("output", "hidden1", weights="random"),
+                   Feedback("hidden2", "hidden1", weights="symmetric")]
+        rules = [NDL(**rule)]
+    else:   # per step
+        layers = [layer("hidden", 6), layer("output", 2)]
+        projections = [Projection("input", "hidden", init_scale=3 * mV),
+                       Projection("hidden", "output", init_scale=3 * mV)]
+        signals = [OutputError("output", loss="mse", timing="step"),
+                   Feedback("output", "hidden", weights="random", timing="step", scale=4 * mV)]
+        rules = [NDL(timing="step", **dict(rule, eta=0.5 * mV ** 2))]
+    return Network(InputLayer(8), layers, projections, signals, rules,
+                   Readout("output", per_class=per_class), T=8)
+
+
+@pytest.mark.parametrize("kind", ["recurrent", "direct", "step"])
+def test_design_network_epoch_equals_numpy_reference(kind):
+    """(a) an explicitly recurrent hidden layer (read out by 2 neurons per class), (b) direct
+    random feedback from the output to two hidden layers (one of them also fed by the layer
+    above: two sources, one layer), (c) NDL applied every step with per-step errors: one
+    epoch == the numpy model."""
+    rng = np.random.default_rng(7)
+    spikes, labels = _toy_task(rng, 12, 8)
+    net = _design_network(kind)
+    state = net.initial_state(seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = train_epoch(net, state, spikes, labels)
+    want, counts = _reference_epoch(net, state, spikes, labels)
+    assert counts.sum() > 0
+    np.testing.assert_array_equal(res["counts"]["output"], counts)
+    for key in state:
+        if key[1] == "B":
+            continue
+        np.testing.assert_allclose(_mV(res["state"][key]), _mV(want[key]), rtol=1e-9,
+                                   atol=1e-12, err_msg=str(key))
+        assert not np.allclose(_mV(want[key]), _mV(state[key])), key   # it learned
+    if kind == "recurrent":
+        assert np.all(np.diag(_mV(res["state"]["hidden_to_hidden", "w"])) == 0)
+        np.testing.assert_array_equal(res["predictions"], counts.reshape(-1, 2, 2).sum(2).argmax(1))
+
+
+# --------------------------------------------------------------------------------------------
+# learning, noise, reliability
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("feedback", ["random", "symmetric"])
+def test_hidden_layer_learns_through_feedback(feedback):
+    """From weak input weights (the hidden neurons barely respond, test accuracy at chance),
+    one epoch in which only the feedback route can teach the hidden layer brings the test
+    accuracy to >= 90 %; with the hidden weights frozen the same epoch stays below 75 %."""
+    rng = np.random.default_rng(0)
+    spikes, labels = _toy_task(rng, 80, 10)
+    test_spikes, test_labels = _toy_task(rng, 60, 10)
+
+    def run(train_hidden):
+        neuron = ndl_neuron("logistic")
+        layers = [Layer("hidden", 6, neuron, params=NDL_NEURON_PARAMETERS),
+                  Layer("output", 2, neuron, params=NDL_NEURON_PARAMETERS)]
+        projections = [Projection("input", "hidden", plastic=train_hidden, init_scale=0.5 * mV),
+                       Projection("hidden", "output")]
+        net = Network(InputLayer(8), layers, projections,
+                      [OutputError("output"), Feedback("output", "hidden", weights=feedback)],
+                      [NDL(eta=3.0 * mV ** 2)], Readout("output"), T=10)
+        state = net.initial_state(seed=1)
+        before = evaluate(net, state, test_spikes, test_labels, seed=9)["accuracy"]
+        state = train_epoch(net, state, spikes, labels, seed=0)["state"]
+        return before, evaluate(net, state, test_spikes, test_labels, seed=9)["accuracy"]
+
+    before, trained = run(True)
+    assert before <= 0.75 and trained >= 0.9, (before, trained)
+    if feedback == "random":                  # the control does not depend on the route
+        assert run(False)[1] <= 0.75
+
+
+def test_fresh_noise_every_epoch_and_reproducible_from_the_seed():
+    """Noisy firing, no learning: two epochs of train() on the same input spikes draw
+    different noise (different counts), and the same seed gives the same training."""
+    rng = np.random.default_rng(1)
+    spikes, labels = _toy_task(rng, 10, 10)
+    net = feedforward([8, 6, 2], ndl_neuron("gaussian"), T=10, rule=NDL(eta=0 * mV ** 2))
+    state = net.initial_state(seed=2)
+
+    def run(seed):
+        return train(net, state, spikes.mean(axis=1), labels, epochs=2, seed=seed,
+                     encode=lambda x, T, rng: spikes, record=("hidden",))
+
+    a, b = run(3), run(3)
+    first, second = a["counts"]["hidden"]
+    assert first.sum() > 20 and not np.array_equal(first, second)
+    for x, y in zip(a["counts"]["hidden"], b["counts"]["hidden"]):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(run(4)["counts"]["hidden"][0], first)
+
+
+def _diverging_network():
+    """A layer whose membrane explodes (an unstable 'leak'): v becomes inf in the first step."""
+    from neuromodels.neurons.noisy import with_surrogate
+    from neuromodels.parameters import Parameter, positive
+
+    unstable = with_surrogate(NeuronModel(
+        name="unstable", equations="dv/dt = (v + I0)/tau_g : volt",
+        parameters=ParameterSet(positive("tau_g", 0.001 * ms), Parameter("I0", 1 * mV),
+                                Parameter("v_th", 1 * mV)),
+        threshold="v > v_th", reset="", initial=(("v", 0 * mV),)), sigma_surrogate=0.4 * mV)
+    layers = [Layer("hidden", 3, unstable),
+              Layer("output", 2, ndl_neuron(), params=NDL_NEURON_PARAMETERS)]
+    return Network(InputLayer(4), layers, [Projection("input", "hidden"),
+                                           Projection("hidden", "output")],
+                   [OutputError("output"), Feedback("output", "hidden", weights="random")],
+                   [NDL(tau_x=1 * ms)], Readout("output"), T=5)
+
+
+def test_divergence_stops_with_the_variable_layer_epoch_and_sample(tmp_path):
+    from neuromodels.study import Study, run_study
+
+    net = _diverging_network()
+    x, y = np.full((3, 4), 0.5), np.array([0, 1, 0])
+    with pytest.raises(DivergenceError, match=r"variable 'v' of 'hidden' became non-finite "
+                                              r"\(inf or NaN\) in epoch 0, sample 0 "
+                                              r"\(data-set sample \d\)"):
+        train(net, net.initial_state(), x, y, epochs=1)
+    def simulate(p, ctx):
+        with brian2_settings(target="numpy"):
+            return train(net, net.initial_state(), x, y)
+
+    study = Study("diverging", "", simulate=simulate, plot=lambda data: None,
+                  parameters=ParameterSet(), devices=("runtime",))
+    with pytest.raises(DivergenceError):
+        run_study(study, device="runtime", out=tmp_path, verbose=False)
+    assert list(tmp_path.iterdir()) == []          # no results file
+
+
+def test_bad_configuration_rejected():
+    neuron = ndl_neuron()
+    with pytest.raises(ParameterError, match="'weights'"):
+        Feedback("output", "hidden", weights="transposed")
+    with pytest.raises(ParameterError, match="'loss'"):
+        OutputError("output", loss="hinge")
+    with pytest.raises(ParameterError, match="'learn'"):
+        NDL(learn="bias")
+    with pytest.raises(ParameterError, match="'eta'"):
+        NDL(eta=0.2)                                          # a learning rate needs mV**2
+    with pytest.raises(ValueError, match="sigma"):
+        ndl_neuron(sigma=0 * mV)
+    with pytest.raises(ValueError, match="noise"):
+        ndl_neuron("cauchy2")
+    from neuromodels.neurons.lif import LIF
+    with pytest.raises(ParameterError, match="declares no firing function"):
+        Layer("hidden", 3, LIF)
+    with pytest.raises(ParameterError, match="receives no learning signal"):
+        Network(InputLayer(4), [Layer("output", 2, neuron)], [Projection("input", "output")],
+                [], [NDL(layers=("output",))], Readout("output"))
+    with pytest.raises(ParameterError, match="timing"):
+        Network(InputLayer(4), [Layer("output", 2, neuron)], [Projection("input", "output")],
+                [OutputError("output")], [NDL(timing="step")], Readout("output"))
+    with pytest.raises(ParameterError, match="weights of the projection"):
+        Network(InputLayer(4), [Layer("hidden", 3, neuron), Layer("output", 2, neuron)],
+                [Projection("input", "hidden")],
+                [OutputError("output"), Feedback("output", "hidden", weights="symmetric")],
+                [NDL()], Readout("output"))
+    net = feedforward([4, 3, 2], neuron)
+    with pytest.raises(Exception, match="n_in"):
+        evaluate(net, net.initial_state(), np.zeros((2, 20, 5)))
+    with pytest.raises(ValueError, match=r"record=\('hidden',\): the given program counts"):
+        train(net, net.initial_state(), np.zeros((2, 4)), np.array([0, 1]),
+              program=Program(net, 2), record=("hidden",))
+
+
+# --------------------------------------------------------------------------------------------
+# devices: one standalone build (state survives re-runs, fresh noise); GeNN evaluation
+# --------------------------------------------------------------------------------------------
+
+def test_standalone_reruns_keep_declared_state_and_draw_fresh_noise(tmp_path):
+    """One C++ standalone build, re-run: (1) a declared layer variable (a threshold drift
+    that is not reset between samples) carries over from run to run like the weights,
+    (2) every run's seed gives fresh noise, the same seed the same run."""
+    require_device("cpp_standalone")
+    from neuromodels.devices import DeviceSession
+
+    if not DeviceSession("cpp_standalone").can_rerun:
+        pytest.skip("re-runs need brian2 >= 2.6")
+    drifting = ndl_neuron("gaussian").extended(
+        "dtheta_h/dt = 0.001*mV/ms : volt   # a drift that must persist", name="drifting",
+        method="exponential_euler", initial=(("v", "E_L"), ("theta_h", 0 * mV)))
+    drifting = drifting.substituted(v_th="v_th + theta_h")
+    rng = np.random.default_rng(1)
+    spikes, labels = _toy_task(rng, 12, 10)
+    net = feedforward([8, 6, 2], drifting, T=10, rule=NDL(eta=0 * mV ** 2),
+                      layer_state=("theta_h",))
+    state = net.initial_state(seed=2)
+    with use_device("cpp_standalone", build_root=tmp_path) as session:
+        program = Program(net, len(labels), plastic=True, record=("hidden",))
+        runs = [program.run(state, spikes, labels, seed=s, session=session) for s in (1, 2)]
+        again = program.run(state, spikes, labels, seed=1, session=session)
+        carried = program.run(runs[0]["state"], spikes, labels, seed=1, session=session)
+        assert program.builds == 1 and program.reruns == 3
+    drift = 0.001 * float(program.schedule.duration / ms)    # mV: 0.001 mV/ms over the run
+    np.testing.assert_allclose(_mV(runs[0]["state"]["hidden", "theta_h"]), drift, rtol=1e-6)
+    np.testing.assert_allclose(_mV(carried["state"]["hidden", "theta_h"]), 2 * drift, rtol=1e-6)
+    a, b = runs[0]["counts"]["hidden"], runs[1]["counts"]["hidden"]
+    assert a.sum() > 20 and not np.array_equal(a, b)
+    np.testing.assert_array_equal(again["counts"]["hidden"], a)
+
+
+@pytest.mark.parametrize("firing", ["deterministic", "noisy"])
+def test_evaluation_on_genn_gives_the_predictions_of_cpp_standalone(firing, tmp_path):
+    """A trained network's forward pass (evaluation program, one clock) on GeNN and on
+    cpp_standalone: the same predictions (deterministic: the same spike counts)."""
+    require_device("genn")
+    require_device("cpp_standalone")
+    rng = np.random.default_rng(5)
+    spikes, labels = _toy_task(rng, 40, 10)
+    neuron = ndl_neuron("gaussian", deterministic=firing == "deterministic")
+    net = feedforward([8, 6, 2], neuron, T=10)
+    state = net.initial_state(seed=6)
+    results = {}
+    for device in ("cpp_standalone", "genn"):
+        # GeNN runs everything on the default clock
+        with use_device(device, seed=0, build_root=tmp_path) as session, \
+                brian2_settings(dt=net.dt):
+            results[device] = evaluate(net, state, spikes, labels, session=session, seed=3)
+    a, b = results["cpp_standalone"], results["genn"]
+    if firing == "deterministic":
+        np.testing.assert_array_equal(a["counts"]["output"], b["counts"]["output"])
+        np.testing.assert_array_equal(a["predictions"], b["predictions"])
+    else:   # GeNN draws its own noise: the same accuracy within sampling error
+        assert abs(a["accuracy"] - b["accuracy"]) < 0.25
+
+
+# --------------------------------------------------------------------------------------------
+# the README's "Extending" example: train a neuron model of your own
+# --------------------------------------------------------------------------------------------
+
+def readme_training_example():
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text.split("**Training a neuron model of your own**", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_training_example_runs_and_learns():
+    namespace = {}
+    exec(readme_training_example(), namespace)
+    history = namespace["result"]["history"]
+    assert history["train_accuracy"][-1] > history["train_accuracy"][0]
+    assert history["test_accuracy"][-1] >= 0.9

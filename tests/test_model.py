@@ -230,3 +230,23 @@ def test_synapse_units_and_names_are_checked_when_built():
         jump("v", 2 * ms).synapses(g, g)   # a time added to a voltage
     with pytest.raises(ModelError, match="undefined name 'g_ampa_post'"):
         replace(jump("v", 2 * mV), on_pre="g_ampa_post += w").synapses(g, g)
+
+
+def test_firing_declaration_is_substituted_and_unit_checked():
+    """A model's ``firing`` (P(spike), dP/dv for learning rules) follows substitutions like
+    the threshold, and its units are checked when a group is built."""
+    from dataclasses import replace
+
+    from neuromodels.model import Firing, ModelError
+    from neuromodels.neurons.noisy import with_surrogate
+
+    model = with_surrogate(LIF)
+    assert model.firing.probability == "int(v > v_th)" and "sigma_surrogate" in str(model)
+    moved = model.substituted(v_th="v_th + 1*mV")
+    assert "(v_th + 1*mV)" in moved.firing.probability
+    assert "(v_th + 1*mV)" in moved.firing.derivative and "(v_th + 1*mV)" in moved.threshold
+    moved.group(2)
+    with pytest.raises(ModelError, match="firing derivative .* must have unit"):
+        replace(model, firing=Firing("int(v > v_th)", "1/sigma_surrogate*mV")).group(2)
+    with pytest.raises(ModelError, match="membrane variable 'u'"):
+        replace(model, firing=Firing("int(v > v_th)", "1/mV", membrane="u")).group(2)

@@ -173,3 +173,29 @@ def test_escape_probability_on_standalone_devices(device, tmp_path):
         assert np.allclose(v_end[name], v0s[name] / mV)
         F = get_noise(name).firing_probability((v0s[name] - V_TH) / mV, sigmas[name] / mV)
         _check_counts(counts[name], n_steps, F)
+
+
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_declared_firing_is_the_noise_cdf_and_its_derivative(deterministic):
+    """``escape_lif().firing``: P(spike) = F((v - v_th)/sigma) and dP/dv = the density (a
+    finite difference of P); the deterministic model declares the same-shaped surrogate at
+    ``sigma_surrogate`` (the noise's default sigma)."""
+    model = escape_lif("logistic", deterministic=deterministic)
+    probe = model.extended(f"dpdv = {model.firing.derivative} : volt**-1", name="probe")
+    v = V_TH + np.linspace(-10, 10, 41) * mV
+    g = probe.group(len(v))
+    g.v = v
+    noise, p = get_noise("logistic"), model.parameters.defaults
+    width = p["sigma_surrogate"] if deterministic else p["sigma"]
+    np.testing.assert_allclose(g.dpdv[:] * mV, noise.density((v - V_TH) / mV, width / mV),
+                               rtol=1e-12)
+    if not deterministic:
+        h = 1e-4 * mV
+        g.v = v + h
+        up = np.asarray(g.p_fire[:])
+        g.v = v - h
+        down = np.asarray(g.p_fire[:])
+        np.testing.assert_allclose((up - down) / (2 * float(h / mV)),
+                                   noise.density((v - V_TH) / mV, width / mV), rtol=1e-5, atol=1e-9)
+    else:
+        assert width == get_noise("logistic").default_scale * (V_TH - V_RESET)

@@ -1,9 +1,8 @@
 """Each computation that used to be written several times has one home (a grep-level check).
 
 Every rule names the home, a pattern that marks another copy, and the places searched:
-the library (``neuromodels/`` without ``learning/``, which the learning-framework work is
-rewriting), the study scripts and the tests (without ``test_learning.py``, same reason; the
-benchmark scripts run in processes of their own and are left out). A rule fails with the
+the library (``neuromodels/``), the study scripts and the tests (the benchmark scripts run in
+processes of their own and are left out). A rule fails with the
 file and line of each copy it finds.
 """
 import re
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXCLUDED = ("neuromodels/learning/", "tests/test_learning.py", "tests/benchmarks/",
+EXCLUDED = ("tests/benchmarks/",
             "tests/test_one_home.py")
 
 
@@ -86,6 +85,9 @@ def test_the_homes_are_used():
             "neuromodels/exact/feedforward.py": "predict_first_spike",
             "studies/spike_time_classification.py": "predict_first_spike",
             "neuromodels/exact/tasks.py": "History(",
+            "neuromodels/learning/schedule.py": "bin_spikes",
+            "neuromodels/learning/readout.py": "predict_most_spikes",
+            "neuromodels/learning/train.py": "History(",
             "studies/noise_timing.py": "ou_process",
             "studies/noise_population.py": "von_mises_tuning",
             "neuromodels/neurons/theta.py": "OSCILLATOR_I0",

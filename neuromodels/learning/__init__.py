@@ -1,17 +1,51 @@
-"""The package's learning framework: eligibility traces, learning signals,
-update rules and a sample schedule, all executed by Brian2 generated code.
+"""The learning framework: networks composed of parts, run as Brian2 generated code.
 
-Seams: :mod:`.traces` (what is eligible), :mod:`.signals` (what the learning
-signal L is and how it is routed), :mod:`.rules` (how L and the traces change
-weights / thresholds), :mod:`.schedule` (how a data set becomes one run),
-:mod:`.network` (layered networks built from these pieces).
+A learning network (:class:`~.network.Network`) is composed of parts, each a small
+module:
+
+* :mod:`.layers`: the input, and trainable populations made from any
+  :class:`~neuromodels.model.NeuronModel` that declares its firing (P(spike) and dP/dv:
+  :class:`~neuromodels.model.Firing`; escape-noise models declare the noise density, a
+  hard threshold gets a surrogate with :func:`~neuromodels.neurons.noisy.with_surrogate`);
+* :mod:`.projections`: weights (feed-forward, recurrent within a layer), each with its own
+  synapse model;
+* :mod:`.signals`: where each layer's learning signal comes from (output error per
+  sample or per step; symmetric, random and direct feedback), one variable per source;
+* :mod:`.rules`: what changes weights and thresholds, and when (every step or at sample
+  ends); noise-driven learning (NDL) with weight and threshold updates;
+* :mod:`.readout`: which output neurons stand for which class (one or P per class),
+  used by the loss and the prediction alike;
+* :mod:`.program`: the Brian2 objects for a whole data set in one run, standalone re-runs
+  through :class:`~neuromodels.devices.DeviceSession`, declared state, divergence checks;
+* :mod:`.train`: the training and evaluation loops; :mod:`.schedule`: where in a time
+  step each part runs; :mod:`.code`: what a part adds to the program.
+
+Why parts that emit code (:class:`~.code.Code`) instead of one network builder: a new
+rule, signal or neuron then adds a module and touches none of the others; the program
+merges what the parts declare and builds each Brian2 object once, so the generated code
+is as lean as a hand-written network's.  Why per-sample signals run only at sample ends:
+Brian2 updates a summed variable on its target's clock (every step); the program moves
+the ones that are read only at sample ends onto the sample clock (same results, less work;
+see ``Program._ops``).
+
+    from neuromodels.learning import feedforward, ndl_neuron, train
+    net = feedforward([64, 100, 10], ndl_neuron('gaussian'))
+    result = train(net, net.initial_state(seed=0), x_train, y_train, x_test, y_test, epochs=10)
+    result['history']['test_accuracy']     # a neuromodels.history.History, one row per epoch
 """
-from .network import (NDLNetwork, NDLParams, NDLProgram, SUPPORTED_DEVICES, accuracy,
-                      build_brian_objects, build_ndl_network, cosine_schedule, describe, evaluate, predict,
-                      train, train_epoch)
-from .rules import NDLRule, surrogate_baseline
+from .code import Code
+from .layers import InputLayer, Layer
+from .network import NDL_NEURON_PARAMETERS, Network, State, feedforward, ndl_neuron
+from .program import EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, Program
+from .projections import Projection
+from .readout import Readout
+from .rules import NDL
 from .schedule import SampleSchedule
+from .signals import Feedback, OutputError
+from .train import cosine_schedule, epoch_seed, evaluate, train, train_epoch
 
-__all__ = ["NDLNetwork", "NDLParams", "NDLProgram", "NDLRule", "SampleSchedule",
-           "SUPPORTED_DEVICES", "accuracy", "build_brian_objects", "build_ndl_network",
-           "cosine_schedule", "describe", "evaluate", "predict", "surrogate_baseline", "train", "train_epoch"]
+__all__ = ["Code", "InputLayer", "Layer", "Network", "State", "feedforward", "ndl_neuron",
+           "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "TRAINING_DEVICES",
+           "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "SampleSchedule",
+           "Feedback", "OutputError", "train", "train_epoch", "evaluate", "cosine_schedule",
+           "epoch_seed"]

@@ -1,53 +1,85 @@
-"""Presenting a whole data set in ONE continuous Brian2 run.
+"""Presenting a whole data set in ONE continuous Brian2 run, and where in a time step each
+part of a learning network runs.
 
-Sample k occupies time steps k*T ... k*T+T-1.  Operations are ordered within
-Brian2's time step (slots 'start', 'groups', 'thresholds', 'synapses',
-'resets', 'end') as follows:
+Sample k occupies the time steps k*T ... k*T + T - 1; the run lasts n_samples*T + 1 steps
+(the last step only finishes the last sample).  Within a step, Brian2 runs the slots
+'start', 'groups', 'thresholds', 'synapses', 'resets', 'end'; the framework uses them so:
 
 every step
-    thresholds, ORDER_INPUT  input layer reads its TimedArray (s_in)
-    thresholds, ORDER_DRAW   each layer: one uniform draw, psi, epsi += psi
-    thresholds, (group)      threshold ``u_draw < p_fire``
-    thresholds, ORDER_TRACE  synapses: e += psi_post*xbar_pre
-    synapses                 v_post += w
-    resets                   v reset, count += 1, xbar += 1
+    start        the neuron model's own per-step code (e.g. the escape-noise draw);
+                 the input layer reads its stimulus
+    groups       state updates (v decays, traces decay); per-step learning signals
+                 routed through summed variables (they read the previous step's values)
+    thresholds   ORDER_SURROGATE: psi = dP/dv of this step (the model's ``firing``),
+                 ORDER_STEP_SIGNAL: per-step output errors,
+                 (the layers' thresholds),
+                 ORDER_TRACE: eligibility traces, or per-step (online) updates
+    synapses     spikes are delivered (w is added to the postsynaptic variable)
+    resets       the model's reset; spike counts and presynaptic traces increase
 
-at the sample boundary (steps k*T, on a clock of period T*dt, 'groups' slot,
-after the state update that only decays v; nothing of sample k has happened
-yet, sample k-1 is complete)
-    output order + 1         output error L from the counts and label(t - dt)
-    (summed variables)       hidden L = sum feedback * delta of the layer above
-                             (Brian2 runs them at target order - 1; layers
-                             nearer the input get larger orders, so the chain
-                             runs output -> input)
-    ORDER_UPDATE             synapses: w update scaled by lr_scale(t - dt), e = 0
-    ORDER_NEURON_UPDATE      layers: theta update, then clear v, count,
-                             xbar, epsi for the next sample
+at sample ends (on the *sample clock*, period T*dt, ticking at steps k*T: sample k-1 is
+complete, nothing of sample k has happened yet)
+    start        ORDER_FLUSH: event-driven eligibilities are completed (also at the ends
+                 of shorter chunks of a sample, see :mod:`.rules`);
+                 ORDER_CHECK: divergence check of the dynamic variables;
+                 ORDER_CLEAR: the dynamic variables go back to their initial values
+    groups       learning signals, in the order of the signal graph: output errors and
+                 readouts at small orders, each layer's summed feedback at its order - 1
+                 (a layer's order grows with its distance from the output);
+                 ORDER_UPDATE: weight and threshold updates; ORDER_RECORD: divergence
+                 check of the learned variables, spike counts recorded;
+                 ORDER_CLEAR: accumulators (counts, eligibilities) cleared
 
-Per-sample values (label, learning-rate factor ``lr_scale``: a schedule over
-epochs, 0 for samples that are only tested) are TimedArrays with one entry per
-sample, read at the boundary as ``f(t - dt)``.  The run lasts n_samples*T + 1 steps: the last step only applies the update
-of the last sample (its spikes are discarded).  The boundary at step 0 is a
-no-op (all traces are 0).
+Per-sample values (label, learning-rate factor ``lr_scale``: a schedule over epochs, 0 for
+samples that are only tested) are TimedArrays with one entry per sample, read at sample
+ends as ``f(t - dt)`` and during a sample as ``f(t)``.
+
+An *evaluation* program (no learning) uses one clock only, so that it also runs on GeNN
+(one clock, ``run_regularly`` only at 'start'): its dynamic variables go back to their
+initial values through a per-step operation at 'start' masked by the TimedArray
+``sample_start`` (1 on the first step of each sample).  Both kinds of program clear at the
+start of a sample's first step, before its state update, so they present a sample alike.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from brian2 import TimedArray, ms
+from brian2 import Clock, TimedArray, ms
 
-ORDER_OUTPUT = 0
-ORDER_LAYER_STEP = 3          # hidden layer k below the output: order = 3*k
-ORDER_INPUT = -300
-ORDER_DRAW = -200
+from ..analysis.binning import bin_spikes
+from ..devices import network_clock
+
+ORDER_FLUSH = -300
+ORDER_FLUSH_CLEAR = -250
+ORDER_CHECK = -200
+ORDER_CLEAR_DYNAMICS = -100
+ORDER_SURROGATE = -200
+ORDER_STEP_SIGNAL = -150
 ORDER_TRACE = 200
 ORDER_UPDATE = 500
-ORDER_NEURON_UPDATE = 510
+ORDER_RECORD = 505
+ORDER_CLEAR = 510
+#: Orders of a layer's group grow by this per level of the signal graph (0 = output).
+ORDER_LEVEL = 10
+#: Readout objects (class scores, softmax normaliser, output error) at sample ends.
+ORDER_READOUT_SCORE = 2
+ORDER_READOUT_NORMALISER = 4
+ORDER_OUTPUT_ERROR = 5
 
 
-def layer_order(levels_below_output: int) -> int:
-    """Scheduling order of a layer (0 = output, 1 = last hidden, ...)."""
-    return ORDER_LAYER_STEP * levels_below_output
+def sum_at_sample_ends(synapses, variable, sample_clock, order=None):
+    """Let the summed variable ``variable`` (``'L_pre'``) of ``synapses`` be computed only at
+    sample ends.  Brian2 updates a summed variable on its *target's* clock, i.e. every time
+    step for a layer; where the value is read only at sample ends this is the same result
+    for a T-th of the work.  (Brian2 has no public way to give a summed variable its own
+    clock, so this sets the updater's clock; if that ever stopped working, the results
+    would stay the same and only the speed would change.)  ``order``: its order in the
+    'groups' slot (default: Brian2's, the target's order - 1)."""
+    updater = synapses.summed_updaters[variable]
+    updater._clock = sample_clock
+    if order is not None:
+        updater.order = order
+    return updater
 
 
 @dataclass(frozen=True)
@@ -76,40 +108,30 @@ class SampleSchedule:
     def sample_period(self):
         return self.T * self.dt
 
-    def every_step(self, group, code, order, name=None):
-        """Per-step operation of ``group`` in the thresholds slot."""
-        return group.run_regularly(code, when="thresholds", order=order,
-                                   name=name or group.name + "_step")
+    def step_clock(self):
+        """The clock of every per-step object (Brian2's default clock where dt matches)."""
+        return network_clock(self.dt)
 
-    def at_boundary(self, group, code, order, name=None):
-        """Operation of ``group`` at every sample boundary (groups slot)."""
-        return group.run_regularly(code, dt=self.sample_period, when="groups", order=order,
-                                   name=name or group.name + "_boundary")
+    def sample_clock(self):
+        return Clock(self.sample_period, name="nm_sample_clock*")
 
-    def spike_stimulus(self, spikes):
-        """TimedArray of 0/1 input spikes, spikes shape (n_samples, T, n_in)."""
-        return TimedArray(self.spike_values(spikes), dt=self.dt)
-
-    def rate_stimulus(self, rates):
-        """TimedArray of per-sample spike probabilities, shape (n_samples, n_in)."""
-        return TimedArray(self.rate_values(rates), dt=self.sample_period)
-
-    def label_array(self, labels):
-        """TimedArray of labels, one per sample (read at boundaries as label(t - dt))."""
-        return TimedArray(self.per_sample_values(labels, "labels"), dt=self.sample_period)
-
-    def per_sample_values(self, values, name="values"):
+    # -- per-sample and per-step arrays --------------------------------------------------
+    def per_sample_values(self, values, name="values", extra=None):
         """(n_samples + 1,) array of one value per sample for a per-sample TimedArray
-        (read at sample boundaries as ``f(t - dt)``; the extra entry repeats the last)."""
+        (read at sample ends as ``f(t - dt)``); the extra entry, read during the last step
+        that only finishes the last sample, is ``extra`` (default: the last value)."""
         values = np.asarray(values, dtype=float)
         if values.ndim == 0:
             values = np.full(self.n_samples, float(values))
         if values.shape != (self.n_samples,):
             raise ValueError(f"{name} must have shape ({self.n_samples},), got {values.shape}")
-        return np.append(values, values[-1])
+        return np.append(values, values[-1] if extra is None else extra)
+
+    def per_sample_array(self, name):
+        return TimedArray(np.zeros(self.n_samples + 1), dt=self.sample_period, name=name)
 
     def spike_values(self, spikes):
-        """Values of :meth:`spike_stimulus` (n_samples*T + 1, n_in)."""
+        """Stimulus values (n_samples*T + 1, n_in) from 0/1 spikes (n_samples, T, n_in)."""
         spikes = np.asarray(spikes, dtype=float)
         if spikes.ndim != 3 or spikes.shape[:2] != (self.n_samples, self.T):
             raise ValueError(f"input spikes must have shape (n_samples={self.n_samples}, "
@@ -118,7 +140,7 @@ class SampleSchedule:
         return np.vstack([flat, np.zeros((1, flat.shape[1]))])
 
     def rate_values(self, rates):
-        """Values of :meth:`rate_stimulus` (n_samples + 1, n_in)."""
+        """Stimulus values (n_samples + 1, n_in) from per-sample spike probabilities."""
         rates = np.asarray(rates, dtype=float)
         if rates.ndim != 2 or rates.shape[0] != self.n_samples:
             raise ValueError(f"input rates must have shape (n_samples={self.n_samples}, n_in), "
@@ -127,11 +149,25 @@ class SampleSchedule:
             raise ValueError("input rates are spike probabilities per step and must be in [0, 1]")
         return np.vstack([rates, np.zeros((1, rates.shape[1]))])
 
-    def counts(self, spike_i, spike_t, n_neurons):
-        """Spike counts per sample, shape (n_samples, n_neurons)."""
-        step = np.round(np.asarray(spike_t) / float(self.dt)).astype(np.int64)
-        sample = step // self.T
-        keep = sample < self.n_samples
-        out = np.zeros((self.n_samples, n_neurons), dtype=np.int64)
-        np.add.at(out, (sample[keep], np.asarray(spike_i)[keep]), 1)
-        return out
+    def stimulus(self, mode, n_in):
+        """The stimulus TimedArray ('spikes': one row per step; 'rates': one per sample)."""
+        if mode == "spikes":
+            return TimedArray(np.zeros((self.n_steps, n_in)), dt=self.dt, name="nm_stimulus")
+        return TimedArray(np.zeros((self.n_samples + 1, n_in)), dt=self.sample_period,
+                          name="nm_stimulus")
+
+    def sample_start_values(self):
+        """1 on the first step of every sample (and on the last, extra step), else 0."""
+        values = np.zeros(self.n_steps)
+        values[::self.T] = 1.0
+        return values
+
+    def sample_start(self):
+        return TimedArray(self.sample_start_values(), dt=self.dt, name="nm_sample_start")
+
+    def counts_per_sample(self, t, i, n):
+        """Spike counts per sample (n_samples, n) of neurons ``i`` (0 ... n-1) spiking at times
+        ``t`` (s): the package's one binning (:func:`~neuromodels.analysis.binning.bin_spikes`)
+        with bins of one sample, so the spikes of steps k*T ... k*T+T-1 count for sample k
+        and those of the last, extra step for none."""
+        return bin_spikes(t, self.n_samples * self.sample_period, self.sample_period, i=i, n=n)

@@ -24,6 +24,14 @@ Membrane (both models), with an external current :math:`I_{ext}`:
     :data:`DETERMINISTIC_SIGMA_FRACTION` of the threshold-reset distance, so
     small that F is exactly 0 or 1 in double precision (a Heaviside step).
 
+    For learning rules the model declares its firing (``model.firing``, a
+    :class:`~neuromodels.model.Firing`): P(spike) = ``p_fire`` and
+    dP/dv = f((v - v_th)/sigma)/sigma with f the noise density -- exact.  The
+    deterministic model declares the same-shaped *surrogate*
+    f((v - v_th)/sigma_surrogate)/sigma_surrogate, with its own width
+    ``sigma_surrogate`` (default: the noise's default sigma).
+    :func:`with_surrogate` gives any hard-threshold model such a declaration.
+
 (b) **Diffusive noise**: a white-noise term ``sigma_v*sqrt(2/tau_m)*xi`` in the
     membrane equation; ``sigma_v`` is the standard deviation of the free (no
     threshold) membrane potential.  With threshold ``v > v_th`` and reset this
@@ -49,13 +57,14 @@ from typing import Any
 import numpy as np
 from brian2 import Mohm, mV, ms
 
-from ..model import NeuronModel
+from ..model import Firing, NeuronModel
 from ..parameters import Parameter, ParameterError, ParameterSet, format_value, positive
 from .lif import MEMBRANE_PARAMETERS
 from .noise import get_noise
 
 __all__ = [
     "escape_lif",
+    "with_surrogate",
     "diffusive_lif",
     "DIFFUSIVE_LIF",
     "DETERMINISTIC_SIGMA_FRACTION",
@@ -92,7 +101,8 @@ def _threshold_above_reset(values: dict[str, Any]) -> None:
                              f"({format_value(values['v_reset'])}); got {format_value(values['v_th'])}.")
 
 
-def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False) -> NeuronModel:
+def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False,
+               surrogate_sigma=None) -> NeuronModel:
     """The escape-noise LIF with noise ``noise`` (a registered name or a NoiseDistribution).
 
     ``sigma`` (volt, > 0) is the noise scale; it defaults to
@@ -100,6 +110,11 @@ def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False) -> Neu
     (``params={'sigma': ...}`` or ``per_neuron('sigma')`` change it later).
     ``deterministic=True`` gives the sigma -> 0 (Heaviside) limit of the same code.
     Firing probability is per time step of the group's clock.
+
+    ``model.firing`` declares dP/dv for learning rules: the noise density at ``sigma``
+    (exact); with ``surrogate_sigma`` (volt, > 0; default for ``deterministic=True``:
+    the noise's default sigma) the same-shaped density at the parameter
+    ``sigma_surrogate`` instead (a surrogate derivative).
     """
     dist = get_noise(noise)
     span = NOISY_MEMBRANE_PARAMETERS["v_th"].default - NOISY_MEMBRANE_PARAMETERS["v_reset"].default
@@ -111,6 +126,11 @@ def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False) -> Neu
                                f"noise scale ({dist.description or dist.name})")
     if sigma is not None:
         sigma_parameter = replace(sigma_parameter, default=sigma_parameter.check(sigma))
+    parameters = ParameterSet(NOISY_MEMBRANE_PARAMETERS, sigma_parameter)
+    width = "sigma"
+    if deterministic or surrogate_sigma is not None:
+        parameters = ParameterSet(parameters, _surrogate_parameter(dist, surrogate_sigma, span))
+        width = "sigma_surrogate"
     equations = _MEMBRANE + f"""
     u_draw : 1   # the one uniform draw of this time step
     p_fire = {dist.cdf_expr('(v - v_th)/sigma')} : 1   # P(spike in this step | v)
@@ -118,15 +138,48 @@ def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False) -> Neu
     return NeuronModel(
         name=f"escape_lif_{dist.name}" + ("_deterministic" if deterministic else ""),
         equations=equations,
-        parameters=ParameterSet(NOISY_MEMBRANE_PARAMETERS, sigma_parameter),
+        parameters=parameters,
         threshold="u_draw < p_fire",
         run_regularly=(("u_draw = rand()", "start"),),
         method="exact",
         functions=tuple(dist.namespace.items()),
         check=_threshold_above_reset,
         reference=REFERENCE,
+        firing=Firing("p_fire", f"({dist.pdf_expr(f'(v - v_th)/{width}')})/{width}"),
         **_RESET,
     )
+
+
+def _surrogate_parameter(dist, value, span):
+    p = positive("sigma_surrogate", dist.default_scale * span,
+                 f"width of the surrogate derivative ({dist.name} density)")
+    return p if value is None else replace(p, default=p.check(value))
+
+
+def with_surrogate(model: NeuronModel, noise="gaussian", sigma_surrogate=None,
+                   threshold: str | None = None, membrane: str = "v") -> NeuronModel:
+    """``model`` (a hard threshold ``v > theta``) with a surrogate derivative for learning:
+    P(spike) = ``int(<its threshold condition>)``, dP/dv = f((v - theta)/sigma_surrogate)
+    /sigma_surrogate with f the density of ``noise`` (the same-shaped surrogate as
+    :func:`escape_lif`'s).  ``theta`` is read from a threshold ``'v > theta'`` (or ``>=``)
+    or given as ``threshold``; ``sigma_surrogate`` (unit of v, > 0) becomes a parameter
+    (default: the noise's default scale times 15 mV)."""
+    dist = get_noise(noise)
+    if threshold is None:
+        lhs, op, rhs = (model.threshold or "").partition(">")
+        if lhs.strip() != membrane or not rhs.strip():
+            raise ParameterError(
+                f"with_surrogate(): cannot read the threshold of model '{model.name}' from its "
+                f"condition {model.threshold!r}; give threshold='expression of the threshold'.")
+        threshold = rhs.lstrip("=").strip()
+    span = NOISY_MEMBRANE_PARAMETERS["v_th"].default - NOISY_MEMBRANE_PARAMETERS["v_reset"].default
+    firing = Firing(f"int({model.threshold})",
+                    f"({dist.pdf_expr(f'({membrane} - ({threshold}))/sigma_surrogate')})"
+                    f"/sigma_surrogate", membrane)
+    return replace(model, parameters=ParameterSet(model.parameters,
+                                                  _surrogate_parameter(dist, sigma_surrogate, span)),
+                   functions=tuple({**dict(model.functions), **dist.namespace}.items()),
+                   firing=firing)
 
 
 def diffusive_lif(sigma_v=None, method: str = "euler") -> NeuronModel:

@@ -1,0 +1,199 @@
+"""Populations of a learning network: the input, and trainable layers made from any
+:class:`~neuromodels.model.NeuronModel` that declares its firing.
+
+A :class:`Layer` is ``n`` neurons of a model from :mod:`neuromodels.neurons` (the
+escape-noise LIF, a deterministic LIF with a surrogate derivative, an adaptive-threshold
+neuron, or a model of your own).  The learning rules read the model's ``firing``
+declaration (:class:`~neuromodels.model.Firing`): P(spike in a step) and dP/dv, the
+noise density for escape noise, a surrogate for a hard threshold.  Nothing about the
+neuron is written twice: the layer's Brian2 group is ``model.group(n, ...)`` of the model
+*extended* by what the other parts add (traces, learning signals, spike counts).
+
+What a layer adds itself (:meth:`Layer.code`):
+
+* ``count``: spikes in the current sample (the readout and the losses read it);
+* at the start of every sample, the model's initial values (``v = E_L``; 0 for a
+  differential equation without one, e.g. an adaptation variable), except for the
+  variables that are part of the network state;
+* the network state: the model's per-neuron parameters (``model.per_neuron('v_th',
+  constant=False)``: a learnable threshold), plus any variable named in ``state=`` (a
+  homeostatic threshold that drifts over many samples);
+* the surrogate traces, when a rule or a learning signal asks for them
+  (:meth:`Layer.surrogate_code`): ``psi`` = dP/dv of the current step and ``epsi`` =
+  its sum over the sample (dP/dv_th = -dP/dv).
+
+:class:`InputLayer` replays 0/1 spikes (``mode='spikes'``, one row per step) or draws them
+from per-sample probabilities (``'rates'``) read from a TimedArray at the start of every
+step.
+"""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Equations, Quantity
+
+from ..model import NeuronModel, _unit_string
+from ..parameters import Parameter, ParameterError, ParameterSet
+from . import schedule as sch
+from .code import Code
+
+__all__ = ["InputLayer", "Layer", "zero", "inverse_unit"]
+
+
+def zero(unit: str) -> str:
+    """A zero with ``unit`` in Brian2 code (``'0*volt'``; Brian2 refuses a bare 0)."""
+    return "0" if unit == "1" else f"0*{unit}"
+
+
+def inverse_unit(unit: str) -> str:
+    """``'volt'`` -> ``'volt**-1'``: the unit of a derivative with respect to ``unit``."""
+    if unit == "1":
+        return "1"
+    if unit.isidentifier():
+        return f"{unit}**-1"
+    from brian2.units.fundamentalunits import get_unit
+    from brian2 import Equations
+    return _unit_string(Quantity(1, dim=Equations(f"x : {unit}")["x"].dim ** -1))
+
+INPUT_READ = {"spikes": "s_in = stimulus(t, i)", "rates": "s_in = int(rand() < stimulus(t, i))"}
+#: The same as the threshold condition itself (one code object less per step; GeNN allows a
+#: TimedArray only inside run_regularly, so there the input reads it at 'start').
+INPUT_THRESHOLD = {"spikes": "stimulus(t, i) > 0.5", "rates": "rand() < stimulus(t, i)"}
+
+
+class InputLayer:
+    """``n`` input neurons; ``mode`` 'spikes' (0/1 per step) or 'rates' (probability per
+    step, one value per sample; the spikes are drawn in the run)."""
+
+    trainable = False
+    PARAMETERS = ParameterSet(
+        Parameter("n", 1, "input neurons", low=1, integer=True),
+        Parameter("mode", "spikes", "0/1 spikes per step, or spike probabilities per sample",
+                  choices=tuple(INPUT_READ)),
+    )
+
+    def __init__(self, n: int, name: str = "input", mode: str = "spikes"):
+        p = self.PARAMETERS.resolve(n=n, mode=mode)
+        self.n, self.name, self.mode = p["n"], name, p["mode"]
+
+    def code(self, network, read_at_start=False) -> dict[str, Code]:
+        if not read_at_start:
+            return {self.name: Code()}
+        return {self.name: Code(equations=["s_in : 1   # input spike of this step (0 or 1)"],
+                                every_step=[(INPUT_READ[self.mode], "start", 0)])}
+
+    def threshold(self, read_at_start=False) -> str:
+        return "s_in > 0.5" if read_at_start else INPUT_THRESHOLD[self.mode]
+
+    def __repr__(self):
+        return f"InputLayer({self.n}, name={self.name!r}, mode={self.mode!r})"
+
+
+class Layer:
+    """``n`` neurons of ``model`` (a NeuronModel with ``firing``), named ``name``.
+
+    ``params``: overrides of the model's parameters (checked now; per-neuron ones take one
+    value or ``n`` values); ``state``: further variables of the model that must keep their
+    values from sample to sample and from run to run (they are not reset at sample starts).
+    """
+
+    trainable = True
+
+    def __init__(self, name: str, n: int, model: NeuronModel, params: dict | None = None,
+                 state: tuple = ()):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ParameterError(f"Layer name must be an identifier; got {name!r}.")
+        if int(n) != n or n < 1:
+            raise ParameterError(f"Parameter 'n' of layer '{name}' must be a whole number >= 1; "
+                                 f"got {n!r}.")
+        if not isinstance(model, NeuronModel):
+            raise ParameterError(f"Layer '{name}': 'model' must be a NeuronModel; got "
+                                 f"{type(model).__name__}.")
+        if model.firing is None:
+            raise ParameterError(
+                f"Layer '{name}': neuron model '{model.name}' declares no firing function "
+                f"(model.firing); learning rules need P(spike) and dP/dv.  Escape-noise models "
+                f"declare it; give a hard-threshold model a surrogate with "
+                f"neuromodels.neurons.noisy.with_surrogate(model).")
+        self.name, self.n, self.model = name, int(n), model
+        self.params = dict(params or {})
+        model.namespace({k: v for k, v in self.params.items()})   # checks names, units, ranges
+        unknown = set(state) - set(self.variables(model))
+        if unknown:
+            raise ParameterError(f"Layer '{name}': state variables {sorted(unknown)} are not "
+                                 f"variables of model '{model.name}'.")
+        self.extra_state = tuple(state)
+
+    # -- what the model provides --------------------------------------------------------
+    @staticmethod
+    def variables(model):
+        return list(Equations(model.equations).names)
+
+    @property
+    def membrane(self):
+        return self.model.firing.membrane
+
+    def membrane_unit(self, model=None):
+        """The unit of the membrane variable, as written in equations (``'volt'``)."""
+        eqs = Equations((model or self.model).equations)
+        return _unit_string(Quantity(1, dim=eqs[self.membrane].dim))
+
+    def parameter(self, name, model=None):
+        """The value of a (shared) model parameter for this layer (default or override)."""
+        model = model or self.model
+        if name in self.params:
+            return self.params[name]
+        if name in model.parameters:
+            return model.parameters[name].default
+        if name in model.local_parameters:
+            return model.local_parameters[name].default
+        raise KeyError(name)
+
+    # -- what the layer adds -----------------------------------------------------------
+    def state_variables(self, model):
+        return list(dict.fromkeys([p.name for p in model.local_parameters] + list(self.extra_state)))
+
+    def code(self, network, learning=True) -> dict[str, Code]:
+        """Spike count, sample-start values, state and divergence checks (module docstring);
+        ``learning=False`` (an evaluation program): only sample-start values and state."""
+        model = network.model(self.name)
+        state = self.state_variables(model)
+        start = []
+        for var, value in model.initial:
+            if var in state:
+                continue
+            if isinstance(value, (Quantity, int, float, np.number)) and np.ndim(value) == 0:
+                value = repr(value) if isinstance(value, Quantity) else repr(float(value))
+            elif not isinstance(value, str):
+                raise ParameterError(f"Layer '{self.name}': the initial value of '{var}' must be "
+                                     f"a scalar or an expression to be restored at every sample "
+                                     f"start; got {type(value).__name__}.")
+            start.append(f"{var} = {value}")
+        eqs = Equations(model.equations)
+        dynamic = list(eqs.diff_eq_names)
+        for var in dynamic:
+            if var not in state and var not in dict(model.initial):
+                start.append(f"{var} = {zero(_unit_string(Quantity(1, dim=eqs[var].dim)))}")
+        if not learning:
+            return {self.name: Code(at_sample_start=start, state=state)}
+        return {self.name: Code(
+            equations=["count : 1   # spikes in the current sample"],
+            on_spike=["count += 1"],
+            at_sample_end=[("count = 0", sch.ORDER_CLEAR)],
+            at_sample_start=start,
+            state=state,
+            checked=list(dict.fromkeys(dynamic + state)))}
+
+    def surrogate_code(self, model) -> Code:
+        """``psi`` = dP/dv of this step (the model's declared derivative) and ``epsi`` = its
+        sum over the sample; psi is 0 at a sample start."""
+        unit = inverse_unit(self.membrane_unit(model))
+        return Code(
+            equations=[f"psi : {unit}   # dP(spike)/d{self.membrane} in this step",
+                       f"epsi : {unit}   # sum of psi over the sample (= -dE[count]/dthreshold)"],
+            every_step=[(f"psi = {model.firing.derivative}\nepsi += psi", "thresholds",
+                         sch.ORDER_SURROGATE)],
+            at_sample_end=[(f"epsi = {zero(unit)}", sch.ORDER_CLEAR)],
+            at_sample_start=[f"psi = {zero(unit)}"])
+
+    def __repr__(self):
+        return f"Layer({self.name!r}, {self.n}, {self.model.name})"

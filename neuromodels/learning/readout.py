@@ -1,0 +1,100 @@
+"""The readout: which output neurons stand for which class, used by the loss AND the
+prediction.
+
+With ``per_class`` = P neurons per class (P = 1: one neuron per class), output neuron o
+stands for class ``o // P``.  The score of class c is the mean spike count per step of its
+P neurons, ``score_c = sum_{o in c} count_o / (P*T)``; the prediction is the class with the
+highest score (a vote of its P neurons; ties go to the lower class), and the
+cross-entropy loss is ``-log softmax(beta*score)_label`` (:mod:`.signals`).  The joint
+decision framework of Sun et al. (2023) is P > 1.
+
+:meth:`Readout.predict` is :func:`~neuromodels.analysis.classification.predict_most_spikes`
+of the class scores, and :meth:`Readout.accuracy` is that module's
+:func:`~neuromodels.analysis.classification.accuracy` (their one home).
+"""
+from __future__ import annotations
+
+import numpy as np
+from brian2 import NeuronGroup, Synapses, linked_var
+
+from ..analysis.classification import accuracy, predict_most_spikes
+from ..parameters import Parameter, ParameterError, ParameterSet
+from . import schedule as sch
+
+__all__ = ["Readout"]
+
+
+class Readout:
+    """Output layer ``layer`` read as ``n_classes`` classes (default: all its neurons) of
+    ``per_class`` neurons each."""
+
+    PARAMETERS = ParameterSet(
+        Parameter("per_class", 1, "output neurons per class (P; > 1: a vote)", low=1,
+                  integer=True),
+        Parameter("n_classes", 0, "classes (0: the layer's size / per_class)", low=0,
+                  integer=True),
+    )
+
+    def __init__(self, layer: str = "output", **params):
+        self.p = self.PARAMETERS.resolve(params)
+        self.layer, self.per_class = layer, int(self.p["per_class"])
+        self._n_classes = int(self.p["n_classes"]) or None
+
+    def n_classes(self, network) -> int:
+        n = network.size(self.layer)
+        if n % self.per_class:
+            raise ParameterError(f"The readout's layer '{self.layer}' has {n} neurons, not a "
+                                 f"multiple of per_class = {self.per_class}.")
+        k = n // self.per_class
+        if self._n_classes is not None and self._n_classes != k:
+            raise ParameterError(f"The readout reads {self._n_classes} classes of {self.per_class} "
+                                 f"neurons from layer '{self.layer}', which has {n} neurons.")
+        return k
+
+    def classes(self, n_neurons: int) -> np.ndarray:
+        """Class of each output neuron."""
+        return np.arange(n_neurons) // self.per_class
+
+    def scores(self, counts) -> np.ndarray:
+        """Spike counts per class (n_samples, n_classes) from output counts (n_samples, n_out)."""
+        counts = np.asarray(counts)
+        return counts.reshape(counts.shape[0], -1, self.per_class).sum(axis=2)
+
+    def predict(self, counts) -> np.ndarray:
+        """The class with the most spikes of its neurons (ties: the lower class)."""
+        return predict_most_spikes(self.scores(counts))
+
+    def accuracy(self, counts, labels) -> float:
+        """Fraction of samples whose predicted class is their label."""
+        return accuracy(self.predict(counts), np.asarray(labels))
+
+    # -- Brian2: class scores and softmax at sample ends (for the cross-entropy loss) --------
+    def softmax_error(self, output, n_classes, clock, namespace):
+        """Brian2 objects computing, at every sample end, the cross-entropy error of each
+        class ``err_c = beta/(P T) (softmax(beta*score)_c - [c == label])`` from the output
+        layer's counts, sent back to the output layer's ``L_error``; returns the objects."""
+        P = self.per_class
+        readout = NeuronGroup(n_classes, "score : 1\nerr : 1\nZ : 1 (linked)", clock=clock,
+                              order=sch.ORDER_READOUT_SCORE, namespace=namespace,
+                              name="nm_readout")
+        norm = NeuronGroup(1, "Z : 1   # softmax normaliser", clock=clock,
+                           order=sch.ORDER_READOUT_NORMALISER, name="nm_softmax")
+        readout.Z = linked_var(norm, "Z", index=np.zeros(n_classes, dtype=int))
+        scores = Synapses(output, readout, f"score_post = count_pre/({P}*T_steps) : 1 (summed)",
+                          clock=clock, namespace=namespace, name="nm_readout_scores")
+        scores.connect(i=np.arange(output.N), j=self.classes(output.N))
+        softmax = Synapses(readout, norm, "Z_post = exp(beta*score_pre) : 1 (summed)",
+                           clock=clock, namespace=namespace, name="nm_readout_softmax")
+        softmax.connect()
+        error = readout.run_regularly(
+            f"err = beta/({P}*T_steps)*(exp(beta*score)/Z - int(abs(label(t - dt) - i) < 0.5))",
+            clock=clock, when="groups", order=sch.ORDER_OUTPUT_ERROR,
+            name="nm_readout_run_regularly_error")
+        back = Synapses(readout, output, "L_error_post = err_pre : 1 (summed)", clock=clock,
+                        name="nm_readout_error")
+        back.connect(i=self.classes(output.N), j=np.arange(output.N))
+        sch.sum_at_sample_ends(back, "L_error_post", clock, order=sch.ORDER_OUTPUT_ERROR + 1)
+        return [readout, norm, scores, softmax, error, back]
+
+    def __repr__(self):
+        return f"Readout({self.layer!r}, per_class={self.per_class})"

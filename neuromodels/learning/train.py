@@ -1,0 +1,157 @@
+"""Training and evaluation loops over :class:`~.program.Program` runs.
+
+* :func:`train`: epochs; each epoch is ONE run that trains on the (shuffled, freshly
+  encoded) training set and then tests on the test set with learning-rate factor 0, so
+  one program (one C++ build) serves every epoch.  Every epoch draws fresh noise: its run
+  is seeded with :func:`epoch_seed` (``seed``, epoch), so a seed gives the same training.
+* :func:`train_epoch`: one run of training on given input spikes.
+* :func:`evaluate`: one run of an evaluation program (forward pass, no learning; also on
+  GeNN).
+
+Device handling is left to the caller: wrap the call in the package's device context
+(``with use_device('cpp_standalone') as session: train(..., session=session)``); results
+are read before the functions return.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..analysis.classification import accuracy
+from ..history import History
+from .program import DivergenceError, Program
+
+__all__ = ["train", "train_epoch", "evaluate", "cosine_schedule", "epoch_seed"]
+
+
+def cosine_schedule(epoch: int, epochs: int) -> float:
+    """Learning-rate factor of ``epoch`` (0-based) for cosine annealing over ``epochs``."""
+    return 0.5 * (1.0 + np.cos(np.pi * epoch / epochs))
+
+
+def epoch_seed(seed: int, epoch: int, stream: int = 0) -> int:
+    """The Brian2 seed of one run: a 31-bit integer from (``seed``, ``stream``, ``epoch``)."""
+    return int(np.random.SeedSequence([int(seed), int(stream), int(epoch)]).generate_state(1)[0]
+               & 0x7FFFFFFF)
+
+
+def _default_encode(network):
+    if network.input.mode == "rates":
+        return lambda x, T, rng: x
+    from ..datasets.encoding import rate_encode
+
+    return lambda x, T, rng: np.moveaxis(rate_encode(x, T, seed=rng), 0, 1)
+
+
+def _warn_clipped(clipped: dict, rule_floor="v_reset + theta_min"):
+    total = {name: n for name, n in clipped.items() if n}
+    if total:
+        warnings.warn("learned thresholds reached their floor " + rule_floor + " and were "
+                      "clipped there (" + ", ".join(f"layer '{k}': {n} updates"
+                                                    for k, n in total.items()) + ")",
+                      RuntimeWarning, stacklevel=3)
+
+
+def train_epoch(network, state, inputs, labels, *, lr_scale=1.0, seed=None, session=None,
+                program=None) -> dict:
+    """One run of training on ``inputs`` (spikes (n, T, n_in) or rates (n, n_in)) in the given
+    order; returns the program's result with 'accuracy' (from the readout)."""
+    labels = np.asarray(labels)
+    program = program or Program(network, len(labels), plastic=True)
+    res = program.run(state, inputs, labels, lr_scale=lr_scale, seed=seed, session=session)
+    _warn_clipped(res["clipped"])
+    out = res["counts"][network.readout.layer]
+    res["predictions"] = network.readout.predict(out)
+    res["accuracy"] = accuracy(res["predictions"], labels)
+    return res
+
+
+def evaluate(network, state, inputs, labels=None, *, seed=None, session=None, record=(),
+             program=None) -> dict:
+    """Forward pass without learning; returns {'counts', 'predictions', 'accuracy'}."""
+    inputs = np.asarray(inputs, dtype=float)
+    program = program or Program(network, inputs.shape[0], plastic=False, record=record)
+    res = program.run(state, inputs, labels, seed=seed, session=session)
+    res["predictions"] = network.readout.predict(res["counts"][network.readout.layer])
+    if labels is not None:
+        res["accuracy"] = accuracy(res["predictions"], np.asarray(labels))
+    return res
+
+
+def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=1,
+          encode=None, seed=0, lr_schedule=cosine_schedule, session=None, progress=None,
+          program: Program | None = None, record=()) -> dict:
+    """Train for ``epochs`` epochs; each epoch is ONE Brian2 run that also tests.
+
+    x_train/x_test: analogue inputs in [0, 1] (n, n_in), encoded afresh every epoch by
+    ``encode(x, T, rng)`` (default: Bernoulli rate coding, spike probability x per step;
+    with a 'rates' input the probabilities themselves); the training samples are shuffled
+    every epoch.  ``program``: a training :class:`Program` for n_train + n_test samples to
+    reuse (the same C++ build for several seeds or networks of the same structure).
+    ``record``: layers whose spike counts per sample are kept for every epoch.  Returns a
+    dict: 'state' (trained), 'history' (:class:`~neuromodels.history.History`, one row per
+    epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (with a test set), 'seconds' (wall
+    time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
+    'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}.  A run that diverges raises
+    :class:`DivergenceError` naming the epoch and the data-set sample.
+    """
+    encode = encode or _default_encode(network)
+    rng = np.random.default_rng(seed)
+    x_train, y_train = np.asarray(x_train, dtype=float), np.asarray(y_train)
+    n_train = len(y_train)
+    has_test = x_test is not None
+    if has_test:
+        x_test, y_test = np.asarray(x_test, dtype=float), np.asarray(y_test)
+    n_total = n_train + (len(y_test) if has_test else 0)
+    if program is None:
+        program = Program(network, n_total, plastic=True, record=record)
+    elif program.n_samples != n_total or not program.plastic:
+        raise ValueError(f"program must be a training program for {n_total} samples; it "
+                         f"presents {program.n_samples}")
+    elif set(record) - set(program.counted):
+        raise ValueError(f"record={tuple(record)!r}: the given program counts the spikes of "
+                         f"{program.counted} only; build it with Program(..., record=...)")
+    builds, reruns = program.builds, program.reruns
+    history, counts = History("epoch"), {}
+    clipped = {}
+    readout = network.readout
+    for epoch in range(int(epochs)):
+        order = rng.permutation(n_train)
+        inputs = encode(x_train[order], network.T, rng)
+        labels = y_train[order]
+        lr = np.full(n_total, float(lr_schedule(epoch, epochs)))
+        index = order
+        if has_test:
+            inputs = np.concatenate([inputs, encode(x_test, network.T, rng)])
+            labels = np.concatenate([labels, y_test])
+            lr[n_train:] = 0.0
+            index = np.concatenate([order, np.arange(len(y_test))])
+        try:
+            res = program.run(state, inputs, labels, lr_scale=lr, seed=epoch_seed(seed, epoch),
+                              session=session)
+        except DivergenceError as err:
+            k = err.sample
+            raise DivergenceError(err.variable, err.owner, k, epoch=epoch,
+                                  index=int(index[k]) if 0 <= k < len(index) else None) from None
+        state = res["state"]
+        for name, n in res["clipped"].items():
+            clipped[name] = clipped.get(name, 0) + n
+        predicted = readout.predict(res["counts"][readout.layer])
+        row = {"train_accuracy": accuracy(predicted[:n_train], y_train[order])}
+        if has_test:
+            row["test_accuracy"] = accuracy(predicted[n_train:], y_test)
+        timings = res["timings"]
+        history.record(epoch, **row, seconds=timings["wall"],
+                       build_seconds=timings.get("build", np.nan),
+                       simulation_seconds=timings.get("simulation", np.nan))
+        for name in record:
+            counts.setdefault(name, []).append(res["counts"][name])
+        if progress is not None:
+            progress(f"epoch {epoch + 1}/{epochs}: train accuracy {row['train_accuracy']:.3f}"
+                     + (f", test accuracy {row['test_accuracy']:.3f}" if has_test else "")
+                     + f" ({timings['wall']:.2f} s" + (", re-run" if res["rerun"] else "")
+                     + ")")
+    _warn_clipped(clipped)
+    history.summary.update(builds=program.builds - builds, reruns=program.reruns - reruns)
+    return {"state": state, "history": history, "counts": counts}
