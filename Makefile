@@ -40,7 +40,7 @@ venv-genn: $(VENV_GENN)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test,exact]'
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test,exact,reference]'
 	touch $@
 
 $(VENV_GENN)/.installed: setup.cfg pyproject.toml
