@@ -4,11 +4,18 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 VENV_GENN := .venv-genn
+# Lock files (every package with its version and hashes, Python 3.11 on x86-64 Linux), made by
+# `make lock` from setup.cfg; the environments are installed from them (README, "Environments").
+LOCK := requirements/venv.txt
+LOCK_GENN := requirements/venv-genn.txt
+EXTRAS := test,exact,sweep,reference,mnist
+EXTRAS_GENN := test,genn,exact
+UV_VERSION := 0.13.8
 PIP_FLAGS := --quiet --disable-pip-version-check
 PYTEST_FLAGS ?= -q -rs
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: demo test test-full test-compat test-genn bench figures venv venv-genn clean
+.PHONY: demo test test-full test-compat test-genn bench gpu-bundle figures readme-tables venv venv-genn lock clean
 
 demo: venv
 	$(VENV)/bin/neuromodels run cuba-coba
@@ -25,28 +32,66 @@ test-compat: venv-genn
 test-genn: venv-genn
 	$(VENV_GENN)/bin/python -m pytest $(PYTEST_FLAGS) -k genn tests
 
+# The bench extra (snnTorch, torch 2.13.0 CPU build) is not locked: torch's CPU wheel is a
+# local file whose hash is not the index's for that version (the index's wheel pulls in the
+# CUDA libraries). It goes on top of the locked environment with the lock's pins as
+# constraints (without hashes, which pip would apply to every package), so no locked
+# package changes.
 bench: venv
+	grep -E '^[A-Za-z0-9][^ ]*==' $(LOCK) | sed 's/ .*//' > $(VENV)/lock-constraints.txt
+	$(VENV)/bin/pip install $(PIP_FLAGS) --no-build-isolation -c $(VENV)/lock-constraints.txt -e '.[bench]'
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
 
+# What the GPU benchmark needs on a GPU machine without network (README, "GPU"): wheels,
+# brian2 2.5.4's sdist (and a cp312 wheel built from it where a Python 3.12 is found) and
+# GeNN 4.9.0's sources, into the git-ignored .gpu-bundle/ (checked to stay under 64 MiB).
+# GENN_SOURCE: a GeNN git checkout (tag 4.9.0) or an unpacked 4.9.0 release.
+GENN_SOURCE ?= $(GENN_PATH)
+gpu-bundle: venv
+	$(VENV)/bin/python tests/benchmarks/gpu_bundle.py --genn-source "$(GENN_SOURCE)"
+
 figures: venv
 	$(VENV)/bin/neuromodels figures
+
+# the README's results blocks, re-made from the files in data/ (tests/test_readme_results.py
+# checks them)
+readme-tables: venv
+	$(VENV)/bin/neuromodels results --readme README.md
 
 venv: $(VENV)/.installed
 venv-genn: $(VENV_GENN)/.installed
 
-$(VENV)/.installed: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) --upgrade pip
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e '.[test,exact,reference]'
+# An environment is exactly its lock file: re-created when the lock changes, every package
+# checked against its hash, then the package itself (editable, no dependencies of its own).
+# The copy of the lock in the environment is what results files record (store.provenance).
+$(VENV)/.installed: $(LOCK) setup.cfg setup.py pyproject.toml
+	$(PYTHON) -m venv --clear $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) --require-hashes -r $(LOCK)
+	$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
+	cp $(LOCK) $(VENV)/neuromodels-lock.txt
 	touch $@
 
-$(VENV_GENN)/.installed: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV_GENN)
-	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) -e '.[test,genn,exact]'
+$(VENV_GENN)/.installed: $(LOCK_GENN) setup.cfg setup.py pyproject.toml
+	$(PYTHON) -m venv --clear $(VENV_GENN)
+	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) --require-hashes -r $(LOCK_GENN)
+	$(VENV_GENN)/bin/pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
+	cp $(LOCK_GENN) $(VENV_GENN)/neuromodels-lock.txt
 	touch $@
+
+# Re-make both lock files from setup.cfg with uv (kept in .venv-lock). Pins that still satisfy
+# setup.cfg are kept; `make lock UPGRADE=1` moves every package to its newest allowed version.
+UV_COMPILE = .venv-lock/bin/uv pip compile setup.cfg --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --quiet $(if $(UPGRADE),--upgrade)
+lock:
+	@test -x .venv-lock/bin/uv || { $(PYTHON) -m venv .venv-lock && \
+		.venv-lock/bin/pip install $(PIP_FLAGS) uv==$(UV_VERSION); }
+	$(UV_COMPILE) $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) -o $(LOCK)
+	$(UV_COMPILE) $(foreach e,$(subst $(comma), ,$(EXTRAS_GENN)),--extra $(e)) -o $(LOCK_GENN)
+
+comma := ,
 
 clean:
-	rm -rf $(VENV) $(VENV_GENN) build *.egg-info
+	rm -rf $(VENV) $(VENV_GENN) .venv-lock build *.egg-info

@@ -1,8 +1,9 @@
 """The ``neuromodels`` command line: list, run and re-plot studies, inspect results.
 
     neuromodels list
-    neuromodels run NAME [--device D] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
+    neuromodels run NAME [--device D] [--gpu] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
     neuromodels figures [NAME ...]
+    neuromodels results [NAME ...] [--readme README.md]
     neuromodels info FILE
     neuromodels devices
 """
@@ -23,28 +24,37 @@ def _quiet_warnings() -> None:
     warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line, like every other error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def _parse_params(pairs: list[str]) -> dict:
-    from .parameters import parse_value
+    from .parameters import ParameterError, parse_value
 
     params = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise SystemExit(f"error: -p expects NAME=VALUE (e.g. -p tau_m=10*ms); got {pair!r}")
+            raise ParameterError(f"-p expects NAME=VALUE (e.g. -p tau_m=10*ms); got {pair!r}")
         key, value = pair.split("=", 1)
         params[key.strip()] = parse_value(value)
     return params
 
 
 def cmd_list(args) -> int:
-    from .study import discover
+    from .study import discover, study_origin
 
     unavailable: dict[str, str] = {}
-    studies = discover(unavailable=unavailable)
+    replaced: dict[str, str] = {}
+    studies = discover(unavailable=unavailable, replaced=replaced)
     if not studies and not unavailable:
-        print("No studies found (looked in ./studies and $NEUROMODELS_STUDIES).")
+        print("No studies found (looked in the shipped studies, $NEUROMODELS_STUDIES and ./studies).")
         return 1
     for study in sorted(studies.values(), key=lambda s: s.name):
-        print(study.summary())
+        note = f", replaces {replaced[study.name]}" if study.name in replaced else ""
+        print(f"{study.summary()}  [{study_origin(study)}{note}]")
     for file, why in sorted(unavailable.items()):
         print(f"({file}.py unavailable here: {why})")
     return 0
@@ -57,30 +67,43 @@ def cmd_run(args) -> int:
     if args.show_parameters:
         print(study.parameters.table())
         return 0
-    run_study(study, device=args.device, threads=args.threads, seed=args.seed, quick=args.quick,
-              out=args.out, params=_parse_params(args.param), verbose=not args.quiet)
+    run_study(study, device=args.device, threads=args.threads, use_gpu=args.gpu, seed=args.seed,
+              quick=args.quick, out=args.out, params=_parse_params(args.param),
+              verbose=not args.quiet)
     return 0
 
 
 def cmd_figures(args) -> int:
-    from .study import discover, plot_study, results_paths
+    from .study import StudyError, discover, plot_study, results_paths
 
     studies = discover()
     names = args.names or sorted(studies)
     unknown = [n for n in names if n not in studies]
     if unknown:
-        print(f"error: unknown study {', '.join(unknown)}; known: {', '.join(sorted(studies))}",
-              file=sys.stderr)
-        return 2
-    missing = 0
+        raise StudyError(f"unknown study {', '.join(unknown)}; known: {', '.join(sorted(studies))}")
+    missing = []
     for name in names:
         data_path, fig_path = results_paths(name, quick=args.quick, out=args.out)
         if not data_path.is_file():
-            print(f"{name}: no data at {data_path} (run `neuromodels run {name}` first)")
-            missing += 1
+            missing.append((name, data_path))
             continue
         plot_study(studies[name], data_path, fig_path)
-    return 1 if missing and args.names else 0
+    if not missing:
+        return 0
+    where = f" --out {args.out}" if args.out else ""
+    quick = " --quick" if args.quick else ""
+    other = [name for name, _ in missing
+             if results_paths(name, quick=not args.quick, out=args.out)[0].is_file()]
+    hint = ""
+    if other:
+        flag = "" if args.quick else " --quick"
+        hint = (f"; {'full-run' if args.quick else '--quick'} data are there for {', '.join(other)}: "
+                f"`neuromodels figures {' '.join(other)}{flag}{where}`")
+    missed = ", ".join(name for name, _ in missing)
+    run = missing[0][0] if len(missing) == 1 else "NAME"
+    raise StudyError(f"no {'--quick ' if args.quick else ''}data for {len(missing)} of {len(names)} "
+                     f"studies ({missed}) in {missing[0][1].parent}; run `neuromodels run {run}"
+                     f"{quick}{where}` first{hint}")
 
 
 def cmd_info(args) -> int:
@@ -90,19 +113,56 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_results(args) -> int:
+    from . import store
+    from .results import blocks, update_blocks
+    from .study import StudyError, discover, results_paths
+
+    studies = discover()
+
+    def render(name: str) -> str:
+        if name not in studies:
+            raise StudyError(f"unknown study {name}; known: {', '.join(sorted(studies))}")
+        if studies[name].results is None:
+            raise StudyError(f"study {name} defines no results tables (Study(results=...))")
+        return studies[name].results(store.read(results_paths(name, quick=args.quick,
+                                                              out=args.out)[0]))
+
+    if args.readme:
+        path = Path(args.readme)
+        if not path.is_file():
+            raise StudyError(f"no such file: {path}")
+        text = path.read_text()
+        new = update_blocks(text, render)
+        changed = [name for name, body in blocks(new).items() if blocks(text).get(name) != body]
+        if new != text:
+            with store.atomic_path(path) as tmp:
+                tmp.write_text(new)
+        print(f"{path}: {len(blocks(new))} results blocks; updated: {', '.join(changed) or 'none'}")
+        return 0
+    names = args.names or sorted(n for n, s in studies.items() if s.results is not None)
+    for name in names:
+        print(f"## {name}\n\n{render(name)}")
+    return 0
+
+
 def cmd_devices(args) -> int:
     from .devices import available_devices, device_description
 
+    on_gpu = available_devices(use_gpu=True)
     for name, reason in available_devices().items():
         status = "available" if reason is None else f"unavailable: {reason}"
         print(f"{name:<15} {device_description(name)}\n{'':<15} {status}")
+        if name == "genn" and reason is None:
+            gpu = "available" if on_gpu[name] is None else f"unavailable: {on_gpu[name]}"
+            print(f"{'':<15} with --gpu (CUDA backend): {gpu}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="neuromodels", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="neuromodels", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"neuromodels {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -110,7 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a study: simulate, write data/NAME.h5 and figures/NAME.png")
     run.add_argument("name")
-    run.add_argument("--device", help="runtime, cpp_standalone or genn (default: the study's)")
+    run.add_argument("--device", help="runtime, cpp_standalone, genn or cuda_standalone "
+                     "(default: the study's)")
+    run.add_argument("--gpu", action="store_true",
+                     help="run on the GPU: GeNN's CUDA backend with --device genn "
+                          "(cuda_standalone always runs on the GPU)")
     run.add_argument("--threads", type=int, help="OpenMP threads (cpp_standalone only; default: none)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--quick", action="store_true", help="reduced run, well under a minute")
@@ -127,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
     fig.add_argument("--out", help="folder holding the data files (and where figures go)")
     fig.set_defaults(func=cmd_figures)
 
+    res = sub.add_parser("results", help="a study's result tables, from its stored data file")
+    res.add_argument("names", nargs="*", metavar="NAME")
+    res.add_argument("--quick", action="store_true", help="use the --quick data files")
+    res.add_argument("--out", help="folder holding the data files")
+    res.add_argument("--readme", metavar="FILE",
+                     help="rewrite the results blocks of FILE (e.g. README.md) from the data files")
+    res.set_defaults(func=cmd_results)
+
     info = sub.add_parser("info", help="what a results file holds")
     info.add_argument("file", type=Path)
     info.set_defaults(func=cmd_info)
@@ -141,13 +213,20 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .devices import DeviceError
     from .parameters import ParameterError
-    from .study import StudyError
+    from .store import ResultsFileError
+    from .study import StudyError, StudyInterrupted
 
     try:
         return args.func(args)
-    except (DeviceError, ParameterError, StudyError, FileNotFoundError) as err:
+    except (DeviceError, ParameterError, StudyError, ResultsFileError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except StudyInterrupted as err:
+        print(err, file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # outside a study run: files are written atomically everywhere
+        print("interrupted (every file written so far is complete)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

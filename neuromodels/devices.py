@@ -1,4 +1,4 @@
-"""Where a network runs: Brian2 runtime, C++ standalone, or GeNN (brian2genn).
+"""Where a network runs: Brian2 runtime, C++ standalone, GeNN (brian2genn) or Brian2CUDA.
 
 One place selects and checks the device.  :func:`check_device` raises a
 :class:`DeviceError` that says exactly what is missing (and how to get it)
@@ -17,14 +17,24 @@ Device notes (measured on 2-core machines, see the README):
   ``threads`` is given (2 threads were often slower than 1 on shared 2-core
   machines); ``make`` runs with ``-j<cores>`` instead of unbounded ``-j``.
 * ``genn``: brian2genn 1.7 with GeNN 4.x; needs brian2 < 2.6, the
-  ``brian2genn`` package and GeNN (``GENN_PATH``).  ``use_gpu=False`` runs
-  GeNN's single-threaded CPU backend.  GeNN cannot take a seed for its own
-  random numbers: models should draw random connectivity and initial values
-  with numpy (seeded) on the host, which makes them equal on every device.
+  ``brian2genn`` package and GeNN (``GENN_PATH``).  ``use_gpu=False`` (the
+  default) runs GeNN's single-threaded CPU backend, ``use_gpu=True`` its CUDA
+  backend (needs nvcc, GeNN's CUDA backend library and an NVIDIA GPU; GeNN
+  4.9.0's does not compile with CUDA 13 unpatched, see README "GPU").  GeNN
+  cannot take a seed for its own random numbers: models should draw random
+  connectivity and initial values with numpy (seeded) on the host, which
+  makes them equal on every device.
+* ``cuda_standalone``: Brian2CUDA (brian2cuda 1.0b1, which needs brian2
+  2.10.1 and Python >= 3.12), always on the GPU.  Not in :data:`ALL_DEVICES`:
+  only models that declare it accept it.
+
+The results file's provenance names the backend that ran (:func:`backend_name`).
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import importlib.util
 import os
 import shutil
@@ -38,16 +48,23 @@ from pathlib import Path
 __all__ = [
     "ALL_DEVICES", "DEFAULT_DEVICE", "DeviceError", "DeviceSession", "check_device",
     "available_devices", "use_device", "device_description", "active_device",
-    "require_active_device", "network_clock",
+    "require_active_device", "network_clock", "KNOWN_DEVICES", "GPU_DEVICES", "backend_name",
+    "gpu_name", "cuda_path", "brian2_settings",
 ]
 
+#: The devices a model runs on unless it declares otherwise.
 ALL_DEVICES: tuple[str, ...] = ("runtime", "cpp_standalone", "genn")
+#: Devices that run only on a GPU (Brian2CUDA); a model accepts them only where it declares them.
+GPU_DEVICES: tuple[str, ...] = ("cuda_standalone",)
+KNOWN_DEVICES: tuple[str, ...] = ALL_DEVICES + GPU_DEVICES
 DEFAULT_DEVICE = "cpp_standalone"
 
 _DESCRIPTIONS = {
     "runtime": "Brian2 runtime (Cython code generation)",
     "cpp_standalone": "Brian2 C++ standalone (one compiled program per run; OpenMP threads optional)",
-    "genn": "GeNN via brian2genn (GPU, or CPU-only with use_gpu=False)",
+    "genn": "GeNN via brian2genn (CPU backend; CUDA backend with --gpu / use_gpu=True)",
+    "cuda_standalone": "Brian2CUDA (brian2cuda 1.0b1, brian2 2.10.1, Python >= 3.12): "
+                       "CUDA code on the GPU",
 }
 
 
@@ -57,6 +74,14 @@ class DeviceError(RuntimeError):
 
 def device_description(name: str) -> str:
     return _DESCRIPTIONS[name]
+
+
+def backend_name(name: str, use_gpu: bool = False) -> str:
+    """The backend that runs device ``name`` (recorded in the results file's provenance)."""
+    if name == "genn":
+        return "GeNN CUDA" if use_gpu else "GeNN CPU"
+    return {"runtime": "Brian2 runtime (Cython)", "cpp_standalone": "C++ standalone",
+            "cuda_standalone": "Brian2CUDA"}[name]
 
 
 def _brian2_version() -> tuple[int, ...]:
@@ -73,6 +98,64 @@ def _genn_buildmodel() -> str | None:
         if candidate.is_file():
             return str(candidate)
     return shutil.which("genn-buildmodel.sh")
+
+
+def cuda_path() -> str | None:
+    """The CUDA toolkit's root: ``CUDA_PATH``, else the folder above ``nvcc`` on PATH (or
+    /usr/local/cuda where that ``nvcc`` is a wrapper) that holds CUDA's headers."""
+    if os.environ.get("CUDA_PATH"):
+        return os.environ["CUDA_PATH"]
+    nvcc = shutil.which("nvcc")
+    if nvcc is None:
+        return None
+    for root in (Path(os.path.realpath(nvcc)).parent.parent, Path("/usr/local/cuda")):
+        if (root / "include" / "cuda_runtime.h").is_file():
+            return str(root)
+    return str(Path(os.path.realpath(nvcc)).parent.parent)
+
+
+@functools.lru_cache(maxsize=None)
+def _gpu_probe() -> tuple[str | None, str | None]:
+    """(why no GPU can be used, name of GPU 0), asked of the CUDA driver library."""
+    try:
+        lib = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return "no NVIDIA driver here (libcuda.so.1 cannot be loaded)", None
+    error = lib.cuInit(0)
+    if error:
+        return f"the NVIDIA driver finds no usable GPU (cuInit returned CUDA error {error})", None
+    count = ctypes.c_int(0)
+    if lib.cuDeviceGetCount(ctypes.byref(count)) or count.value < 1:
+        return "the NVIDIA driver reports no GPU", None
+    name = ctypes.create_string_buffer(256)
+    lib.cuDeviceGetName(name, 256, 0)
+    return None, name.value.decode(errors="replace")
+
+
+def gpu_name() -> str | None:
+    """Name of the first NVIDIA GPU (from the driver), or None where there is none."""
+    return _gpu_probe()[1]
+
+
+def _missing_gpu_requirement(name: str) -> str | None:
+    """Why ``name`` cannot run on a GPU here, or None if it can (its CPU-side checks passed)."""
+    if name not in ("genn", "cuda_standalone"):
+        return f"device {name!r} runs on the CPU only"
+    cuda = cuda_path()
+    missing = [f for f in ("bin/nvcc", "include/cuda_runtime.h")
+               if cuda and not (Path(cuda) / f).is_file()]
+    if cuda is None or missing:
+        where = (f"CUDA_PATH={cuda} has no {' or '.join(missing)}" if cuda
+                 else "CUDA_PATH is not set and nvcc is not on PATH")
+        return f"device {name!r} on the GPU needs CUDA's compiler nvcc and its headers ({where})"
+    if name == "genn":
+        genn = Path(_genn_buildmodel()).parent.parent
+        if not (genn / "lib" / "libgenn_cuda_backend.a").is_file():
+            return (f"device 'genn' on the GPU needs GeNN's CUDA backend, and GeNN at {genn} has none "
+                    f"(lib/libgenn_cuda_backend.a): build it with `CUDA_PATH={cuda} make -C {genn} cuda` "
+                    f"(GeNN 4.9.0 needs a patch for CUDA 13, see README, 'GPU')")
+    reason = _gpu_probe()[0]
+    return f"device {name!r} on the GPU: {reason}" if reason else None
 
 
 def _missing_requirement(name: str) -> str | None:
@@ -101,19 +184,29 @@ def _missing_requirement(name: str) -> str | None:
             return (f"device 'genn' needs GeNN 4.x ({detail}): download a GeNN 4.x release, "
                     f"set GENN_PATH to its root and add $GENN_PATH/bin to PATH (see README, 'GeNN')")
         return None
+    if name == "cuda_standalone":
+        if importlib.util.find_spec("brian2cuda") is None:
+            here = f"Python {sys.version.split()[0]}, brian2 {'.'.join(map(str, _brian2_version()))}"
+            return ("device 'cuda_standalone' needs the brian2cuda package (1.0b1), which requires "
+                    f"brian2 2.10.1 and Python >= 3.12 (here: {here}), and an NVIDIA GPU with CUDA "
+                    "(see README, 'GPU')")
+        return _missing_gpu_requirement(name)
     raise AssertionError(name)
 
 
-def available_devices() -> dict[str, str | None]:
-    """Each device name mapped to None (usable here) or the reason it is not."""
-    return {name: _missing_requirement(name) for name in ALL_DEVICES}
+def available_devices(use_gpu: bool = False) -> dict[str, str | None]:
+    """Each device name mapped to None (usable here) or the reason it is not; with
+    ``use_gpu``, whether it can run on a GPU here."""
+    return {name: _missing_requirement(name) or (_missing_gpu_requirement(name) if use_gpu else None)
+            for name in KNOWN_DEVICES}
 
 
 def check_device(name: str, supported: tuple[str, ...] = ALL_DEVICES, *, threads: int | None = None,
-                 what: str = "this model") -> None:
-    """Raise :class:`DeviceError` unless ``name`` is known, supported and usable here."""
-    if name not in ALL_DEVICES:
-        raise DeviceError(f"Unknown device {name!r}; choose one of: {', '.join(ALL_DEVICES)}.")
+                 use_gpu: bool = False, what: str = "this model") -> None:
+    """Raise :class:`DeviceError` unless ``name`` is known, supported and usable here
+    (on a GPU where ``use_gpu``)."""
+    if name not in KNOWN_DEVICES:
+        raise DeviceError(f"Unknown device {name!r}; choose one of: {', '.join(KNOWN_DEVICES)}.")
     if name not in supported:
         raise DeviceError(
             f"{what} does not support device {name!r}; supported devices: {', '.join(supported)}."
@@ -126,18 +219,27 @@ def check_device(name: str, supported: tuple[str, ...] = ALL_DEVICES, *, threads
                 f"threads (OpenMP) apply only to device 'cpp_standalone'; got threads={threads} "
                 f"with device {name!r}."
             )
+    if use_gpu and name not in ("genn", "cuda_standalone"):
+        raise DeviceError(
+            f"use_gpu (--gpu) applies to device 'genn' (GeNN's CUDA backend) and "
+            f"'cuda_standalone' (always on the GPU); device {name!r} runs on the CPU.")
     reason = _missing_requirement(name)
+    if not reason and use_gpu:
+        reason = _missing_gpu_requirement(name)
     if reason:
         raise DeviceError(reason + ".")
 
 
 def active_device() -> str:
-    """Name of the Brian2 device now active: ``'runtime'``, ``'cpp_standalone'`` or ``'genn'``."""
+    """Name of the Brian2 device now active: ``'runtime'``, ``'cpp_standalone'``, ``'genn'``
+    or ``'cuda_standalone'``."""
     import brian2
 
     names = {cls.__name__ for cls in type(brian2.get_device()).__mro__}
     if "GeNNDevice" in names:
         return "genn"
+    if "CUDAStandaloneDevice" in names:
+        return "cuda_standalone"
     if "CPPStandaloneDevice" in names:
         return "cpp_standalone"
     return "runtime"
@@ -163,6 +265,27 @@ def network_clock(dt=None):
     return Clock(dt, name="network_clock*")
 
 
+@contextlib.contextmanager
+def brian2_settings(*, target: str | None = None, dt=None):
+    """Scope Brian2's global settings: inside, ``prefs.codegen.target`` is ``target`` and
+    ``defaultclock.dt`` is ``dt`` (each if given); on exit every preference and the default
+    clock's ``dt`` are what they were before, also after an error. Studies and tests change
+    these globals only through this (tests: the autouse fixture in ``tests/conftest.py``)."""
+    from brian2 import defaultclock, prefs
+
+    saved_prefs, saved_dt = dict(prefs.prefs), defaultclock.dt
+    try:
+        if target is not None:
+            prefs.codegen.target = target
+        if dt is not None:
+            defaultclock.dt = dt
+        yield
+    finally:
+        for key, value in saved_prefs.items():
+            prefs[key] = value
+        defaultclock.dt = saved_dt
+
+
 def _make_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -176,6 +299,7 @@ class DeviceSession:
     threads: int | None = None
     seed: int | None = None
     seeded_device_rng: bool = False
+    use_gpu: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     extra_directories: list = field(default_factory=list)
 
@@ -253,8 +377,10 @@ class DeviceSession:
 
     @property
     def provenance(self) -> dict:
-        return {"device": self.name, "threads": self.threads or 0, "seed": self.seed,
-                "seeded_device_rng": self.seeded_device_rng}
+        return {"device": self.name, "backend": backend_name(self.name, self.use_gpu),
+                "threads": self.threads or 0, "seed": self.seed,
+                "seeded_device_rng": self.seeded_device_rng,
+                **({"gpu": gpu_name() or "unknown"} if self.use_gpu else {})}
 
 
 @contextlib.contextmanager
@@ -265,14 +391,16 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
 
     Read monitors *inside* the ``with`` block: a standalone device's results
     are gone once it is reset.  ``seed`` seeds Brian2's random numbers on
-    runtime and cpp_standalone; GeNN cannot be seeded (brian2genn has no
-    ``seed()``), which ``session.seeded_device_rng`` records.
+    runtime, cpp_standalone and cuda_standalone; GeNN cannot be seeded (brian2genn has no
+    ``seed()``), which ``session.seeded_device_rng`` records.  ``use_gpu`` runs GeNN on
+    its CUDA backend (cuda_standalone always runs on the GPU).
     """
-    check_device(name, supported, threads=threads, what=what)
+    use_gpu = use_gpu or name in GPU_DEVICES
+    check_device(name, supported, threads=threads, use_gpu=use_gpu, what=what)
     import brian2
     from brian2 import prefs, set_device
 
-    session = DeviceSession(name=name, threads=threads, seed=seed)
+    session = DeviceSession(name=name, threads=threads, seed=seed, use_gpu=use_gpu)
     # brian2genn's activate() changes the schedule and code-generation preferences and calls
     # prefs._backup() itself, so keep our own copy of every preference to restore afterwards.
     saved_prefs = dict(prefs.prefs)
@@ -290,9 +418,15 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
             prefs.devices.cpp_standalone.openmp_threads = threads or 0
             if name == "cpp_standalone":
                 set_device("cpp_standalone", directory=str(directory), build_on_run=True)
+            elif name == "cuda_standalone":
+                import brian2cuda  # noqa: F401  (registers the device)
+
+                set_device("cuda_standalone", directory=str(directory), build_on_run=True)
             else:
                 import brian2genn  # noqa: F401  (registers the device)
 
+                if use_gpu and not os.environ.get("CUDA_PATH"):
+                    prefs.devices.genn.cuda_backend.cuda_path = cuda_path()
                 set_device("genn", directory=str(directory), use_GPU=use_gpu)
         if seed is not None and name != "genn":
             brian2.seed(seed)

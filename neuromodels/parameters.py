@@ -29,11 +29,16 @@ class ParameterError(ValueError):
 
 
 def format_value(value: Any) -> str:
-    """Human-readable value with its unit, e.g. ``'20. ms'``."""
+    """Human-readable value with its unit, e.g. ``'20. ms'``; ``inf``/``nan`` in SI units
+    (``'inf s'``, not a prefixed unit chosen for an infinite number)."""
     if isinstance(value, Quantity):
         dim = get_dimensions(value)
         if dim is DIMENSIONLESS:
             return repr(float(value)) if np.ndim(value) == 0 else _array_text(np.asarray(value))
+        if not np.all(np.isfinite(np.asarray(value))):
+            unit = get_unit(dim)
+            shown = float(value / unit) if np.ndim(value) == 0 else _array_text(np.asarray(value))
+            return f"{shown} {unit!s}"
         if np.ndim(value) == 0:
             return str(value)
         unit = value.get_best_unit()
@@ -262,4 +267,5 @@ def parse_value(text: str) -> Any:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     if not names <= _UNIT_NAMESPACE.keys():
         return text
-    return eval(compile(tree, "<value>", "eval"), {"__builtins__": {}}, _UNIT_NAMESPACE)
+    with np.errstate(all="ignore"):  # inf - inf is reported by the range check, not a warning
+        return eval(compile(tree, "<value>", "eval"), {"__builtins__": {}}, _UNIT_NAMESPACE)

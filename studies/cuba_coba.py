@@ -3,7 +3,9 @@
 Reference: Brette R et al. (2007) Simulation of networks of spiking neurons:
 a review of tools and strategies. J Comput Neurosci 23:349-398 (benchmarks 1
 and 2, after Vogels & Abbott 2005).  4000 LIF neurons, 80 % excitatory,
-connection probability 2 %, self-sustained asynchronous irregular activity.
+connection probability 2 %, asynchronous irregular activity.  CUBA is driven by its
+resting potential above threshold; COBA has no external input and sustains itself from
+R. Brette's published initial state (see :mod:`neuromodels.networks.brette2007`).
 
     neuromodels run cuba-coba [--device runtime|cpp_standalone|genn] [--quick]
 
@@ -11,9 +13,10 @@ Both networks are built into one Brian2 network and run once, so there is one
 build on standalone devices (and GeNN's one-run limit is respected).
 """
 import numpy as np
-from brian2 import Network, defaultclock, ms, second
+from brian2 import Network, ms, second
 
 from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_rate
+from neuromodels.devices import brian2_settings
 from neuromodels.networks import brette2007
 from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
 from neuromodels.study import Study
@@ -30,14 +33,13 @@ PARAMETERS = ParameterSet(
 
 
 def simulate(p, ctx):
-    defaultclock.dt = p["dt"]
     built = {}
-    for name in NETWORKS:
-        values = {k: v for k, v in p.items() if k in brette2007.STRUCTURE}
-        values.update(unprefixed(p, name + "."))
-        built[name] = brette2007.build(brette2007.BENCHMARKS[name], values, ctx.rng)
-    net = Network(*[obj for b in built.values() for obj in b.objects])
-    ctx.run(net, p["duration"])
+    with brian2_settings(dt=p["dt"]):  # every object runs on the default clock (GeNN)
+        for name in NETWORKS:
+            values = {k: v for k, v in p.items() if k in brette2007.STRUCTURE}
+            values.update(unprefixed(p, name + "."))
+            built[name] = brette2007.build(brette2007.BENCHMARKS[name], values, ctx.rng)
+        ctx.run(Network(*[obj for b in built.values() for obj in b.objects]), p["duration"])
     data = {"equations": {}, "populations": {}}
     for name, b in built.items():
         model = brette2007.BENCHMARKS[name].neuron
@@ -95,6 +97,26 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Rates, ISI CV and silent neurons of both networks (README, Results)."""
+    from neuromodels.results import table
+
+    duration = data["parameters"]["duration"]
+    rows = []
+    for name in NETWORKS:
+        pop = data["populations"][name]
+        n, n_exc = int(pop["n"]), int(pop["n_exc"])
+        rates = np.asarray(firing_rates(pop["spikes"]["i"], pop["spikes"]["t"], n, duration))
+        cv = isi_cv(pop["spikes"]["i"], pop["spikes"]["t"], n)
+        valid = cv[np.isfinite(cv)]
+        rows.append([name.upper(), f"{rates.mean():.2f} Hz",
+                     f"{rates[:n_exc].mean():.2f} / {rates[n_exc:].mean():.2f} Hz",
+                     f"{valid.mean():.2f} ({valid.size} neurons)",
+                     f"{100 * np.mean(rates == 0):.1f} %"])
+    return table(["network", "mean rate", "excitatory / inhibitory",
+                  "mean ISI CV (neurons with ≥ 3 spikes)", "silent neurons"], rows)
+
+
 STUDY = Study(
     name="cuba-coba",
     title="Brette et al. 2007 CUBA/COBA benchmark networks (raster, rate, ISI CV)",
@@ -102,5 +124,6 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     quick={"duration": 0.4 * second},
+    results=results,
     reference="Brette et al. (2007) J Comput Neurosci 23:349",
 )

@@ -206,6 +206,23 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Final-epoch test accuracy and robustness at the strongest perturbations, mean ± sd over
+    seeds (README, Results)."""
+    from neuromodels.results import mean_sd, table
+
+    acc, rob, lev = data["accuracy"], data["robustness"], data["levels"]
+    rows = [[f"test accuracy, {data['parameters']['feedback']} feedback",
+             *(mean_sd(np.asarray(acc[m]["test"])[:, -1], 100, unit=" %") for m in MODELS)]]
+    for kind in PERTURBATIONS:
+        for k in range(1, len(lev[kind])):
+            if k == len(lev[kind]) - 1 or (kind == "weight" and lev[kind][k] == 0.5):
+                rows.append([f"{PERTURBATIONS[kind][1]} = {lev[kind][k]:g}",
+                             *(mean_sd(np.asarray(rob[m][kind])[:, k], 100, 1, None, " %")
+                               for m in MODELS)])
+    return table(["", *(LABELS[m] for m in MODELS)], rows)
+
+
 STUDY = Study(
     name="noise-learning",
     title="NSNN (noise-driven learning) vs deterministic SNN on digits: accuracy and robustness",
@@ -214,6 +231,7 @@ STUDY = Study(
     parameters=PARAMETERS,
     quick={"n_train": 200, "n_test": 60, "epochs": 2, "n_seeds": 2, "n_hidden": 40,
            "n_levels": 2, "n_repeats": 1},
+    results=results,
     devices=SUPPORTED_DEVICES,
     reference="Ma, Yan & Tang (2023) Patterns",
 )

@@ -19,8 +19,10 @@ samples. Time unit 1 = 10 ms in Brian2.
 import time
 
 import numpy as np
-from brian2 import ms, prefs
+from brian2 import ms
 
+from neuromodels.analysis.classification import accuracy, predict_first_spike
+from neuromodels.devices import brian2_settings
 from neuromodels.parameters import Parameter, ParameterSet, positive
 from neuromodels.study import Study
 
@@ -73,12 +75,10 @@ def _data(name, p):
 
 
 def simulate(p, ctx):
-    import jax
-
-    jax.config.update("jax_enable_x64", True)
     from neuromodels.exact import feedforward as ff
-    from neuromodels.neurons.theta_layers import THETA_OSC_APPLY, THETA_OSC_EQUATIONS, \
-        THETA_OSC_ON_PRE, run_feedforward
+    from neuromodels.networks.theta import first_spike_agreement, run_feedforward
+    from neuromodels.neurons.theta import (THETA_OSC_APPLY, THETA_OSC_EQUATIONS,
+                                           THETA_OSC_ON_PRE, TIME_UNIT)
 
     names = [s.strip() for s in p["datasets"].split(",") if s.strip()]
     for n in names:
@@ -87,7 +87,6 @@ def simulate(p, ctx):
     data = {"equations": {"brian2": THETA_OSC_EQUATIONS.strip(), "on_pre": THETA_OSC_ON_PRE,
                           "start_of_step": THETA_OSC_APPLY},
             "results": {}}
-    prefs.codegen.target = "numpy"
     for name in names:
         tr, te, sizes = _data(name, p)
         runs = []
@@ -100,32 +99,35 @@ def simulate(p, ctx):
             res = ff.train(cfg, tr, te, progress=ctx.progress)
             runs.append(res)
         r = {"sizes": np.array(sizes), "seeds": np.arange(p["seeds"])}
-        hist = lambda key: np.array([[h[key] for h in res["history"]] for res in runs])  # noqa
-        r["epochs"] = np.array([h["epoch"] for h in runs[0]["history"]])
-        for key in ("acc_trial", "acc_pseudo", "loss", "silent_never", "silent_per_sample"):
-            r[key] = hist(key)
-        r["train_loss"] = np.array([res["train_loss"] for res in runs])
-        r["s_per_epoch"] = np.array([res["s_per_epoch"] for res in runs])
-        # Brian2: the trained network of every seed on the test samples
+        h0 = runs[0]["history"]
+        evaluated = h0.recorded("test_accuracy")
+        r["epochs"] = h0.steps[evaluated]
+        for key, column in (("acc_trial", "test_accuracy"), ("acc_pseudo", "test_accuracy_pseudo"),
+                            ("loss", "test_loss"), ("silent_never", "test_silent_never"),
+                            ("silent_per_sample", "test_silent_per_sample")):
+            r[key] = np.array([res["history"][column][evaluated] for res in runs])
+        r["train_loss"] = np.array([res["history"]["loss"][1:] for res in runs])
+        r["s_per_epoch"] = np.array([res["history"].summary["seconds_per_epoch"]
+                                     for res in runs])
+        # Brian2: the trained network of every seed on the test samples, with its own neuron
         nb = p["brian2_samples"] or len(te[2])
         t_b, m_b, y_b = (a[:nb] for a in te)
-        neuron = ff.ThetaOsc()
         acc_b2, acc_ex, dt_q, mismatch, compared = [], [], [], [], []
         for seed, res in enumerate(runs):
+            neuron = res["neuron"]
             t0 = time.perf_counter()
-            b2 = run_feedforward(res["params"], t_b, m_b, T=p["T"], unit=10 * ms,
-                                 dt=p["brian2_dt"], runner=ctx.run)
+            with brian2_settings(target="numpy"):
+                b2 = run_feedforward(res["params"], t_b, m_b, neuron=neuron, T=p["T"],
+                                     unit=TIME_UNIT, dt=p["brian2_dt"], runner=ctx.run)
             ctx.progress(f"{name}: seed {seed}: Brian2 on {nb} samples in "
                          f"{time.perf_counter() - t0:.1f} s")
-            mets, outs = ff.metrics(res["params"], t_b, m_b, y_b, neuron, p["T"])
-            t_out = b2[-1]
-            fired = np.isfinite(t_out).any(axis=1)
-            pred = np.argmin(t_out, axis=1)
-            acc_b2.append(float(np.mean(fired & (pred == y_b))))
+            mets, outs = ff.metrics(res["params"], t_b, m_b, y_b, neuron, p["T"], p["gamma"],
+                                    p["temperature"])
+            acc_b2.append(accuracy(predict_first_spike(b2[-1], p["T"]), y_b))
             acc_ex.append(mets["acc_trial"])
             if seed == 0:
                 ex_init = ff.metrics(res["params_init"], t_b[:1], m_b[:1], y_b[:1], neuron,
-                                     p["T"])[1]
+                                     p["T"], p["gamma"], p["temperature"])[1]
                 r["example"] = {
                     "label": int(y_b[0]), "t_in": t_b[0], "mask": m_b[0],
                     **{f"exact_init_{l}": o[0] for l, o in enumerate(ex_init)},
@@ -133,17 +135,10 @@ def simulate(p, ctx):
                     **{f"brian2_{l}": np.where(np.isfinite(o[0]), o[0], -1.0)
                        for l, o in enumerate(b2)},
                 }
-            # spike-time agreement over all test samples and layers: in-trial spikes in
-            # both (|t_brian2 - t_exact| quantiles) and in-trial in only one of them
-            both = np.concatenate([(np.isfinite(b) & (e <= p["T"])).ravel()
-                                   for b, e in zip(b2, outs)])
-            one = np.concatenate([(np.isfinite(b) != (e <= p["T"])).ravel()
-                                  for b, e in zip(b2, outs)])
-            with np.errstate(invalid="ignore"):  # inf - inf where neither fired
-                diffs = np.concatenate([np.abs(b - e).ravel() for b, e in zip(b2, outs)])[both]
-            dt_q.append(np.quantile(diffs, [0.5, 0.99, 1.0]) if diffs.size else np.zeros(3))
-            mismatch.append(float(one.mean()))
-            compared.append(int(both.sum()))
+            q, one_only, n_compared = first_spike_agreement(b2, outs, p["T"])
+            dt_q.append(q)
+            mismatch.append(one_only)
+            compared.append(n_compared)
         r["acc_brian2"] = np.array(acc_b2)
         r["brian2_abs_dt_spike_quantiles"] = np.array(dt_q)  # (seeds, [median, 99 %, max])
         r["brian2_in_trial_mismatch"] = np.array(mismatch)
@@ -161,6 +156,8 @@ def simulate(p, ctx):
 
 def plot(data):
     import matplotlib.pyplot as plt
+
+    from neuromodels.plotting import first_spike_layers
 
     res = data["results"]
     names = [n for n in DATASETS if n in res]
@@ -193,38 +190,44 @@ def plot(data):
         row[1].set(ylabel="silent hidden neurons (%)", ylim=(0, 105),
                    title="silent hidden neurons")
         row[1].legend(fontsize=8)
-        ex = r["example"]
-        T = float(np.asarray(data["parameters"]["T"]))
-        layers = len([k for k in ex if k.startswith("brian2_")])
-        off = 0
-        for l in range(layers):
-            e0 = np.asarray(ex[f"exact_init_{l}"])
-            e1 = np.asarray(ex[f"exact_trained_{l}"])
-            b = np.asarray(ex[f"brian2_{l}"])
-            idx = np.arange(e1.size) + off
-            lab = l == 0
-            k0 = e0 <= T
-            n_init = sum(int(np.sum(np.asarray(ex[f"exact_init_{m}"]) <= T))
-                         for m in range(layers))
-            row[2].plot(10 * e0[k0], idx[k0], "x", color="0.5", ms=4,
-                        label=(f"untrained: {n_init} in trial" if lab else None))
-            k1 = e1 <= T
-            row[2].plot(10 * e1[k1], idx[k1], "o", mfc="none", color="C0", ms=4,
-                        label="trained (exact)" if lab else None)
-            kb = b >= 0
-            row[2].plot(10 * b[kb], idx[kb], ".", color="C3", ms=3,
-                        label="trained (Brian2)" if lab else None)
-            off += e1.size
-            row[2].axhline(off - 0.5, color="0.85", lw=0.5)
-        row[2].axvline(10 * T, color="k", ls=":", lw=0.8, label="trial end")
-        row[2].set(xlabel="time (ms)", ylabel="neuron (hidden layers, then output)",
-                   title=f"first spikes, one test sample (label {int(ex['label'])})",
-                   xlim=(0, 10 * T * 2.1))  # room for the legend after the trial end
-        row[2].legend(fontsize=7, loc="center right")
+        first_spike_layers(row[2], r["example"], float(np.asarray(data["parameters"]["T"])),
+                           ms_per_unit=10)
     fig.suptitle("Deep theta-neuron network, time-to-first-spike coding, exact gradients "
                  "(pseudospikes = continued dynamics)", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def results(data):
+    """Accuracies, silent neurons and Brian2-vs-exact spike times per data set (README,
+    Results); one time unit is 10 ms."""
+    from neuromodels.results import mean_sd, sig, span, table
+
+    names = {"yinyang": "Yin-Yang", "digits": "8×8 digits (grey levels as latencies)"}
+    acc, spikes = [], []
+    for name in (n for n in DATASETS if n in data["results"]):
+        r = data["results"][name]
+        exact, brian2 = np.asarray(r["acc_trial"])[:, -1], np.asarray(r["acc_brian2"])
+        n = int(r["brian2_samples"])  # the same number of correct samples: identical
+        same = np.allclose(brian2, np.asarray(r["acc_exact_same_samples"]), rtol=0, atol=0.5 / n)
+        silent = 100 * np.asarray(r["silent_never"])
+        acc.append([names[name], "-".join(map(str, np.asarray(r["sizes"]))),
+                    f"{len(r['epochs']) - 1}", mean_sd(exact, 100, unit=" %"),
+                    ("identical" if same else " / ".join(f"{100 * a:.1f}" for a in brian2) + " %")
+                    + f" ({n} samples)",
+                    f"{span(silent[:, 0])} % → {span(silent[:, -1], '.2g')} %"])
+        q = np.asarray(r["brian2_abs_dt_spike_quantiles"]) * 10  # ms
+        spikes.append([names[name], span(r["brian2_spikes_compared"], ",.0f"),
+                       span(1e3 * q[:, 0], ".2g", " µs"), span(1e3 * q[:, 1], ".2g", " µs"),
+                       span(q[:, 2], "#.2g", " ms"),
+                       f"≤ {sig(np.max(r['brian2_in_trial_mismatch']), 2)}"])
+    return (table(["data set", "network", "epochs", "test accuracy (exact), seeds "
+                   + ", ".join(map(str, np.asarray(data["results"][DATASETS[0]]["seeds"]))),
+                   "Brian2 re-run, same test samples",
+                   "hidden neurons never firing in the trial, before → after"], acc)
+            + "\n" + table(["data set", "in-trial spikes compared per seed", "median \\|Δt\\|",
+                            "99th percentile", "largest", "in the trial in one only "
+                            "(fraction of neuron-sample pairs)"], spikes))
 
 
 STUDY = Study(
@@ -233,6 +236,7 @@ STUDY = Study(
     simulate=simulate,
     plot=plot,
     parameters=PARAMETERS,
+    results=results,
     # one data set (one JIT compilation), small network and data, a larger learning rate
     # (so that output spikes enter the trial), coarse Brian2 step
     quick={"datasets": "yinyang", "seeds": 2, "epochs_yinyang": 5, "hidden_yinyang": 16,

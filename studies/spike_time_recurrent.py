@@ -10,6 +10,7 @@ Two optimiser configurations of the paper: ``decay`` (AdaBelief, learning rate d
 scaled by the best of 50 factors that moves no output spike by more than ``dt_max``).
 Training is exact (JAX, device-independent); the trained networks are then run as one
 Brian2 simulation (theta equations) on the chosen device and compared with the exact spikes.
+Stored weights ``W`` are (n_pre, n_post); ``V_init``, ``I_init`` the learned initial state.
 
     neuromodels run spike-time-recurrent [--device runtime|cpp_standalone] [--quick]
 """
@@ -18,17 +19,14 @@ from brian2 import Network, ms
 
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import RECURRENT_SEED, RecurrentTask, train_recurrent
-from neuromodels.neurons.theta import THETA, network_from_exact, spike_times
+from neuromodels.networks.theta import network_from_exact
+from neuromodels.neurons.theta import QIF_EXACT_EQUATIONS, THETA, spike_times
 from neuromodels.parameters import Parameter, ParameterSet, positive
 from neuromodels.study import Study
 
 CONFIGS = ("decay", "line_search")
 LABELS = {"decay": "AdaBelief, lr × 1/e per 2000 trials",
           "line_search": "AdaBelief (b2 = 0.99), line search"}
-
-QIF_EQUATIONS = ("tau dV/dt = V (V - 1) + I;  (tau/2) dI/dt = -I + (tau/2) sum_k w_k delta(t - t_k); "
-                 "spike at V = +inf, reset to -inf; pseudodynamics after T: "
-                 "tau dV/dt = (V - 1/2)^2 + softplus_alpha(I(T) + sum_j W_ij r_j)")
 
 PARAMETERS = ParameterSet(
     Parameter("configurations", "both", "optimiser configuration(s) to train",
@@ -57,16 +55,16 @@ def _spikes(spike_list):
     return {"i": i, "t": t}
 
 
-def _exact_spikes(task, W, V0, I0):
+def _exact_spikes(task, W, V_init, I_init):
     return run_exact(W, np.asarray(task.w_in), np.asarray(task.in_times),
-                     np.asarray(task.in_channels), V0, I0, task.T)["spikes"]
+                     np.asarray(task.in_channels), V_init, I_init, task.T)["spikes"]
 
 
 def simulate(p, ctx):
     task = RecurrentTask(seed=p["input_seed"])
     N, T = task.N, task.T
     configs = CONFIGS if p["configurations"] == "both" else (p["configurations"],)
-    data = {"equations": {"brian2": str(THETA), "exact": QIF_EQUATIONS},
+    data = {"equations": {"brian2": str(THETA), "exact": QIF_EXACT_EQUATIONS},
             "T": T, "N": N, "configs": np.array(configs, dtype="S"),
             "inputs": {"t": np.asarray(task.in_times), "channel": np.asarray(task.in_channels)},
             "targets": {str(i): np.asarray(t)[:-1] for i, t in enumerate(task.targets)},
@@ -80,17 +78,18 @@ def simulate(p, ctx):
             line_search=name == "line_search", dt_max=p["dt_max"],
             progress=lambda d, tot, loss, name=name: ctx.progress(
                 f"{name}: trial {d}/{tot}: loss {loss:.3g}"))
-        loss = h["loss"]
+        hist = h["history"]
+        loss = hist["loss"]
         idx = np.unique(np.linspace(0, len(loss) - 1, min(len(loss), p["history_max"]))
                         .round().astype(int))
-        W, V0, I0 = h["final_W"], h["final_V0"], h["final_I0"]
-        trained[name] = (W, V0, I0)
-        after = _exact_spikes(task, W, V0, I0)
+        W, V_init, I_init = h["final_W"], h["final_V_init"], h["final_I_init"]
+        trained[name] = (W, V_init, I_init)
+        after = _exact_spikes(task, W, V_init, I_init)
         data[name] = {
             "loss": loss, "trial": idx,
-            "t_out": {str(i): h[f"t_out_{i}"][idx] for i in range(len(task.targets))},
-            "W": W, "V0": V0, "I0": I0, "after": _spikes(after),
-            "seconds_per_trial": float(h["seconds_per_trial"]),
+            "t_out": {str(i): hist[f"t_out_{i}"][idx] for i in range(len(task.targets))},
+            "W": W, "V_init": V_init, "I_init": I_init, "after": _spikes(after),
+            "seconds_per_trial": float(hist.summary["seconds_per_trial"]),
             "orders": float(np.log10(loss[0] / loss[-1])),
         }
         ctx.progress(f"{name}: loss {loss[0]:.3g} -> {loss[-1]:.3g} "
@@ -98,9 +97,9 @@ def simulate(p, ctx):
     # all trained networks in one Brian2 run (one build on standalone devices)
     ctx.progress(f"trained network(s) in Brian2 ({ctx.device}), dt = {float(p['dt'] / ms):.3g} ms")
     built = {name: network_from_exact(W, np.asarray(task.w_in), np.asarray(task.in_times),
-                                      np.asarray(task.in_channels), V0, I0, tau=p["tau"],
-                                      dt=p["dt"])
-             for name, (W, V0, I0) in trained.items()}
+                                      np.asarray(task.in_channels), V_init, I_init,
+                                      tau=p["tau"], dt=p["dt"])
+             for name, (W, V_init, I_init) in trained.items()}
     ctx.run(Network(*[o for b in built.values() for o in b["objects"]]), T * p["tau"])
     for name, b in built.items():
         got = spike_times(b["monitor"], p["dt"], p["tau"])
@@ -182,6 +181,27 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Task 2 in numbers for each optimiser (README, Results)."""
+    from neuromodels.results import sig, table
+
+    p = data["parameters"]
+    labels = {"decay": f"AdaBelief, lr {float(p['lr']):g} decaying 1/e per "
+                       f"{int(p['decay_steps'])} trials",
+              "line_search": "AdaBelief (b2 = 0.99) with line search"}
+    rows = []
+    for name in (c.decode() if isinstance(c, bytes) else str(c) for c in data["configs"]):
+        loss = np.asarray(data[name]["loss"])
+        after = [sig(loss[k]) if k < loss.size else "–" for k in (100, 1000)]
+        diff = float(data[name]["brian2_max_abs_diff"])
+        rows.append([labels[name], f"{loss.size}", sig(loss[0]), *after, sig(loss[-1]),
+                     f"{float(data[name]['orders']):.2f}",
+                     f"{sig(diff, 2)} τ" if bool(data[name]["brian2_same_counts"]) else "spike counts differ"])
+    return table(["optimiser", "trials", "start", "after 100", "after 1000", "end",
+                  "orders of magnitude", f"Brian2 re-run (dt = τ/{float(p['tau'] / p['dt']):.0f}) "
+                  "vs exact, max \\|Δt\\|"], rows)
+
+
 STUDY = Study(
     name="spike-time-recurrent",
     title="Recurrent QIF network learns target spike trains with exact gradients "
@@ -189,6 +209,7 @@ STUDY = Study(
     simulate=simulate,
     plot=plot,
     parameters=PARAMETERS,
+    results=results,
     quick={"n_trials": 300, "n_trials_line_search": 60, "dt": 10 * ms * 2.0 ** -10},
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",

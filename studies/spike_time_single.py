@@ -15,13 +15,10 @@ from brian2 import Network, ms, second
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import (SINGLE_FIXED_TIMES, SINGLE_FIXED_WEIGHTS,
                                      SingleNeuronTask, train_single_neuron)
-from neuromodels.neurons.theta import THETA, network_from_exact, spike_times
+from neuromodels.networks.theta import network_from_exact
+from neuromodels.neurons.theta import QIF_EXACT_EQUATIONS, THETA, spike_times
 from neuromodels.parameters import Parameter, ParameterSet, positive
 from neuromodels.study import Study
-
-QIF_EQUATIONS = ("tau dV/dt = V (V - 1) + I;  (tau/2) dI/dt = -I + (tau/2) sum_k w_k delta(t - t_k); "
-                 "spike at V = +inf, reset to -inf; pseudodynamics after T: "
-                 "tau dV/dt = (V - 1/2)^2 + softplus_alpha(I(T))")
 
 PARAMETERS = ParameterSet(
     Parameter("n_trials", 3000, "training trials (parameter updates + 1)", low=1, integer=True),
@@ -50,14 +47,15 @@ def simulate(p, ctx):
     h = train_single_neuron(
         p["n_trials"], lr=p["lr"], clip=p["clip"], chunk=p["chunk"], task=task,
         progress=lambda d, n, loss: ctx.progress(f"trial {d}/{n}: loss {loss:.3g}"))
-    t_out, loss, targets = h["t_out"], h["loss"], h["targets"]
+    hist, targets = h["history"], h["targets"]
+    t_out, loss = hist["t_out"], hist["loss"]
     n = len(loss)
     real = np.all(t_out < T, axis=1)
     within = np.all(np.abs(t_out - targets) < p["tolerance"], axis=1)
     first_real = int(np.argmax(real)) if real.any() else -1
     first_within = int(np.argmax(within)) if within.any() else -1
     # the trained neuron (after the last update): exact solver and Brian2
-    w_in = np.concatenate([h["final_weights"], SINGLE_FIXED_WEIGHTS])[None, :]
+    w_in = np.concatenate([h["final_weights"], SINGLE_FIXED_WEIGHTS])[:, None]  # (n_in, 1)
     t_in = np.concatenate([h["final_times"], SINGLE_FIXED_TIMES])
     exact = run_exact(np.zeros((1, 1)), w_in, t_in, np.arange(len(t_in)), np.zeros(1),
                       np.zeros(1), T)["spikes"][0]
@@ -72,9 +70,9 @@ def simulate(p, ctx):
                  f"max |diff| {np.max(diff):.2e} tau")
     idx = _subsample(n, p["history_max"], keep=(first_real, first_within, n - 1))
     return {
-        "equations": {"brian2": str(THETA), "exact": QIF_EQUATIONS},
+        "equations": {"brian2": str(THETA), "exact": QIF_EXACT_EQUATIONS},
         "history": {"trial": idx, "t_out": t_out[idx], "loss": loss[idx],
-                    "weights": h["weights"][idx], "times": h["times"][idx]},
+                    "weights": hist["weights"][idx], "times": hist["times"][idx]},
         "targets": targets, "T": T,
         "first_real": first_real, "first_within": first_within,
         "loss_start": float(loss[0]), "loss_end": float(loss[-1]),
@@ -82,7 +80,7 @@ def simulate(p, ctx):
         "trained": {"weights": h["final_weights"], "times": h["final_times"],
                     "exact_spikes": np.asarray(exact), "brian2_spikes": np.asarray(brian),
                     "max_abs_diff": float(np.max(diff))},
-        "seconds_per_trial": float(h["seconds_per_trial"]),
+        "seconds_per_trial": float(hist.summary["seconds_per_trial"]),
     }
 
 
@@ -146,12 +144,31 @@ def plot(data):
     return fig
 
 
+def results(data):
+    """Task 1 in numbers (README, Results); the reference reaches the same updates."""
+    from neuromodels.results import sig, table
+
+    p = data["parameters"]
+    start, end = np.asarray(data["t_out_start"]), np.asarray(data["t_out_end"])
+    fr, fw = int(data["first_real"]), int(data["first_within"])
+    return table(["start (silent)", "both spikes real", f"both within {float(p['tolerance']):g} τ "
+                  "of the targets", "loss", "end spike times", "Brian2 re-run vs exact"],
+                 [[f"pseudospikes at {start[0]:.3f} and {start[1]:.3f} τ",
+                   f"from update {fr}" if fr >= 0 else "never",
+                   f"from update {fw}" if fw >= 0 else "never",
+                   f"{sig(data['loss_start'])} → {sig(data['loss_end'], 2)}",
+                   f"{end[0]:.4f}, {end[1]:.4f} τ",
+                   f"max \\|Δt\\| {sig(data['trained']['max_abs_diff'], 2)} τ "
+                   f"(dt = τ/{float(p['tau'] / p['dt']):.0f})"]])
+
+
 STUDY = Study(
     name="spike-time-single",
     title="Single QIF neuron learns two spike times with exact gradients (Klos & Memmesheimer)",
     simulate=simulate,
     plot=plot,
     parameters=PARAMETERS,
+    results=results,
     quick={"n_trials": 2000},
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",

@@ -1,4 +1,5 @@
-"""Shared test set-up: quiet warnings, the `long` marker, and device availability."""
+"""Shared test set-up: quiet warnings, the `long` marker, device availability, Brian2
+settings restored after every test, and one shared quick run per study."""
 import os
 import warnings
 
@@ -15,6 +16,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "long" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _scoped_brian2_settings():
+    """Every test ends with Brian2's preferences and ``defaultclock.dt`` as it found them
+    (one place: :func:`neuromodels.devices.brian2_settings`), so no test leaks a code
+    generation target or a time step into the next."""
+    from neuromodels.devices import brian2_settings
+
+    with brian2_settings():
+        yield
 
 
 def require_device(name):

@@ -153,9 +153,9 @@ def test_bad_input_raises(call, match):
 
 def test_spikemonitor_variableviews_accepted():
     b2 = pytest.importorskip("brian2")
-    old = b2.prefs.codegen.target
-    b2.prefs.codegen.target = "numpy"
-    try:
+    from neuromodels.devices import brian2_settings
+
+    with brian2_settings(target="numpy"):
         G = b2.PoissonGroup(20, 50 * b2.Hz)
         mon = b2.SpikeMonitor(G)
         net = b2.Network(G, mon)
@@ -167,5 +167,3 @@ def test_spikemonitor_variableviews_accepted():
         assert st.population_rate(mon.t, 20, 0.2, 0.01)[1].sum() * 0.01 * 20 == pytest.approx(t_arr.size)
         with pytest.raises(ValueError, match="units of time"):
             st.population_rate(G.rates, 20, 0.2, 0.01)
-    finally:
-        b2.prefs.codegen.target = old

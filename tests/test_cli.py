@@ -41,22 +41,27 @@ STUDY = Study(name="toy", title="toy study", simulate=simulate, plot=plot,
 
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
+    """The toy study alone (the shipped studies left out), in ``$NEUROMODELS_STUDIES``."""
     studies = tmp_path / "studies"
     studies.mkdir()
     (studies / "toy.py").write_text(TOY_STUDY)
     monkeypatch.setenv("NEUROMODELS_STUDIES", str(studies))
+    monkeypatch.setattr("neuromodels.study.shipped_study_dir", lambda: None)
+    monkeypatch.chdir(tmp_path)  # no ./studies here
     return tmp_path / "out"
 
 
-def test_list_shows_one_line_per_study(toy, capsys):
+def test_list_shows_one_line_per_study_and_where_it_comes_from(toy, capsys):
     assert main(["list"]) == 0
-    assert capsys.readouterr().out.strip() == "toy                      toy study"
+    assert capsys.readouterr().out.strip() == "toy                      toy study  [./studies]"
 
 
 def test_run_writes_data_with_provenance_then_figures_replots(toy, capsys):
     assert main(["run", "toy", "--seed", "5", "--out", str(toy), "-p", "tau=5*ms"]) == 0
     out = capsys.readouterr().out
-    assert "0.05 s (100%) simulated" in out or "100%" in out  # progress is shown
+    # Brian2's progress report, start and end (duration 50 ms)
+    assert "Starting simulation at t=0. s for a duration of 50. ms" in out
+    assert "50. ms (100%) simulated in" in out
     data = store.read(toy / "toy.h5")
     attrs = data["attrs"]
     assert attrs["study"] == "toy" and attrs["seed"] == 5 and attrs["device"] == "runtime"

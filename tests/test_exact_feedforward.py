@@ -1,17 +1,28 @@
 """Layered theta-oscillator network (neuromodels.exact.feedforward): exact first-spike times,
-exact gradients, learning, and the Brian2 version (neuromodels.neurons.theta_layers)."""
+exact gradients, learning, and the Brian2 version (neuromodels.networks.theta.run_feedforward)."""
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
 
-jax = pytest.importorskip("jax")
-jax.config.update("jax_enable_x64", True)
+jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 import jax.numpy as jnp  # noqa: E402
 
 from neuromodels.exact import feedforward as ff  # noqa: E402
+from neuromodels.exact import float64  # noqa: E402
 
 NEURON = ff.ThetaOsc()  # tau = 6/pi, I0 = 5/4: period 6
 T = 2.0
+
+
+@pytest.fixture(autouse=True)
+def _float64_scope():
+    """The tests transform the package's functions themselves (jax.grad, vmap, jit), which
+    needs the float64 scope open around them (neuromodels.exact.precision)."""
+    with float64():
+        yield
 
 
 def _direct_first_spike(t_in, w, psi0, neuron, t_end=20.0):
@@ -45,15 +56,15 @@ def test_single_layer_first_spikes_match_direct_integration():
     rng = np.random.default_rng(1)
     M, N = 6, 5
     t_in = rng.uniform(0, 1.5, M)
-    W = rng.normal(0, 0.6, (N, M))
+    W = rng.normal(0, 0.6, (M, N))  # (n_pre, n_post)
     psi0 = rng.uniform(0.5, 5.5, N)
     got = np.asarray(ff.layer_first_spikes(jnp.asarray(t_in), jnp.asarray(W),
                                            jnp.asarray(psi0), NEURON))
-    want = np.array([_direct_first_spike(t_in, W[i], psi0[i], NEURON) for i in range(N)])
+    want = np.array([_direct_first_spike(t_in, W[:, i], psi0[i], NEURON) for i in range(N)])
     assert np.all(np.isfinite(want))
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-8)
     # without input the neuron fires after Theta - psi0
-    solo = ff.layer_first_spikes(jnp.asarray(t_in), jnp.zeros((N, M)), jnp.asarray(psi0),
+    solo = ff.layer_first_spikes(jnp.asarray(t_in), jnp.zeros((M, N)), jnp.asarray(psi0),
                                  NEURON)
     np.testing.assert_allclose(np.asarray(solo), NEURON.Theta - psi0, atol=1e-9)
 
@@ -89,7 +100,7 @@ def test_gradient_matches_central_differences_including_silent_neurons():
             arr = np.asarray(params[name][l])
             for _ in range(4):
                 idx = tuple(rng.integers(0, s) for s in arr.shape)
-                if name == "W" and l == 0 and idx[1] == 1:
+                if name == "W" and l == 0 and idx[0] == 1:  # from the masked input
                     continue
 
                 def shifted(d):
@@ -134,32 +145,43 @@ def test_tiny_training_reduces_loss():
     t, m = ff.yinyang_inputs(X)
     cfg = ff.TrainConfig(sizes=(5, 10, 10, 3), epochs=10, batch=20, lr=2e-2, gamma=0.1)
     res = ff.train(cfg, (t, m, y), (t, m, y))
-    losses = [h["loss"] for h in res["history"]]
+    h = res["history"]
+    assert h.step_name == "epoch" and list(h.steps) == list(range(11))
+    losses = h["test_loss"]
     assert losses[-1] < 0.9 * losses[0]
-    assert res["history"][0]["silent_never"] == 1.0  # starts silent
+    assert h["test_silent_never"][0] == 1.0  # starts silent
+    assert res["neuron"] == cfg.neuron and res["params"]["W"][0].shape == (5, 10)
+    # the trainer's accuracy is the analysis module's, on the same first-spike times
+    from neuromodels.analysis.classification import accuracy, predict_first_spike
+
+    mets, outs = ff.metrics(res["params"], t, m, y, NEURON, T, cfg.gamma, cfg.temperature)
+    assert mets["acc_trial"] == pytest.approx(accuracy(predict_first_spike(outs[-1], T), y),
+                                              abs=1e-12)
+    assert mets["acc_trial"] == pytest.approx(h.last("test_accuracy"), abs=1e-12)
+    assert mets["loss"] == pytest.approx(h.last("test_loss"), rel=1e-12)
 
 
 def _brian2_vs_exact(device=None, build_root=None):
     """A small random 5-6-6-3 network (some neurons fire in the trial) on 3 Yin-Yang-like
     samples: exact first-spike times and Brian2's (dt = 1e-4 units) on ``device``."""
-    from brian2 import defaultclock, ms, prefs
+    from brian2 import ms
 
-    from neuromodels.devices import use_device
-    from neuromodels.neurons.theta_layers import run_feedforward
+    from neuromodels.devices import brian2_settings, use_device
+    from neuromodels.networks.theta import run_feedforward
 
-    prefs.codegen.target = "numpy"
     rng = np.random.default_rng(7)
     params = ff.init_params(jax.random.PRNGKey(1), (5, 6, 6, 3), NEURON, w_scale=4.0)
     params["psi0"] = [p + 1.0 for p in params["psi0"]]  # so that some neurons fire in T
     t, m = ff.yinyang_inputs(rng.uniform(0, 1, (3, 4)))
     exact = jax.vmap(ff.forward, in_axes=(None, 0, 0, None))(params, t, m, NEURON)
     if device is None:
-        b2 = run_feedforward(params, t, m, T=T, unit=10 * ms, dt=0.001 * ms)
+        with brian2_settings(target="numpy"):
+            b2 = run_feedforward(params, t, m, neuron=NEURON, T=T, unit=10 * ms, dt=0.001 * ms)
     else:
-        with use_device(device, build_root=build_root) as session:
-            defaultclock.dt = 0.001 * ms  # GeNN runs only on the default clock
-            b2 = run_feedforward(params, t, m, T=T, unit=10 * ms, dt=0.001 * ms,
-                                 runner=session.run)
+        with use_device(device, build_root=build_root) as session, \
+                brian2_settings(dt=0.001 * ms):  # GeNN runs only on the default clock
+            b2 = run_feedforward(params, t, m, neuron=NEURON, T=T, unit=10 * ms,
+                                 dt=0.001 * ms, runner=session.run)
     return [np.asarray(e) for e in exact], b2
 
 
@@ -195,3 +217,43 @@ def test_digits_inputs_are_latencies_of_grey_levels():
     t, m = ff.digits_inputs(X, t_max=2.0)
     np.testing.assert_array_equal(m, [[0, 1, 1, 1]])
     np.testing.assert_allclose(t[m > 0], [1.5, 0.0, 1.0])
+
+
+def test_float64_whatever_was_imported_first():
+    """Importing feedforward alone (nothing else of the package) in a fresh process gives
+    float64 first-spike times equal to the closed form (Theta - psi0 without input), and leaves JAX's
+    global setting (float32) untouched."""
+    code = textwrap.dedent("""
+        import jax, numpy as np
+        from neuromodels.exact import feedforward as ff
+        n = ff.ThetaOsc()
+        psi0 = np.array([0.1, 1.0, 2.5])
+        t = ff.layer_first_spikes(np.array([0.3]), np.zeros((1, 3)), psi0, n)
+        assert t.dtype == np.float64, t.dtype
+        # no input: the first spike comes at Theta - psi0; float32 would be off by ~1e-7
+        assert np.max(np.abs(np.asarray(t) - (n.Theta - psi0))) < 1e-13
+        assert jax.config.jax_enable_x64 is False
+        assert jax.numpy.zeros(1).dtype == np.float32  # the user's setting, unchanged
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_transforming_outside_the_scope_is_refused():
+    """jax.grad begun in float32 cannot become float64 inside: refused with the remedy."""
+    code = textwrap.dedent("""
+        import jax, numpy as np
+        from neuromodels.exact import feedforward as ff
+        n = ff.ThetaOsc()
+        f = lambda w: ff.layer_first_spikes(np.array([0.3]), w, np.array([1.0]), n)[0]
+        try:
+            jax.grad(f)(np.array([[0.2]]))
+        except TypeError as err:
+            assert "float64" in str(err), err
+            print("refused")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.stdout.strip() == "refused", out.stderr[-2000:]

@@ -9,12 +9,20 @@ jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install
 import jax
 import jax.numpy as jnp
 
+from neuromodels.exact import float64
 from neuromodels.exact.network import neuron_spikes, simulate
 from neuromodels.exact.pseudo import output_times
 from neuromodels.exact.tasks import SingleNeuronTask
 from neuromodels.theory.theta import voltage_from_theta
 
 RTOL = 1e-5
+
+
+@pytest.fixture(autouse=True)
+def _float64_scope():
+    """jax.jit / jacrev of the package's functions need the float64 scope around them."""
+    with float64():
+        yield
 
 
 def _fd_jacobian(f, x, h):
@@ -103,17 +111,17 @@ def test_gradient_across_spike_appearance_at_trial_end():
 # ---------------------------------------------------------------- recurrent network
 N, T, K = 4, 6.0, 200
 RNG = np.random.default_rng(5)
-W_IN = np.zeros((N, 2 * N))
+W_IN = np.zeros((2 * N, N))  # (n_in, N): channel i excites, N + i inhibits neuron i
 W_IN[np.arange(N), np.arange(N)] = 5.0
-W_IN[np.arange(N), N + np.arange(N)] = -5.0
+W_IN[N + np.arange(N), np.arange(N)] = -5.0
 IN_T = np.sort(RNG.uniform(0, T, 24))
 IN_C = RNG.integers(0, 2 * N, 24)
-W0 = RNG.normal(0, 1.0, (N, N)) * (1 - np.eye(N))
+W0 = RNG.normal(0, 1.0, (N, N)) * (1 - np.eye(N))  # (n_pre, n_post)
 M = 3
 
 
-def _rec_out(W, t_in, V0, I0):
-    tr = simulate(W, jnp.asarray(W_IN), t_in, jnp.asarray(IN_C), V0, I0, T, K)
+def _rec_out(W, t_in, V_init, I_init):
+    tr = simulate(W, jnp.asarray(W_IN), t_in, jnp.asarray(IN_C), V_init, I_init, T, K)
     outs = []
     for i in range(N):
         real, n = neuron_spikes(tr, i, M)
@@ -123,7 +131,7 @@ def _rec_out(W, t_in, V0, I0):
 
 _REC_F = jax.jit(_rec_out)
 _REC_J = jax.jit(jax.jacrev(lambda *a: _rec_out(*a)[0], argnums=(0, 1, 2, 3)))
-_ARGS = ("W", "t_in", "V0", "I0")
+_ARGS = ("W", "t_in", "V_init", "I_init")
 
 
 def _rec_errors(args, which, h=3e-5):
@@ -152,11 +160,12 @@ BASE = (W0, IN_T, np.array([0.1, -0.4, 0.3, 0.0]), np.full(N, 1.0))
 
 
 @pytest.mark.parametrize("which", _ARGS)
-@pytest.mark.parametrize("I0", [np.full(N, 1.0), np.zeros(N), np.array([0.5, -0.3, 2.0, 0.0])])
-def test_recurrent_gradients(which, I0):
-    """Weights, input times, initial voltages and currents (I0 = 0 is where the flow's
+@pytest.mark.parametrize("I_init", [np.full(N, 1.0), np.zeros(N),
+                                    np.array([0.5, -0.3, 2.0, 0.0])])
+def test_recurrent_gradients(which, I_init):
+    """Weights, input times, initial voltages and currents (I = 0 is where the flow's
     closed form changes branch)."""
-    assert _rec_errors((W0, IN_T, BASE[2], I0), which) < RTOL
+    assert _rec_errors((W0, IN_T, BASE[2], I_init), which) < RTOL
 
 
 def test_recurrent_gradient_initial_phase():

@@ -8,9 +8,16 @@ from scipy.integrate import solve_ivp
 
 import jax.numpy as jnp
 
-from neuromodels.exact import qif
+from neuromodels.exact import float64, qif
 from neuromodels.exact.network import run
 from neuromodels.theory import theta as th
+
+
+@pytest.fixture(autouse=True)
+def _float64_scope():
+    """These tests build JAX arrays themselves (jnp.asarray), which needs the scope."""
+    with float64():
+        yield
 
 
 def _ode(V0, I0, t_end, tau=1.0):
@@ -82,7 +89,7 @@ def test_rheobase():
 def test_event_driven_matches_ode_through_spikes():
     """Single neuron with inputs: event-driven spike times vs the theta-form ODE."""
     t_in = np.array([0.5, 2.0, 3.1, 6.0])
-    w = np.array([[4.0, -1.0, 6.0, 3.0]])
+    w = np.array([[4.0, -1.0, 6.0, 3.0]]).T  # (n_in, N) = (4, 1)
     res = run(np.zeros((1, 1)), w, t_in, np.arange(4), np.zeros(1), np.zeros(1), 10.0)
     spikes = res["spikes"][0]
     assert len(spikes) >= 2
@@ -93,7 +100,7 @@ def test_event_driven_matches_ode_through_spikes():
 
     y = [th.theta_from_voltage(0.0), 0.0]
     t0, crossings = 0.0, []
-    for tk, wk in list(zip(t_in, w[0])) + [(10.0, 0.0)]:
+    for tk, wk in list(zip(t_in, w[:, 0])) + [(10.0, 0.0)]:
         ev = lambda t, y: np.sin((y[0] - np.pi) / 2)  # noqa: E731  zero at theta = pi (mod 2pi)
         sol = solve_ivp(f, (t0, tk), y, rtol=1e-12, atol=1e-12, method="DOP853", events=ev)
         crossings += list(sol.t_events[0])
@@ -122,13 +129,15 @@ def test_free_running_pseudo_period_matches_theory():
 
 
 @pytest.mark.parametrize("kwargs,name", [
-    ({"T": -1.0}, "T"), ({"W": np.zeros((2, 3))}, "W"), ({"w_in": np.zeros((3, 2))}, "w_in"),
-    ({"V0": np.zeros(3)}, "V0"), ({"in_channels": np.array([5, 0])}, "in_channels"),
+    ({"T": -1.0}, "T"), ({"W": np.zeros((2, 3))}, "W"), ({"w_in": np.zeros((2, 3))}, "w_in"),
+    ({"V_init": np.zeros(3)}, "V_init"), ({"I_init": np.full(2, np.inf)}, "I_init"),
+    ({"in_channels": np.array([5, 0])}, "in_channels"),
     ({"tau": 0.0}, "tau"),
 ])
 def test_bad_parameters_raise(kwargs, name):
     args = dict(W=np.zeros((2, 2)), w_in=np.ones((2, 2)), in_times=np.array([1.0, 2.0]),
-                in_channels=np.array([0, 1]), V0=np.zeros(2), I0=np.zeros(2), T=10.0, tau=1.0)
+                in_channels=np.array([0, 1]), V_init=np.zeros(2), I_init=np.zeros(2), T=10.0,
+                tau=1.0)
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         run(**args)

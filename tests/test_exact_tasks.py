@@ -21,18 +21,21 @@ from neuromodels.exact.tasks import RECURRENT_SEED, RecurrentTask, SingleNeuronT
 
 
 @pytest.fixture(scope="module")
-def task1_history():
+def task1():
     return train_single_neuron(3000, chunk=1000)
 
 
-def test_task1_starts_silent_with_reference_pseudospikes(task1_history):
-    t0 = task1_history["t_out"][0]
+def test_task1_starts_silent_with_reference_pseudospikes(task1):
+    h = task1["history"]
+    assert h.step_name == "trial" and len(h) == 3000 and h.summary["K"] >= 23
+    t0 = h["t_out"][0]
     assert np.all(t0 > 10.0)
     np.testing.assert_allclose(t0, [10.692, 11.894], atol=5e-4)
 
 
-def test_task1_both_spikes_reach_targets(task1_history):
-    t_out, targets = task1_history["t_out"], task1_history["targets"]
+def test_task1_both_spikes_reach_targets(task1):
+    h = task1["history"]
+    t_out, targets = h["t_out"], task1["targets"]
     within = np.all(np.abs(t_out - targets) < 1e-3, axis=1)
     assert within.any()
     first = int(np.argmax(within))
@@ -43,13 +46,14 @@ def test_task1_both_spikes_reach_targets(task1_history):
     assert abs(first_real - 1768) <= 18  # reference: update 1768
     # spike times move continuously: no jump larger than the maximal step allows
     assert np.max(np.abs(np.diff(t_out, axis=0))) < 0.5
-    assert task1_history["loss"][-1] < 1e-12 * task1_history["loss"][0]
+    assert h["loss"][-1] < 1e-12 * h["loss"][0]
 
 
-def test_task1_learned_times_stay_in_trial(task1_history):
-    assert np.all((task1_history["times"] >= 0) & (task1_history["times"] <= 10.0))
+def test_task1_learned_times_stay_in_trial(task1):
+    h = task1["history"]
+    assert np.all((h["times"] >= 0) & (h["times"] <= 10.0))
     # the clipped-SGD bound: no parameter moves more than lr * clip = 0.002 per update
-    assert np.max(np.abs(np.diff(task1_history["weights"], axis=0))) <= 0.002 + 1e-15
+    assert np.max(np.abs(np.diff(h["weights"], axis=0))) <= 0.002 + 1e-15
 
 
 def test_task2_inputs_follow_the_task_definition():
@@ -70,9 +74,10 @@ def test_task2_inputs_follow_the_task_definition():
     counts = [np.bincount(recurrent_inputs(s)[1], minlength=20) for s in range(10)]
     assert abs(np.mean(counts) - 10.0) < 5 * np.sqrt(10 / 200)
     task = RecurrentTask()
-    w_in = np.asarray(task.w_in)
+    w_in = np.asarray(task.w_in)  # (n_in, N): channel i excites, channel 10 + i inhibits i
+    assert w_in.shape == (20, 10)
     assert np.all(w_in[np.arange(10), np.arange(10)] == 5.0)
-    assert np.all(w_in[np.arange(10), 10 + np.arange(10)] == -5.0)
+    assert np.all(w_in[10 + np.arange(10), np.arange(10)] == -5.0)
     assert np.count_nonzero(w_in) == 20
     # targets of the task definition, each followed by the sentinel at 1.1 T
     assert [len(x) for x in task.targets] == [6, 5]
@@ -88,12 +93,16 @@ def test_task2_loss_falls_in_the_first_300_updates():
     3e-2, i.e. a fall of at least 1.5 orders of magnitude; the 3x margin covers rounding
     differences between machines, which move individual spikes across the trial end at
     slightly different updates. Wrong gradients do not give such a fall."""
-    h = train_recurrent(300, chunk=300)
+    res = train_recurrent(300, chunk=300)
+    h = res["history"]
     loss = h["loss"]
     assert np.all(np.isfinite(loss))
     assert loss[-1] < 3e-2 * loss[0]
     # the learned network fires its target neurons' spikes inside the trial
     assert np.all(h["t_out_0"][-1][:-1] < 10.0)
+    # the learned weights are (n_pre, n_post) with an empty diagonal
+    W = res["final_W"]
+    assert W.shape == (10, 10) and np.all(np.diag(W) == 0) and np.any(W != 0)
 
 
 @pytest.mark.long
@@ -104,7 +113,7 @@ def test_task2_loss_falls_three_orders_of_magnitude(line_search):
     per-step line search (spike times moving < 0.5). See the module docstring of
     ``neuromodels.exact.tasks`` for the measured values and their draw dependence."""
     h = train_recurrent(10000 if line_search else 10001, chunk=500, line_search=line_search)
-    loss = h["loss"]
+    loss = h["history"]["loss"]
     assert np.all(np.isfinite(loss))
     assert loss[-1] < 1e-3 * loss[0]
 

@@ -1,10 +1,11 @@
 """LIF models against analytic results and an independent ODE solver."""
 import numpy as np
 import pytest
-from brian2 import (Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms,
+from brian2 import (Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, mV, ms,
                     nS, second)
 from scipy.integrate import solve_ivp
 
+from neuromodels.devices import brian2_settings
 from neuromodels.neurons.lif import COBA, CUBA, LIF
 from neuromodels.parameters import ParameterError
 from neuromodels.synapses.static import jump
@@ -38,16 +39,16 @@ def test_constant_drive_rate_matches_formula():
 
 def test_cuba_psp_matches_difference_of_exponentials():
     """One input spike of weight w: v - v_rest = w tau_e/(tau_e - tau_m) (e^{-t/tau_e} - e^{-t/tau_m})."""
-    defaultclock.dt = 0.1 * ms
-    neuron = CUBA.group(1, params={"v_rest": -65 * mV})
-    neuron.v = -65 * mV
-    source = SpikeGeneratorGroup(1, [0], [10] * ms)
-    w = 1.62 * mV
-    syn = jump("g_e", w).connect(source, neuron, [0], [0])
-    mon = StateMonitor(neuron, "v", record=0)
-    Network(neuron, source, syn, mon).run(100 * ms)
+    with brian2_settings(dt=0.1 * ms):
+        neuron = CUBA.group(1, params={"v_rest": -65 * mV})
+        neuron.v = -65 * mV
+        source = SpikeGeneratorGroup(1, [0], [10] * ms)
+        w = 1.62 * mV
+        syn = jump("g_e", w).connect(source, neuron, [0], [0])
+        mon = StateMonitor(neuron, "v", record=0)
+        Network(neuron, source, syn, mon).run(100 * ms)
     p = CUBA.parameters.defaults
-    t = mon.t - 10 * ms - defaultclock.dt  # the spike is applied at 10 ms; traces record before update
+    t = mon.t - 10 * ms - 0.1 * ms  # the spike is applied at 10 ms; traces record before update
     after = t >= 0 * ms
     tau_m, tau_e = p["tau_m"], p["tau_e"]
     expected = w * tau_e / (tau_e - tau_m) * (np.exp(-t[after] / tau_e) - np.exp(-t[after] / tau_m))
@@ -59,7 +60,8 @@ def test_cuba_psp_matches_difference_of_exponentials():
 def test_coba_psp_matches_scipy_ode_solver():
     """A conductance jump of 6 nS, integrated by Brian2 (Euler) and by scipy's RK45."""
     dt = 0.005 * ms
-    neuron = COBA.group(1, dt=dt, params={"I_ext": 0 * COBA.parameters.defaults["I_ext"]})
+    assert COBA.parameters.defaults["I_ext"] == 0  # benchmark 1 has no external drive
+    neuron = COBA.group(1, dt=dt)
     neuron.v = -60 * mV
     source = SpikeGeneratorGroup(1, [0], [0] * ms, dt=dt)
     syn = jump("g_e", 6 * nS).connect(source, neuron, [0], [0])

@@ -1,8 +1,9 @@
 """Noise distributions: CDF/PDF strings, validation, numpy == Brian2."""
 import numpy as np
 import pytest
-from brian2 import NeuronGroup, mV, ms, prefs
+from brian2 import NeuronGroup, mV, ms
 
+from neuromodels.devices import brian2_settings
 from neuromodels.neurons import noise as nz
 
 SHIPPED = ("gaussian", "logistic", "uniform", "triangular", "arctan")
@@ -91,13 +92,9 @@ def test_brian_and_numpy_evaluate_the_same_strings(target):
                         namespace=d.namespace)
         g.x = x
         groups[name] = g
-    old = prefs.codegen.target
-    prefs.codegen.target = target
-    try:
+    with brian2_settings(target=target):
         for name, g in groups.items():
             d = nz.get_noise(name)
             # subexpressions are evaluated by generated code of the target
             np.testing.assert_allclose(g.F[:], d.cdf_numpy(x), rtol=1e-12, atol=1e-14)
             np.testing.assert_allclose(g.f[:], d.pdf_numpy(x), rtol=1e-12, atol=1e-14)
-    finally:
-        prefs.codegen.target = old

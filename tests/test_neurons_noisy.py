@@ -1,11 +1,10 @@
 """Escape-noise and diffusive-noise LIF neurons (neuromodels.neurons.noisy)."""
 import numpy as np
 import pytest
-from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms,
-                    nA, prefs)
+from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms, nA
 from scipy import stats
 
-from neuromodels.devices import use_device
+from neuromodels.devices import brian2_settings, use_device
 from neuromodels.neurons.noise import get_noise
 from neuromodels.neurons.noisy import DIFFUSIVE_LIF, diffusive_lif, escape_lif
 from neuromodels.parameters import ParameterError
@@ -20,11 +19,8 @@ V_TH, V_RESET = DEFAULTS["v_th"], DEFAULTS["v_reset"]
 @pytest.fixture(autouse=True)
 def _numpy_target():
     """Small networks: numpy code generation (no compilation)."""
-    old = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    defaultclock.dt = 0.1 * ms
-    yield
-    prefs.codegen.target = old
+    with brian2_settings(target="numpy", dt=0.1 * ms):
+        yield
 
 
 def _clamped_escape_group(name, per, spread=2.5):
@@ -164,8 +160,8 @@ def test_escape_probability_on_standalone_devices(device, tmp_path):
     """P(spike | v) = F((v - v_th)/sigma) also in generated C++ and GeNN code (erf included)."""
     require_device(device)
     n_steps, per = 2000, 24
-    with use_device(device, seed=11, build_root=tmp_path) as session:
-        defaultclock.dt = 0.1 * ms
+    with use_device(device, seed=11, build_root=tmp_path) as session, \
+            brian2_settings(dt=0.1 * ms):
         groups, mons, v0s, sigmas = {}, {}, {}, {}
         for name in ("gaussian", "logistic"):
             g, v0s[name], sigmas[name] = _clamped_escape_group(name, per)

@@ -1,4 +1,6 @@
 """Results files: units survive the round trip; writes are atomic."""
+import re
+
 import h5py
 import numpy as np
 import pytest
@@ -58,5 +60,60 @@ def test_provenance_has_versions_commit_and_time():
 
 
 def test_reading_a_missing_file_names_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="No results file at .*missing.h5"):
+    with pytest.raises(FileNotFoundError, match="no such file: .*missing.h5"):
         store.read(tmp_path / "missing.h5")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "is not a neuromodels results file (not an HDF5 file)"),
+    (None, "is a folder, not a results file"),
+])
+def test_what_is_not_a_results_file_is_named(tmp_path, content, message):
+    path = tmp_path / "x.h5"
+    path.mkdir() if content is None else path.write_bytes(content)
+    for reader in (store.read, store.read_attrs, store.describe):
+        with pytest.raises(store.ResultsFileError, match=re.escape(message)):
+            reader(path)
+
+
+def test_provenance_records_the_study_script_its_checkout_and_the_lock(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("STUDY = None\n")
+    prov = store.provenance(script)
+    assert prov["study_file"] == str(script.resolve())
+    assert prov["study_sha256"] == __import__("hashlib").sha256(b"STUDY = None\n").hexdigest()
+    assert prov["study_git_commit"] == "unknown"  # not in a git checkout
+    # the environment's copy of its lock file, compared with what is installed
+    (tmp_path / store.LOCK_COPY).write_text(
+        "#    uv pip compile setup.cfg -o requirements/venv.txt\n"
+        f"numpy=={np.__version__} \\\n    --hash=sha256:00\n"
+        "h5py==0.0.1 \\\n    --hash=sha256:00\nnot-installed-pkg==1.0\n")
+    lock = store.lock_provenance(tmp_path)
+    assert lock["lock_file"] == "requirements/venv.txt"
+    assert lock["lock_sha256"] == __import__("hashlib").sha256(
+        (tmp_path / store.LOCK_COPY).read_bytes()).hexdigest()
+    assert lock["lock_drift"] == [f"h5py {h5py.__version__} (lock 0.0.1)",
+                                  "not-installed-pkg missing (lock 1.0)"]
+    assert store.lock_provenance(tmp_path / "nothing")["lock_file"] == "none"
+
+
+def test_git_commit_is_dirty_only_for_changes_to_what_ran(tmp_path):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "m.py").write_text("x = 1\n")
+    (tmp_path / "data.h5").write_text("old\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "c")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True,
+                          text=True).stdout.strip()
+    (tmp_path / "data.h5").write_text("rewritten by a run\n")
+    assert store.git_commit(tmp_path / "pkg") == head  # a changed data file is not the code
+    (tmp_path / "pkg" / "new.py").write_text("y = 2\n")
+    assert store.git_commit(tmp_path / "pkg") == head + "-dirty"
+    assert store.git_commit(tmp_path / "pkg" / "m.py") == head

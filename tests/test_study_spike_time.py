@@ -73,7 +73,7 @@ def test_single_spike_times_move_continuously(single):
 
 def test_single_trained_neuron_in_brian2_matches_exact(single):
     tr = single["trained"]
-    w_in = np.concatenate([tr["weights"], SINGLE_FIXED_WEIGHTS])[None, :]
+    w_in = np.concatenate([tr["weights"], SINGLE_FIXED_WEIGHTS])[:, None]  # (n_in, 1)
     t_in = np.concatenate([tr["times"], SINGLE_FIXED_TIMES])
     exact = run_exact(np.zeros((1, 1)), w_in, t_in, np.arange(22), np.zeros(1), np.zeros(1),
                       float(single["T"]))["spikes"][0]
@@ -94,13 +94,16 @@ def test_recurrent_inputs_are_our_draw(recurrent):
 
 def test_recurrent_loss_falls(recurrent):
     """Measured on the default draw: decay 0.919 -> 9.7e-3 after 300 trials (1.98 orders);
-    required: more than 1.5 orders (as in test_exact_tasks). Line search: every run must
-    lower the loss, and it never rises above its start."""
+    required: more than 1.5 orders (as in test_exact_tasks). Line search: the run must
+    lower the loss, and the loss never rises above its start (each step is the best of the
+    grid that moves no spike by more than dt_max; measured in the committed full runs too:
+    no trial of either configuration above the start, 10001 and 5000 trials)."""
     d = recurrent["decay"]["loss"]
     assert len(d) == int(recurrent["parameters"]["n_trials"])
-    assert d[-1] < 3e-2 * d[0]
+    assert d[-1] < 3e-2 * d[0] and np.all(d <= d[0])
     ls = recurrent["line_search"]["loss"]
-    assert ls[-1] < ls[0] and np.all(np.isfinite(ls))
+    assert len(ls) == int(recurrent["parameters"]["n_trials_line_search"])
+    assert np.all(np.isfinite(ls)) and ls[-1] < ls[0] and np.all(ls <= ls[0])
 
 
 @pytest.mark.parametrize("config", ["decay", "line_search"])
@@ -108,10 +111,10 @@ def test_recurrent_trained_network_in_brian2_matches_exact(recurrent, config):
     d = recurrent[config]
     T = float(recurrent["T"])
     t, c = recurrent_inputs(int(recurrent["parameters"]["input_seed"]))
-    w_in = np.zeros((10, 20))
+    w_in = np.zeros((20, 10))  # (n_in, N)
     w_in[np.arange(10), np.arange(10)] = 5.0
-    w_in[np.arange(10), 10 + np.arange(10)] = -5.0
-    exact = run_exact(d["W"], w_in, t, c, d["V0"], d["I0"], T)["spikes"]
+    w_in[10 + np.arange(10), np.arange(10)] = -5.0
+    exact = run_exact(d["W"], w_in, t, c, d["V_init"], d["I_init"], T)["spikes"]
     after = d["after"]
     for k in range(10):
         np.testing.assert_allclose(after["t"][after["i"] == k], exact[k], atol=1e-12)

@@ -6,18 +6,23 @@ import pytest
 jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 
 brian2 = pytest.importorskip("brian2")
-from brian2 import Network, NeuronGroup, SpikeMonitor, defaultclock, ms, prefs, start_scope  # noqa: E402
+from brian2 import Network, NeuronGroup, SpikeMonitor, ms, start_scope  # noqa: E402
 
-from neuromodels.devices import DeviceError  # noqa: E402
+from neuromodels.devices import DeviceError, brian2_settings  # noqa: E402
 from neuromodels.exact.network import run as run_exact  # noqa: E402
-from neuromodels.neurons.theta import (  # noqa: E402
-    THETA, network_from_exact, spike_times, theta_group,
-)
+from neuromodels.networks.theta import network_from_exact  # noqa: E402
+from neuromodels.neurons.theta import THETA, spike_times, theta_group  # noqa: E402
 from neuromodels.theory.theta import qif_period  # noqa: E402
 
 from .conftest import require_device  # noqa: E402
 
-prefs.codegen.target = "numpy"
+
+@pytest.fixture(autouse=True)
+def _numpy_target():
+    with brian2_settings(target="numpy"):
+        yield
+
+
 brian2.BrianLogger.suppress_name("brian2.codegen.generators.base")
 TAU = 10 * ms
 
@@ -26,14 +31,14 @@ def _fit_order(hs, errs):
     return float(np.polyfit(np.log(hs), np.log(errs), 1)[0])
 
 
-def _brian_errors(W, w_in, t_in, c_in, V0, I0, T, ks):
-    exact = run_exact(W, w_in, t_in, c_in, V0, I0, T)["spikes"]
+def _brian_errors(W, w_in, t_in, c_in, V_init, I_init, T, ks):
+    exact = run_exact(W, w_in, t_in, c_in, V_init, I_init, T)["spikes"]
     assert sum(len(s) for s in exact) >= 2
     errs = []
     for k in ks:
         dt = TAU * 2.0 ** -k
         start_scope()
-        objs = network_from_exact(W, w_in, t_in, c_in, V0, I0, tau=TAU, dt=dt)
+        objs = network_from_exact(W, w_in, t_in, c_in, V_init, I_init, tau=TAU, dt=dt)
         Network(*objs["objects"]).run(T * TAU)
         got = spike_times(objs["monitor"], dt, TAU)
         assert [len(g) for g in got] == [len(e) for e in exact]
@@ -45,7 +50,7 @@ def test_feedforward_converges_at_rk4_order():
     """Inputs on the grid of every dt: the only errors are RK4's (order 4) and the
     O(dt^3) spike-time interpolation, so the fitted order must be close to 4."""
     t_in = np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0])
-    w_in = np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]])
+    w_in = np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]).T  # (n_in, 1)
     ks = [4, 5, 6, 7]
     errs = _brian_errors(np.zeros((1, 1)), w_in, t_in, np.arange(10), np.array([0.2]),
                          np.zeros(1), 10.0, ks)
@@ -57,12 +62,12 @@ def test_feedforward_converges_at_rk4_order():
 def _recurrent_case():
     rng = np.random.default_rng(1)
     N, n_in = 3, 12
-    W = rng.normal(0, 1.0, (N, N)) * (1 - np.eye(N))
-    w_in = np.zeros((N, n_in))
-    w_in[rng.integers(0, N, n_in), np.arange(n_in)] = rng.normal(2.5, 1.5, n_in)
+    W = rng.normal(0, 1.0, (N, N)) * (1 - np.eye(N))  # (n_pre, n_post)
+    w_in = np.zeros((n_in, N))  # each input channel onto one neuron
+    w_in[np.arange(n_in), rng.integers(0, N, n_in)] = rng.normal(2.5, 1.5, n_in)
     t_in = np.sort(rng.uniform(0, 10.0, n_in))
-    return dict(W=W, w_in=w_in, in_times=t_in, in_channels=np.arange(n_in), V0=np.zeros(N),
-                I0=np.array([3.0, 0.0, 1.0]))
+    return dict(W=W, w_in=w_in, in_times=t_in, in_channels=np.arange(n_in),
+                V_init=np.zeros(N), I_init=np.array([3.0, 0.0, 1.0]))
 
 
 def test_recurrent_network_off_grid_inputs_converge():
@@ -76,15 +81,15 @@ def test_recurrent_network_off_grid_inputs_converge():
 
 
 def test_free_running_period_matches_theory():
-    I_bias = 1.3
+    I0 = 1.3  # the constant drive, as the paper's I_0
     dt = TAU * 2.0 ** -7
     start_scope()
-    G = theta_group(1, V0=0.0, dt=dt, tau=TAU, I_bias=I_bias)
+    G = theta_group(1, V_init=0.0, dt=dt, tau=TAU, I0=I0)
     M = SpikeMonitor(G, variables=["theta"])
     Network(G, M).run(60 * TAU)
     t = spike_times(M, dt, TAU)[0]
     assert len(t) >= 5
-    np.testing.assert_allclose(np.diff(t), qif_period(I_bias), rtol=1e-7)
+    np.testing.assert_allclose(np.diff(t), qif_period(I0), rtol=1e-7)
 
 
 def test_equations_are_plain_brian2():
@@ -92,16 +97,16 @@ def test_equations_are_plain_brian2():
     G = NeuronGroup(2, THETA.equations, threshold=THETA.threshold, reset=THETA.reset,
                     method=THETA.method, namespace=THETA.namespace())
     assert set(G.variables).issuperset({"theta", "I"})
-    assert "tau" in str(THETA) and "I_bias" in str(THETA)
+    assert "tau" in str(THETA) and "I0" in str(THETA)
 
 
 @pytest.mark.parametrize("kwargs,name", [
-    ({"W": np.zeros((2, 3))}, "W"), ({"w_in": np.zeros((3, 1))}, "w_in"),
+    ({"W": np.zeros((2, 3))}, "W"), ({"w_in": np.zeros((1, 3))}, "w_in"),
     ({"in_times": np.array([-1.0])}, "in_times"),
 ])
 def test_conversion_validates(kwargs, name):
-    args = dict(W=np.zeros((2, 2)), w_in=np.ones((2, 1)), in_times=np.array([1.0]),
-                in_channels=np.array([0]), V0=np.zeros(2), I0=np.zeros(2))
+    args = dict(W=np.zeros((2, 2)), w_in=np.ones((1, 2)), in_times=np.array([1.0]),
+                in_channels=np.array([0]), V_init=np.zeros(2), I_init=np.zeros(2))
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         network_from_exact(**args)
@@ -119,7 +124,7 @@ def test_trained_single_neuron_runs_in_brian2():
         train_single_neuron
 
     h = train_single_neuron(3000, chunk=1000)
-    w_in = np.concatenate([h["final_weights"], SINGLE_FIXED_WEIGHTS])[None, :]
+    w_in = np.concatenate([h["final_weights"], SINGLE_FIXED_WEIGHTS])[:, None]  # (n_in, 1)
     t_in = np.concatenate([h["final_times"], SINGLE_FIXED_TIMES])
     dt = TAU * 2.0 ** -8
     start_scope()
@@ -131,19 +136,19 @@ def test_trained_single_neuron_runs_in_brian2():
 
 
 _FF_CASE = dict(W=np.zeros((1, 1)),
-                w_in=np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]),
+                w_in=np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]).T,
                 in_times=np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0]),
-                in_channels=np.arange(10), V0=np.array([0.2]), I0=np.zeros(1))
+                in_channels=np.arange(10), V_init=np.array([0.2]), I_init=np.zeros(1))
 
 
-def _run_on_device(device, build_root, dt, T=10.0, I_bias=1.3):
+def _run_on_device(device, build_root, dt, T=10.0, I0=1.3):
     """Free-running neuron, the grid-input case (plain synapses) and, except on GeNN, the
     recurrent case (sub-step synapses) in one network; spike times in units of tau."""
     from neuromodels.devices import use_device
 
-    with use_device(device, build_root=build_root) as session:
-        defaultclock.dt = dt  # one clock for everything (GeNN supports no other)
-        G = theta_group(1, V0=0.0, tau=TAU, I_bias=I_bias, name="free")
+    with use_device(device, build_root=build_root) as session, \
+            brian2_settings(dt=dt):  # one clock for everything (GeNN supports no other)
+        G = theta_group(1, V_init=0.0, tau=TAU, I0=I0, name="free")
         M = SpikeMonitor(G, variables=["theta"])
         nets = {"ff": network_from_exact(**_FF_CASE, tau=TAU, substep=False)}
         if device != "genn":
@@ -161,18 +166,18 @@ def _run_on_device(device, build_root, dt, T=10.0, I_bias=1.3):
 @pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
 def test_period_and_network_on_standalone_devices(device, tmp_path):
     """The same equations in generated C++ and GeNN code (dt = tau/128): free-running period
-    within 1e-7 of tau*pi/sqrt(I_bias - 1/4); a neuron driven by inputs on the time grid
+    within 1e-7 of tau*pi/sqrt(I0 - 1/4); a neuron driven by inputs on the time grid
     through plain current synapses (the only kind GeNN can run) within 1e-6 tau of the exact
     solver; every spike time equal to the runtime device's to 1e-9 tau (the recurrent
     network with sub-step synapses too, except on GeNN, which must refuse it)."""
     require_device(device)
-    dt, T, I_bias = TAU * 2.0 ** -7, 10.0, 1.3
-    got = _run_on_device(device, tmp_path, dt, T, I_bias)
+    dt, T, I0 = TAU * 2.0 ** -7, 10.0, 1.3
+    got = _run_on_device(device, tmp_path, dt, T, I0)
     start_scope()
-    ref = _run_on_device("runtime", tmp_path, dt, T, I_bias)
+    ref = _run_on_device("runtime", tmp_path, dt, T, I0)
     period = np.diff(got["free"][0])
     assert len(period) >= 2
-    np.testing.assert_allclose(period, qif_period(I_bias), rtol=1e-7)
+    np.testing.assert_allclose(period, qif_period(I0), rtol=1e-7)
     exact = run_exact(*_FF_CASE.values(), T)["spikes"]
     assert [len(g) for g in got["ff"]] == [len(e) for e in exact]
     assert sum(len(e) for e in exact) >= 2

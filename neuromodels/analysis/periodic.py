@@ -28,7 +28,8 @@ Longtin A (1993) Stochastic resonance in neuron models. J Stat Phys
 
 import numpy as np
 
-from .spiketrains import as_float, as_seconds
+from ..units import as_float, as_seconds
+from .binning import bin_spikes, n_bins
 
 __all__ = ["vector_strength", "rayleigh_test", "power_spectrum", "spectrum_snr"]
 
@@ -127,8 +128,9 @@ def power_spectrum(t, duration, dt=1e-3, t_start=0.0):
     r"""Periodogram of a spike train, averaged over trials.
 
     The spike train :math:`s(t) = \sum_k \delta(t - t_k)` on
-    :math:`[t_0, t_0 + T)` is binned with step ``dt`` (spike counts
-    :math:`c_j` at :math:`t_j = t_0 + j\,dt`), and
+    :math:`[t_0, t_0 + T)` is binned with step ``dt`` into whole bins
+    (:func:`neuromodels.analysis.binning.bin_spikes`; :math:`T` is then the
+    binned length, spike counts :math:`c_j` at :math:`t_j = t_0 + j\,dt`), and
 
     .. math:: S(f_m) = \frac{1}{T}\left|\sum_j c_j\, e^{-2\pi i f_m t_j}\right|^2,
               \qquad f_m = m/T,\; 0 \le f_m \le 1/(2\,dt).
@@ -162,22 +164,15 @@ def power_spectrum(t, duration, dt=1e-3, t_start=0.0):
     in Neuronal Modeling, 2nd ed., MIT Press; Bair W et al. (1994) J
     Neurosci 14:2870.
     """
-    duration = float(as_seconds(duration, "duration"))
-    if not (np.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration must be finite and > 0 (s), got {duration}")
+    n = n_bins(duration, dt, "dt")  # checks duration and dt
     dt = float(as_seconds(dt, "dt"))
-    if not (np.isfinite(dt) and 0 < dt <= duration):
-        raise ValueError(f"dt must be in (0, duration] = (0, {duration}] s, got {dt}")
-    t_start = float(as_seconds(t_start, "t_start"))
+    T = n * dt
     trains = _trains(t)
-    n_bins = int(np.round(duration / dt))
-    T = n_bins * dt
-    power = np.zeros(n_bins // 2 + 1)
+    power = np.zeros(n // 2 + 1)
     for tr in trains:
-        b = np.floor((tr - t_start) / dt).astype(np.int64)
-        c = np.bincount(b[(b >= 0) & (b < n_bins)], minlength=n_bins).astype(float)
+        c = bin_spikes(tr, duration, dt, t_start, name="dt").astype(float)
         power += np.abs(np.fft.rfft(c)) ** 2 / T
-    freqs = np.fft.rfftfreq(n_bins, dt)
+    freqs = np.fft.rfftfreq(n, dt)
     return freqs, power / len(trains)
 
 

@@ -48,7 +48,8 @@ from collections import namedtuple
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from .spiketrains import as_seconds
+from ..units import as_seconds
+from .binning import bin_spikes, n_bins
 
 __all__ = ["schreiber_reliability", "event_reliability_precision", "EventStats"]
 
@@ -83,28 +84,22 @@ def _trials(trains, duration, t_start):
     trains = [np.atleast_1d(as_seconds(tr, "trains")).ravel() for tr in trains]
     if len(trains) < 2:
         raise ValueError(f"trains must hold at least 2 trials, got {len(trains)}")
-    duration = float(as_seconds(duration, "duration"))
-    if not (np.isfinite(duration) and duration > 0):
-        raise ValueError(f"duration must be finite and > 0 (s), got {duration}")
-    t_start = float(as_seconds(t_start, "t_start"))
-    return trains, duration, t_start
+    n_bins(duration, duration)  # checks duration
+    return trains, float(as_seconds(duration, "duration")), float(as_seconds(t_start, "t_start"))
 
 
-def _binned(trains, duration, t_start, dt):
-    n_bins = max(int(np.ceil(duration / dt - 1e-9)), 1)
-    out = np.zeros((len(trains), n_bins))
-    for k, tr in enumerate(trains):
-        b = np.floor((tr - t_start) / dt).astype(np.int64)
-        b = b[(b >= 0) & (b < n_bins)]
-        np.add.at(out[k], b, 1.0)
-    return out
+def _binned(trains, duration, t_start, dt, name):
+    """(n_trials, n_bins) spike counts (:func:`neuromodels.analysis.binning.bin_spikes`)."""
+    return np.array([bin_spikes(tr, duration, dt, t_start, name=name) for tr in trains],
+                    dtype=float)
 
 
 def schreiber_reliability(trains, duration, sigma, dt=None, t_start=0.0):
     r"""Correlation-based spike-timing reliability (Schreiber et al. 2003).
 
     Each trial is binned with step ``dt`` over ``[t_start, t_start +
-    duration)``, convolved with a Gaussian of s.d. :math:`\sigma_g`
+    duration)`` (whole bins, :func:`neuromodels.analysis.binning.bin_spikes`), convolved
+    with a Gaussian of s.d. :math:`\sigma_g`
     (``scipy.ndimage.gaussian_filter1d``, truncated at 4 s.d., zero padding
     outside the interval) and the mean pairwise cosine similarity is returned:
 
@@ -145,9 +140,7 @@ def schreiber_reliability(trains, duration, sigma, dt=None, t_start=0.0):
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be finite and > 0 (s), got {sigma}")
     dt = sigma / 10 if dt is None else float(as_seconds(dt, "dt"))
-    if not (np.isfinite(dt) and 0 < dt <= duration):
-        raise ValueError(f"dt must be in (0, duration] (s), got {dt}")
-    x = _binned(trains, duration, t_start, dt)
+    x = _binned(trains, duration, t_start, dt, "dt")
     s = gaussian_filter1d(x, sigma / dt, axis=1, mode="constant", truncate=4.0)
     norm = np.linalg.norm(s, axis=1)
     gram = s @ s.T
@@ -219,16 +212,14 @@ def event_reliability_precision(
     Sejnowski (2008) Nat Rev Neurosci 9:97-107, Box 1.
     """
     trains, duration, t_start = _trials(trains, duration, t_start)
+    x = _binned(trains, duration, t_start, bin_size, "bin_size")
     bin_size = float(as_seconds(bin_size, "bin_size"))
-    if not (np.isfinite(bin_size) and 0 < bin_size <= duration):
-        raise ValueError(f"bin_size must be in (0, duration] (s), got {bin_size}")
     smooth = float(as_seconds(smooth, "smooth"))
     if not (np.isfinite(smooth) and smooth >= 0):
         raise ValueError(f"smooth must be finite and >= 0 (s), got {smooth}")
     if not (np.isfinite(threshold) and threshold > 1):
         raise ValueError(f"threshold must be a finite number > 1, got {threshold}")
 
-    x = _binned(trains, duration, t_start, bin_size)
     psth = x.sum(axis=0)
     total = psth.sum()
     if total == 0:

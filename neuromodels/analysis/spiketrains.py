@@ -19,6 +19,7 @@ electrophysiological data from single neurons. Biophys J 1:15-28.
 import numpy as np
 
 from ..units import as_float, as_seconds
+from .binning import bin_edges, bin_spikes
 
 __all__ = [
     "as_seconds",
@@ -125,9 +126,10 @@ def population_rate(t, n, duration, bin_size, t_start=0.0):
 
     .. math:: R(t_b) = \frac{\#\{\text{spikes in } [t_b - \Delta/2, t_b + \Delta/2)\}}{n\,\Delta}
 
-    The interval ``[t_start, t_start + duration)`` is cut into
-    ``floor(duration / bin_size)`` bins of width :math:`\Delta`; a last
-    partial bin is dropped. Spikes outside the bins are ignored.
+    The interval ``[t_start, t_start + duration)`` is cut into whole bins of
+    width :math:`\Delta` by :func:`neuromodels.analysis.binning.bin_spikes`
+    (its rounding rule; a last partial bin is dropped). Spikes outside the bins
+    are ignored.
 
     Parameters
     ----------
@@ -155,19 +157,11 @@ def population_rate(t, n, duration, bin_size, t_start=0.0):
     Gerstein & Kiang (1960) Biophys J 1:15-28; Dayan & Abbott (2001) sec. 1.2.
     """
     n = _check_n(n)
-    duration = _positive_scalar(duration, "duration")
-    bin_size = _positive_scalar(bin_size, "bin_size")
-    t_start = float(as_seconds(t_start, "t_start"))
-    if bin_size > duration:
-        raise ValueError(
-            f"bin_size must be in (0, duration] = (0, {duration}] s, got {bin_size}"
-        )
     t = np.atleast_1d(as_seconds(t, "t")).ravel()
-    n_bins = int(np.floor(duration / bin_size * (1 + 1e-12)))
-    edges = t_start + bin_size * np.arange(n_bins + 1)
-    counts, _ = np.histogram(t, bins=edges)
-    centres = edges[:-1] + bin_size / 2
-    return centres, counts / (n * bin_size)
+    edges = bin_edges(duration, bin_size, t_start)
+    bin_size = float(edges[1] - edges[0])
+    counts = bin_spikes(t, duration, bin_size, t_start)
+    return edges[:-1] + bin_size / 2, counts / (n * bin_size)
 
 
 def isi_cv(i, t, n, min_spikes=3):
@@ -224,7 +218,8 @@ def isi_cv(i, t, n, min_spikes=3):
 def spike_counts(i, t, n, t_start, t_stop, bin_size=None):
     r"""Number of spikes of each neuron in a window (or in consecutive windows).
 
-    Counts spikes with :math:`t_{start} \le t < t_{stop}`.
+    Counts spikes with :math:`t_{start} \le t < t_{stop}`, binned by
+    :func:`neuromodels.analysis.binning.bin_spikes` (its edge rule).
 
     Parameters
     ----------
@@ -237,9 +232,8 @@ def spike_counts(i, t, n, t_start, t_stop, bin_size=None):
     t_start, t_stop : float or brian2.Quantity
         Window (s), ``t_stop > t_start``.
     bin_size : float or brian2.Quantity or None, default None
-        If given (s, > 0), the window is cut into ``floor((t_stop - t_start) /
-        bin_size)`` consecutive bins (a last partial bin is dropped) and the
-        counts of every bin are returned.
+        If given (s, > 0), the window is cut into consecutive whole bins (a
+        last partial bin is dropped) and the counts of every bin are returned.
 
     Returns
     -------
@@ -255,20 +249,9 @@ def spike_counts(i, t, n, t_start, t_stop, bin_size=None):
             f"t_stop must be > t_start, got t_start={t_start}, t_stop={t_stop} (s)"
         )
     i, t = _spikes(i, t, n)
-    if bin_size is None:
-        keep = (t >= t_start) & (t < t_stop)
-        return np.bincount(i[keep], minlength=n)
-    bin_size = _positive_scalar(bin_size, "bin_size")
-    if bin_size > t_stop - t_start:
-        raise ValueError(
-            f"bin_size must be in (0, t_stop - t_start] = (0, {t_stop - t_start}] s, "
-            f"got {bin_size}"
-        )
-    n_bins = int(np.floor((t_stop - t_start) / bin_size * (1 + 1e-12)))
-    b = np.floor((t - t_start) / bin_size).astype(np.int64)
-    keep = (t >= t_start) & (b < n_bins)
-    flat = np.bincount(b[keep] * n + i[keep], minlength=n_bins * n)
-    return flat.reshape(n_bins, n)
+    if bin_size is None:  # one window: one bin of the whole width
+        return bin_spikes(t, t_stop - t_start, t_stop - t_start, t_start, i=i, n=n)[0]
+    return bin_spikes(t, t_stop - t_start, bin_size, t_start, i=i, n=n)
 
 
 def fano_factor(counts, axis=0, ddof=1):

@@ -14,8 +14,9 @@ is :math:`\psi = \Theta = \tau\pi/r` (:math:`V=+\infty`); an input of weight :ma
 
 **Network.** Layers ``n_in -> n_1 -> ... -> n_out``, all-to-all feed-forward; every neuron
 fires **at most once** per trial (time-to-first-spike coding; after its first spike a neuron
-is refractory until the trial ends, which the Brian2 version in
-:mod:`neuromodels.neurons.theta_layers` reproduces). A layer's first-spike times follow from
+is refractory until the trial ends, which the Brian2 version,
+:func:`neuromodels.networks.theta.run_feedforward`, reproduces). Weights ``W[l]`` are
+``(n_pre, n_post)``. A layer's first-spike times follow from
 its input spike times by one ``lax.scan`` over the time-sorted input events (state: phases of
 the layer's neurons), so the cost per sample is :math:`O(\sum_l n_{l-1} n_l)`.
 
@@ -32,9 +33,11 @@ rate network; continuing the event dynamics is exact and needs no separate rate 
 
 **Loss** (as the reference's deep networks): cross-entropy on negative output first-spike
 times, :math:`-\log\mathrm{softmax}(-t_\mathrm{out})_y + \gamma\,(e^{t_{\mathrm{out},y}/T}-1)`.
-Prediction: earliest output spike. *Trial accuracy* counts a sample as correct only when the
-correct output neuron fires first **within** :math:`[0,T]`; *pseudo accuracy* also uses
-pseudospikes.
+Prediction: earliest output spike (:mod:`neuromodels.analysis.classification`). *Trial
+accuracy* counts a sample as correct only when the correct output neuron fires first
+**within** :math:`[0,T]`; *pseudo accuracy* also uses pseudospikes.
+
+Every public function runs in float64 (:mod:`.precision`), whatever JAX's global setting.
 """
 
 from __future__ import annotations
@@ -47,20 +50,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..analysis.classification import accuracy, predict_first_spike
+from ..history import History
+from ..theory.theta import OSCILLATOR_I0, OSCILLATOR_TAU
 from .optimizers import adabelief, exponential_decay
+from .precision import in_float64
 
 __all__ = ["ThetaOsc", "init_params", "layer_first_spikes", "forward", "loss_fn",
-           "batch_loss", "metrics", "TrainConfig", "train", "yinyang_inputs",
+           "batch_loss", "metrics", "metrics_jax", "TrainConfig", "train", "yinyang_inputs",
            "digits_inputs"]
 
 
 @dataclass(frozen=True)
 class ThetaOsc:
     """Theta oscillator with constant drive ``I0`` (> 1/4); ``tau`` is the time constant in
-    the time unit of the model (reference: ``tau = 6/pi`` so that the period is 6)."""
+    the time unit of the model. Defaults: the reference's oscillator
+    (:data:`neuromodels.theory.theta.OSCILLATOR_I0`, ``OSCILLATOR_TAU``: period 6)."""
 
-    tau: float = 6 / np.pi
-    I0: float = 1.25
+    tau: float = OSCILLATOR_TAU
+    I0: float = OSCILLATOR_I0
     eps: float = 1e-6
 
     def __post_init__(self):
@@ -91,31 +99,36 @@ class ThetaOsc:
         return jnp.where(ok, self.Phi(self.iPhi(safe) + w), psi)
 
 
+@in_float64
 def init_params(key, sizes, neuron: ThetaOsc, w_scale=0.5):
     """Weights ``U(-w_scale/sqrt(n_in), +w_scale/sqrt(n_in))`` per layer, initial phases
     ``Theta/2`` (the reference's initialisation). Returns ``{"W": [...], "psi0": [...]}``
-    with ``W[l]`` of shape ``(sizes[l+1], sizes[l])``."""
+    with ``W[l]`` of shape ``(n_pre, n_post) = (sizes[l], sizes[l+1])``."""
     Ws, psis = [], []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         key, sub = jax.random.split(key)
         width = w_scale / np.sqrt(n_in)
-        Ws.append(jax.random.uniform(sub, (n_out, n_in), minval=-width, maxval=width))
+        # drawn as (n_post, n_pre) and transposed: the same numbers as before the layout
+        # became (n_pre, n_post), so a seed gives the same network
+        Ws.append(jax.random.uniform(sub, (n_out, n_in), minval=-width, maxval=width).T)
         psis.append(jnp.full((n_out,), neuron.Theta / 2))
     return {"W": Ws, "psi0": psis}
 
 
+@in_float64
 def layer_first_spikes(t_in, W, psi0, neuron: ThetaOsc):
     """Exact first-spike times of one layer (one sample).
 
     ``t_in`` (M,) finite input spike times (an input that must not act gets weight 0),
-    ``W`` (N, M), ``psi0`` (N,). Every neuron fires once (a pseudospike if after the trial);
-    returns (N,) spike times.
+    ``W`` (M, N) = (n_pre, n_post), ``psi0`` (N,). Every neuron fires once (a pseudospike if
+    after the trial); returns (N,) spike times.
     """
     Theta = neuron.Theta
-    t_in, W, psi0 = jnp.asarray(t_in), jnp.asarray(W), jnp.asarray(psi0)
+    t_in = jnp.asarray(t_in, dtype=jnp.float64)
+    W, psi0 = jnp.asarray(W, dtype=jnp.float64), jnp.asarray(psi0, dtype=jnp.float64)
     order = jnp.argsort(t_in)
     ts = t_in[order]
-    Ws = W.T[order]  # (M, N)
+    Ws = W[order]  # (M, N), rows in input-time order
 
     def step(carry, x):
         psi, t_prev, t_sp, done = carry
@@ -127,18 +140,19 @@ def layer_first_spikes(t_in, W, psi0, neuron: ThetaOsc):
         psi = jnp.where(done, psi, neuron.H(jnp.where(done, Theta / 2, pre), w_k))
         return (psi, t_k, t_sp, done), None
 
-    N = W.shape[0]
+    N = W.shape[1]
     init = (psi0, jnp.zeros((), t_in.dtype), jnp.zeros(N, t_in.dtype), jnp.zeros(N, bool))
     (psi, t_last, t_sp, done), _ = jax.lax.scan(step, init, (ts, Ws))
     return jnp.where(done, t_sp, t_last + Theta - psi)
 
 
+@in_float64
 def forward(params, t_in, w_mask, neuron: ThetaOsc):
     """First-spike times of every layer for one sample: list of arrays (hidden..., output).
     ``w_mask`` (n_in,) multiplies the input weights (0 for inputs that do not spike)."""
     out = []
     t = t_in
-    W0 = params["W"][0] * w_mask[None, :]
+    W0 = params["W"][0] * jnp.asarray(w_mask)[:, None]
     for l, (W, psi0) in enumerate(zip(params["W"], params["psi0"])):
         t = layer_first_spikes(t, W0 if l == 0 else W, psi0, neuron)
         out.append(t)
@@ -148,11 +162,14 @@ def forward(params, t_in, w_mask, neuron: ThetaOsc):
 _forward_batch = jax.jit(jax.vmap(forward, in_axes=(None, 0, 0, None)), static_argnums=3)
 
 
+@in_float64
 def loss_fn(t_out, label, T, gamma, temperature=1.0):
+    """Cross-entropy on ``-t_out / temperature`` plus ``gamma (exp(t_label / T) - 1)``."""
     logp = jax.nn.log_softmax(-t_out / temperature)
     return -logp[label] + gamma * (jnp.exp(t_out[label] / T) - 1)
 
 
+@in_float64
 def batch_loss(params, t_in, w_mask, labels, neuron, T, gamma, temperature=1.0):
     outs = jax.vmap(forward, in_axes=(None, 0, 0, None))(params, t_in, w_mask, neuron)
     losses = jax.vmap(loss_fn, in_axes=(0, 0, None, None, None))(outs[-1], labels, T, gamma,
@@ -160,24 +177,35 @@ def batch_loss(params, t_in, w_mask, labels, neuron, T, gamma, temperature=1.0):
     return jnp.mean(losses)
 
 
-def metrics(params, t_in, w_mask, labels, neuron, T, gamma=0.0):
-    """Loss, pseudo and trial accuracy, silent-neuron fractions (numpy floats) and the
-    first-spike times per layer."""
-    outs = _forward_batch(jax.tree.map(jnp.asarray, params), jnp.asarray(t_in),
-                          jnp.asarray(w_mask), neuron)
+@in_float64
+def metrics_jax(params, t_in, w_mask, labels, neuron, T, gamma, temperature=1.0):
+    """Loss (with ``temperature``, as in training), trial accuracy (correct output first
+    within ``[0, T]``), pseudo accuracy (pseudospikes count), silent hidden neurons; and the
+    first-spike times of every layer. Jittable; :func:`metrics` is its numpy version."""
+    outs = jax.vmap(forward, in_axes=(None, 0, 0, None))(params, t_in, w_mask, neuron)
     t_out = outs[-1]
-    labels = jnp.asarray(labels)
-    loss = jnp.mean(jax.vmap(loss_fn, in_axes=(0, 0, None, None))(t_out, labels, T, gamma))
-    pred = jnp.argmin(t_out, axis=1)
-    f = t_out.dtype
-    acc_pseudo = jnp.mean((pred == labels).astype(f))
-    acc_trial = jnp.mean(((pred == labels) & (jnp.min(t_out, axis=1) <= T)).astype(f))
+    loss = jnp.mean(jax.vmap(loss_fn, in_axes=(0, 0, None, None, None))(
+        t_out, labels, T, gamma, temperature))
     hidden = jnp.concatenate(outs[:-1], axis=1)  # (B, n_hidden_total)
-    silent_any = jnp.mean((~jnp.any(hidden <= T, axis=0)).astype(f))  # never fires
-    silent_mean = jnp.mean((hidden > T).astype(f))  # per-sample fraction silent, averaged
-    return {"loss": float(loss), "acc_pseudo": float(acc_pseudo),
-            "acc_trial": float(acc_trial), "silent_never": float(silent_any),
-            "silent_per_sample": float(silent_mean)}, [np.asarray(o) for o in outs]
+    f = t_out.dtype
+    return {"loss": loss,
+            "acc_pseudo": accuracy(predict_first_spike(t_out), labels),
+            "acc_trial": accuracy(predict_first_spike(t_out, T), labels),
+            # never fires in the trial; fraction silent per sample, averaged
+            "silent_never": jnp.mean((~jnp.any(hidden <= T, axis=0)).astype(f)),
+            "silent_per_sample": jnp.mean((hidden > T).astype(f))}, outs
+
+
+@in_float64
+def metrics(params, t_in, w_mask, labels, neuron, T, gamma=0.0, temperature=1.0):
+    """:func:`metrics_jax` as numpy floats, and the first-spike times per layer (numpy)."""
+    mets, outs = _metrics_jit(
+        jax.tree.map(jnp.asarray, params), jnp.asarray(t_in), jnp.asarray(w_mask),
+        jnp.asarray(labels), neuron, T, gamma, temperature)
+    return {k: float(v) for k, v in mets.items()}, [np.asarray(o) for o in outs]
+
+
+_metrics_jit = jax.jit(metrics_jax, static_argnums=4)
 
 
 # ---------------------------------------------------------------------- data encodings
@@ -209,8 +237,7 @@ def digits_inputs(X, t_max=1.0):
 class TrainConfig:
     sizes: tuple = (5, 120, 120, 3)
     T: float = 2.0
-    tau: float = 6 / np.pi
-    I0: float = 1.25
+    neuron: ThetaOsc = ThetaOsc()
     w_scale: float = 0.5
     gamma: float = 1e-2
     temperature: float = 1.0  # softmax over -t_out / temperature (reference: 1)
@@ -223,12 +250,23 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)
 
 
+#: Evaluation results of :func:`metrics_jax` and their History columns.
+_TEST_COLUMNS = {"loss": "test_loss", "acc_trial": "test_accuracy",
+                 "acc_pseudo": "test_accuracy_pseudo", "silent_never": "test_silent_never",
+                 "silent_per_sample": "test_silent_per_sample"}
+
+
+@in_float64
 def train(cfg: TrainConfig, train_set, test_set, progress=None):
     """Train with AdaBelief (:mod:`neuromodels.exact.optimizers`). ``train_set`` /
-    ``test_set`` are ``(times, mask, labels)`` numpy arrays. Returns a dict with the initial
-    and final parameters, per-epoch test metrics (epoch 0 = before training), training loss
-    and the measured seconds per epoch (compilation excluded)."""
-    neuron = ThetaOsc(cfg.tau, cfg.I0)
+    ``test_set`` are ``(times, mask, labels)`` numpy arrays. Returns a dict: ``params`` and
+    ``params_init`` (weights ``(n_pre, n_post)``), ``neuron`` (``cfg.neuron``) and ``history``
+    (:class:`~neuromodels.history.History` per epoch: ``loss`` (mean training loss),
+    ``seconds`` (compilation excluded after the first epoch), and at epoch 0 and every
+    ``eval_every`` epochs the test metrics ``test_loss``, ``test_accuracy`` (trial),
+    ``test_accuracy_pseudo``, ``test_silent_never``, ``test_silent_per_sample``; summary
+    ``seconds_per_epoch``: the median over epochs after the first)."""
+    neuron = cfg.neuron
     key = jax.random.PRNGKey(cfg.seed)
     key, sub = jax.random.split(key)
     params = init_params(sub, cfg.sizes, neuron, cfg.w_scale)
@@ -242,10 +280,10 @@ def train(cfg: TrainConfig, train_set, test_set, progress=None):
     step, eval_fn = _compiled(neuron, float(cfg.T), float(cfg.gamma), float(cfg.temperature))
 
     def evaluate(p):
-        return {k: float(v) for k, v in eval_fn(p, *test_set).items()}
+        return {_TEST_COLUMNS[k]: float(v) for k, v in eval_fn(p, *test_set).items()}
 
-    history = [dict(epoch=0, **evaluate(params))]
-    train_loss, epoch_times = [], []
+    history = History("epoch")
+    history.record(0, **evaluate(params))
     rng = np.random.default_rng(cfg.seed)
     for epoch in range(1, cfg.epochs + 1):
         perm = rng.permutation(n)
@@ -253,26 +291,24 @@ def train(cfg: TrainConfig, train_set, test_set, progress=None):
         losses = []
         for b in range(n_batches):
             idx = perm[b * cfg.batch:(b + 1) * cfg.batch]
-            lr = sched(len(train_loss) * n_batches + b)
+            lr = sched((epoch - 1) * n_batches + b)
             params, state, loss = step(params, state, t_tr[idx], m_tr[idx], y_tr[idx], lr)
             losses.append(loss)
-        losses = [float(x) for x in losses]
-        epoch_times.append(time.perf_counter() - t0)
-        train_loss.append(float(np.mean(losses)))
+        row = {"loss": float(np.mean([float(x) for x in losses])),
+               "seconds": time.perf_counter() - t0}
         if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-            history.append(dict(epoch=epoch, **evaluate(params)))
-            if progress:
-                h = history[-1]
-                progress(f"epoch {epoch}: train loss {train_loss[-1]:.4f}, test acc "
-                         f"{h['acc_trial']:.4f} (pseudo {h['acc_pseudo']:.4f}), silent "
-                         f"{h['silent_never']:.3f}, {epoch_times[-1]:.2f} s")
+            row.update(evaluate(params))
+        history.record(epoch, **row)
+        if progress and "test_accuracy" in row:
+            progress(f"epoch {epoch}: train loss {row['loss']:.4f}, test acc "
+                     f"{row['test_accuracy']:.4f} (pseudo {row['test_accuracy_pseudo']:.4f}), "
+                     f"silent {row['test_silent_never']:.3f}, {row['seconds']:.2f} s")
+    seconds = history["seconds"][1:]  # the first epoch includes JIT compilation
+    history.summary["seconds_per_epoch"] = float(np.median(seconds[1:]) if seconds.size > 1
+                                                 else seconds[0])
     return {"params": jax.tree.map(np.asarray, params),
             "params_init": jax.tree.map(np.asarray, p_init),
-            "history": history, "train_loss": train_loss,
-            # the first epoch includes JIT compilation
-            "s_per_epoch": float(np.median(epoch_times[1:])) if len(epoch_times) > 1
-            else float(epoch_times[0]),
-            "epoch_times": epoch_times}
+            "neuron": neuron, "history": history}
 
 
 @functools.lru_cache(maxsize=16)
@@ -291,20 +327,6 @@ def _compiled(neuron, T, gamma, temperature):
         return params, state, loss
 
     eval_fn = jax.jit(lambda p, t, m, y: metrics_jax(p, t, m, y, neuron, T, gamma,
-                                                     temperature))
+                                                     temperature)[0])
     return step, eval_fn
 
-
-def metrics_jax(params, t_in, w_mask, labels, neuron, T, gamma, temperature=1.0):
-    """Jittable version of :func:`metrics` (no spike times returned)."""
-    outs = jax.vmap(forward, in_axes=(None, 0, 0, None))(params, t_in, w_mask, neuron)
-    t_out = outs[-1]
-    loss = jnp.mean(jax.vmap(loss_fn, in_axes=(0, 0, None, None, None))(
-        t_out, labels, T, gamma, temperature))
-    pred = jnp.argmin(t_out, axis=1)
-    hidden = jnp.concatenate(outs[:-1], axis=1)
-    f = t_out.dtype
-    return {"loss": loss, "acc_pseudo": jnp.mean((pred == labels).astype(f)),
-            "acc_trial": jnp.mean(((pred == labels) & (jnp.min(t_out, axis=1) <= T)).astype(f)),
-            "silent_never": jnp.mean((~jnp.any(hidden <= T, axis=0)).astype(f)),
-            "silent_per_sample": jnp.mean((hidden > T).astype(f))}

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .precision import in_float64
+
 __all__ = ["mse_loss", "relative_sentinel_loss"]
 
 
+@in_float64
 def mse_loss(t_out, t_target):
     """Mean squared spike-time error."""
     return jnp.mean((t_out - t_target) ** 2)
 
 
+@in_float64
 def relative_sentinel_loss(t_outs, t_targets):
     """Relative squared error with sentinel; lists of arrays, each ending with the sentinel."""
     total = 0.0

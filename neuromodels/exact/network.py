@@ -1,12 +1,14 @@
 r"""Event-driven exact simulation of a network of QIF (theta) neurons.
 
 Between events every neuron follows the closed-form flow of :mod:`.qif`; events are
-input spikes (current jump :math:`I \mathrel{+}= w_\mathrm{in}[:, c]`) and network spikes
-(zeros of :math:`q`, current jump :math:`I \mathrel{+}= W[:, j]`, no self-reset needed
-in projective form). The simulation is a ``jax.lax.scan`` over at most ``K`` events; it
-is differentiable (``jax.grad``) with respect to the weights, the input spike times and
-the initial state, which yields exact gradients of spike times (Klos & Memmesheimer,
-arXiv 2309.14523, eqs. for the QIF neuron with :math:`\tau_s = \tau/2`).
+input spikes of channel :math:`c` (current jump :math:`I \mathrel{+}= w_\mathrm{in}[c, :]`)
+and network spikes of neuron :math:`j` (zeros of :math:`q`, current jump
+:math:`I \mathrel{+}= W[j, :]`, no self-reset needed in projective form). Weight matrices
+are ``(n_pre, n_post)``, as everywhere in the package. The simulation is a
+``jax.lax.scan`` over at most ``K`` events; it is differentiable (``jax.grad``) with
+respect to the weights, the input spike times and the initial state, which yields exact
+gradients of spike times (Klos & Memmesheimer, arXiv 2309.14523, eqs. for the QIF neuron
+with :math:`\tau_s = \tau/2`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .precision import in_float64
 from .qif import flow, state_from_voltage, time_to_spike
 
 __all__ = ["Trace", "simulate", "run", "neuron_spikes", "check_inputs"]
@@ -38,7 +41,7 @@ class Trace(NamedTuple):
     complete: jax.Array
 
 
-def check_inputs(W, w_in, in_times, in_channels, V0, I0, T, K, tau=1.0):
+def check_inputs(W, w_in, in_times, in_channels, V_init, I_init, T, K, tau=1.0):
     """Validate shapes and ranges; raise ``ValueError`` naming the parameter."""
     import numpy as np
 
@@ -53,37 +56,38 @@ def check_inputs(W, w_in, in_times, in_channels, V0, I0, T, K, tau=1.0):
         raise ValueError(f"W (recurrent weights) must have shape (N, N), got {W.shape}")
     N = W.shape[0]
     w_in = np.asarray(w_in)
-    if w_in.ndim != 2 or w_in.shape[0] != N:
-        raise ValueError(f"w_in (input weights) must have shape (N={N}, Nin), got {w_in.shape}")
+    if w_in.ndim != 2 or w_in.shape[1] != N:
+        raise ValueError(f"w_in (input weights) must have shape (n_in, N={N}), got {w_in.shape}")
     t_in = np.asarray(in_times)
     c_in = np.asarray(in_channels)
     if t_in.ndim != 1 or c_in.shape != t_in.shape:
         raise ValueError(
             f"in_times and in_channels must be 1-d of equal length, got {t_in.shape}, {c_in.shape}"
         )
-    if c_in.size and (c_in.min() < 0 or c_in.max() >= w_in.shape[1]):
-        raise ValueError(f"in_channels must lie in [0, {w_in.shape[1] - 1}]")
+    if c_in.size and (c_in.min() < 0 or c_in.max() >= w_in.shape[0]):
+        raise ValueError(f"in_channels must lie in [0, {w_in.shape[0] - 1}]")
     if t_in.size and np.any(np.isnan(t_in)):
         raise ValueError("in_times must not contain NaN")
-    for name, x in (("V0", V0), ("I0", I0)):
+    for name, x in (("V_init", V_init), ("I_init", I_init)):
         if np.shape(x) != (N,):
             raise ValueError(f"{name} (initial state) must have shape (N={N},), got {np.shape(x)}")
-    if np.any(np.isnan(np.asarray(I0))) or np.any(~np.isfinite(np.asarray(I0))):
-        raise ValueError("I0 must be finite")
+    if np.any(~np.isfinite(np.asarray(I_init, dtype=float))):
+        raise ValueError("I_init (initial current) must be finite")
 
 
-def simulate(W, w_in, in_times, in_channels, V0, I0, T, K, tau=1.0):
+@in_float64
+def simulate(W, w_in, in_times, in_channels, V_init, I_init, T, K, tau=1.0):
     r"""Simulate one trial of duration ``T`` event by event (at most ``K`` events).
 
-    Parameters: ``W`` (N, N) recurrent weights (``W[i, j]``: j -> i), ``w_in`` (N, Nin)
+    Parameters: ``W`` (N, N) recurrent weights (``W[j, i]``: j -> i), ``w_in`` (n_in, N)
     input weights, ``in_times``/``in_channels`` (M,) input spikes (any order; times
-    outside [0, T) have no effect), ``V0``/``I0`` (N,) initial state. Traceable by JAX;
-    call :func:`check_inputs` first for validation.
+    outside [0, T) have no effect), ``V_init``/``I_init`` (N,) initial voltage and synaptic
+    current. Traceable by JAX; call :func:`check_inputs` first for validation.
     """
     order = jnp.argsort(in_times)
     t_in = jnp.concatenate([in_times[order], jnp.array([jnp.inf])])
     c_in = jnp.concatenate([in_channels[order], jnp.array([0])])
-    p0, q0 = state_from_voltage(V0)
+    p0, q0 = state_from_voltage(V_init)
 
     def step(carry, _):
         t, p, q, I, ptr = carry
@@ -99,17 +103,18 @@ def simulate(W, w_in, in_times, in_channels, V0, I0, T, K, tau=1.0):
         net = (~is_in) & in_trial
         # the spiking neuron sits exactly at q = 0 (exact: q(t_spike) = 0 identically)
         q = q.at[j].set(jnp.where(net, 0.0, q[j]))
-        jump = jnp.where(is_in, w_in[:, c_in[ptr]], W[:, j])
+        jump = jnp.where(is_in, w_in[c_in[ptr], :], W[j, :])
         I = I + jnp.where(in_trial, jump, 0.0)
         ptr = ptr + (is_in & in_trial)
         t = t + dt
         return (t, p, q, I, ptr), (t, net, j)
 
-    init = (jnp.asarray(0.0), p0, q0, jnp.asarray(I0, dtype=jnp.float64), jnp.asarray(0))
+    init = (jnp.asarray(0.0), p0, q0, jnp.asarray(I_init, dtype=jnp.float64), jnp.asarray(0))
     (t, p, q, I, _), (ts, spikes, nrn) = jax.lax.scan(step, init, None, length=K)
     return Trace(ts, spikes, nrn, p, q, I, t >= T)
 
 
+@in_float64
 def neuron_spikes(trace: Trace, i, M):
     """First ``M`` spike times of neuron ``i`` (padded with ``inf``) and its spike count."""
     mask = trace.spike & (trace.neuron == i)
@@ -122,7 +127,8 @@ def neuron_spikes(trace: Trace, i, M):
 _simulate_jit = jax.jit(simulate, static_argnums=(7,))
 
 
-def run(W, w_in, in_times, in_channels, V0, I0, T, K=None, tau=1.0):
+@in_float64
+def run(W, w_in, in_times, in_channels, V_init, I_init, T, K=None, tau=1.0):
     """Validated, compiled :func:`simulate` returning numpy results.
 
     ``K`` defaults to (number of inputs + 4 N + 1) and is doubled until the trial is
@@ -133,10 +139,10 @@ def run(W, w_in, in_times, in_channels, V0, I0, T, K=None, tau=1.0):
 
     N = np.shape(W)[0] if np.ndim(W) == 2 else 0
     K = int(K) if K is not None else int(np.size(in_times)) + 4 * max(N, 1) + 1
-    check_inputs(W, w_in, in_times, in_channels, V0, I0, T, K, tau)
+    check_inputs(W, w_in, in_times, in_channels, V_init, I_init, T, K, tau)
     args = [jnp.asarray(W, jnp.float64), jnp.asarray(w_in, jnp.float64),
             jnp.asarray(in_times, jnp.float64), jnp.asarray(in_channels, jnp.int32),
-            jnp.asarray(V0, jnp.float64), jnp.asarray(I0, jnp.float64)]
+            jnp.asarray(V_init, jnp.float64), jnp.asarray(I_init, jnp.float64)]
     while True:
         tr = _simulate_jit(*args, float(T), K, float(tau))
         if bool(tr.complete):

@@ -17,6 +17,8 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from .precision import in_float64
+
 __all__ = ["Optimizer", "clipped_sgd", "adabelief", "exponential_decay"]
 
 
@@ -50,7 +52,7 @@ def clipped_sgd(lr, clip):
         steps = jax.tree.map(lambda g: -lr * jnp.clip(g, -clip, clip), grads)
         return steps, state + 1
 
-    return Optimizer(init, update)
+    return Optimizer(in_float64(init), in_float64(update))
 
 
 def adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
@@ -79,5 +81,5 @@ def adabelief(lr, b1=0.9, b2=0.999, eps=1e-16, eps_root=1e-16):
         steps = jax.tree.map(lambda m_, s_: -eta * (m_ / c1) / (jnp.sqrt(s_ / c2) + eps), m, s)
         return steps, (n1, m, s)
 
-    return Optimizer(init, update)
+    return Optimizer(in_float64(init), in_float64(update))
 

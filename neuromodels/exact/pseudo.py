@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .precision import in_float64
+
 __all__ = ["softplus", "pseudo_phase", "pseudo_period", "output_times", "pseudo_rate"]
 
 
+@in_float64
 def softplus(x, alpha=10.0):
     r""":math:`\alpha \ln(1 + e^{x/\alpha})`, computed stably."""
     return alpha * jnp.logaddexp(0.0, x / alpha)
 
 
+@in_float64
 def pseudo_phase(p, q, I_tilde, tau=1.0):
     r"""Pseudo-phase :math:`\tilde\varphi \in (0, \tilde\Theta)` of the projective state ``(p, q)``."""
     root = jnp.sqrt(I_tilde)
@@ -37,16 +41,19 @@ def pseudo_phase(p, q, I_tilde, tau=1.0):
     return tau * (ang + jnp.pi / 2) / root
 
 
+@in_float64
 def pseudo_period(I_tilde, tau=1.0):
     r"""Pseudo-period :math:`\tilde\Theta = \tau\pi/\sqrt{\tilde I}`."""
     return tau * jnp.pi / jnp.sqrt(I_tilde)
 
 
+@in_float64
 def pseudo_rate(p, q, I_tilde, tau=1.0):
     r"""Phase fraction :math:`\tilde\varphi/\tilde\Theta`, the 'rate' used as pseudo-input."""
     return pseudo_phase(p, q, I_tilde, tau) / pseudo_period(I_tilde, tau)
 
 
+@in_float64
 def output_times(real, n_real, p, q, I_end, u=0.0, T=10.0, alpha=10.0, tau=1.0):
     """Output spike times: the ``len(real)`` first real spikes, completed by pseudospikes."""
     I_tilde = softplus(I_end + u, alpha)

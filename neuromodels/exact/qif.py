@@ -43,7 +43,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-jax.config.update("jax_enable_x64", True)
+from .precision import in_float64
 
 __all__ = ["cos_sin", "flow", "time_to_spike", "voltage", "state_from_voltage"]
 
@@ -52,6 +52,7 @@ _Z_SMALL = 1e-4
 _N_TAYLOR = 4
 
 
+@in_float64
 def cos_sin(I, x):
     r"""Entire functions :math:`C = \cos(\sqrt{I}x)` and :math:`S = \sin(\sqrt{I}x)/\sqrt{I}`.
 
@@ -83,6 +84,7 @@ def cos_sin(I, x):
     return C, S
 
 
+@in_float64
 def flow(p, q, I, dt, tau=1.0):
     r"""Evolve the projective state ``(p, q)`` (``V = p/q``) and current ``I`` by ``dt``.
 
@@ -139,6 +141,7 @@ def _sigma_to_zero_jvp(primals, tangents):
     return sig, dsig
 
 
+@in_float64
 def time_to_spike(p, q, I, tau=1.0):
     r"""Time until the next spike from state ``(p, q, I)`` without further input.
 
@@ -149,6 +152,7 @@ def time_to_spike(p, q, I, tau=1.0):
     return jnp.where(ok, -tau * jnp.log1p(-jnp.where(ok, sig, 0.0)), jnp.inf)
 
 
+@in_float64
 def state_from_voltage(V):
     """Projective state ``(p, q)`` for voltage ``V`` (``+-inf`` allowed)."""
     V = jnp.asarray(V, dtype=jnp.float64)
@@ -158,6 +162,7 @@ def state_from_voltage(V):
     return p, q
 
 
+@in_float64
 def voltage(p, q):
     """Voltage ``V = p/q`` (``+-inf`` at a spike)."""
     return p / q

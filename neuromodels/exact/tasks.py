@@ -10,7 +10,8 @@ Task 2, :func:`train_recurrent`: 10 QIF neurons, each with its own excitatory (+
 inhibitory (-5) Poisson input at rate 1 in [0, T) (drawn by :func:`recurrent_inputs` with
 a seeded numpy generator, default seed :data:`RECURRENT_SEED`; targets
 :data:`RECURRENT_TARGETS`, the reference's two trains); learned: the
-10x9 recurrent weights and the initial :math:`(V, I)`, all starting at 0. Neurons 0, 1
+10x9 recurrent weights and the initial voltage and current :math:`(V(0), I(0))`, all
+starting at 0. Neurons 0, 1
 learn target trains (each with a sentinel at :math:`1.1T`), loss
 :func:`.losses.relative_sentinel_loss`; pseudo-input of target neuron i is
 :math:`\sum_j W_{ij} r_j` with :math:`r_j = \tilde\varphi_j/\tilde\Theta_j` at
@@ -29,8 +30,9 @@ fall; the reference's own draw (not used here) reached 0.362 -> 8e-4 (2.66 order
 Both training functions run either ``chunk`` trials per compiled ``lax.scan`` (``scan=True``,
 default for task 1: least dispatch overhead) or one compiled step per trial
 (``scan=False``, default for task 2, where the nested scan measured ~1.5x slower), and
-return a history dict of numpy arrays; row n holds the parameters used in trial n, its output spike
-times and its loss (so "update n" is the state after n parameter updates).
+return a :class:`neuromodels.history.History` (one row per trial: the parameters used in
+trial n, its output spike times and its loss, so "update n" is the state after n parameter
+updates) with the final parameters.
 """
 
 from __future__ import annotations
@@ -43,9 +45,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..history import History
 from .losses import mse_loss, relative_sentinel_loss
 from .network import neuron_spikes, simulate
 from .optimizers import adabelief, clipped_sgd, exponential_decay
+from .precision import in_float64
 from .pseudo import output_times, pseudo_rate, softplus
 
 __all__ = [
@@ -110,6 +114,7 @@ def _positive_int(name, x):
 class SingleNeuronTask:
     """Task 1. ``params = (w, t)``: weights and times of the two learned inputs."""
 
+    @in_float64
     def __init__(self, T=10.0, targets=(2.5, 7.5), alpha=10.0, tau=1.0):
         if not float(T) > 0:
             raise ValueError(f"T (trial duration) must be > 0, got {T!r}")
@@ -120,13 +125,15 @@ class SingleNeuronTask:
         self.n_in = 2 + len(SINGLE_FIXED_TIMES)
         self.K = self.n_in + len(targets) + 1  # grown by the training loop if needed
 
+    @in_float64
     def init_params(self):
         return (jnp.zeros(2), jnp.array([1.0, 9.0]))
 
+    @in_float64
     def output(self, params, K=None):
         """Output spike times (real or pseudo) and whether K events sufficed."""
         w, t = params
-        w_in = jnp.concatenate([w, self.fixed_weights])[None, :]
+        w_in = jnp.concatenate([w, self.fixed_weights])[:, None]  # (n_in, 1)
         times = jnp.concatenate([t, self.fixed_times])
         tr = simulate(jnp.zeros((1, 1)), w_in, times, jnp.arange(self.n_in), jnp.zeros(1),
                       jnp.zeros(1), self.T, K or self.K, self.tau)
@@ -136,10 +143,12 @@ class SingleNeuronTask:
                              self.tau)
         return t_out, tr.complete
 
+    @in_float64
     def loss(self, params, K=None):
         t_out, complete = self.output(params, K)
         return mse_loss(t_out, self.targets), (t_out, complete)
 
+    @in_float64
     def project(self, params):
         w, t = params
         return (w, jnp.clip(t, 0.0, self.T))
@@ -151,8 +160,10 @@ def _offdiag(N):
 
 
 class RecurrentTask:
-    """Task 2. ``params = (w, x0)``: off-diagonal weights (N, N-1) and initial (V, I) (2, N)."""
+    """Task 2. ``params = (w, x0)``: off-diagonal weights (N, N-1), ``w[i]`` the N-1 weights
+    onto neuron i from the others in index order, and the initial (V, I) (2, N)."""
 
+    @in_float64
     def __init__(self, T=10.0, N=10, w_exc=5.0, w_inh=-5.0, alpha=10.0, tau=1.0,
                  in_times=None, in_channels=None, targets=None, seed=RECURRENT_SEED,
                  rate=1.0):
@@ -170,20 +181,24 @@ class RecurrentTask:
         self.in_channels = jnp.asarray(in_channels, dtype=jnp.int32)
         tars = RECURRENT_TARGETS if targets is None else targets
         self.targets = [jnp.asarray(tuple(t) + (1.1 * self.T,)) for t in tars]
-        w_in = np.zeros((N, 2 * N))
+        w_in = np.zeros((2 * N, N))  # (n_in, N): channel i excites, N + i inhibits neuron i
         w_in[np.arange(N), np.arange(N)] = w_exc
-        w_in[np.arange(N), N + np.arange(N)] = w_inh
+        w_in[N + np.arange(N), np.arange(N)] = w_inh
         self.w_in = jnp.asarray(w_in)
         self._rows, self._cols = _offdiag(N)
         self.K = int(self.in_times.shape[0]) + 60
 
+    @in_float64
     def init_params(self):
         return (jnp.zeros((self.N, self.N - 1)), jnp.zeros((2, self.N)))
 
+    @in_float64
     def weights(self, w):
-        """Full (N, N) matrix with zero diagonal from the (N, N-1) learned weights."""
-        return jnp.zeros((self.N, self.N)).at[self._rows, self._cols].set(w.ravel())
+        """Full (n_pre, n_post) = (N, N) matrix with zero diagonal from the (N, N-1) learned
+        weights (``w[i]``: onto neuron i)."""
+        return jnp.zeros((self.N, self.N)).at[self._cols, self._rows].set(w.ravel())
 
+    @in_float64
     def output(self, params, K=None):
         w, x0 = params
         W = self.weights(w)
@@ -193,11 +208,12 @@ class RecurrentTask:
         outs = []
         for i, tar in enumerate(self.targets):
             real, n = neuron_spikes(tr, i, tar.shape[0])
-            u = W[i] @ r
+            u = W[:, i] @ r  # pseudo-input: sum_j W[j, i] r_j
             outs.append(output_times(real, n, tr.p[i], tr.q[i], tr.I[i], u, self.T,
                                      self.alpha, self.tau))
         return outs, tr.complete
 
+    @in_float64
     def loss(self, params, K=None):
         outs, complete = self.output(params, K)
         return relative_sentinel_loss(outs, self.targets), (outs, complete)
@@ -291,40 +307,45 @@ def _stack(rows, i):
     return jax.tree.map(lambda *xs: np.concatenate(xs), *[r[i] for r in rows])
 
 
+@in_float64
 def train_single_neuron(n_trials=3000, lr=0.1, clip=0.02, chunk=500,
                         progress: Callable | None = None, task: SingleNeuronTask | None = None,
                         scan=True):
-    """Train task 1; returns dict of numpy arrays.
-
-    ``weights`` (n, 2), ``times`` (n, 2) learned input weights/times used in trial n;
-    ``t_out`` (n, 2) output spike times; ``loss`` (n,); ``final_params``; ``targets``.
-    ``progress(done, total, last_loss)`` is called after every chunk;
-    ``seconds_per_trial``: median over chunks that did not compile (nan if none).
+    """Train task 1. Returns a dict: ``history`` (:class:`~neuromodels.history.History`, one
+    row per trial n: ``weights`` (2,), ``times`` (2,) of the learned inputs used in trial n,
+    its output spike times ``t_out`` (2,) and ``loss``; summary ``seconds_per_trial``, the
+    median over chunks that did not compile, nan if none, and ``K``), ``final_weights``,
+    ``final_times`` and ``targets``. ``progress(done, total, last_loss)`` is called after
+    every chunk.
     """
     task = task or SingleNeuronTask()
     params, rows, K, spt = _train(task, clipped_sgd(lr, clip), n_trials, chunk, progress,
                                   scan=scan)
     p = _stack(rows, 0)
-    return {
-        "weights": p[0], "times": p[1], "t_out": _stack(rows, 2), "loss": _stack(rows, 1),
-        "final_weights": np.asarray(params[0]), "final_times": np.asarray(params[1]),
-        "targets": np.asarray(task.targets), "K": K, "seconds_per_trial": spt,
-    }
+    history = History("trial")
+    history.extend(np.arange(len(p[0])), loss=_stack(rows, 1), t_out=_stack(rows, 2),
+                   weights=p[0], times=p[1])
+    history.summary.update(seconds_per_trial=spt, K=K)
+    return {"history": history, "final_weights": np.asarray(params[0]),
+            "final_times": np.asarray(params[1]), "targets": np.asarray(task.targets)}
 
 
+@in_float64
 def train_recurrent(n_trials=10001, lr=1e-2, decay_steps=2000, chunk=500,
                     progress: Callable | None = None, task: RecurrentTask | None = None,
                     line_search=False, dt_max=0.5, scan=False):
-    """Train task 2; returns dict of numpy arrays.
+    """Train task 2.
 
     Default: AdaBelief with exponentially decaying learning rate (the paper's main run).
     ``line_search=True``: the paper's second run, AdaBelief(lr, b2=0.99) without decay,
     each step scaled by the best of 50 factors in [1e-5, 1e2] (log-spaced) that moves no
     output spike by more than ``dt_max``.
 
-    ``loss`` (n,); ``t_out_<i>`` (n, m_i + 1) output times of target neuron i (last
-    column: sentinel); ``final_W`` (N, N), ``final_V0``, ``final_I0``; ``targets_<i>``.
-    Per-trial parameters are not kept (N*N per trial); ``w_norm`` (n,) tracks them.
+    Returns a dict: ``history`` (:class:`~neuromodels.history.History`, one row per trial:
+    ``loss``, ``t_out_<i>`` (m_i + 1,) output times of target neuron i (last: sentinel),
+    ``w_norm``, the norm of the weights used; the per-trial weights themselves are not
+    kept; summary ``seconds_per_trial``, ``K``), ``final_W`` (N, N) as (n_pre, n_post),
+    ``final_V_init``, ``final_I_init`` and ``targets_<i>``.
     """
     task = task or RecurrentTask()
     if line_search:
@@ -338,12 +359,14 @@ def train_recurrent(n_trials=10001, lr=1e-2, decay_steps=2000, chunk=500,
         opt = adabelief(exponential_decay(lr, decay_steps, 1 / math.e))
         params, rows, K, spt = _train(task, opt, n_trials, chunk, progress, scan=scan)
     p = _stack(rows, 0)
-    out = {"loss": _stack(rows, 1), "w_norm": np.sqrt((p[0] ** 2).sum(axis=(1, 2))),
-           "final_W": np.asarray(task.weights(params[0])),
-           "final_V0": np.asarray(params[1][0]), "final_I0": np.asarray(params[1][1]), "K": K,
-           "seconds_per_trial": spt}
     t_outs = _stack(rows, 2)
+    history = History("trial")
+    history.extend(np.arange(len(p[0])), loss=_stack(rows, 1),
+                   w_norm=np.sqrt((p[0] ** 2).sum(axis=(1, 2))),
+                   **{f"t_out_{i}": t_outs[i] for i in range(len(task.targets))})
+    history.summary.update(seconds_per_trial=spt, K=K)
+    out = {"history": history, "final_W": np.asarray(task.weights(params[0])),
+           "final_V_init": np.asarray(params[1][0]), "final_I_init": np.asarray(params[1][1])}
     for i, tar in enumerate(task.targets):
-        out[f"t_out_{i}"] = t_outs[i]
         out[f"targets_{i}"] = np.asarray(tar)
     return out

@@ -3,13 +3,23 @@
 ``n`` LIF neurons, a fraction ``exc_fraction`` excitatory, every pair
 connected with probability ``p_connect`` (no autapses); excitatory spikes
 make ``g_e`` jump by ``w_e``, inhibitory ones make ``g_i`` jump by ``w_i``.
-Initial membrane potentials are uniform in ``[v_reset, v_th]``.  No external
-input: the activity is self-sustained.  Benchmark 1 (COBA): conductance-based,
-dg_e = 6 nS, dg_i = 67 nS.  Benchmark 2 (CUBA): current-based, 1.62 mV and
-9 mV (Brian2's ``examples/CUBA.py`` writes these as ``(60*0.27/10)*mV`` and
-``(-20*4.5/10)*mV``).  Reference: Brette R et al. (2007) Simulation of
-networks of spiking neurons: a review of tools and strategies. J Comput
-Neurosci 23:349-398, appendix B.
+
+* ``"cuba"``, benchmark 2: current-based, 1.62 mV and 9 mV (Brian2's
+  ``examples/CUBA.py`` writes these as ``(60*0.27/10)*mV`` and ``(-20*4.5/10)*mV``);
+  the drive is ``v_rest`` = -49 mV, above threshold; initial ``v`` uniform in
+  ``[v_reset, v_th]``.
+* ``"coba"``, benchmark 1: conductance-based, dg_e = 6 nS, dg_i = 67 nS, **no external
+  input**: the activity is self-sustained. Initial state as in R. Brette's published
+  benchmark script (COBA.py of the paper's supplementary code, conductances in units of
+  g_l, potentials relative to rest): ``v ~ E_l - 5 mV + 5 mV N(0, 1)``,
+  ``g_e ~ (4 + 1.5 N(0, 1)) g_l``, ``g_i ~ (20 + 12 N(0, 1)) g_l`` (not clipped at 0,
+  as in the script).
+* ``"coba_driven"``: the same network with a constant 200 pA drive
+  (:data:`neuromodels.neurons.lif.COBA_DRIVEN`), started at rest (``v`` uniform in
+  ``[v_reset, v_th]``, conductances 0), as later benchmark scripts run COBA.
+
+Reference: Brette R et al. (2007) Simulation of networks of spiking neurons: a review of
+tools and strategies. J Comput Neurosci 23:349-398, appendix B.
 
 Connectivity and initial values are drawn with numpy (see
 :mod:`neuromodels.connectivity`), so a seed gives the same network on
@@ -18,7 +28,7 @@ every device.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from brian2 import NeuronGroup, SpikeMonitor, Synapses, mV, nS
@@ -29,7 +39,8 @@ from ..neurons import lif
 from ..parameters import Parameter, ParameterSet, unprefixed
 from ..synapses.static import jump
 
-__all__ = ["Benchmark", "BENCHMARKS", "STRUCTURE", "EINetwork", "build"]
+__all__ = ["Benchmark", "BENCHMARKS", "STRUCTURE", "EINetwork", "build", "resting_start",
+           "brette_coba_start"]
 
 #: Size and wiring, shared by both benchmarks.
 STRUCTURE = ParameterSet(
@@ -39,14 +50,31 @@ STRUCTURE = ParameterSet(
 )
 
 
+def resting_start(rng: np.random.Generator, n: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Initial ``v`` uniform in ``[v_reset, v_th]`` (one uniform draw per neuron)."""
+    v_reset, v_th = values["v_reset"], values["v_th"]
+    return {"v": v_reset + rng.uniform(size=n) * (v_th - v_reset)}
+
+
+def brette_coba_start(rng: np.random.Generator, n: int, values: dict[str, Any]) -> dict[str, Any]:
+    """R. Brette's initial state of benchmark 1: ``v ~ N(E_l - 5 mV, 5 mV)``,
+    ``g_e ~ N(4, 1.5) g_l``, ``g_i ~ N(20, 12) g_l`` (drawn in this order)."""
+    v = values["E_l"] - 5 * mV + 5 * mV * rng.standard_normal(n)
+    g_e = (4 + 1.5 * rng.standard_normal(n)) * values["g_l"]
+    g_i = (20 + 12 * rng.standard_normal(n)) * values["g_l"]
+    return {"v": v, "g_e": g_e, "g_i": g_i}
+
+
 @dataclass(frozen=True)
 class Benchmark:
-    """One benchmark network: its neuron model and the two synaptic weights."""
+    """One benchmark network: its neuron model, the two synaptic weights and how its
+    initial state is drawn (``start(rng, n, neuron_values) -> {variable: values}``)."""
 
     name: str
     neuron: NeuronModel
     w_e: Any
     w_i: Any
+    start: Callable[[np.random.Generator, int, dict[str, Any]], dict[str, Any]] = resting_start
 
     @property
     def parameters(self) -> ParameterSet:
@@ -60,7 +88,8 @@ class Benchmark:
 
 BENCHMARKS = {
     "cuba": Benchmark("cuba", lif.CUBA, w_e=1.62 * mV, w_i=9 * mV),
-    "coba": Benchmark("coba", lif.COBA, w_e=6 * nS, w_i=67 * nS),
+    "coba": Benchmark("coba", lif.COBA, w_e=6 * nS, w_i=67 * nS, start=brette_coba_start),
+    "coba_driven": Benchmark("coba_driven", lif.COBA_DRIVEN, w_e=6 * nS, w_i=67 * nS),
 }
 
 
@@ -91,8 +120,8 @@ def build(benchmark: Benchmark, params: dict[str, Any], rng: np.random.Generator
     neuron_values = {k: v for k, v in model_values.items() if k in benchmark.neuron.parameters}
     name = benchmark.name
     group = benchmark.neuron.group(n, name=name, params=neuron_values)
-    v_reset, v_th = neuron_values["v_reset"], neuron_values["v_th"]
-    group.v = v_reset + rng.uniform(size=n) * (v_th - v_reset)
+    for var, value in benchmark.start(rng, n, neuron_values).items():
+        setattr(group, var, value)
 
     i, j = fixed_probability(n, n, structure["p_connect"], rng, autapses=False)
     exc = i < n_exc

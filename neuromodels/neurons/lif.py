@@ -13,19 +13,27 @@ Conductance-based (COBA), exponentially decaying conductances:
     \tau_e \frac{dg_e}{dt} = -g_e,\qquad \tau_i \frac{dg_i}{dt} = -g_i
 
 Both spike when :math:`v > v_{th}`, reset to :math:`v_{reset}` and stay
-refractory for :math:`t_{ref}`.  COBA has a constant drive :math:`I_{ext}`
-(200 pA = 20 mV x g_l, the drive of Brian's COBA benchmark scripts) that keeps
-the activity going, as CUBA's ``v_rest`` 1 mV above threshold does.  Defaults are those of the benchmark networks
-of Brette et al. (2007), J Comput Neurosci 23:349 (benchmarks 1 and 2, after
-Vogels & Abbott 2005).  ``LIF`` is the plain neuron driven by a constant
-input ``v_rest`` (for which :func:`neuromodels.theory.lif` gives the rate).
+refractory for :math:`t_{ref}`.  Defaults are those of the benchmark networks of
+Brette et al. (2007), J Comput Neurosci 23:349 (benchmarks 1 and 2, after Vogels &
+Abbott 2005).  In CUBA the drive is ``v_rest``, 1 mV above threshold.  COBA's
+:math:`I_{ext}` is 0, as in benchmark 1: its network is self-sustained, started from
+R. Brette's published initial state (:mod:`neuromodels.networks.brette2007`).
+:data:`COBA_DRIVEN` is the variant with a constant drive :math:`I_{ext}` = 200 pA
+(= g_l x 20 mV, the ``I = 20*mV`` of later COBA benchmark scripts, e.g. BrainPy's and
+brian2cuda's), which keeps the network active from a resting start.  ``LIF`` is the
+plain neuron driven by a constant input ``v_rest`` (for which
+:func:`neuromodels.theory.lif` gives the rate).
 """
+from dataclasses import replace
+
 from brian2 import mV, ms, nS, pA, pF
 
+from ..devices import KNOWN_DEVICES
 from ..model import NeuronModel
 from ..parameters import Parameter, ParameterSet, positive
 
-__all__ = ["LIF", "CUBA", "COBA", "MEMBRANE_PARAMETERS", "SYNAPTIC_TIME_CONSTANTS"]
+__all__ = ["LIF", "CUBA", "COBA", "COBA_DRIVEN", "MEMBRANE_PARAMETERS",
+           "SYNAPTIC_TIME_CONSTANTS"]
 
 REFERENCE = "Brette et al. (2007) J Comput Neurosci 23:349, benchmarks 1-2"
 
@@ -73,6 +81,7 @@ CUBA = NeuronModel(
         MEMBRANE_PARAMETERS,
     ),
     method="exact",
+    devices=KNOWN_DEVICES,  # Brian2CUDA too (the GPU benchmark, tests/benchmarks/gpu_route.py)
     reference=REFERENCE,
     **_SPIKING,
 )
@@ -91,10 +100,15 @@ COBA = NeuronModel(
         Parameter("E_l", -60 * mV, "leak reversal potential"),
         Parameter("E_e", 0 * mV, "excitatory reversal potential"),
         Parameter("E_i", -80 * mV, "inhibitory reversal potential"),
-        Parameter("I_ext", 200 * pA, "constant drive (g_l x 20 mV, as in Brian's COBA benchmark)"),
+        Parameter("I_ext", 0 * pA, "constant external drive (none in benchmark 1)"),
         MEMBRANE_PARAMETERS,
     ),
     method="euler",
+    devices=KNOWN_DEVICES,
     reference=REFERENCE,
     **_SPIKING,
 )
+
+#: COBA with a constant drive of 200 pA (g_l x 20 mV): the driven benchmark variant.
+COBA_DRIVEN = replace(COBA, name="lif_coba_driven",
+                      parameters=COBA.parameters.with_defaults(I_ext=200 * pA))

@@ -1,19 +1,26 @@
-r"""Theta (QIF) neuron with exponentially decaying synaptic current, as Brian2 equations.
+r"""Theta (QIF) neurons as Brian2 equations: the neuron of Klos & Memmesheimer (arXiv
+2309.14523) that :mod:`neuromodels.exact` solves exactly.
 
-The neuron of Klos & Memmesheimer (arXiv 2309.14523) that :mod:`neuromodels.exact` solves
-exactly, in phase form (Ermentrout & Kopell 1986):
+:data:`THETA`: exponentially decaying synaptic current, in phase form (Ermentrout & Kopell
+1986),
 
 .. math::
 
-    \tau\dot V = V(V-1) + I + I_\mathrm{bias},\quad V = \tfrac12 + \tfrac12\tan\tfrac\theta2
+    \tau\dot V = V(V-1) + I + I_0,\quad V = \tfrac12 + \tfrac12\tan\tfrac\theta2
     \;\Longrightarrow\;
-    \tau\dot\theta = -\cos\theta + 2(I + I_\mathrm{bias})(1+\cos\theta),
+    \tau\dot\theta = -\cos\theta + 2(I + I_0)(1+\cos\theta),
     \qquad \tfrac\tau2\dot I = -I,
 
 a spike at :math:`\theta = \pi` (:math:`V=+\infty`), reset :math:`\theta \mathrel{-}= 2\pi`
 (continuous in phase), and each presynaptic spike adds its weight to :math:`I`.
-:math:`I_\mathrm{bias}` (default 0) is a constant drive, e.g. to test the free-running period
-:math:`\tau\pi/\sqrt{I_\mathrm{bias}-1/4}` (:func:`neuromodels.theory.theta.qif_period`).
+:math:`I_0` (``I0``, default 0) is the constant drive, the paper's :math:`I_0` (periodic
+firing with period :math:`\tau\pi/\sqrt{I_0-1/4}` for :math:`I_0 > 1/4`,
+:func:`neuromodels.theory.theta.qif_period`); the initial synaptic current is ``I_init``
+(:func:`theta_group`). :data:`QIF_EXACT_EQUATIONS` is the same neuron as the exact solver
+writes it.
+
+:data:`THETA_OSC`: the pulse-coupled theta oscillator of the paper's deep networks, with
+time-to-first-spike coding (below).
 
 Clock-driven, one ``run()``; no custom events, linked variables or network operations. The
 neuron and :data:`THETA_SYNAPSE` run on every device; the sub-step-corrected synapses below
@@ -24,24 +31,47 @@ start time ``t``. Since :math:`\dot\theta = 1/\tau` and :math:`\ddot\theta = 0` 
 :math:`\theta=\pi` for any :math:`I`, the crossing time is
 :math:`t + dt - \tau(\theta-\pi) + O(dt^3)`: :func:`spike_times` applies this to the
 ``theta`` a :class:`~brian2.SpikeMonitor` recorded. Synaptic effects are applied after the
-state update, i.e. at the end of the step; :func:`network_from_exact` therefore gives every
-synapse the lag :math:`\delta` (in units of :math:`\tau`) between the true spike time and
+state update, i.e. at the end of the step; :func:`neuromodels.networks.theta.network_from_exact`
+gives every synapse the lag :math:`\delta` (in units of :math:`\tau`) between the true spike time and
 the step's end (:math:`\theta_\mathrm{pre}-\pi` for network spikes, a per-spike constant for
 inputs) and uses :data:`THETA_INPUT_SYNAPSE` / :data:`THETA_RECURRENT_SYNAPSE`, which are
 exact to :math:`O(\delta^2)`. Brian2 must not be told a different ``when`` for any of it.
+
+**The oscillator** :data:`THETA_OSC` (constant drive :math:`I_0 > 1/4`, delta-pulse synapses,
+the Brian2 twin of :mod:`neuromodels.exact.feedforward`):
+
+.. math::
+
+    \tau\dot\theta = -\cos\theta + 2 I_0 (1 + \cos\theta),\qquad
+    \text{pre spike: } V \mathrel{+}= w \iff \theta \leftarrow 2\arctan(\tan\tfrac\theta2 + 2w),
+
+spike at :math:`\theta = \pi`. The synapses add their weights to ``dVsum`` (linear, so
+simultaneous pulses sum as in the exact model); a ``run_regularly`` at the start of the next
+step, before the state update, applies the jump once (brian2genn allows run_regularly only in
+that slot). Time-to-first-spike coding: after its first spike a neuron is refractory for the
+rest of the trial (``t_once`` longer than the trial, ``theta`` frozen), the exact solver's
+"each neuron fires at most once". RK4; spike times are interpolated by :func:`crossing_times`
+(:math:`\dot\theta = 1/\tau` at :math:`\theta=\pi`). Runs on runtime, C++ standalone and
+GeNN (one clock, one postsynaptic variable per synapse, the jump as a named
+``run_regularly``). Defaults: the paper's oscillator,
+:data:`neuromodels.theory.theta.OSCILLATOR_I0` and ``OSCILLATOR_TAU`` time units of
+:data:`TIME_UNIT`. :func:`neuromodels.networks.theta.run_feedforward` builds the layered
+network from trained exact weights.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from brian2 import SpikeGeneratorGroup, SpikeMonitor, ms, second
+from brian2 import SpikeMonitor, ms, second
 
-from ..devices import DeviceError, network_clock, require_active_device
 from ..model import NeuronModel, SynapseModel
 from ..parameters import Parameter, ParameterSet, positive
+from ..theory.theta import OSCILLATOR_I0, OSCILLATOR_TAU
 
-__all__ = ["THETA", "THETA_SYNAPSE", "THETA_INPUT_SYNAPSE", "THETA_RECURRENT_SYNAPSE",
-           "theta_group", "crossing_times", "spike_times", "network_from_exact"]
+__all__ = ["THETA", "QIF_EXACT_EQUATIONS", "THETA_SYNAPSE", "THETA_INPUT_SYNAPSE",
+           "THETA_RECURRENT_SYNAPSE", "theta_group", "crossing_times", "spike_times",
+           "THETA_OSC", "THETA_OSC_SYNAPSE", "THETA_OSC_EQUATIONS", "THETA_OSC_ON_PRE",
+           "THETA_OSC_APPLY", "TIME_UNIT"]
 
 REFERENCE = ("Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523; "
              "Ermentrout & Kopell (1986) SIAM J Appl Math 46:233")
@@ -49,18 +79,26 @@ REFERENCE = ("Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523; "
 THETA = NeuronModel(
     name="theta",
     equations="""
-    dtheta/dt = (-cos(theta) + 2*(I + I_bias)*(1 + cos(theta)))/tau : 1
+    dtheta/dt = (-cos(theta) + 2*(I + I0)*(1 + cos(theta)))/tau : 1
     dI/dt = -2*I/tau : 1
     """,
     parameters=ParameterSet(
         positive("tau", 10 * ms, "membrane time constant (synaptic: tau/2); the time unit"),
-        Parameter("I_bias", 0.0, "constant drive (periodic firing for I_bias > 1/4)"),
+        Parameter("I0", 0.0, "constant drive I_0 (periodic firing for I0 > 1/4)"),
     ),
     threshold="theta > pi",
     reset="theta -= 2*pi",
     method="rk4",
     reference=REFERENCE,
 )
+
+#: The same neuron as the exact solver (:mod:`neuromodels.exact`) writes it, in units of
+#: tau, with the pseudodynamics that continue it after the trial end T.
+QIF_EXACT_EQUATIONS = (
+    "tau dV/dt = V (V - 1) + I;  (tau/2) dI/dt = -I + (tau/2) sum_k w_k delta(t - t_k); "
+    "spike at V = +inf, reset to -inf; pseudodynamics after T: "
+    "tau dV/dt = (V - 1/2)^2 + softplus_alpha(I(T) + u), u = sum_j W[j, i] r_j the "
+    "pseudo-input of neuron i (0 for a single neuron)")
 
 #: Plain current synapse: each presynaptic spike adds ``w`` to ``I``.
 THETA_SYNAPSE = SynapseModel(name="theta_current", parameters=ParameterSet(),
@@ -87,13 +125,15 @@ THETA_RECURRENT_SYNAPSE = SynapseModel(name="theta_recurrent", parameters=Parame
                                        reference=REFERENCE)
 
 
-def theta_group(N, V0=0.0, I0=0.0, *, params=None, name=None, dt=None, clock=None, **more):
-    """A NeuronGroup of ``N`` theta neurons starting at voltage ``V0`` and current ``I0``
-    (``theta0 = 2 arctan(2 V0 - 1)``); ``params``/``more`` override ``tau``, ``I_bias``;
-    ``dt`` or ``clock`` as in :meth:`~neuromodels.model.NeuronModel.group`."""
+def theta_group(N, V_init=0.0, I_init=0.0, *, params=None, name=None, dt=None, clock=None,
+                **more):
+    """A NeuronGroup of ``N`` theta neurons starting at voltage ``V_init`` and synaptic
+    current ``I_init`` (``theta = 2 arctan(2 V_init - 1)``); ``params``/``more`` override
+    ``tau`` and the constant drive ``I0``; ``dt`` or ``clock`` as in
+    :meth:`~neuromodels.model.NeuronModel.group`."""
     G = THETA.group(N, name=name, params=params, dt=dt, clock=clock, **more)
-    G.theta = 2 * np.arctan(2 * np.asarray(V0, dtype=float) - 1)
-    G.I = I0
+    G.theta = 2 * np.arctan(2 * np.asarray(V_init, dtype=float) - 1)
+    G.I = I_init
     return G
 
 
@@ -116,65 +156,38 @@ def spike_times(monitor: SpikeMonitor, dt, tau):
     return [np.sort(corr[idx == i]) / float(tau / second) for i in range(n)]
 
 
-def network_from_exact(W, w_in, in_times, in_channels, V0, I0, tau=10 * ms, dt=None,
-                       substep=True):
-    """Brian2 objects for an exact QIF network (:func:`neuromodels.exact.network.simulate`).
+# ------------------------------------------------------------ the pulse-coupled oscillator
+#: The time unit of the exact feed-forward networks in Brian2 (their tau = 6/pi units).
+TIME_UNIT = 10 * ms
 
-    Times are in units of ``tau``. Returns a dict: ``neurons``, ``inputs``
-    (SpikeGeneratorGroup), ``input_synapses``, ``synapses`` (recurrent, ``W[i, j]``: j -> i),
-    ``monitor`` (SpikeMonitor recording ``theta``) and ``objects`` (all of them, for
-    ``Network(*objects)``). Each input spike has its own generator index and a sub-step lag
-    (see module docstring). The caller runs ``T * tau`` and reads :func:`spike_times`.
-    All objects share one clock, :func:`neuromodels.devices.network_clock` of ``dt``.
+THETA_OSC_EQUATIONS = """
+dtheta/dt = (-cos(theta) + 2*I0*(1 + cos(theta)))/tau : 1 (unless refractory)
+dVsum : 1  # summed pulses of this time step
+"""
+#: synapses accumulate the voltage jumps of a step (linear, so simultaneous spikes add)...
+THETA_OSC_ON_PRE = "dVsum_post += w"
+#: ...which the neuron applies once, at the start of the next step: V += dV
+THETA_OSC_APPLY = "theta = theta + int(not_refractory)*(2*arctan(tan(theta/2) + 2*dVsum) - theta)\ndVsum = 0"
 
-    ``substep=False`` uses :data:`THETA_SYNAPSE` instead of the sub-step-corrected synapses
-    (which write two postsynaptic variables, which GeNN cannot): spike timing is then exact
-    to RK4 order only for inputs on the time grid and first order in ``dt`` otherwise.
-    """
-    W = np.asarray(W, dtype=float)
-    w_in = np.asarray(w_in, dtype=float)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"W (recurrent weights) must have shape (N, N), got {W.shape}")
-    N = W.shape[0]
-    if w_in.ndim != 2 or w_in.shape[0] != N:
-        raise ValueError(f"w_in (input weights) must have shape (N={N}, Nin), got {w_in.shape}")
-    t_in = np.asarray(in_times, dtype=float)
-    c_in = np.asarray(in_channels, dtype=int)
-    if t_in.shape != c_in.shape or t_in.ndim != 1:
-        raise ValueError("in_times and in_channels must be 1-d arrays of equal length")
-    if t_in.size and np.any(t_in < 0):
-        raise ValueError("in_times must be >= 0")
-    synapse_in, synapse_rec = ((THETA_INPUT_SYNAPSE, THETA_RECURRENT_SYNAPSE) if substep
-                               else (THETA_SYNAPSE, THETA_SYNAPSE))
-    for model in (synapse_in, synapse_rec):
-        try:
-            require_active_device(model.devices, f"Synapse model '{model.name}'")
-        except DeviceError as err:
-            raise DeviceError(f"{err} Pass substep=False to use '{THETA_SYNAPSE.name}'.") from None
-    clock = network_clock(dt)  # one clock for every object (GeNN: the default clock)
-    dt = clock.dt
-    dt_s = float(dt / second)
-    tau_s = float(tau / second)
-    G = theta_group(N, V0=V0, I0=I0, clock=clock, tau=tau)
-    # one generator index per input spike, emitted in the step whose end is the first grid
-    # time >= t_k; the synapse carries the lag of the step's end behind t_k
-    n_end = np.maximum(np.ceil(t_in * tau_s / dt_s - 1e-9).astype(int), 1)
-    lag = (n_end * dt_s - t_in * tau_s) / tau_s
-    k = np.arange(t_in.size)
-    P = SpikeGeneratorGroup(max(t_in.size, 1), k, (n_end - 1) * dt_s * second, clock=clock)
-    pre, post = np.nonzero(w_in[:, c_in].T)
-    S_in = synapse_in.connect(P, G, pre, post, clock=clock)
-    S_in.w = w_in[:, c_in].T[pre, post]
-    if substep:
-        S_in.lag = lag[pre]
-    objects = [G, P, S_in]
-    S = None
-    src, tgt = np.nonzero(W.T)
-    if src.size:
-        S = synapse_rec.connect(G, G, src, tgt, clock=clock)
-        S.w = W.T[src, tgt]
-        objects.append(S)
-    M = SpikeMonitor(G, variables=["theta"])
-    objects.append(M)
-    return {"neurons": G, "inputs": P, "input_synapses": S_in, "synapses": S, "monitor": M,
-            "objects": objects}
+#: The oscillator as a model (``t_once`` longer than the trial: at most one spike per trial).
+THETA_OSC = NeuronModel(
+    name="theta_osc",
+    equations=THETA_OSC_EQUATIONS,
+    parameters=ParameterSet(
+        positive("tau", OSCILLATOR_TAU * TIME_UNIT,
+                 "time constant (free-running period 60 ms at I0 = 5/4)"),
+        Parameter("I0", OSCILLATOR_I0, "constant drive I_0 (an oscillator needs I0 > 1/4)",
+                  low=0.25),
+        positive("t_once", 1 * second, "refractory period after the first spike (> trial)"),
+    ),
+    threshold="theta > pi",
+    reset="theta -= 2*pi",  # frozen afterwards (refractory); see crossing_times
+    refractory="t_once",
+    method="rk4",
+    run_regularly=((THETA_OSC_APPLY, "start"),),
+    reference="Klos & Memmesheimer (2025) Phys Rev Lett, arXiv 2309.14523",
+)
+#: Delta-pulse synapse: a presynaptic spike adds ``w`` to the target's ``dVsum``.
+THETA_OSC_SYNAPSE = SynapseModel(name="theta_osc_pulse", parameters=ParameterSet(),
+                                 model="w : 1", on_pre=THETA_OSC_ON_PRE,
+                                 reference=THETA_OSC.reference)

@@ -8,6 +8,7 @@ that of the target variable.
 """
 from __future__ import annotations
 
+from ..devices import KNOWN_DEVICES
 from ..model import SynapseModel
 from ..parameters import ParameterSet, nonnegative
 
@@ -20,4 +21,5 @@ def jump(variable: str, w, name: str | None = None, description: str = "") -> Sy
         name=name or f"jump_{variable}",
         on_pre=f"{variable}_post += w",
         parameters=ParameterSet(nonnegative("w", w, description or f"jump of {variable} per spike")),
+        devices=KNOWN_DEVICES,  # Brian2CUDA too (the GPU benchmark's networks)
     )

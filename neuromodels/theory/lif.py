@@ -12,21 +12,25 @@ The membrane potential obeys the diffusive (Ornstein-Uhlenbeck) equation
 
 .. math::
 
-    \tau_m \frac{dV}{dt} = \mu - V + \sigma \sqrt{\tau_m}\, \xi(t),
+    \tau_m \frac{dV}{dt} = \mu - V + \sigma_V \sqrt{2\tau_m}\, \xi(t),
     \qquad \langle \xi(t) \xi(t') \rangle = \delta(t - t'),
 
-with spike and reset :math:`V \to V_r` when :math:`V` reaches :math:`\theta`,
-followed by an absolute refractory period :math:`t_{ref}` during which V is
-clamped at :math:`V_r`. In Brian2 this is
+with spike and reset :math:`V \to V_r` when :math:`V` reaches the threshold
+:math:`v_{th}`, followed by an absolute refractory period :math:`t_{ref}` during
+which V is clamped at :math:`V_r`. :math:`\sigma_V` (``sigma_v``) is the
+**standard deviation of the free membrane potential** (no threshold), and the names
+are those of the model, :func:`neuromodels.neurons.noisy.diffusive_lif`
+(``sigma_v``, ``tau_m``, ``v_th``, ``v_reset``, ``t_ref``; ``mu = E_L + R_m I_ext``),
+so its parameters can be passed as they are. In Brian2 this is
 
 .. code-block:: python
 
-    eqs = "dv/dt = (mu - v)/tau_m + sigma*xi*tau_m**-0.5 : volt (unless refractory)"
+    eqs = "dv/dt = (mu - v)/tau_m + sigma_v*sqrt(2/tau_m)*xi : volt (unless refractory)"
 
-With this convention the free membrane potential (no threshold) has
-stationary mean :math:`\mu` and standard deviation :math:`\sigma/\sqrt{2}`
-(Brunel 2000; Brunel & Hakim 1999). :math:`\sigma` here is **not** the
-standard deviation of V.
+Brunel (2000) and Brunel & Hakim (1999) write the noise amplitude
+:math:`\sigma = \sqrt 2\,\sigma_V` instead (their
+:math:`\tau\dot V = \mu - V + \sigma\sqrt\tau\,\xi`); the formulas below are theirs
+with that substitution.
 
 References
 ----------
@@ -48,9 +52,9 @@ from ..units import as_float
 __all__ = ["lif_rate_deterministic", "siegert_rate", "siegert_cv"]
 
 
-def _common(mu, tau_m, theta, v_reset, t_ref):
+def _common(mu, tau_m, v_th, v_reset, t_ref):
     mu = as_float(mu, "mu", "volt")
-    theta = as_float(theta, "theta", "volt")
+    v_th = as_float(v_th, "v_th", "volt")
     v_reset = as_float(v_reset, "v_reset", "volt")
     tau_m = as_float(tau_m, "tau_m", "second")
     t_ref = as_float(t_ref, "t_ref", "second")
@@ -58,17 +62,25 @@ def _common(mu, tau_m, theta, v_reset, t_ref):
         raise ValueError(f"tau_m must be > 0 (s), got {tau_m}")
     if np.any(~(t_ref >= 0)):
         raise ValueError(f"t_ref must be >= 0 (s), got {t_ref}")
-    if np.any(~(v_reset < theta)):
+    if np.any(~(v_reset < v_th)):
         raise ValueError(
-            f"v_reset must be < theta, got v_reset={v_reset}, theta={theta}"
+            f"v_reset must be < v_th, got v_reset={v_reset}, v_th={v_th}"
         )
-    return mu, tau_m, theta, v_reset, t_ref
+    return mu, tau_m, v_th, v_reset, t_ref
 
 
-def lif_rate_deterministic(mu, tau_m, theta, v_reset, t_ref=0.0):
+def _sigma_v(sigma_v):
+    sigma_v = as_float(sigma_v, "sigma_v", "volt")
+    if np.any(~(sigma_v > 0)):
+        raise ValueError(f"sigma_v (s.d. of the free membrane potential) must be > 0 (voltage), "
+                         f"got {sigma_v}")
+    return sigma_v
+
+
+def lif_rate_deterministic(mu, tau_m, v_th, v_reset, t_ref=0.0):
     r"""Firing rate of the noiseless LIF neuron driven by constant input.
 
-    For :math:`\tau_m\, dV/dt = \mu - V` with threshold :math:`\theta`,
+    For :math:`\tau_m\, dV/dt = \mu - V` with threshold :math:`\theta` (``v_th``),
     reset :math:`V_r` and refractory period :math:`t_{ref}`:
 
     .. math::
@@ -80,13 +92,13 @@ def lif_rate_deterministic(mu, tau_m, theta, v_reset, t_ref=0.0):
     ----------
     mu : float, array_like or brian2.Quantity
         Steady-state potential :math:`\mu` (resting potential plus
-        :math:`R I`), in the voltage unit of ``theta``.
+        :math:`R I`), in the voltage unit of ``v_th``.
     tau_m : float or brian2.Quantity
         Membrane time constant (s), > 0.
-    theta : float or brian2.Quantity
+    v_th : float or brian2.Quantity
         Firing threshold :math:`\theta` (voltage).
     v_reset : float or brian2.Quantity
-        Reset potential :math:`V_r` (voltage), < ``theta``.
+        Reset potential :math:`V_r` (voltage), < ``v_th``.
     t_ref : float or brian2.Quantity, default 0.0
         Absolute refractory period (s), >= 0.
 
@@ -100,7 +112,7 @@ def lif_rate_deterministic(mu, tau_m, theta, v_reset, t_ref=0.0):
     Gerstner W, Kistler WM, Naud R, Paninski L (2014) Neuronal Dynamics,
     sec. 1.3, eq. (1.12). Cambridge University Press.
     """
-    mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, theta, v_reset, t_ref)
+    mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, v_th, v_reset, t_ref)
     mu, tau_m, theta, v_reset, t_ref = np.broadcast_arrays(mu, tau_m, theta, v_reset, t_ref)
     out = np.zeros(mu.shape)
     above = mu > theta
@@ -132,23 +144,24 @@ def _integral(a, b):
     return total
 
 
-def siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
+def siegert_rate(mu, sigma_v, tau_m, v_th, v_reset, t_ref=0.0):
     r"""Stationary rate of the LIF neuron with white-noise (diffusive) input.
 
     Siegert's mean first-passage-time formula in the form of Brunel (2000),
     eq. (21), for the equation
 
-    .. math:: \tau_m \frac{dV}{dt} = \mu - V + \sigma\sqrt{\tau_m}\,\xi(t)
+    .. math:: \tau_m \frac{dV}{dt} = \mu - V + \sigma_V\sqrt{2\tau_m}\,\xi(t)
 
-    (see the module docstring; the free membrane potential has s.d.
-    :math:`\sigma/\sqrt 2`), threshold :math:`\theta`, reset :math:`V_r`,
-    refractory period :math:`t_{ref}`:
+    (see the module docstring: :math:`\sigma_V` is the s.d. of the free membrane
+    potential, the ``sigma_v`` of :func:`neuromodels.neurons.noisy.diffusive_lif`;
+    Brunel's :math:`\sigma = \sqrt2\,\sigma_V`), threshold :math:`\theta`
+    (``v_th``), reset :math:`V_r`, refractory period :math:`t_{ref}`:
 
     .. math::
 
         \frac{1}{r} = t_{ref} + \tau_m \sqrt{\pi}
         \int_{(V_r - \mu)/\sigma}^{(\theta - \mu)/\sigma}
-        e^{u^2} \left(1 + \mathrm{erf}\, u\right) du .
+        e^{u^2} \left(1 + \mathrm{erf}\, u\right) du, \qquad \sigma = \sqrt 2\,\sigma_V .
 
     The integrand is evaluated as ``scipy.special.erfcx(-u)``
     :math:`= e^{u^2}\mathrm{erfc}(-u) = e^{u^2}(1+\mathrm{erf}\,u)`, which does
@@ -164,15 +177,16 @@ def siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
     Parameters
     ----------
     mu : float, array_like or brian2.Quantity
-        Mean input :math:`\mu` (voltage).
-    sigma : float, array_like or brian2.Quantity
-        Noise amplitude :math:`\sigma` (voltage), > 0.
+        Mean input :math:`\mu` (voltage): ``E_L + R_m I_ext`` of the model.
+    sigma_v : float, array_like or brian2.Quantity
+        Standard deviation :math:`\sigma_V` of the free membrane potential
+        (voltage), > 0.
     tau_m : float or brian2.Quantity
         Membrane time constant (s), > 0.
-    theta : float or brian2.Quantity
+    v_th : float or brian2.Quantity
         Threshold (voltage).
     v_reset : float or brian2.Quantity
-        Reset potential (voltage), < ``theta``.
+        Reset potential (voltage), < ``v_th``.
     t_ref : float or brian2.Quantity, default 0.0
         Absolute refractory period (s), >= 0.
 
@@ -186,10 +200,8 @@ def siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
     Siegert (1951) Phys Rev 81:617; Brunel (2000) J Comput Neurosci 8:183,
     eq. (21); Brunel & Hakim (1999) Neural Comput 11:1621.
     """
-    mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, theta, v_reset, t_ref)
-    sigma = as_float(sigma, "sigma", "volt")
-    if np.any(~(sigma > 0)):
-        raise ValueError(f"sigma must be > 0 (voltage), got {sigma}")
+    mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, v_th, v_reset, t_ref)
+    sigma = np.sqrt(2) * _sigma_v(sigma_v)  # Brunel's amplitude
     b = np.broadcast_arrays(mu, sigma, tau_m, theta, v_reset, t_ref)
     out = np.empty(b[0].shape)
     for idx in np.ndindex(out.shape):
@@ -199,7 +211,7 @@ def siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
     return out[()] if out.ndim == 0 else out
 
 
-def siegert_cv(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
+def siegert_cv(mu, sigma_v, tau_m, v_th, v_reset, t_ref=0.0):
     r"""Coefficient of variation of the ISIs of the diffusive LIF neuron.
 
     Brunel (2000), eq. (A.1) / Brunel & Hakim (1999), same equation and
@@ -210,14 +222,14 @@ def siegert_cv(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
         C_V^2 = 2\pi (r \tau_m)^2 \int_{y_r}^{y_\theta} e^{x^2}
         \int_{-\infty}^{x} e^{y^2} (1 + \mathrm{erf}\, y)^2 \, dy\, dx,
 
-    with :math:`y_r = (V_r-\mu)/\sigma`, :math:`y_\theta = (\theta-\mu)/\sigma`
-    and :math:`r` from :func:`siegert_rate`. The inner integrand is evaluated
+    with :math:`y_r = (V_r-\mu)/\sigma`, :math:`y_\theta = (\theta-\mu)/\sigma`,
+    :math:`\sigma = \sqrt 2\,\sigma_V`, and :math:`r` from :func:`siegert_rate`. The inner integrand is evaluated
     as ``exp(x^2 - y^2) erfcx(-y)^2`` (overflow-safe). Accurate for
     :math:`y_\theta \lesssim 10`.
 
     Parameters
     ----------
-    mu, sigma, tau_m, theta, v_reset, t_ref
+    mu, sigma_v, tau_m, v_th, v_reset, t_ref
         As in :func:`siegert_rate`.
 
     Returns
@@ -229,9 +241,9 @@ def siegert_cv(mu, sigma, tau_m, theta, v_reset, t_ref=0.0):
     ----------
     Brunel N (2000) J Comput Neurosci 8:183-208, appendix A.
     """
-    rate = siegert_rate(mu, sigma, tau_m, theta, v_reset, t_ref)
-    mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, theta, v_reset, t_ref)
-    sigma = as_float(sigma, "sigma", "volt")
+    rate = siegert_rate(mu, sigma_v, tau_m, v_th, v_reset, t_ref)
+    mu, tau_m, theta, v_reset, t_ref = _common(mu, tau_m, v_th, v_reset, t_ref)
+    sigma = np.sqrt(2) * _sigma_v(sigma_v)
     b = np.broadcast_arrays(rate, mu, sigma, tau_m, theta, v_reset)
     out = np.empty(b[0].shape)
     for idx in np.ndindex(out.shape):

@@ -12,18 +12,32 @@ QIF form used throughout the package (Klos & Memmesheimer, arXiv 2309.14523):
   (:func:`qif_period`). The pseudodynamics use exactly :math:`J = \tilde I`.
 * Started at :math:`V_0` with constant drive, the first spike comes after
   :math:`\tau(\pi/2 - \arctan((V_0-\tfrac12)/\sqrt J))/\sqrt J` (:func:`first_spike_time_constant`).
-* With decaying current :math:`I(t) = I_0 e^{-2t/\tau}` from :math:`V_0`, the first
-  spike comes at :math:`t = -\tau\ln(1-\sigma)` with :math:`\sigma = (\pi/2-\arctan(V_0/\sqrt{I_0}))
-  /\sqrt{I_0}` if :math:`\sigma<1` (:func:`first_spike_time_decaying`); from :math:`V_0=0`
-  a spike needs :math:`I_0 > \pi^2/4` (:func:`rheobase_decaying`).
+* With decaying current :math:`I(t) = I(0) e^{-2t/\tau}` from :math:`V_0`, the first
+  spike comes at :math:`t = -\tau\ln(1-\sigma)` with
+  :math:`\sigma = (\pi/2-\arctan(V_0/\sqrt{I(0)}))/\sqrt{I(0)}` if :math:`\sigma<1`
+  (:func:`first_spike_time_decaying`); from :math:`V_0=0` a spike needs
+  :math:`I(0) > \pi^2/4` (:func:`rheobase_decaying`).
+
+Names: :math:`I_0` (``I0``) is always the **constant** drive, as in Klos & Memmesheimer's
+deep networks; an initial value of the decaying synaptic current is ``I_init``.
+:data:`OSCILLATOR_I0` and :data:`OSCILLATOR_TAU` are the oscillator of their deep networks
+(:math:`I_0 = 5/4`, period 6 time units), the one place that the exact solver
+(:class:`neuromodels.exact.feedforward.ThetaOsc`) and the Brian2 model
+(:data:`neuromodels.neurons.theta.THETA_OSC`) take their defaults from.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["period", "qif_period", "first_spike_time_constant", "first_spike_time_decaying",
+__all__ = ["OSCILLATOR_I0", "OSCILLATOR_TAU", "period", "qif_period", "first_spike_time_constant", "first_spike_time_decaying",
            "rheobase_decaying", "theta_from_voltage", "voltage_from_theta"]
+
+
+#: Constant drive of the deep networks' theta oscillators (Klos & Memmesheimer 2025).
+OSCILLATOR_I0 = 1.25
+#: Their time constant, in model time units: period tau pi / sqrt(I0 - 1/4) = 6.
+OSCILLATOR_TAU = 6 / np.pi
 
 
 def _positive(name, x):
@@ -54,17 +68,19 @@ def first_spike_time_constant(V0, J, tau=1.0):
     return tau * (np.pi / 2 - np.arctan((np.asarray(V0, float) - 0.5) / r)) / r
 
 
-def first_spike_time_decaying(V0, I0, tau=1.0):
-    r"""First spike time with :math:`I = I_0e^{-2t/\tau}`, ``I0 > 0``; ``inf`` if none."""
-    I0 = _positive("I0 (initial current)", I0)
-    r = np.sqrt(I0)
+def first_spike_time_decaying(V0, I_init, tau=1.0):
+    r"""First spike time with :math:`I = I_\mathrm{init}e^{-2t/\tau}`, ``I_init > 0``;
+    ``inf`` if none."""
+    I_init = _positive("I_init (initial current)", I_init)
+    r = np.sqrt(I_init)
     sigma = (np.pi / 2 - np.arctan(np.asarray(V0, float) / r)) / r
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sigma < 1, -tau * np.log1p(-np.minimum(sigma, 1.0)), np.inf)
 
 
 def rheobase_decaying():
-    r"""Smallest :math:`I_0` that makes a neuron at :math:`V_0=0` spike: :math:`\pi^2/4`."""
+    r"""Smallest initial current :math:`I(0)` that makes a neuron at :math:`V_0=0` spike:
+    :math:`\pi^2/4`."""
     return np.pi ** 2 / 4
 
 

@@ -1,0 +1,82 @@
+"""Small plotting helpers shared by the studies' figures (matplotlib; no model code).
+
+* :func:`level_colors`: viridis colours for a family of levels.
+* :func:`level_labels`: legend labels for a family of noise levels, 0 (or below
+  ``zero_below``) named as the deterministic limit.
+* :func:`errorbar_family`: one error-bar curve per level, the deterministic one in black.
+* :func:`raster`: a spike raster (time in ms).
+* :func:`decorate`: axis labels, title, scales and a small legend in one call.
+* :func:`first_spike_layers`: first-spike times of a layered network for one sample,
+  untrained and trained (exact solver) and the trained network in Brian2.
+"""
+import numpy as np
+
+__all__ = ["level_colors", "level_labels", "errorbar_family", "raster", "decorate",
+           "first_spike_layers"]
+
+
+def level_colors(n):
+    """``n`` colours from viridis (0 to 0.85), for levels 0 .. n-1."""
+    import matplotlib.pyplot as plt
+
+    return plt.cm.viridis(np.linspace(0, 0.85, max(n, 2)))
+
+
+def level_labels(values, name="σ", unit="mV", zero_below=1e-6, zero="deterministic"):
+    """``"σ = 2 mV"`` per level; levels below ``zero_below`` are ``zero``."""
+    return [zero if v < zero_below else f"{name} = {v:g} {unit}" for v in np.asarray(values)]
+
+
+def errorbar_family(ax, x, means, sds, labels, deterministic=None, colors=None, **style):
+    """Curves ``means[k] +- sds[k]`` against ``x``; level ``deterministic`` (an index, or
+    None) drawn as black squares with a dashed line, the others in ``colors`` (default
+    :func:`level_colors`). Returns the colours."""
+    colors = level_colors(len(labels) + 1) if colors is None else colors
+    for k, label in enumerate(labels):
+        look = (dict(color="k", marker="s", ls="--") if k == deterministic
+                else dict(color=colors[k], marker="o"))
+        ax.errorbar(x, means[k], yerr=sds[k], ms=3, capsize=2, label=label, **{**look, **style})
+    return colors
+
+
+def raster(ax, t, i, color="k", **style):
+    """Spike raster: times ``t`` (s) in ms against indices ``i``."""
+    ax.plot(np.asarray(t) * 1e3, np.asarray(i), "|", color=color, **{"ms": 4, **style})
+
+
+def decorate(ax, legend=8, **props):
+    """``ax.set(**props)`` and a legend of font size ``legend`` (None: no legend)."""
+    ax.set(**props)
+    if legend:
+        ax.legend(fontsize=legend)
+    return ax
+
+
+def first_spike_layers(ax, ex, T, ms_per_unit=10.0):
+    """First spikes of one sample, layer by layer (rows: hidden layers, then output):
+    ``ex`` holds ``exact_init_<l>``, ``exact_trained_<l>`` (model units; past ``T`` =
+    pseudospike, not drawn) and ``brian2_<l>`` (-1: no spike) and its ``label``."""
+    layers = len([k for k in ex if k.startswith("brian2_")])
+    u = ms_per_unit
+    n_init = sum(int(np.sum(np.asarray(ex[f"exact_init_{m}"]) <= T)) for m in range(layers))
+    off = 0
+    for l in range(layers):
+        e0 = np.asarray(ex[f"exact_init_{l}"])
+        e1 = np.asarray(ex[f"exact_trained_{l}"])
+        b = np.asarray(ex[f"brian2_{l}"])
+        idx = np.arange(e1.size) + off
+        first = l == 0
+        k0, k1, kb = e0 <= T, e1 <= T, b >= 0
+        ax.plot(u * e0[k0], idx[k0], "x", color="0.5", ms=4,
+                label=f"untrained: {n_init} in trial" if first else None)
+        ax.plot(u * e1[k1], idx[k1], "o", mfc="none", color="C0", ms=4,
+                label="trained (exact)" if first else None)
+        ax.plot(u * b[kb], idx[kb], ".", color="C3", ms=3,
+                label="trained (Brian2)" if first else None)
+        off += e1.size
+        ax.axhline(off - 0.5, color="0.85", lw=0.5)
+    ax.axvline(u * T, color="k", ls=":", lw=0.8, label="trial end")
+    ax.set(xlabel="time (ms)", ylabel="neuron (hidden layers, then output)",
+           title=f"first spikes, one test sample (label {int(ex['label'])})",
+           xlim=(0, u * T * 2.1))  # room for the legend after the trial end
+    ax.legend(fontsize=7, loc="center right")
