@@ -66,7 +66,8 @@ def apb_stdp(target: str = "g", J=1.0, *, beta=0.0, name: str | None = None, **d
     0 is the plain rule)."""
     return pair_stdp(target, J, **defaults).extended(
         "dxapb/dt = -xapb / tau_apb_post : 1 (event-driven)",
-        ParameterSet(nonnegative("beta", beta, "associative boost per unit of the other inputs' trace")),
+        ParameterSet(nonnegative("beta", 0.0, "associative boost per unit of the other inputs' trace"))
+        .with_defaults(beta=beta),
         on_pre="coactivity_post += 1\nxapb += 1",
         on_post="w = clip(w + w_max * A_plus * beta * (coactivity_post - xapb) * apre, 0, w_max)",
         name=name or "apb_stdp",
