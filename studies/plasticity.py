@@ -6,18 +6,13 @@ rule's own expectation.  D: Song, Miller & Abbott (2000): 1000 Poisson inputs, a
 one neuron.  E, F: Izhikevich (2007) distal reward: single synapses, then one rewarded synapse
 in a network.  G: Tsodyks-Markram release per spike vs rate.  H: associative plasticity
 between synapses (APB).  I: the same spike trains through NEST 3 (where it is installed).
-
-    neuromodels run plasticity [--device runtime|cpp_standalone] [--quick]
-
-Two Brian2 programs: the imposed-spike experiments (all but D and F; per-spike values are
-read from 1 ms samples, so their spikes lie on a 1 ms grid), then the two networks.
+``neuromodels run plasticity [--quick]``: imposed spikes (1 ms grid), then the networks.
 """
 import numpy as np
-from brian2 import (Hz, Network, PoissonGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor,
-                    defaultclock, mV, ms, second)
+from brian2 import Hz, Network, SpikeGeneratorGroup, StateMonitor, ms, second
 
-from neuromodels.networks import distal_reward, imposed
-from neuromodels.neurons.lif import CUBA
+from neuromodels.devices import brian2_settings
+from neuromodels.networks import distal_reward, imposed, song2000
 from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
 from neuromodels.reference import nest_synapses
 from neuromodels.study import Study
@@ -96,12 +91,11 @@ def imposed_experiments(p, ctx):
     def read():
         w = {name: np.asarray(syn[name].w[:]) - 0.5 for name in rules if "w" in syn[name].variables and name[:2] != "tm"}
         select = lambda name, exp: w[name][part[name][exp]:part[name][exp] + runs[name][exp][0].size]
-        kw = {k: REWARD.parameters[k].default for k in ("A_plus", "A_minus", "tau_plus", "tau_minus", "tau_c")}
         data = {"window": {"lag": lags * second, **{k[5:]: select(k, "window") for k in rules if k.startswith("stdp_")}},
-                "triplet": {"frequency": p["frequencies"], "expected": {}},
-                "tm": {"rate": RATES},
+                "triplet": {"frequency": p["frequencies"], "expected": {}}, "tm": {"rate": RATES},
                 "reward_single": {"t": traces.t[:], "w": traces.w[:], "c": traces.c[:], "expected": np.array(
-                    [theory.reward_weight_change(a, b, d, tau_n=200 * ms, **kw) for a, b, d in REWARDED])},
+                    [theory.reward_weight_change(a, b, d, tau_n=200 * ms, **{k: REWARD.parameters[k].default for k in
+                     ("A_plus", "A_minus", "tau_plus", "tau_minus", "tau_c")}) for a, b, d in REWARDED])},
                 "apb": {"k": ks, "beta": p["apb_beta"],
                         "equal_at_zero": np.array_equal(select("stdp_all_additive", "trains"), select("apb_0", "trains"))},
                 "nest": {}}
@@ -133,34 +127,56 @@ def imposed_experiments(p, ctx):
 
 
 def simulate(p, ctx):
-    defaultclock.dt = p["dt"]
-    objects, read = imposed_experiments(p, ctx)
-    longest = max(15 / p["frequencies"].min(), 11 * second, p["tm_duration"], p["trains_duration"])
-    ctx.progress(f"imposed-spike experiments ({float(longest):g} s)")
-    ctx.run(Network(*objects), longest + 0.2 * second)
-    data = read()
+    with brian2_settings(dt=p["dt"]):
+        objects, read = imposed_experiments(p, ctx)
+        longest = max(15 / p["frequencies"].min(), 11 * second, p["tm_duration"], p["trains_duration"])
+        ctx.progress(f"imposed-spike experiments ({float(longest):g} s)")
+        ctx.run(Network(*objects), longest + 0.2 * second)
+        data = read()
     ctx.session.new_build()
-    defaultclock.dt = p["dt"]
-    n = 1000 * int(p["song_neurons"])
-    inputs = PoissonGroup(n, rates="15*Hz*int(t < song_duration)", namespace={"song_duration": p["song_duration"]})
-    song = CUBA.group(int(p["song_neurons"]), params={"tau_m": 10 * ms, "v_rest": -74 * mV, "v_th": -54 * mV,
-                                                       "v_reset": -60 * mV, "t_ref": 0 * ms})
-    song.v = -60 * mV
-    synapses = stdp.pair_stdp("g_e", 60 * mV, w_max=0.01).connect(  # Brian2's examples/synapses/STDP.py
-        inputs, song, np.arange(n), np.arange(n) // 1000, params={"w": ctx.rng.uniform(0, 0.01, n)})
-    snapshots = StateMonitor(synapses, "w", record=True, dt=p["song_duration"] / 10)
-    output = SpikeMonitor(song)
-    net = distal_reward.build(unprefixed(p, "reward."), ctx.rng)
-    chosen = StateMonitor(net.plastic, "w", record=[0], dt=1 * second)
-    ctx.progress("Song et al. neurons and the distal-reward network")
-    ctx.run(Network(inputs, song, synapses, snapshots, output, chosen, *net.objects),
-            max(p["song_duration"], p["network_duration"]))
-    data["song"] = {"w": synapses.w[:] / 0.01, "t": snapshots.t[:], "w_t": snapshots.w[:] / 0.01,
-                    "rate": output.num_spikes / (song.N * p["song_duration"])}
+    with brian2_settings(dt=p["dt"]):
+        song = song2000.build(p["song_neurons"], p["song_duration"], ctx.rng)
+        net = distal_reward.build(unprefixed(p, "reward."), ctx.rng)
+        chosen = StateMonitor(net.plastic, "w", record=[0], dt=1 * second)
+        ctx.progress("Song et al. neurons and the distal-reward network")
+        ctx.run(Network(*song.objects, chosen, *net.objects),
+                max(p["song_duration"], p["network_duration"]))
+    data["song"] = {"w": song.synapses.w[:] / song2000.W_MAX, "t": song.snapshots.t[:],
+                    "w_t": song.snapshots.w[:] / song2000.W_MAX,
+                    "rate": song.output.num_spikes / (p["song_neurons"] * p["song_duration"])}
     data["network"] = {"t": chosen.t[:], "chosen": chosen.w[0], "w": net.plastic.w[:], "rewards": net.rewards.t[:],
                        "rate": net.spikes.num_spikes / (len(net.neurons) * p["network_duration"])}
     data["equations"] = {name: str(rule) for name, rule in RULES.items()}
     return data
+
+
+def results(data):
+    """Each validation's measured agreement, and the NEST comparison (README, Results)."""
+    from neuromodels.results import mean_sd, sig, table
+
+    w, t, tm, a, r, n = (data[k] for k in ("window", "triplet", "tm", "apb", "reward_single", "network"))
+    err = lambda pairs: sig(max(float(np.max(np.abs(np.asarray(x) - y))) for x, y in pairs))
+    final, others = np.reshape(data["song"]["w"], (-1, 1000)), np.asarray(n["w"][1:])
+    rows = [["pair STDP window, 4 variants, lag -100 to 100 ms", "analytic window", "max abs error " + err(
+                (w[k], theory.pair_window(w["lag"], 0.01, 0.0105, 0.02, 0.02, w0=0.5, bounds=k.split("_")[1]))
+                for k in w if k != "lag") + " w_max"],
+            ["triplet STDP, Sjöström protocol, 4 minimal fits", "the rule's expectation",
+             "max abs error " + err((t[k], t["expected"][k]) for k in t["expected"]) + " w_max"],
+            ["Song et al. 2000, additive STDP, 1000 inputs", "Brian2's example: 28 % < 0.1, 17.6 % > 0.9 w_max",
+             f"{mean_sd(100 * (final < 0.1).mean(axis=1), digits=1)} % < 0.1, {mean_sd(100 * (final > 0.9).mean(axis=1), digits=1)}"
+             f" % > 0.9 w_max (over {final.shape[0]} neurons)"],
+            ["distal reward, single synapses", "expected Δw (rewarded / reversed)", " / ".join(
+                f"{sig(x - 0.5)} vs {sig(e)}" for x, e in zip(r["w"][[0, 2], -1], r["expected"][[0, 2]]))],
+            ["distal reward network", "rewarded synapse vs the others", f"{sig(n['chosen'][-1])} vs "
+             f"{others.mean():.3g} ± {others.std():.2g} (s.d.), {len(n['rewards'])} rewards"],
+            *[[f"Tsodyks-Markram, {k}", "u∞ x∞, regular trains 1-100 Hz", "max rel. error " + err(
+                [(tm[k]["last"] / tm[k]["steady"], 1.0)])] for k in ("depressing", "facilitating")],
+            ["APB", "β = 0 equals pair STDP; the boost's equation", ("bit for bit" if bool(a["equal_at_zero"])
+             else "NOT equal") + "; max abs error " + err((a[k], a["expected" + k[4:]]) for k in a if k[:5] == "beta_")]]
+    nest = [[k, v["nest_model"], sig(float(v["max_difference"])), sig(float(v["max_difference"]) / float(v["scale"]))]
+            for k, v in data["nest"].items() if "max_difference" in v]
+    return table(["validation", "reference", "measured"], rows) + "\n" + (table(
+        ["rule", "NEST 3 model", "max abs difference", "relative to NEST's range"], nest) if nest else "NEST not run\n")
 
 
 def plot(data):
@@ -168,15 +184,13 @@ def plot(data):
 
     fig, ax = plt.subplots(3, 3, figsize=(16, 13))
     ax = ax.ravel()
-    w = data["window"]
-    lag = np.asarray(w["lag"]) * 1e3
+    w, lag = data["window"], np.asarray(data["window"]["lag"]) * 1e3
     for k, key in enumerate(k for k in w if k != "lag"):
         ax[0].plot(lag, w[key], "o^sv"[k], ms=3, mfc="none", label=key.replace("_", ", "))
-    for bounds in stdp.BOUNDS:
-        ax[0].plot(lag, theory.pair_window(lag / 1e3, 0.01, 0.0105, 0.02, 0.02, w0=0.5, bounds=bounds), "k-", lw=0.7)
+    ax[0].plot(lag, np.transpose([theory.pair_window(lag / 1e3, 0.01, 0.0105, 0.02, 0.02, w0=0.5, bounds=b)
+                                  for b in stdp.BOUNDS]), "k-", lw=0.7)
     ax[0].set(xlabel="t_post - t_pre (ms)", ylabel="weight change (w_max)", title="A  pair STDP window (lines: analytic)")
-    t = data["triplet"]
-    f = np.asarray(t["frequency"])
+    t, f = data["triplet"], np.asarray(data["triplet"]["frequency"])
     for a, data_set in zip(ax[1:3], ("visual_cortex", "hippocampal")):
         for c, inter in enumerate(stdp.INTERACTIONS):
             key = f"{data_set}_{inter}"
@@ -191,18 +205,15 @@ def plot(data):
     low, high = (final < 0.1).mean(axis=1) * 100, (final > 0.9).mean(axis=1) * 100
     ax[3].hist(final.ravel(), bins=20, color="C2", label=f"< 0.1: {low.mean():.1f} +- {low.std():.1f} %\n"
                                                        f"> 0.9: {high.mean():.1f} +- {high.std():.1f} %")
-    ax[3].set(xlabel="w / w_max", ylabel="synapses", title=f"D  Song et al. 2000 after {float(s['t'][-1]) + float(s['t'][1]):g} s "
-              f"({final.shape[0]} neurons)")
+    ax[3].set(xlabel="w / w_max", ylabel="synapses", title=f"D  Song et al. 2000 ({final.shape[0]} neurons)")
     r = data["reward_single"]
     for k, label in enumerate(("rewarded", "not rewarded", "reversed, rewarded")):
         ax[4].plot(r["t"], r["w"][k] - 0.5, color=f"C{k}", label=label)
         ax[4].axhline(r["expected"][k], color=f"C{k}", ls=":", lw=1)
     ax[4].set(xlabel="time (s)", ylabel="weight change (w_max)", title="E  distal reward, single synapses (dotted: expected)")
-    n = data["network"]
-    others = np.asarray(n["w"][1:])
+    n, others = data["network"], np.asarray(data["network"]["w"][1:])
     ax[5].plot(n["t"], n["chosen"], "C3", label="rewarded synapse")
-    ax[5].axhspan(others.mean() - others.std(), others.mean() + others.std(), color="0.8",
-                  label=f"others at the end: mean +- s.d. ({others.size})")
+    ax[5].axhspan(others.mean() - others.std(), others.mean() + others.std(), color="0.8", label=f"others at the end: mean +- s.d. ({others.size})")
     ax[5].axhline(np.percentile(others, 99), color="0.4", ls="--", label="others: 99th percentile")
     ax[5].set(xlabel="time (s)", ylabel="weight", title=f"F  distal reward network ({len(n['rewards'])} rewards)")
     tm = data["tm"]
@@ -223,12 +234,9 @@ def plot(data):
         ax[8].set_yticks(range(len(names)), [f"{k} ({data['nest'][k]['nest_model']})" for k in names], fontsize=7)
         ax[8].set(xscale="log", xlabel="max |ours - NEST| / range of NEST's values", title="I  NEST 3, same trains")
     else:
-        ax[8].text(0.5, 0.5, "NEST not run:\n" + str(next(iter(data["nest"].values()))["skipped"]), ha="center",
-                   wrap=True, transform=ax[8].transAxes)
-    for a in ax[:8]:
-        a.legend(fontsize=7)
-    attrs = data["attrs"]
-    fig.suptitle(f"Associative synaptic plasticity; device {attrs['device']}, seed {attrs['seed']}", fontsize=11)
+        ax[8].text(0.5, 0.5, "NEST not run", ha="center", transform=ax[8].transAxes)
+    [a.legend(fontsize=7) for a in ax[:8]]
+    fig.suptitle(f"Associative synaptic plasticity; device {data['attrs']['device']}, seed {data['attrs']['seed']}")
     fig.tight_layout()
     return fig
 
@@ -236,10 +244,7 @@ def plot(data):
 STUDY = Study(
     name="plasticity",
     title="STDP (pair, triplet), Tsodyks-Markram, distal reward, APB; checked against theory and NEST",
-    simulate=simulate,
-    plot=plot,
-    parameters=PARAMETERS,
-    quick=QUICK,
+    simulate=simulate, plot=plot, results=results, parameters=PARAMETERS, quick=QUICK,
     devices=("runtime", "cpp_standalone"),
     reference="Song et al. 2000; Pfister & Gerstner 2006; Tsodyks et al. 1998; Izhikevich 2007",
 )

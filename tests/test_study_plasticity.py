@@ -86,3 +86,13 @@ def test_song_weights_stay_bounded_and_spread(data):
     initial = np.asarray(s["w_t"])[:, 0]
     # additive STDP with depression slightly stronger: the weights spread towards the bounds
     assert np.mean((w < 0.1) | (w > 0.9)) > np.mean((initial < 0.1) | (initial > 0.9))
+
+
+def test_results_table_quotes_every_validation(data):
+    from neuromodels.study import discover
+    from pathlib import Path
+
+    text = discover([Path(__file__).resolve().parent.parent / "studies"])["plasticity"].results(data)
+    for row in ("pair STDP window", "triplet STDP", "Song et al.", "distal reward network", "Tsodyks-Markram, facilitating", "APB"):
+        assert f"| {row}" in text, row
+    assert "bit for bit" in text
