@@ -51,6 +51,20 @@ def test_errors_when_the_synapses_are_built_before_any_run():
         apb.apb_stdp().synapses(pre, group)                    # not extended with_coactivity()
 
 
+def test_device_note_says_why_a_device_is_missing():
+    """model.py's ``device_note`` (added for APB) is part of the DeviceError."""
+    from neuromodels.devices import DeviceError
+
+    group = imposed.post_neuron().group(1)
+    rule = stdp.pair_stdp().extended(name="standalone_only", devices=("cpp_standalone",), device_note="a reason")
+    with pytest.raises(DeviceError, match=r"Synapse model 'standalone_only' \(a reason\) does not support "
+                                          r"device 'runtime'"):
+        rule.synapses(group, group)
+    neuron = imposed.post_neuron().extended(name="n_only", devices=("genn",), device_note="why")
+    with pytest.raises(DeviceError, match=r"Neuron model 'n_only' \(why\) does not support"):
+        neuron.group(1)
+
+
 def _run_all_rules(seed, with_apb):
     """Every rule on one stage, driven by the same random trains (1 ms grid); final values."""
     from brian2 import SpikeGeneratorGroup
