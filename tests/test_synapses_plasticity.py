@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from brian2 import Network, mV, ms, second
 
+from neuromodels.devices import brian2_settings
 from neuromodels.model import ModelError
 from neuromodels.networks import imposed
 from neuromodels.parameters import ParameterError
@@ -66,7 +67,8 @@ def test_device_note_says_why_a_device_is_missing():
 
 
 def _run_all_rules(seed, with_apb):
-    """Every rule on one stage, driven by the same random trains (1 ms grid); final values."""
+    """Every rule on one stage, driven by the same random trains (1 ms grid); final values.
+    (Runtime runs use Brian2's numpy target: nothing to compile.)"""
     from brian2 import SpikeGeneratorGroup
 
     rng = np.random.default_rng(seed)
@@ -95,7 +97,8 @@ def test_every_rule_runs_on_the_standalone_devices_as_on_runtime(device, tmp_pat
     from neuromodels.devices import DeviceError, use_device
 
     require_device(device)
-    reference = _run_all_rules(5, with_apb=True)
+    with brian2_settings(target="numpy"):
+        reference = _run_all_rules(5, with_apb=True)
     with use_device(device, build_root=tmp_path):
         if device == "genn":
             neuron = apb.with_coactivity(imposed.post_neuron())
@@ -118,7 +121,8 @@ def test_zero_apb_strength_is_pair_stdp_bit_for_bit():
     plain = stage.connect(stdp.pair_stdp(), *index[0], name="plain")
     zero = stage.connect(apb.apb_stdp(beta=0.0), *index[1], name="zero")
     boosted = stage.connect(apb.apb_stdp(beta=0.5), *index[2], name="boosted")
-    Network(*objects, plain, zero, boosted).run(2.1 * second)
+    with brian2_settings(target="numpy"):  # the arithmetic is Brian2's generated code either way
+        Network(*objects, plain, zero, boosted).run(2.1 * second)
     assert np.array_equal(plain.w[:], zero.w[:])
     assert np.all(boosted.w[:] >= plain.w[:]) and np.any(boosted.w[:] > plain.w[:])  # only adds LTP
 
@@ -149,7 +153,8 @@ def test_readme_plasticity_example_runs_and_does_what_it_says():
     plain = stage.connect(stdp.pair_stdp(), *alone, name="plain")
     hetero = stage.connect(hetero, *shrunk, name="hetero")
     soft = stage.connect(soft, *pair, params={"w": 0.25}, name="soft")
-    Network(*objects, plain, hetero, soft).run(0.7 * second)
+    with brian2_settings(target="numpy"):
+        Network(*objects, plain, hetero, soft).run(0.7 * second)
     assert plain.w[0] == 0.5
     assert hetero.w[0] == pytest.approx(0.5 * 0.99 ** 5, rel=1e-12)
     assert soft.w[0] - 0.25 == pytest.approx(0.25 * pair_window(-0.01, 0.01, 0.0105, 0.02, 0.02), rel=1e-12)
