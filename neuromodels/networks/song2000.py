@@ -4,7 +4,7 @@ neuron drive the weights to a bimodal distribution.
 ``n_neurons`` independent LIF neurons (CUBA, ``tau_m = 10 ms``, rest -74 mV, threshold
 -54 mV, reset -60 mV), each with ``n_inputs`` Poisson inputs of 15 Hz through all-to-all
 additive pair STDP (:func:`neuromodels.synapses.stdp.pair_stdp`, ``w_max = 0.01``,
-``J = 60 mV``, initial weights uniform in ``[0, w_max]`` drawn on the host), as Brian2's
+``J = 60 mV``, ``tau_e = 5 ms``, initial weights uniform in ``[0, w_max]`` drawn on the host), as Brian2's
 ``examples/synapses/STDP.py`` (which reports 28 % of the weights below 0.1 w_max and 17.6 %
 above 0.9 w_max after 100 s).  The inputs fall silent after ``duration``.
 """
@@ -38,7 +38,9 @@ def build(n_neurons: int, duration, rng: np.random.Generator, n_inputs: int = 10
     n = n_inputs * int(n_neurons)
     inputs = PoissonGroup(n, rates="rate * int(t < duration)", namespace={"duration": duration, "rate": rate})
     neurons = CUBA.group(int(n_neurons), params={"tau_m": 10 * ms, "v_rest": -74 * mV, "v_th": -54 * mV,
-                                                 "v_reset": -60 * mV, "t_ref": 0 * ms})
+                                                 "v_reset": -60 * mV, "t_ref": 0 * ms,
+                                                 # no inhibition; tau_i != tau_m keeps the exact solution finite
+                                                 "tau_i": 20 * ms})
     neurons.v = -60 * mV
     synapses = pair_stdp("g_e", 60 * mV, w_max=W_MAX).connect(
         inputs, neurons, np.arange(n), np.arange(n) // n_inputs, params={"w": rng.uniform(0, W_MAX, n)})
