@@ -61,7 +61,10 @@ def test_distal_reward_single_synapses(data):
 
 def test_apb_boost_follows_its_equation_and_zero_is_pair_stdp(data):
     a = data["apb"]
-    assert bool(a["equal_at_zero"])
+    # beta = 0 adds exactly zero; bit for bit on Brian2's numpy target (test_synapses_plasticity), but
+    # the compiled targets build with -ffast-math -march=native, where the compiler may fuse the plain
+    # update into an FMA in one rule and not the other: at most one rounding step (1.1e-16 at w ~ 0.5)
+    assert float(a["difference_at_zero"]) <= 2.3e-16
     for beta in ("0", f"{float(a['beta']):g}"):
         assert np.max(np.abs(a[f"beta_{beta}"] - a[f"expected_{beta}"])) < 1e-12
     assert np.allclose(a["beta_0"], a["beta_0"][0], rtol=0, atol=1e-15)    # no boost without APB
@@ -95,4 +98,4 @@ def test_results_table_quotes_every_validation(data):
     text = discover([Path(__file__).resolve().parent.parent / "studies"])["plasticity"].results(data)
     for row in ("pair STDP window", "triplet STDP", "Song et al.", "distal reward network", "Tsodyks-Markram, facilitating", "APB"):
         assert f"| {row}" in text, row
-    assert "bit for bit" in text
+    assert "β = 0 vs plain" in text
