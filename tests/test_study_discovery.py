@@ -25,9 +25,9 @@ def test_a_users_studies_folder_adds_to_the_shipped_studies(tmp_path, monkeypatc
     replaced = {}
     studies = discover(replaced=replaced)
     assert shipped_study_dir() == REPO / "studies"
-    assert {"toy", "noise-coding", "spike-time-single"} <= set(studies)
+    assert {"toy", "noise-rate", "spike-time-single"} <= set(studies)
     assert study_origin(studies["toy"]) == "./studies"
-    assert study_origin(studies["noise-coding"]) == "shipped"
+    assert study_origin(studies["noise-rate"]) == "shipped"
     # a study of the same name in the user's folder replaces the shipped one, and says so
     assert study_origin(studies["cuba-coba"]) == "./studies"
     assert replaced == {"cuba-coba": str(REPO / "studies" / "cuba_coba.py")}
