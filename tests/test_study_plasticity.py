@@ -12,7 +12,10 @@ from neuromodels.theory.stdp import pair_window
 NEST_TOLERANCE = {  # largest |ours - NEST| allowed, relative to the range of NEST's values
     "stdp_all_additive": 1e-12, "stdp_all_multiplicative": 1e-12, "stdp_nearest_additive": 1e-9,
     "stdp_nearest_multiplicative": 1e-9, "triplet_visual_cortex_all_full": 1e-12,
-    "tm_depressing": 1e-12, "tm_facilitating": 1e-12}
+    # NEST's release is read from the jumps of an iaf_psc_delta with tau_m = 1e12 ms: each jump
+    # carries the leak of one step, V_m dt / tau_m (V_m up to ~25, dt 0.5 ms: ~1e-11; measured on
+    # the quick run 3.7e-12 and 2.2e-11 of the range)
+    "tm_depressing": 1e-10, "tm_facilitating": 1e-10}
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import SpikeGeneratorGroup, StateMonitor, Synapses, defaultclock, second
 
+from ..analysis.binning import n_bins
 from ..model import NeuronModel
 from ..parameters import ParameterError, ParameterSet
 from ..units import as_seconds
@@ -59,12 +60,12 @@ def poisson_trains(rng: np.random.Generator, n: int, rate, duration, *, start=0.
     """``n`` Poisson trains (s) of ``rate`` on a grid of ``dt`` in ``[start, duration)``, at
     most one spike per step, none in a step of the matching train of ``avoid``."""
     dt = float(dt if dt is not None else defaultclock.dt)
-    first, last = int(np.ceil(float(start) / dt)), int(float(duration) / dt)
+    first, last = grid_steps([[float(start)]], dt)[0][0], n_bins(float(duration), dt, "dt")
     trains = []
     for k in range(n):
         spikes = np.flatnonzero(rng.random(last - first) < float(rate) * dt) + first
         if avoid is not None:
-            spikes = np.setdiff1d(spikes, np.round(np.asarray(avoid[k]) / dt).astype(np.int64))
+            spikes = np.setdiff1d(spikes, grid_steps([avoid[k]], dt, "train to avoid")[0])
         trains.append(spikes * dt)
     return trains
 
