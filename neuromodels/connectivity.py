@@ -1,4 +1,4 @@
-"""Random connectivity drawn on the host with numpy.
+"""Connection patterns drawn on the host with numpy.
 
 Drawing connections (and initial values) with a seeded numpy generator,
 instead of inside the simulator, gives the *same* network on every device,
@@ -9,6 +9,11 @@ Large networks are drawn in blocks of consecutive sources
 dropped (:func:`neuromodels.devices.connect_arrays`), so that the host never
 holds all index arrays at once; the blocks are the same draws as
 :func:`fixed_probability`.
+
+Every pattern returns index arrays ``(i, j)`` (source, target), sorted by source and
+then target, for ``SynapseModel.connect(source, target, i, j)`` (synapse ``k``
+connects ``i[k]`` to ``j[k]``; all-to-all gives ``k = i * n_target + j``, the
+``W[i_pre, j_post]`` layout).
 """
 from __future__ import annotations
 
@@ -17,18 +22,23 @@ from typing import Iterator
 import numpy as np
 
 __all__ = ["fixed_probability", "fixed_probability_blocks", "fixed_probability_count",
-           "BLOCK_SYNAPSES"]
+           "BLOCK_SYNAPSES", "one_to_one", "all_to_all", "all_but_self", "fixed_indegree"]
 
 #: Synapses per block: 2**19 (4 MiB of int32 indices for i and j together; measured peak
 #: of building the 64k-neuron CUBA network: 2**20 +46 MB, 2**19 +28 MB over the imports).
 BLOCK_SYNAPSES = 2 ** 19
 
 
+def _check_sizes(**sizes: int) -> None:
+    for name, n in sizes.items():
+        if isinstance(n, bool) or int(n) != n or n < 0:
+            raise ValueError(f"Group size '{name}' must be a whole number >= 0; got {n!r}.")
+
+
 def _check(n_source: int, n_target: int, p: float) -> None:
     if not 0 <= p <= 1:
         raise ValueError(f"Connection probability 'p' must be in [0, 1]; got {p!r}.")
-    if n_source < 0 or n_target < 0:
-        raise ValueError(f"Group sizes must be >= 0; got n_source={n_source}, n_target={n_target}.")
+    _check_sizes(n_source=n_source, n_target=n_target)
 
 
 def fixed_probability_count(n_source: int, n_target: int, p: float, autapses: bool = True) -> float:
@@ -73,12 +83,57 @@ def fixed_probability(n_source: int, n_target: int, p: float, rng: np.random.Gen
                       autapses: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Each (source, target) pair connected independently with probability ``p``.
 
-    Returns index arrays ``(i, j)`` sorted by source.  With ``autapses=False``
-    (only meaningful when source and target are the same group) pairs with
-    ``i == j`` are excluded and each source has ``n_target - 1`` candidates.
-    Cost is O(number of synapses), not O(n_source * n_target).
+    With ``autapses=False`` (only meaningful when source and target are the same
+    group) pairs with ``i == j`` are excluded and each source has ``n_target - 1``
+    candidates.  Cost is O(number of synapses), not O(n_source * n_target).
     """
     blocks = list(fixed_probability_blocks(n_source, n_target, p, rng, autapses))
     if not blocks:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int32)
     return (np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]))
+
+
+def one_to_one(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source ``k`` to target ``k`` for ``k < n`` (two groups of the same size)."""
+    _check_sizes(n=n)
+    k = np.arange(n, dtype=np.int32)
+    return k, k.copy()
+
+
+def all_to_all(n_source: int, n_target: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every source to every target; synapse ``k = i * n_target + j``."""
+    _check_sizes(n_source=n_source, n_target=n_target)
+    i = np.repeat(np.arange(n_source, dtype=np.int32), n_target)
+    j = np.tile(np.arange(n_target, dtype=np.int32), n_source)
+    return i, j
+
+
+def all_but_self(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every neuron of one group to every other one (no autapses): n (n - 1) synapses."""
+    i, j = all_to_all(n, n)
+    keep = i != j
+    return i[keep], j[keep]
+
+
+def fixed_indegree(n_source: int, n_target: int, k: int, rng: np.random.Generator,
+                   autapses: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Each target receives exactly ``k`` synapses from distinct sources drawn uniformly.
+
+    With ``autapses=False`` (source and target the same group) target ``j`` never
+    draws source ``j``, so ``k`` may be at most ``n_source - 1``.
+    """
+    _check_sizes(n_source=n_source, n_target=n_target, k=k)
+    candidates = n_source if autapses else n_source - 1
+    if k > candidates:
+        raise ValueError(f"In-degree 'k' must be <= {candidates} (distinct sources"
+                         f"{'' if autapses else ', no autapses'}); got {k!r}.")
+    sources = np.empty((n_target, int(k)), dtype=np.int32)
+    for target in range(n_target):
+        drawn = rng.choice(candidates, size=int(k), replace=False)
+        if not autapses:
+            drawn[drawn >= target] += 1
+        sources[target] = drawn
+    i = sources.ravel()
+    j = np.repeat(np.arange(n_target, dtype=np.int32), int(k))
+    order = np.lexsort((j, i))
+    return i[order], j[order]

@@ -230,6 +230,11 @@ def _extension_name(model, name: str | None, reference: str | None) -> dict[str,
             f"extension of '{model.name}'" + (f" [{model.reference}]" if model.reference else "")}
 
 
+def _what(kind: str, model) -> str:
+    """How a device error names the model (with its ``device_note``, if any)."""
+    return f"{kind} model '{model.name}'" + (f" ({model.device_note})" if model.device_note else "")
+
+
 def _table(model) -> list[str]:
     parts = ["parameters:", _indent(model.parameters.table())] if len(model.parameters) else []
     if len(model.local_parameters):
@@ -268,7 +273,8 @@ class NeuronModel:
     (e.g. ``erf``), which travel with the model into every group; ``check``
     (optional) raises ``ParameterError`` for parameter combinations that are
     each valid alone but not together (e.g. ``v_th <= v_reset``; per-neuron
-    parameters reach it as arrays); ``local_parameters`` are the parameters
+    parameters reach it as arrays); ``device_note`` says why a device is missing
+    from ``devices`` (it is part of the error); ``local_parameters`` are the parameters
     made per-neuron by :meth:`per_neuron` (declared as variables in the
     equations, still checked when given through ``params=``); ``firing`` (optional,
     a :class:`Firing`) declares the firing probability and its derivative for
@@ -290,6 +296,7 @@ class NeuronModel:
     reference: str = ""
     local_parameters: ParameterSet = field(default_factory=ParameterSet)
     firing: Firing | None = None
+    device_note: str = ""
 
     _element = "neuron"
 
@@ -316,7 +323,7 @@ class NeuronModel:
         """
         if int(n) != n or n < 1:
             raise ValueError(f"Number of neurons 'n' must be a whole number >= 1; got {n!r}.")
-        require_active_device(self.devices, f"Neuron model '{self.name}'")
+        require_active_device(self.devices, _what("Neuron", self))
         shared, local = _resolve_values(self, params, more, int(n), "neuron")
         namespace = {**(namespace or {}), **dict(self.functions), **shared}
         kwargs = dict(threshold=self.threshold, reset=self.reset, method=self.method,
@@ -426,7 +433,8 @@ class SynapseModel:
     """A synapse model: Brian2 ``model``/``on_pre``/``on_post`` strings plus parameters.
 
     The same operations as :class:`NeuronModel`: ``initial`` values (set once the
-    synapses are connected), ``functions``, ``check``, ``devices``, :meth:`extended`,
+    synapses are connected), ``functions``, ``check``, ``devices`` (and
+    ``device_note``), :meth:`extended`,
     :meth:`substituted`, and :meth:`per_synapse` for per-synapse parameters (weights,
     bounds), whose values are checked when given through ``params=``.
     """
@@ -443,6 +451,7 @@ class SynapseModel:
     devices: tuple[str, ...] = ALL_DEVICES
     reference: str = ""
     local_parameters: ParameterSet = field(default_factory=ParameterSet)
+    device_note: str = ""
 
     _element = "synapse"
 
@@ -460,7 +469,7 @@ class SynapseModel:
         ``Clock``; default: the source's).  Connect it with :meth:`connect` (or call
         ``syn.connect(...)`` and then :meth:`initialise`).  Units of the model, ``on_pre``
         and ``on_post`` are checked here."""
-        require_active_device(self.devices, f"Synapse model '{self.name}'")
+        require_active_device(self.devices, _what("Synapse", self))
         shared, _ = _resolve_values(self, params, more, None, "synapse")
         kwargs = dict(model=self.model, on_pre=self.on_pre, on_post=self.on_post,
                       method=self.method,

@@ -58,3 +58,43 @@ def test_blocks_are_the_same_draws(block):
     np.testing.assert_array_equal(fixed_probability(n, n, p, np.random.default_rng(5), False)[1],
                                   ref[1])
     assert abs(ref[0].size / fixed_probability_count(n, n, p, autapses=False) - 1) < 0.05
+
+
+def _pairs(i, j, n_target):
+    return i.astype(np.int64) * n_target + j
+
+
+def test_one_to_one_all_to_all_and_all_but_self():
+    from neuromodels.connectivity import all_but_self, all_to_all, one_to_one
+
+    i, j = one_to_one(5)
+    assert np.array_equal(i, np.arange(5)) and np.array_equal(j, np.arange(5))
+    i, j = all_to_all(3, 4)
+    assert i.size == 12 and np.array_equal(_pairs(i, j, 4), np.arange(12))  # k = i*n_post + j
+    i, j = all_but_self(6)
+    assert i.size == 6 * 5 and not np.any(i == j)
+    assert np.unique(_pairs(i, j, 6)).size == i.size
+    assert np.all(np.bincount(j, minlength=6) == 5) and np.all(np.bincount(i, minlength=6) == 5)
+
+
+def test_fixed_indegree_counts_no_duplicates_autapses_and_seed():
+    from neuromodels.connectivity import fixed_indegree
+
+    n, k = 200, 20
+    i, j = fixed_indegree(n, n, k, np.random.default_rng(3), autapses=False)
+    assert np.all(np.bincount(j, minlength=n) == k)           # exactly k inputs per target
+    assert not np.any(i == j)
+    assert np.unique(_pairs(i, j, n)).size == i.size            # distinct sources per target
+    assert np.all(np.diff(_pairs(i, j, n)) > 0)                 # sorted by source, then target
+    # sources are uniform: the out-degree is Binomial(n_target - 1, k / (n - 1)) across sources
+    out = np.bincount(i, minlength=n)
+    p = k / (n - 1)
+    assert abs(out.var() / ((n - 1) * p * (1 - p)) - 1) < 0.3
+    again = fixed_indegree(n, n, k, np.random.default_rng(3), autapses=False)
+    assert np.array_equal(i, again[0]) and np.array_equal(j, again[1])
+    with_self = fixed_indegree(5, 5, 5, np.random.default_rng(0))
+    assert np.all(np.bincount(with_self[1], minlength=5) == 5)
+    with pytest.raises(ValueError, match="'k' must be <= 4"):
+        fixed_indegree(5, 5, 5, np.random.default_rng(0), autapses=False)
+    with pytest.raises(ValueError, match="'n_source' must be a whole number"):
+        fixed_indegree(-1, 5, 1, np.random.default_rng(0))

@@ -38,6 +38,7 @@ CLAIM_TESTS = {
     "spike-time-single": "test_study_spike_time.py",
     "spike-time-recurrent": "test_study_spike_time.py",
     "spike-time-classification": "test_study_spike_time.py",
+    "plasticity": "test_study_plasticity.py",
 }
 
 
