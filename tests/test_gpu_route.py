@@ -148,21 +148,24 @@ def test_connectivity_cache_gives_the_draw_itself(tmp_path):
     import numpy as np
 
     import gpu_case
+    from neuromodels.connectivity import fixed_probability
     from neuromodels.networks import brette2007
 
-    draw = brette2007.fixed_probability
+    draw = brette2007.fixed_probability_blocks
     try:
         gpu_case.cached_connectivity(tmp_path)
         for _ in range(2):  # drawn and stored, then read back
             rng = np.random.default_rng(3)
             rng.uniform(size=5)
-            i, j = brette2007.fixed_probability(300, 300, 0.1, rng, autapses=False)
+            blocks = list(brette2007.fixed_probability_blocks(300, 300, 0.1, rng, autapses=False))
             after = rng.random()
     finally:
-        brette2007.fixed_probability = draw
+        brette2007.fixed_probability_blocks = draw
+    assert len(blocks) == 1
+    i, j = blocks[0]
     rng = np.random.default_rng(3)
     rng.uniform(size=5)
-    i0, j0 = draw(300, 300, 0.1, rng, autapses=False)
+    i0, j0 = fixed_probability(300, 300, 0.1, rng, autapses=False)
     assert np.array_equal(i, i0) and np.array_equal(j, j0) and after == rng.random()
     assert len(list(tmp_path.glob("connectivity-300-*.npz"))) == 1
 

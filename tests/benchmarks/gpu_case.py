@@ -32,14 +32,15 @@ class _Drawn(Exception):
 
 
 def cached_connectivity(cache: Path, stop_after_draw: bool = False):
-    """Wrap ``brette2007.fixed_probability`` so that each draw is stored in / read from ``cache``."""
+    """Wrap ``brette2007.fixed_probability_blocks`` so that each draw is stored in / read
+    from ``cache`` (as one block: the blocks concatenated are the same draw)."""
     import numpy as np
 
     from neuromodels.networks import brette2007
 
-    draw = brette2007.fixed_probability
+    draw = brette2007.fixed_probability_blocks
 
-    def fixed_probability(n_source, n_target, p, rng, autapses=True):
+    def fixed_probability_blocks(n_source, n_target, p, rng, autapses=True, block=None):
         state = rng.bit_generator.state
         key = hashlib.sha256(json.dumps([n_source, n_target, p, autapses, state],
                                         sort_keys=True).encode()).hexdigest()[:16]
@@ -49,15 +50,17 @@ def cached_connectivity(cache: Path, stop_after_draw: bool = False):
                 i, j, after = f["i"], f["j"], json.loads(str(f["state_after"]))
             rng.bit_generator.state = after
         else:
-            i, j = draw(n_source, n_target, p, rng, autapses=autapses)
+            blocks = list(draw(n_source, n_target, p, rng, autapses=autapses, block=block))
+            i = np.concatenate([b[0] for b in blocks]) if blocks else np.empty(0, np.int32)
+            j = np.concatenate([b[1] for b in blocks]) if blocks else np.empty(0, np.int32)
             tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
             np.savez(tmp, i=i, j=j, state_after=json.dumps(rng.bit_generator.state))
             os.replace(tmp, path)
         if stop_after_draw:
             raise _Drawn
-        return i, j
+        yield i, j
 
-    brette2007.fixed_probability = fixed_probability
+    brette2007.fixed_probability_blocks = fixed_probability_blocks
 
 
 @contextlib.contextmanager
