@@ -15,7 +15,12 @@ def test_every_study_file_loads():
     assert UNAVAILABLE == {}
 
 
-@pytest.mark.parametrize("name", sorted(STUDIES))
+#: Quick runs too slow for every test session (see tests/test_study_plasticity.py).
+LONG_QUICK_RUNS = {"plasticity"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.long) if n in LONG_QUICK_RUNS
+                                  else n for n in sorted(STUDIES)])
 def test_quick_run_writes_data_and_figure(name, quick_study, tmp_path):
     path = quick_study(name)
     data = store.read(path)

@@ -9,6 +9,10 @@ import pytest
 from neuromodels import store
 from neuromodels.theory.stdp import pair_window
 
+# Its quick run compiles many small Cython code objects: 48 s with a warm cache, over 15 min
+# with a cold one on a 2-core machine (a clean clone); long until it is made cheaper.
+pytestmark = pytest.mark.long
+
 NEST_TOLERANCE = {  # largest |ours - NEST| allowed, relative to the range of NEST's values
     "stdp_all_additive": 1e-12, "stdp_all_multiplicative": 1e-12, "stdp_nearest_additive": 1e-9,
     "stdp_nearest_multiplicative": 1e-9, "triplet_visual_cortex_all_full": 1e-12,
