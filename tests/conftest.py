@@ -60,3 +60,14 @@ def quick_study(tmp_path_factory):
         return _QUICK_RUNS[name]
 
     return run
+
+
+def readme_example(heading):
+    """The first Python code block after the README's bold ``heading`` (the README's
+    examples are tests)."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text.split(f"**{heading}**", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)

@@ -2,9 +2,7 @@
 issue 4 and the three design tests: a recurrent layer, direct feedback to two layers, a
 per-step rule), learning criteria, fresh and reproducible noise, divergence, devices."""
 import dataclasses
-import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +15,7 @@ from neuromodels.learning import (NDL, NDL_NEURON_PARAMETERS, DivergenceError, F
 from neuromodels.model import NeuronModel
 from neuromodels.parameters import ParameterError, ParameterSet
 
-from .conftest import require_device
+from .conftest import readme_example, require_device
 
 A = 0.5                  # membrane and trace decay per step of the NDL neuron (tau_m = dt/ln 2)
 
@@ -697,15 +695,9 @@ def test_evaluation_on_genn_gives_the_predictions_of_cpp_standalone(firing, tmp_
 # the README's "Extending" example: train a neuron model of your own
 # --------------------------------------------------------------------------------------------
 
-def readme_training_example():
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = text.split("**Training a neuron model of your own**", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
-
-
 def test_readme_training_example_runs_and_learns():
     namespace = {}
-    exec(readme_training_example(), namespace)
+    exec(readme_example("Training a neuron model of your own"), namespace)
     history = namespace["result"]["history"]
     assert history["train_accuracy"][-1] > history["train_accuracy"][0]
     assert history["test_accuracy"][-1] >= 0.9

@@ -1,6 +1,4 @@
 """Models as data: printing, extending, substituting; the README's example runs."""
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,18 +7,14 @@ from brian2 import Network, SpikeMonitor, mV, ms, second
 from neuromodels.neurons.lif import LIF
 from neuromodels.parameters import ParameterError, positive
 
+from .conftest import readme_example
+
 pytestmark = pytest.mark.compat
-
-
-def readme_extending_example():
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = text.split("**A new neuron hypothesis**", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
 def test_readme_example_runs_and_adaptation_lowers_the_rate():
     namespace = {}
-    exec(readme_extending_example(), namespace)
+    exec(readme_example("A new neuron hypothesis"), namespace)
     adaptive, plain = namespace["adaptive"], LIF
     assert "w" in str(adaptive) and "tau_w" in str(adaptive)
     rates = []

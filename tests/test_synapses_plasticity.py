@@ -10,7 +10,8 @@ from neuromodels.model import ModelError
 from neuromodels.networks import imposed
 from neuromodels.parameters import ParameterError
 from neuromodels.synapses import apb, reward, short_term, stdp, triplet
-from tests.conftest import require_device
+
+from .conftest import readme_example, require_device
 
 pytestmark = pytest.mark.compat
 
@@ -136,20 +137,11 @@ def test_zero_apb_strength_is_pair_stdp_bit_for_bit():
     assert np.all(boosted.w[:] >= plain.w[:]) and np.any(boosted.w[:] > plain.w[:])  # only adds LTP
 
 
-def readme_plasticity_example():
-    import re
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = text.split("**A new plasticity rule**", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
-
-
 def test_readme_plasticity_example_runs_and_does_what_it_says():
     from neuromodels.theory.stdp import pair_window
 
     namespace = {}
-    exec(readme_plasticity_example(), namespace)
+    exec(readme_example("A new plasticity rule"), namespace)
     hetero, soft = namespace["hetero"], namespace["soft_ltd"]
     stage = imposed.Stage()
     # five post spikes and no pre spike: pair STDP leaves w alone; the heterosynaptic term
