@@ -6,13 +6,14 @@
 * :func:`errorbar_family`: one error-bar curve per level, the deterministic one in black.
 * :func:`raster`: a spike raster (time in ms).
 * :func:`decorate`: axis labels, title, scales and a small legend in one call.
+* :func:`run_label`: "device D, seed S, <duration>" (and "(quick)") of a stored run.
 * :func:`first_spike_layers`: first-spike times of a layered network for one sample,
   untrained and trained (exact solver) and the trained network in Brian2.
 """
 import numpy as np
 
 __all__ = ["level_colors", "level_labels", "errorbar_family", "raster", "decorate",
-           "first_spike_layers"]
+           "first_spike_layers", "run_label"]
 
 
 def level_colors(n):
@@ -80,3 +81,11 @@ def first_spike_layers(ax, ex, T, ms_per_unit=10.0):
            title=f"first spikes, one test sample (label {int(ex['label'])})",
            xlim=(0, u * T * 2.1))  # room for the legend after the trial end
     ax.legend(fontsize=7, loc="center right")
+
+
+def run_label(data, duration):
+    """``device D, seed S, <duration>`` of a stored run, `` (quick)`` appended for a quick
+    run: the part of a figure title that says which run it shows."""
+    attrs = data["attrs"]
+    return (f"device {attrs['device']}, seed {attrs['seed']}, {duration}"
+            + (" (quick)" if attrs.get("quick") else ""))

@@ -27,7 +27,7 @@ from neuromodels.analysis.spiketrains import spike_counts
 from neuromodels.neurons.noise import available_noises
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, escape_lif
 from neuromodels.parameters import Parameter, ParameterError, ParameterSet, positive
-from neuromodels.plotting import decorate, level_labels
+from neuromodels.plotting import decorate, level_labels, run_label
 from neuromodels.study import Study
 
 PARAMETERS = ParameterSet(
@@ -112,7 +112,7 @@ def simulate(p, ctx):
 def plot(data):
     import matplotlib.pyplot as plt
 
-    p, pop, attrs = data["parameters"], data["population"], data["attrs"]
+    p, pop = data["parameters"], data["population"]
     fig, axes = plt.subplots(1, 3, figsize=(16, 5))
     deg = np.asarray(pop["delta"]) * 180 / np.pi
     deg = np.where(deg > 90, deg - 180, deg)
@@ -143,9 +143,8 @@ def plot(data):
     for ax in axes[1:]:
         ax.set_xticks(sizes, [str(n) for n in sizes])
         ax.minorticks_off()
-    fig.suptitle(f"Noise and the population code: escape-noise ({p['noise']}) LIF; device "
-                 f"{attrs['device']}, seed {attrs['seed']}, {float(p['duration'] / second):g} s"
-                 + (" (quick)" if attrs.get("quick") else ""), fontsize=12)
+    fig.suptitle(f"Noise and the population code: escape-noise ({p['noise']}) LIF; "
+                 + run_label(data, f"{float(p['duration'] / second):g} s"), fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig
 

@@ -26,7 +26,7 @@ from neuromodels.analysis.spiketrains import fano_factor, isi_cv, spike_counts
 from neuromodels.neurons.noise import available_noises, get_noise
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, diffusive_lif, escape_lif
 from neuromodels.parameters import Parameter, ParameterError, ParameterSet, positive
-from neuromodels.plotting import decorate, errorbar_family, level_colors, level_labels
+from neuromodels.plotting import decorate, errorbar_family, level_colors, level_labels, run_label
 from neuromodels.study import Study
 from neuromodels.theory.escape import escape_rate_low_hazard, hazard
 from neuromodels.theory.lif import lif_rate_deterministic, siegert_rate
@@ -186,11 +186,8 @@ def plot(data):
     fig.colorbar(im, ax=axes[1, 2], label="|relative error| (%)")
     decorate(axes[1, 2], None, xlabel="mean input μ (mV)", ylabel="σ_v (mV)",
              title="2  |error| on the grid (blank: rate too low to compare)")
-    attrs = data["attrs"]
-    fig.suptitle(f"Noise and the rate code: escape-noise ({p['noise']}) and diffusive-noise LIF;"
-                 f" device {attrs['device']}, seed {attrs['seed']}, "
-                 f"{float(p['duration'] / second):g} s per trial"
-                 + (" (quick)" if attrs.get("quick") else ""), fontsize=12)
+    fig.suptitle(f"Noise and the rate code: escape-noise ({p['noise']}) and diffusive-noise LIF; "
+                 + run_label(data, f"{float(p['duration'] / second):g} s per trial"), fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 

@@ -25,7 +25,7 @@ from neuromodels.analysis.spiketrains import split_trains
 from neuromodels.neurons.noise import available_noises
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, diffusive_lif, escape_lif
 from neuromodels.parameters import Parameter, ParameterError, ParameterSet, positive
-from neuromodels.plotting import decorate, raster
+from neuromodels.plotting import decorate, raster, run_label
 from neuromodels.stimuli import n_samples, ou_process, sinusoid
 from neuromodels.study import Study
 
@@ -205,11 +205,8 @@ def plot(data):
     decorate(axes[1, 2], xscale="log", yscale="log", xlabel="noise scale (mV)",
              ylabel="firing rate (Hz)",
              title=f"4  Rate (peak of the drive μ = {peak:g} mV; threshold −50 mV)")
-    attrs = data["attrs"]
     fig.suptitle(f"Noise and spike timing: escape-noise ({p['noise']}) and diffusive-noise LIF; "
-                 f"device {attrs['device']}, seed {attrs['seed']}, "
-                 f"{float(p['duration'] / second):g} s per trial"
-                 + (" (quick)" if attrs.get("quick") else ""), fontsize=12)
+                 + run_label(data, f"{float(p['duration'] / second):g} s per trial"), fontsize=12)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
