@@ -336,7 +336,9 @@ def test_ctrl_c_keeps_finished_runs_and_a_consistent_index(tiny):
     missing, no process left; the same command then runs only what is missing."""
     pytest.importorskip("distributed", reason="sweeps need the sweep extra (dask[distributed])")
     out = tiny / "sweep"
-    cmd = [sys.executable, "-m", "neuromodels.cli", "sweep", "tiny-lif", "--seeds", "0-3",
+    # 8 runs of >= 1 s on 2 workers: at the first finished run at most 2 others are running
+    # (they may finish while the cluster shuts down, and are then kept) and the rest queued
+    cmd = [sys.executable, "-m", "neuromodels.cli", "sweep", "tiny-lif", "--seeds", "0-7",
            "--grid", "v_rest=-45*mV", "-p", "hold=1.0", "--workers", "2", "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=tiny, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, text=True)
@@ -360,7 +362,7 @@ def test_ctrl_c_keeps_finished_runs_and_a_consistent_index(tiny):
     assert "interrupted: every finished run is kept" in err and "Traceback" not in err
     rows = _rows(out / "index.csv")
     done = [r for r in rows if r["status"] == "done"]
-    assert done and len(done) < 4
+    assert done and len(done) < 8
     assert all(r["status"] == "missing" for r in rows if r["status"] != "done")
     from neuromodels.sweep import run_measures
 
