@@ -81,7 +81,7 @@ def evaluate(network, state, inputs, labels=None, *, seed=None, session=None, re
 
 def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=1,
           encode=None, seed=0, lr_schedule=cosine_schedule, session=None, progress=None,
-          program: Program | None = None, record=()) -> dict:
+          program: Program | None = None, record=(), record_state=()) -> dict:
     """Train for ``epochs`` epochs; each epoch is ONE Brian2 run that also tests.
 
     x_train/x_test: analogue inputs in [0, 1] (n, n_in), encoded afresh every epoch by
@@ -89,11 +89,14 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     with a 'rates' input the probabilities themselves); the training samples are shuffled
     every epoch.  ``program``: a training :class:`Program` for n_train + n_test samples to
     reuse (the same C++ build for several seeds or networks of the same structure).
-    ``record``: layers whose spike counts per sample are kept for every epoch.  Returns a
+    ``record``: layers whose spike counts per sample are kept for every epoch;
+    ``record_state``: keys ``(owner, variable)`` of the state (e.g. ``('hidden', 'v_th')``,
+    a learned threshold) whose values are kept before training and after every epoch.  Returns a
     dict: 'state' (trained), 'history' (:class:`~neuromodels.history.History`, one row per
     epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (with a test set), 'seconds' (wall
     time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
-    'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}.  A run that diverges raises
+    'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}, 'states' {key: [initial, after
+    epoch 1, ...]} (epochs + 1 copies of each ``record_state`` value).  A run that diverges raises
     :class:`DivergenceError` naming the epoch and the data-set sample.
     """
     encode = encode or _default_encode(network)
@@ -112,8 +115,13 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     elif set(record) - set(program.counted):
         raise ValueError(f"record={tuple(record)!r}: the given program counts the spikes of "
                          f"{program.counted} only; build it with Program(..., record=...)")
+    missing = [key for key in record_state if key not in state]
+    if missing:
+        raise ValueError(f"record_state: {missing} are not in the state; it holds "
+                         f"{sorted(state)}")
     builds, reruns = program.builds, program.reruns
     history, counts = History("epoch"), {}
+    states = {key: [state[key].copy()] for key in record_state}
     clipped = {}
     readout = network.readout
     for epoch in range(int(epochs)):
@@ -147,6 +155,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
                        simulation_seconds=timings.get("simulation", np.nan))
         for name in record:
             counts.setdefault(name, []).append(res["counts"][name])
+        for key in record_state:
+            states[key].append(state[key].copy())
         if progress is not None:
             progress(f"epoch {epoch + 1}/{epochs}: train accuracy {row['train_accuracy']:.3f}"
                      + (f", test accuracy {row['test_accuracy']:.3f}" if has_test else "")
@@ -154,4 +164,4 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
                      + ")")
     _warn_clipped(clipped)
     history.summary.update(builds=program.builds - builds, reruns=program.reruns - reruns)
-    return {"state": state, "history": history, "counts": counts}
+    return {"state": state, "history": history, "counts": counts, "states": states}
