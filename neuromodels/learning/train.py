@@ -5,8 +5,8 @@
   one program (one C++ build) serves every epoch.  Every epoch draws fresh noise: its run
   is seeded with :func:`epoch_seed` (``seed``, epoch), so a seed gives the same training.
 * :func:`train_epoch`: one run of training on given input spikes.
-* :func:`evaluate`: one run of an evaluation program (forward pass, no learning; also on
-  GeNN).
+* :func:`evaluate`: a forward pass, no learning, on an evaluation program (also on GeNN)
+  or a training program, in chunks of its size.
 
 Device handling is left to the caller: wrap the call in the package's device context
 (``with use_device('cpp_standalone') as session: train(..., session=session)``); results
@@ -69,10 +69,30 @@ def train_epoch(network, state, inputs, labels, *, lr_scale=1.0, seed=None, sess
 
 def evaluate(network, state, inputs, labels=None, *, seed=None, session=None, record=(),
              program=None) -> dict:
-    """Forward pass without learning; returns {'counts', 'predictions', 'accuracy'}."""
+    """Forward pass without learning; returns {'counts', 'predictions', 'accuracy'}.
+
+    ``program``: an evaluation program, or a training program (run with learning-rate
+    factor 0: no learning, the same spikes; no second build).  More inputs than the
+    program presents run in chunks of its size, the last one padded with the first inputs;
+    ``seed``: one number (chunk k > 0 is seeded with ``epoch_seed(seed, k, stream=2)``) or
+    a sequence of one per chunk."""
     inputs = np.asarray(inputs, dtype=float)
     program = program or Program(network, inputs.shape[0], plastic=False, record=record)
-    res = program.run(state, inputs, labels, seed=seed, session=session)
+    n, total = program.n_samples, inputs.shape[0]
+    n_chunks = -(-total // n)
+    if np.ndim(seed) == 0:
+        seed = [seed if k == 0 or seed is None else epoch_seed(seed, k, stream=2)
+                for k in range(n_chunks)]
+    elif len(seed) != n_chunks:
+        raise ValueError(f"seed: {len(seed)} seeds given for {n_chunks} chunks of {n} samples")
+    counts = {}
+    for k, start in enumerate(range(0, total, n)):
+        index = np.arange(start, start + n) % total
+        res = program.run(state, inputs[index], None if labels is None else
+                          np.asarray(labels)[index], seed=seed[k], session=session)
+        for layer, c in res["counts"].items():
+            counts.setdefault(layer, []).append(c[:total - start])
+    res["counts"] = {layer: np.concatenate(c) for layer, c in counts.items()}
     res["predictions"] = network.readout.predict(res["counts"][network.readout.layer])
     if labels is not None:
         res["accuracy"] = accuracy(res["predictions"], np.asarray(labels))
