@@ -32,16 +32,17 @@ from neuromodels.datasets.digits import load_digits
 from neuromodels.datasets.mnist import load_mnist
 from neuromodels.learning import (NDL, TRAINING_DEVICES, Program, epoch_seed, evaluate,
                                   feedforward, ndl_neuron, train)
-from neuromodels.networks.alif_step import alif_step_errors, alif_step_validation
+from neuromodels.networks.alif_step import (alif_step_errors, alif_step_validation,
+                                            plot_alif_step_validation)
 from neuromodels.parameters import Parameter, ParameterSet, positive
 from neuromodels.plotting import decorate, distribution_over_epochs, over_seeds, run_label, seed_sd
 from neuromodels.study import Study
 
-RULES, PER_CLASS = ("SL", "TL", "STL"), (1, 10)   # SL: weights, TL: thresholds, STL: both
-CONFIGS = [(rule, P) for P in PER_CLASS for rule in RULES]
+RULES, PER_CLASS, LAYERS = ("SL", "TL", "STL"), (1, 10), ("hidden", "output")
+CONFIGS = [(rule, P) for P in PER_CLASS for rule in RULES]   # SL: weights, TL: thresholds
+COLOURS, STYLES = {"SL": "C0", "TL": "C1", "STL": "C2"}, {1: "-", 10: "--"}
 NOISE = {"gaussian": ("input noise s.d. (pixel units)", "Gaussian input noise"),
          "salt_and_pepper": ("fraction of pixels set to 0 or 1", "salt-and-pepper noise")}
-LAYERS = ("hidden", "output")
 
 PARAMETERS = ParameterSet(
     Parameter("datasets", "digits+mnist", "data sets", choices=("digits", "mnist", "digits+mnist")),
@@ -138,9 +139,6 @@ def simulate(p, ctx):
     return data
 
 
-COLOURS, STYLES = {"SL": "C0", "TL": "C1", "STL": "C2"}, {1: "-", 10: "--"}
-
-
 def _bars(ax, names, data, key):
     """One bar per configuration and data set (hatched: the first data set)."""
     width = 0.8 / len(names)
@@ -151,7 +149,8 @@ def _bars(ax, names, data, key):
                width, yerr=[seed_sd(a) for a in v], capsize=3, edgecolor="k", label=name,
                color=[COLOURS[r] for r, _ in CONFIGS], hatch="//" if j < len(names) - 1 else "")
     ax.set_xticks(np.arange(len(CONFIGS)), [f"{r}\nP = {P}" for r, P in CONFIGS])
-    ax.legend(fontsize=8, title="hatched: " + names[0] if len(names) > 1 else None)
+    ax.legend(fontsize=8, loc="upper center", ncol=2,
+              title="hatched: " + names[0] if len(names) > 1 else None)
 
 
 def _accuracy(ax, d, x, values, **props):
@@ -163,16 +162,14 @@ def _accuracy(ax, d, x, values, **props):
 
 def plot(data):
     import matplotlib.pyplot as plt
-    from neuromodels.networks.alif_step import plot_alif_step_validation
 
     names = [n for n in ("digits", "mnist") if n in data]
-    main = data[names[-1]]
-    fig, axes = plt.subplots(4, 3, figsize=(15, 17))
+    main, (fig, axes) = data[names[-1]], plt.subplots(4, 3, figsize=(15, 17))
     _bars(axes[0, 0], names, data, "test")
-    axes[0, 0].set(ylabel="final test accuracy (%)", ylim=(0, 100),
+    axes[0, 0].set(ylabel="final test accuracy (%)", ylim=(0, 125), yticks=range(0, 101, 20),
                    title="test accuracy, mean ± sd over seeds")
     _bars(axes[1, 2], names, data, "sop_hidden")
-    axes[1, 2].set(ylabel="synaptic operations per inference", yscale="log",
+    axes[1, 2].set(ylabel="synaptic operations per inference", yscale="log", ylim=(100, 3e5),
                    title="energy proxy: hidden spikes × fan-out, test set")
     for ax, kind in zip(axes[0, 1:], NOISE):
         _accuracy(ax, main, main["levels"][kind], lambda c: c["robustness"][kind],
@@ -183,11 +180,11 @@ def plot(data):
             ax = axes[1 + row, col]
             for r, P in CONFIGS:
                 v = np.asarray(main[f"{r}_P{P}"][f"{key}_{layer}"] / unit)   # seeds, epochs, n
-                distribution_over_epochs(ax, np.arange(v.shape[1]) + (key == "rate"), v,
-                                         shade=P == 1, color=COLOURS[r], ls=STYLES[P],
+                x = np.arange(v.shape[1]) + (key == "rate")
+                distribution_over_epochs(ax, x, v, shade=P == 1, color=COLOURS[r], ls=STYLES[P],
                                          label=f"{r}, P = {P}")
             decorate(ax, legend=7, xlabel="epoch" + " (0: initial)" * (key == "theta"),
-                     ylabel=what, xticks=np.arange(v.shape[1] + 1),
+                     ylabel=what, xticks=x,
                      title=f"{names[-1]}, {layer} layer: {what.split(' (')[0]}")
     epochs = np.arange(1, int(main["epochs"]) + 1)
     _accuracy(axes[2, 2], main, epochs, lambda c: c["test"], xlabel="epoch", xticks=epochs,
@@ -226,11 +223,13 @@ def results(data):
         for P in PER_CLASS:
             acc = {r: np.asarray(d[f"{r}_P{P}"]["test"])[:, -1] for r in RULES}
             m = {r: a.mean() for r, a in acc.items()}
+            sd = max(seed_sd(acc["SL"]), seed_sd(acc["STL"]))
             claims.append([f"{name}, P = {P}: STL > SL > TL (mean test accuracy)",
                            f"{'holds' if m['STL'] > m['SL'] > m['TL'] else 'does not hold'}: "
                            + " > ".join(sorted(m, key=m.get, reverse=True))
-                           + f" (STL - SL = {100 * (m['STL'] - m['SL']):+.1f} points, largest "
-                           f"sd {100 * max(seed_sd(a) for a in acc.values()):.1f})"])
+                           + f" (STL - SL = {100 * (m['STL'] - m['SL']):+.1f} points, "
+                           + ("within" if abs(m["STL"] - m["SL"]) < sd else "beyond")
+                           + f" the larger sd over seeds of SL and STL, {100 * sd:.1f})"])
     err = alif_step_errors(data["alif"])
     claims.append(["ALIF: last ISI = exact fixed point within 1 %",
                    f"Brian2 max {100 * np.max(np.abs(err['steady_brian2'])):.3f} %"
