@@ -301,7 +301,8 @@ def test_train_records_state_per_epoch():
 
 def test_evaluation_samples_do_not_learn():
     """lr_scale 0 (the test part of a training run) leaves weights unchanged, and the
-    evaluation program (one clock; also GeNN) counts the same spikes as the training one."""
+    evaluation program (one clock; also GeNN) counts the same spikes as the training one,
+    also when a smaller training program evaluates the data set in chunks."""
     net, state, spikes, labels = _deterministic_setup("random")
     res = Program(net, len(labels), plastic=True).run(state, spikes, labels, lr_scale=0.0)
     for key in state:
@@ -309,6 +310,12 @@ def test_evaluation_samples_do_not_learn():
     ev = evaluate(net, state, spikes, labels, record=("hidden",))
     np.testing.assert_array_equal(ev["counts"]["output"], res["counts"]["output"])
     assert ev["counts"]["hidden"].shape == (len(labels), 5) and ev["counts"]["hidden"].sum() > 0
+    # a training program of 10 samples evaluates the 24 in three chunks (the last padded)
+    chunked = evaluate(net, state, spikes, labels, program=Program(net, 10), seed=[1, 2, 3])
+    np.testing.assert_array_equal(chunked["counts"]["output"], res["counts"]["output"])
+    assert chunked["accuracy"] == ev["accuracy"]
+    with pytest.raises(ValueError, match="seed"):
+        evaluate(net, state, spikes, labels, program=Program(net, 10), seed=[1, 2])
 
 
 @pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone",
