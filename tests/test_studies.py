@@ -16,7 +16,7 @@ def test_every_study_file_loads():
 
 
 #: Quick runs too slow for every test session (see tests/test_study_plasticity.py).
-LONG_QUICK_RUNS = {"plasticity"}
+LONG_QUICK_RUNS = {"plasticity", "threshold-learning"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.long) if n in LONG_QUICK_RUNS
@@ -44,6 +44,7 @@ CLAIM_TESTS = {
     "spike-time-recurrent": "test_study_spike_time.py",
     "spike-time-classification": "test_study_spike_time.py",
     "plasticity": "test_study_plasticity.py",
+    "threshold-learning": "test_studies.py",
 }
 
 
@@ -87,7 +88,37 @@ def test_noise_learning_quick_learns(quick_study):
         assert np.all(test[:, -1] > test[:, 0]), (model, test)
 
 
-@pytest.mark.parametrize("name", sorted(STUDIES))
+@pytest.mark.long
+def test_threshold_learning_quick_learns_and_records(quick_study):
+    """The quick run (digits, 400 training / 100 test samples, 3 epochs, 40 hidden neurons,
+    T = 10, 2 seeds; long: 489 s on cpp_standalone here with 7 builds, and a first attempt
+    on runtime had not finished after 10 min): SL and STL learn above chance (10 %; 30 % is
+    6.7 binomial s.d. above it with 100 samples), SL's thresholds stay at v_th = 1 mV and only
+    TL/STL thresholds move; every recorded rate is a rate (>= 0, at most 1 spike per 1 ms
+    step); synaptic operations are > 0.  Measured on cpp_standalone (seeds 0 / 1), final test
+    accuracy: SL 81 / 84 %, TL 6 / 5 %, STL 79 / 77 % (P = 1); SL 61 / 75 %, TL 12 / 7 %,
+    STL 71 / 73 % (P = 10)."""
+    from brian2 import Hz, mV
+
+    data = store.read(quick_study("threshold-learning"))
+    d = data["digits"]
+    for P in (1, 10):
+        for rule in ("SL", "TL", "STL"):
+            cfg = d[f"{rule}_P{P}"]
+            theta = np.asarray(cfg["theta_hidden"] / mV)      # (seeds, epochs + 1, n)
+            assert theta.shape[1] == int(d["epochs"]) + 1
+            assert np.all(theta[:, 0] == 1.0)
+            assert np.all(theta == 1.0) == (rule == "SL"), rule
+            rate = np.asarray(cfg["rate_hidden"] / Hz)
+            assert np.all((rate >= 0) & (rate <= 1000)), rule
+            assert np.all(np.asarray(cfg["sop_input"]) > 0) and np.all(cfg["sop_hidden"] >= 0)
+            if rule != "TL":
+                assert np.all(np.asarray(cfg["test"])[:, -1] > 0.3), (rule, P, cfg["test"])
+    assert "STL > SL > TL" in STUDIES["threshold-learning"].results(data)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.long) if n in LONG_QUICK_RUNS
+                                  else n for n in sorted(STUDIES)])
 def test_timings_add_up_over_every_run(name, quick_study):
     """build and simulation summed over every Brian2 run of the study, the study's own
     timers (JAX training) and the rest add up to the total."""

@@ -18,7 +18,9 @@ kind (for :func:`perturb`)  operation                         strength
 time-first boolean/0-1 arrays ``(n_steps, ...)`` (as produced by
 :func:`neuromodels.datasets.encoding.rate_encode`); event-based versions for
 flat spike-time arrays are :func:`delete_spike_events` and
-:func:`jitter_spike_times`.
+:func:`jitter_spike_times`.  :func:`perturbed_test_sets` builds, for a robustness curve,
+the rate-coded test set under every input (``INPUT_KINDS``) and spike (``SPIKE_KINDS``)
+perturbation level in one array.
 
 References
 ----------
@@ -40,6 +42,9 @@ __all__ = [
     "jitter_spike_times",
     "weight_noise",
     "perturb",
+    "INPUT_KINDS",
+    "SPIKE_KINDS",
+    "perturbed_test_sets",
 ]
 
 
@@ -294,3 +299,62 @@ def perturb(kind, x, strength, seed=None, **kwargs):
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
     return KINDS[kind](x, strength, seed, **kwargs)
+
+
+#: perturbations of the analogue inputs (before rate coding) and of the dense spikes (after)
+INPUT_KINDS = ("gaussian", "salt_and_pepper")
+SPIKE_KINDS = ("deletion", "jitter")
+
+
+def perturbed_test_sets(x, T, levels, n_repeats=1, seed=None):
+    """The rate-coded test set, clean and under every nonzero perturbation level, in one array.
+
+    Conditions: ``("clean", 0.0)`` first, then ``(kind, level)`` for each kind of ``levels``
+    (in its order) and each of its nonzero levels.  Each condition is encoded
+    ``n_repeats`` times with :func:`~neuromodels.datasets.encoding.rate_encode` (Bernoulli,
+    spike probability x per step): an input kind (``INPUT_KINDS``) perturbs ``x`` and then
+    encodes it; a spike kind (``SPIKE_KINDS``) encodes ``x`` and perturbs the time-first
+    spikes.  All random numbers come from one generator, in that order.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, n_in)
+        Analogue test inputs in [0, 1].
+    T : int
+        Time steps per sample, >= 1.
+    levels : mapping kind -> sequence of float
+        Strengths per kind (``INPUT_KINDS`` or ``SPIKE_KINDS``; 0 = clean, skipped).
+    n_repeats : int, default 1
+        Encodings per condition, >= 1.
+    seed : int, numpy.random.Generator or None, default None
+
+    Returns
+    -------
+    inputs : numpy.ndarray of float, shape (n_conditions * n_repeats * n, T, n_in)
+        Sample-first spikes: condition c, repeat r, sample k at ``(c*n_repeats + r)*n + k``.
+    conditions : list of (str, float)
+    """
+    from .encoding import rate_encode
+
+    if int(T) != T or T < 1:
+        raise ValueError(f"T must be a whole number >= 1, got {T!r}")
+    if int(n_repeats) != n_repeats or n_repeats < 1:
+        raise ValueError(f"n_repeats must be a whole number >= 1, got {n_repeats!r}")
+    unknown = sorted(set(levels) - set(INPUT_KINDS + SPIKE_KINDS))
+    if unknown:
+        raise ValueError(f"levels: kinds must be among {INPUT_KINDS + SPIKE_KINDS}, got {unknown}")
+    rng = np.random.default_rng(seed)
+    x = np.asarray(x, dtype=float)
+    conditions = [("clean", 0.0)]
+    for kind, strengths in levels.items():
+        conditions += [(kind, float(level)) for level in strengths if level > 0]
+    sets = []
+    for kind, level in conditions:
+        for _ in range(int(n_repeats)):
+            if kind in SPIKE_KINDS:
+                spikes = perturb(kind, rate_encode(x, int(T), seed=rng), level, rng)
+            else:
+                inputs = x if kind == "clean" else perturb(kind, x, level, rng)
+                spikes = rate_encode(inputs, int(T), seed=rng)
+            sets.append(np.moveaxis(spikes, 0, 1).astype(float))
+    return np.concatenate(sets), conditions

@@ -5,8 +5,8 @@
   one program (one C++ build) serves every epoch.  Every epoch draws fresh noise: its run
   is seeded with :func:`epoch_seed` (``seed``, epoch), so a seed gives the same training.
 * :func:`train_epoch`: one run of training on given input spikes.
-* :func:`evaluate`: one run of an evaluation program (forward pass, no learning; also on
-  GeNN).
+* :func:`evaluate`: a forward pass, no learning, on an evaluation program (also on GeNN)
+  or a training program, in chunks of its size.
 
 Device handling is left to the caller: wrap the call in the package's device context
 (``with use_device('cpp_standalone') as session: train(..., session=session)``); results
@@ -69,10 +69,30 @@ def train_epoch(network, state, inputs, labels, *, lr_scale=1.0, seed=None, sess
 
 def evaluate(network, state, inputs, labels=None, *, seed=None, session=None, record=(),
              program=None) -> dict:
-    """Forward pass without learning; returns {'counts', 'predictions', 'accuracy'}."""
+    """Forward pass without learning; returns {'counts', 'predictions', 'accuracy'}.
+
+    ``program``: an evaluation program, or a training program (run with learning-rate
+    factor 0: no learning, the same spikes; no second build).  More inputs than the
+    program presents run in chunks of its size, the last one padded with the first inputs;
+    ``seed``: one number (chunk k > 0 is seeded with ``epoch_seed(seed, k, stream=2)``) or
+    a sequence of one per chunk."""
     inputs = np.asarray(inputs, dtype=float)
     program = program or Program(network, inputs.shape[0], plastic=False, record=record)
-    res = program.run(state, inputs, labels, seed=seed, session=session)
+    n, total = program.n_samples, inputs.shape[0]
+    n_chunks = -(-total // n)
+    if np.ndim(seed) == 0:
+        seed = [seed if k == 0 or seed is None else epoch_seed(seed, k, stream=2)
+                for k in range(n_chunks)]
+    elif len(seed) != n_chunks:
+        raise ValueError(f"seed: {len(seed)} seeds given for {n_chunks} chunks of {n} samples")
+    counts = {}
+    for k, start in enumerate(range(0, total, n)):
+        index = np.arange(start, start + n) % total
+        res = program.run(state, inputs[index], None if labels is None else
+                          np.asarray(labels)[index], seed=seed[k], session=session)
+        for layer, c in res["counts"].items():
+            counts.setdefault(layer, []).append(c[:total - start])
+    res["counts"] = {layer: np.concatenate(c) for layer, c in counts.items()}
     res["predictions"] = network.readout.predict(res["counts"][network.readout.layer])
     if labels is not None:
         res["accuracy"] = accuracy(res["predictions"], np.asarray(labels))
@@ -81,7 +101,7 @@ def evaluate(network, state, inputs, labels=None, *, seed=None, session=None, re
 
 def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=1,
           encode=None, seed=0, lr_schedule=cosine_schedule, session=None, progress=None,
-          program: Program | None = None, record=()) -> dict:
+          program: Program | None = None, record=(), record_state=()) -> dict:
     """Train for ``epochs`` epochs; each epoch is ONE Brian2 run that also tests.
 
     x_train/x_test: analogue inputs in [0, 1] (n, n_in), encoded afresh every epoch by
@@ -89,11 +109,14 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     with a 'rates' input the probabilities themselves); the training samples are shuffled
     every epoch.  ``program``: a training :class:`Program` for n_train + n_test samples to
     reuse (the same C++ build for several seeds or networks of the same structure).
-    ``record``: layers whose spike counts per sample are kept for every epoch.  Returns a
+    ``record``: layers whose spike counts per sample are kept for every epoch;
+    ``record_state``: keys ``(owner, variable)`` of the state (e.g. ``('hidden', 'v_th')``,
+    a learned threshold) whose values are kept before training and after every epoch.  Returns a
     dict: 'state' (trained), 'history' (:class:`~neuromodels.history.History`, one row per
     epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (with a test set), 'seconds' (wall
     time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
-    'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}.  A run that diverges raises
+    'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}, 'states' {key: [initial, after
+    epoch 1, ...]} (epochs + 1 copies of each ``record_state`` value).  A run that diverges raises
     :class:`DivergenceError` naming the epoch and the data-set sample.
     """
     encode = encode or _default_encode(network)
@@ -112,8 +135,13 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     elif set(record) - set(program.counted):
         raise ValueError(f"record={tuple(record)!r}: the given program counts the spikes of "
                          f"{program.counted} only; build it with Program(..., record=...)")
+    missing = [key for key in record_state if key not in state]
+    if missing:
+        raise ValueError(f"record_state: {missing} are not in the state; it holds "
+                         f"{sorted(state)}")
     builds, reruns = program.builds, program.reruns
     history, counts = History("epoch"), {}
+    states = {key: [state[key].copy()] for key in record_state}
     clipped = {}
     readout = network.readout
     for epoch in range(int(epochs)):
@@ -147,6 +175,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
                        simulation_seconds=timings.get("simulation", np.nan))
         for name in record:
             counts.setdefault(name, []).append(res["counts"][name])
+        for key in record_state:
+            states[key].append(state[key].copy())
         if progress is not None:
             progress(f"epoch {epoch + 1}/{epochs}: train accuracy {row['train_accuracy']:.3f}"
                      + (f", test accuracy {row['test_accuracy']:.3f}" if has_test else "")
@@ -154,4 +184,4 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
                      + ")")
     _warn_clipped(clipped)
     history.summary.update(builds=program.builds - builds, reruns=program.reruns - reruns)
-    return {"state": state, "history": history, "counts": counts}
+    return {"state": state, "history": history, "counts": counts, "states": states}
