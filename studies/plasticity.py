@@ -32,11 +32,12 @@ PARAMETERS = ParameterSet(
     positive("trains_duration", 10 * second, "random trains driven through ours and NEST"),
     Parameter("apb_beta", 0.2, "APB strength of panel H", low=0.0),
     Parameter("nest", True, "compare with NEST where it is installed"),
+    Parameter("numpy_target", False, "on runtime, Brian2's numpy target: nothing to compile (quick: cheap when cold)"),
     distal_reward.PARAMETERS.prefixed("reward."),
 )
 QUICK = {"dt": 0.5 * ms, "frequencies": np.array([5, 20, 50]) * Hz, "song_duration": 5 * second,
          "song_neurons": 2, "network_duration": 20 * second, "networks": 1, "tm_duration": 3 * second,
-         "trains_duration": 3 * second, "reward.n": 30, "reward.k_in": 5, "reward.window": 100 * ms}
+         "trains_duration": 3 * second, "reward.n": 30, "reward.k_in": 5, "reward.window": 100 * ms, "numpy_target": True}
 GRID = 1 * ms
 FITS = [key for key in triplet.FITS if key[2] == "minimal"]
 RATES = np.array([1, 2, 5, 10, 20, 50, 100]) * Hz
@@ -57,7 +58,8 @@ def imposed_experiments(p, ctx):
     rules = dict(RULES, apb_beta=apb.apb_stdp(beta=p["apb_beta"]))
     stage = imposed.Stage(apb.with_coactivity(reward.with_dopamine(imposed.post_neuron())), name="plasticity")
     lags = np.setdiff1d(np.arange(-100, 101, 2), [0]) * 1e-3
-    protocols = [theory.pairing_protocol(15, f, lag) for f in p["frequencies"] for lag in (0.01, -0.01)]
+    protocols = [tuple(k * float(p["dt"]) for k in imposed.grid_steps(theory.pairing_protocol(15, f, lag), p["dt"]))
+                 for f in p["frequencies"] for lag in (0.01, -0.01)]  # on the grid, as simulated (30 Hz is not)
     trains = [np.arange(0.1, float(p["tm_duration"]), float(1 / r)) for r in RATES]
     ks = np.arange(1, 9)  # panel H: k synapses onto one neuron fire at 0.5 s, the neuron at 0.505 s
     pre = imposed.poisson_trains(ctx.rng, 2, 15 * Hz, p["trains_duration"], dt=GRID)
@@ -130,7 +132,7 @@ def imposed_experiments(p, ctx):
 
 
 def simulate(p, ctx):
-    with brian2_settings(dt=p["dt"]):
+    with brian2_settings(dt=p["dt"], target="numpy" if p["numpy_target"] else None):
         objects, read = imposed_experiments(p, ctx)
         longest = max(15 / p["frequencies"].min(), 11 * second, p["tm_duration"], p["trains_duration"])
         ctx.progress(f"imposed-spike experiments ({float(longest):g} s)")
@@ -184,9 +186,8 @@ def results(data):
 def plot(data):
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(3, 3, figsize=(16, 13))
-    ax = ax.ravel()
-    w, lag = data["window"], np.asarray(data["window"]["lag"]) * 1e3
+    fig, grid = plt.subplots(3, 3, figsize=(16, 13))
+    ax, w, lag = grid.ravel(), data["window"], np.asarray(data["window"]["lag"]) * 1e3
     for k, key in enumerate(k for k in w if k != "lag"):
         ax[0].plot(lag, w[key], "o^sv"[k], ms=3, mfc="none", label=key.replace("_", ", "))
     ax[0].plot(lag, np.transpose([theory.pair_window(lag / 1e3, 0.01, 0.0105, 0.02, 0.02, w0=0.5, bounds=b)
@@ -246,5 +247,4 @@ def plot(data):
 
 STUDY = Study(name="plasticity", simulate=simulate, plot=plot, results=results, parameters=PARAMETERS, quick=QUICK,
               title="STDP (pair, triplet), Tsodyks-Markram, distal reward, APB; checked against theory and NEST",
-              devices=("runtime", "cpp_standalone"),
-              reference="Song et al. 2000; Pfister & Gerstner 2006; Tsodyks et al. 1998; Izhikevich 2007")
+              devices=("runtime", "cpp_standalone"), reference="Song et al. 2000; Pfister & Gerstner 2006; Tsodyks et al. 1998; Izhikevich 2007")
