@@ -186,7 +186,7 @@ def results(data):
 def plot(data):
     import matplotlib.pyplot as plt
 
-    fig, grid = plt.subplots(3, 3, figsize=(16, 13))
+    fig, grid = plt.subplots(3, 3, figsize=(16, 13), layout="tight")
     ax, w, lag = grid.ravel(), data["window"], np.asarray(data["window"]["lag"]) * 1e3
     for k, key in enumerate(k for k in w if k != "lag"):
         ax[0].plot(lag, w[key], "o^sv"[k], ms=3, mfc="none", label=key.replace("_", ", "))
@@ -202,11 +202,11 @@ def plot(data):
                 a.plot(f, t["expected"][key][:, col], "-" if lag > 0 else "--", color=f"C{c}", lw=0.8)
         a.axhline(0, color="k", lw=0.5)
         a.set(xscale="log", xlabel="pairing frequency (Hz)", ylabel="weight change after 15 pairings (w_max)",
-              title=f"{'BC'[data_set == 'hippocampal']}  triplet STDP, {data_set.replace('_', ' ')} (lines: expected)")
+              title=f"{'BC'[data_set == 'hippocampal']}  triplet, {data_set.replace('_', ' ')} (lines: expected)")
     (low, high), bins = (100 * f for f in song2000.bimodality(data["song"]["w"])), np.linspace(0, 1, 21)
-    counts = np.array([np.histogram(w, bins)[0] for w in np.reshape(data["song"]["w"], (low.size, -1))])
+    counts = song2000.histogram(data["song"]["w"])
     ax[3].bar(bins[:-1], counts.mean(axis=0), 0.05, align="edge", color="C2", yerr=counts.std(axis=0), capsize=2,
-              label=f"< 0.1: {low.mean():.1f} +- {low.std():.1f} %\n> 0.9: {high.mean():.1f} +- {high.std():.1f} %")
+              label=f"< 0.1: {low.mean():.1f} +- {low.std(ddof=1):.1f} %\n> 0.9: {high.mean():.1f} +- {high.std(ddof=1):.1f} %")
     ax[3].set(xlabel="w / w_max", ylabel="synapses per neuron (mean +- s.d.)",
               title=f"D  Song et al. 2000 ({low.size} neurons, {float(data['parameters']['song_duration']):g} s)")
     r = data["reward_single"]
@@ -216,10 +216,11 @@ def plot(data):
     ax[4].set(xlabel="time (s)", ylabel="weight change (w_max)", title="E  distal reward, single synapses (dotted: expected)")
     n, t = data["network"], np.asarray(data["network"]["t"])
     (m, sd), others = (f(np.asarray(n["chosen"]), axis=0) for f in (np.mean, np.std)), np.asarray(n["w"])[:, 1:]
-    ax[5].plot(t, m, "C3", label=f"rewarded synapse: mean +- s.d. of {len(n['rewards'])} networks")
+    ax[5].plot(t, m, "C3", label=f"rewarded synapse: mean +- s.d. ({len(n['rewards'])} networks)")
     ax[5].fill_between(t, m - sd, m + sd, color="C3", alpha=0.3)
-    ax[5].axhspan(others.mean() - others.std(), others.mean() + others.std(), color="0.8", label="the others at the end: mean +- s.d.")
-    ax[5].set(xlabel="time (s)", ylabel="weight (w_max = 4)", title=f"F  distal reward network (rewards: {', '.join(map(str, n['rewards']))})")
+    ax[5].axhspan(others.mean() - others.std(), others.mean() + others.std(), color="0.8", label=f"the others at the end: mean +- s.d."
+                  f"\n({100 * np.mean(others >= 0.99 * float(data['parameters']['reward.w_max'])):.0f} % at w_max)")
+    ax[5].set(xlabel="time (s)", ylabel="weight (w_max = 4)", title=f"F  reward network (rewards {'/'.join(map(str, n['rewards']))})")
     tm = data["tm"]
     for k, kind in enumerate(("depressing", "facilitating")):
         ax[6].plot(tm["rate"], tm[kind]["last"], "os"[k], color=f"C{k}", mfc="none", label=f"{kind}, simulated")
@@ -241,7 +242,6 @@ def plot(data):
         ax[8].text(0.5, 0.5, "NEST not run", ha="center", transform=ax[8].transAxes)
     [a.legend(fontsize=7) for a in ax[:8]]
     fig.suptitle(f"Associative synaptic plasticity; device {data['attrs']['device']}, seed {data['attrs']['seed']}")
-    fig.tight_layout()
     return fig
 
 

@@ -15,8 +15,8 @@ def test_every_study_file_loads():
     assert UNAVAILABLE == {}
 
 
-#: Quick runs too slow for every test session (see tests/test_study_plasticity.py).
-LONG_QUICK_RUNS = {"plasticity"}
+#: Quick runs too slow for every test session (plasticity's is on the numpy target now: 169 s cold).
+LONG_QUICK_RUNS: set = set()
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.long) if n in LONG_QUICK_RUNS
