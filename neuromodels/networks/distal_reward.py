@@ -14,13 +14,18 @@ The detector is in the network: a one-neuron dopamine group remembers the
 latest spike of ``i0`` (a synapse from ``i0`` writes ``t_i0``), a synapse from
 ``j0`` schedules the reward (``t_reward``) when the pairing qualifies, and the
 group fires at ``t_reward``; a pairing while a reward is pending earns none.
+
+``copies`` independent networks (each drawn in turn from ``rng``, with its own
+rewarded synapse and dopamine neuron) go into the same Brian2 objects, so that
+seeds cost no extra code to compile: copy ``c`` has neurons ``c n ... (c + 1) n - 1``,
+synapses ``c n k_in ...`` (its rewarded synapse first) and dopamine neuron ``c``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, mV, ms, second
+from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, StateMonitor, Synapses, mV, ms, second
 
 from ..connectivity import fixed_indegree
 from ..model import SynapseModel
@@ -54,37 +59,51 @@ class DistalReward:
     spikes: SpikeMonitor
     rewards: SpikeMonitor
     objects: list
-    i0: int
-    j0: int
+    i0: np.ndarray
+    j0: np.ndarray
+    chosen: np.ndarray
+
+    def results(self, chosen: StateMonitor, duration) -> dict:
+        """After a run of ``duration``: per copy, the rewarded synapse's weight over time
+        (``chosen``, a monitor of the synapses ``self.chosen``), every final weight (one row
+        per copy, its rewarded synapse first), the rewards and the mean firing rate."""
+        copies, n = len(self.i0), len(self.neurons) // len(self.i0)
+        return {"t": chosen.t[:], "chosen": chosen.w[:], "w": np.reshape(self.plastic.w[:], (copies, -1)),
+                "rewards": np.bincount(self.rewards.i[:], minlength=copies),
+                "rate": np.bincount(self.spikes.i[:] // n, minlength=copies) / (n * duration)}
 
 
-def build(p: dict, rng: np.random.Generator, rule: SynapseModel | None = None) -> DistalReward:
-    """The network for checked parameters ``p`` (of :data:`PARAMETERS`), drawn with ``rng``."""
+def build(p: dict, rng: np.random.Generator, rule: SynapseModel | None = None,
+          copies: int = 1) -> DistalReward:
+    """``copies`` networks for checked parameters ``p`` (of :data:`PARAMETERS`), drawn with ``rng``."""
     neuron = with_dopamine(CUBA)
-    neurons = neuron.group(int(p["n"]), name="distal_neurons*",
+    n, copies = int(p["n"]), int(copies)
+    neurons = neuron.group(n * copies, name="distal_neurons*",
                            params={"v_rest": -60 * mV, "tau_e": 5 * ms})
     neurons.v = "v_reset + rand() * (v_th - v_reset)"
     background = PoissonInput(neurons, "g_e", int(p["background_n"]), p["background_rate"],
                               weight=p["background_w"])
-    i, j = fixed_indegree(int(p["n"]), int(p["n"]), int(p["k_in"]), rng, autapses=False)
+    i, j = (np.concatenate(x) for x in zip(*[[c * n + a for a in fixed_indegree(
+        n, n, int(p["k_in"]), rng, autapses=False)] for c in range(copies)]))
     rule = rule or reward_stdp("g_e", p["J"], w_max=p["w_max"], w_init=p["w_init"],
                                A_plus=p["A_plus"], A_minus=1.5 * p["A_plus"])
     plastic = rule.connect(neurons, neurons, i, j, name="distal_plastic*")
-    i0, j0 = int(i[0]), int(j[0])
-    reward = NeuronGroup(1, "t_i0 : second\nt_reward : second", threshold="t >= t_reward",
+    chosen = np.arange(copies) * (len(i) // copies)
+    i0, j0 = i[chosen], j[chosen]
+    reward = NeuronGroup(copies, "t_i0 : second\nt_reward : second", threshold="t >= t_reward",
                          reset="t_reward = 1e9*second", name="distal_dopamine*")
     reward.t_i0, reward.t_reward = -1e9 * second, 1e9 * second
     remember = Synapses(neurons, reward, on_pre="t_i0_post = t", name="distal_remember*")
-    remember.connect(i=i0, j=0)
+    remember.connect(i=i0, j=np.arange(copies))
     schedule = Synapses(neurons, reward, name="distal_schedule*", namespace=dict(
         window=p["window"], delay_min=p["delay_min"], delay_max=p["delay_max"]),
         on_pre="t_reward_post += int(t - t_i0_post < window and t_reward_post > 1e8*second) * "
                "(t + delay_min + rand() * (delay_max - delay_min) - t_reward_post)")
-    schedule.connect(i=j0, j=0)
+    schedule.connect(i=j0, j=np.arange(copies))
     release = dopamine_release().synapses(reward, neurons, name="distal_release*")
-    release.connect()
+    release.connect(i=np.repeat(np.arange(copies), n), j=np.arange(n * copies))
     spikes = SpikeMonitor(neurons, name="distal_spikes*")
     rewards = SpikeMonitor(reward, name="distal_rewards*")
     return DistalReward(neurons, plastic, reward, spikes, rewards,
                         [neurons, background, plastic, reward, remember, schedule, release, spikes,
-                         rewards], i0, j0)
+                         rewards], i0, j0, chosen)

@@ -7,6 +7,8 @@ additive pair STDP (:func:`neuromodels.synapses.stdp.pair_stdp`, ``w_max = 0.01`
 ``J = 60 mV``, ``tau_e = 5 ms``, initial weights uniform in ``[0, w_max]`` drawn on the host), as Brian2's
 ``examples/synapses/STDP.py`` (which reports 28 % of the weights below 0.1 w_max and 17.6 %
 above 0.9 w_max after 100 s).  The inputs fall silent after ``duration``.
+:func:`bimodality` gives each neuron's fractions of weights near 0 and near ``w_max``,
+:func:`histogram` each neuron's weight histogram.
 """
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import Hz, PoissonGroup, SpikeMonitor, StateMonitor, Synapses, mV, ms
 
+from ..analysis.binning import bin_spikes
 from ..neurons.lif import CUBA
 from ..synapses.stdp import pair_stdp
 
-__all__ = ["Song2000", "build", "W_MAX"]
+__all__ = ["Song2000", "build", "bimodality", "histogram", "W_MAX"]
 
 W_MAX = 0.01
 
@@ -29,6 +32,12 @@ class Song2000:
     snapshots: StateMonitor
     output: SpikeMonitor
     objects: list
+
+    def results(self, duration) -> dict:
+        """After a run of ``duration``: final weights and their ten snapshots (``w / w_max``),
+        and the mean output rate."""
+        return {"w": self.synapses.w[:] / W_MAX, "t": self.snapshots.t[:], "w_t": self.snapshots.w[:] / W_MAX,
+                "rate": self.output.num_spikes / (len(self.output.source) * duration)}
 
 
 def build(n_neurons: int, duration, rng: np.random.Generator, n_inputs: int = 1000,
@@ -47,3 +56,18 @@ def build(n_neurons: int, duration, rng: np.random.Generator, n_inputs: int = 10
     snapshots = StateMonitor(synapses, "w", record=True, dt=duration / 10)
     output = SpikeMonitor(neurons)
     return Song2000(synapses, snapshots, output, [inputs, neurons, synapses, snapshots, output])
+
+
+def bimodality(w, n_inputs: int = 1000, low: float = 0.1, high: float = 0.9):
+    """Per neuron, the fractions of its weights (``w / w_max``, synapse ``k`` onto neuron
+    ``k // n_inputs``) below ``low`` and above ``high``: two arrays of ``len(w) // n_inputs``."""
+    w = np.reshape(np.asarray(w, float), (-1, n_inputs))
+    return (w < low).mean(axis=1), (w > high).mean(axis=1)
+
+
+def histogram(w, n_inputs: int = 1000, bins: int = 20) -> np.ndarray:
+    """Per neuron (one row each), the counts of its weights (``w / w_max`` in [0, 1]) in ``bins``
+    equal bins of [0, 1]; ``w_max`` itself falls in the last bin."""
+    w = np.reshape(np.asarray(w, float), (-1, n_inputs))
+    top = 1.0 - 0.5 / bins  # w_max (and the top half of the last bin) to the last bin's middle
+    return bin_spikes(np.minimum(w.ravel(), top), 1.0, 1.0 / bins, i=np.repeat(np.arange(len(w)), n_inputs), n=len(w)).T
