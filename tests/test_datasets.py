@@ -252,3 +252,21 @@ def test_weight_noise_modes():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_stratified_split_keeps_each_class_share_and_is_seeded():
+    """datasets.split (the split of digits and MNIST): every class's share of the test set is
+    test_size within one sample, the two parts partition the data, a seed repeats the split,
+    and a test_size outside (0, 1) is refused naming it."""
+    from neuromodels.datasets.split import stratified_split
+
+    y = np.repeat(np.arange(4), [10, 20, 30, 40])
+    X = np.arange(len(y), dtype=float)[:, None]
+    X_train, X_test, y_train, y_test = stratified_split(X, y, test_size=0.25, random_state=3)
+    for k, n in zip(range(4), (10, 20, 30, 40)):
+        assert abs(np.sum(y_test == k) - 0.25 * n) <= 1
+    assert sorted(np.concatenate([X_train, X_test])[:, 0]) == list(X[:, 0])
+    again = stratified_split(X, y, test_size=0.25, random_state=3)
+    assert np.array_equal(again[1], X_test)
+    with pytest.raises(ValueError, match="test_size"):
+        stratified_split(X, y, test_size=1.0)

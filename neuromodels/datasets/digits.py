@@ -13,6 +13,8 @@ Pedregosa F et al. (2011) Scikit-learn: machine learning in Python. JMLR
 
 import numpy as np
 
+from .split import check_test_size, stratified_split
+
 __all__ = ["load_digits"]
 
 
@@ -44,17 +46,12 @@ def load_digits(test_size=0.2, random_state=0, scale=True):
     y_train : numpy.ndarray, shape (n_train,), int64
     y_test : numpy.ndarray, shape (n_test,), int64
     """
-    if not (0 < test_size < 1):
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    check_test_size(test_size)
     from sklearn.datasets import load_digits as _load
-    from sklearn.model_selection import train_test_split
 
     data = _load()
     X = data.data.astype(np.float64)
     y = data.target.astype(np.int64)
     if scale:
         X = X / 16.0
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=random_state
-    )
-    return X_train, X_test, y_train, y_test
+    return stratified_split(X, y, test_size=test_size, random_state=random_state)

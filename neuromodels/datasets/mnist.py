@@ -16,6 +16,8 @@ import functools
 
 import numpy as np
 
+from .split import check_test_size, stratified_split
+
 __all__ = ["load_mnist", "N_IMAGES", "SIDE"]
 
 #: images in the subset, and the side of an image in pixels
@@ -64,17 +66,14 @@ def load_mnist(test_size=0.2, random_state=0, pool=1, scale=True):
     y_train : numpy.ndarray, shape (n_train,), int64
     y_test : numpy.ndarray, shape (n_test,), int64
     """
-    if not (0 < test_size < 1):
-        raise ValueError(f"test_size must be in (0, 1), got {test_size!r}")
+    check_test_size(test_size)
     if int(pool) != pool or pool < 1 or SIDE % int(pool):
         raise ValueError(f"pool must be a divisor of {SIDE} (1, 2, 4, 7, 14 or 28), got {pool!r}")
-    from sklearn.model_selection import train_test_split
-
     X, y = _mnist_data()
     pool, side = int(pool), SIDE // int(pool)
     X = np.asarray(X, dtype=np.float64).reshape(-1, side, pool, side, pool).mean(axis=(2, 4))
     X = X.reshape(len(X), side * side)
     if scale:
         X = X / 255.0
-    return train_test_split(X, np.asarray(y, dtype=np.int64), test_size=test_size, stratify=y,
+    return stratified_split(X, np.asarray(y, dtype=np.int64), test_size=test_size,
                             random_state=random_state)
