@@ -1,6 +1,7 @@
 """The build caches: generated code and compiler environment scoped to a session, the
 estimate a build prints beforehand, and that a disabled cache is off."""
 import os
+import re
 
 import pytest
 
@@ -167,3 +168,32 @@ def test_a_study_timer_keeps_jax_compilation_apart():
         pass
     jax.jit(lambda y: y * 3.0)(x).block_until_ready()
     assert compiling() == 0
+
+
+def _stdp_pathway_code():
+    from brian2 import NeuronGroup, Synapses
+    from brian2.utils.logger import catch_logs
+
+    with catch_logs():
+        group = NeuronGroup(2, "v : 1", threshold="v > 1")
+        syn = Synapses(group, group, """w : 1
+                       dapre/dt = -apre / (20*ms) : 1 (event-driven)
+                       dapost/dt = -apost / (20*ms) : 1 (event-driven)""",
+                       on_pre="apre += 0.01\nw += apost", on_post="apost -= 0.01\nw += apre")
+        syn.pre.update_abstract_code(run_namespace={})
+        code = syn.pre.abstract_code
+        del syn, group
+    return code
+
+
+def test_event_driven_updates_are_kept_on_disk(cache):
+    """Synaptic pathways call Brian2's linear updater directly (not apply_stateupdater)."""
+    plain = _stdp_pathway_code()
+    with buildcache.compile_cache(compiler=False):
+        assert _stdp_pathway_code() == plain
+        files = list((cache / "codegen").glob("*.txt"))
+        assert len(files) == 1   # the update over dt, which the pathway puts at t - lastupdate
+        assert re.sub(r"\bdt\b", "(t - lastupdate)", files[0].read_text()) in plain
+        files[0].write_text(files[0].read_text().replace("apre", "apre_from_disk"))
+        assert "apre_from_disk" in _stdp_pathway_code()
+    assert _stdp_pathway_code() == plain
