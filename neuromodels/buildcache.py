@@ -12,7 +12,9 @@ the exact solver (20-30 s).  These caches remove them on a repeat:
   for the same network in every directory (paths are relative), so ccache finds it;
   ccache is safe for concurrent builds.  Size-limited (``NEUROMODELS_CACHE_SIZE``,
   default ``2G``; ccache evicts the oldest objects).
-* **generated code**: the abstract code of Brian2's state updaters, keyed by the
+* **generated code**: the abstract code of Brian2's state updaters (and of the
+  event-driven updates of synaptic pathways, which Brian2 derives with its linear
+  updater outside ``apply_stateupdater``), keyed by the
   equations, every variable they refer to (with the values of constants), the method
   and the versions of Brian2 and sympy; and Brian2's compiler-flag checks, keyed by
   the compiler binary.  One small file per entry, written atomically.
