@@ -152,17 +152,21 @@ def _stateupdater_cache(folder: Path):
     original = StateUpdateMethod.__dict__["apply_stateupdater"]
     compute = original.__func__
 
-    def apply_stateupdater(equations, variables, method, method_options=None, group_name=None):
-        key = _stateupdater_key(equations, variables, method, method_options)
+    def cached(key, derive):
+        """The code stored under ``key`` (None: not cacheable), else ``derive()``, stored."""
         path = folder / f"{key}.txt" if key else None
         if path is not None and path.is_file():
             return path.read_text()
-        code = compute(equations, variables, method, method_options=method_options,
-                       group_name=group_name)
+        code = derive()
         if path is not None and isinstance(code, str):
             with contextlib.suppress(OSError):
                 _write_atomic(path, code)
         return code
+
+    def apply_stateupdater(equations, variables, method, method_options=None, group_name=None):
+        return cached(_stateupdater_key(equations, variables, method, method_options),
+                      lambda: compute(equations, variables, method, method_options=method_options,
+                                      group_name=group_name))
 
     # Event-driven synaptic equations bypass apply_stateupdater: each pathway calls the
     # module-level linear updater itself (sympy's matrix exponential, 0.3-1.4 s per pathway).
@@ -171,14 +175,8 @@ def _stateupdater_cache(folder: Path):
     linear = synapses_module.linear
 
     def event_driven_linear(equations, variables=None, method_options=None):
-        key = _stateupdater_key(equations, variables, "event-driven linear", method_options)
-        path = folder / f"{key}.txt"
-        if path.is_file():
-            return path.read_text()
-        code = linear(equations, variables, method_options)
-        with contextlib.suppress(OSError):
-            _write_atomic(path, code)
-        return code
+        return cached(_stateupdater_key(equations, variables, "event-driven linear", method_options),
+                      lambda: linear(equations, variables, method_options))
 
     StateUpdateMethod.apply_stateupdater = staticmethod(apply_stateupdater)
     synapses_module.linear = event_driven_linear
