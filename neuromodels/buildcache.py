@@ -24,6 +24,15 @@ the exact solver (20-30 s).  These caches remove them on a repeat:
 * **build records**: how long new files took to compile here, so that a build says
   beforehand how long it will take (``compiling: first run of ..., about N s``).
 
+**Brian2's internals.**  The generated-code caches, the compiler-flag cache, the build
+estimate (``compile_source``), the Cython timing (the extension loader) and the clock-reset
+order (the main queue) replace or wrap Brian2 functions as they are in Brian2
+:data:`BRIAN2_VERSION`.  Beside each patch, :func:`_relies_on` records the hash of the
+source of every Brian2 function it relies on; on another Brian2 version, or if any of
+those sources differs, they all switch themselves off (:func:`brian2_patches_apply`) and
+say so in one line, once per process: builds are then as correct as Brian2 makes them,
+only slower.  ccache and JAX's cache replace no Brian2 code and stay on.
+
 Where: ``$NEUROMODELS_CACHE_DIR``, else ``$XDG_CACHE_HOME/neuromodels``, else
 ``~/.cache/neuromodels``.  ``NEUROMODELS_CACHE=off`` turns all of them off (every build
 compiles from scratch, as before they existed).  The Cython code of the runtime device
@@ -32,7 +41,10 @@ is cached by Brian2 itself (``~/.cython/brian_extensions``).  This module knows 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib
+import inspect
 import json
 import os
 import re
@@ -45,6 +57,7 @@ from pathlib import Path
 
 __all__ = ["enabled", "cache_dir", "ccache_executable", "compile_cache", "instrument_compile",
            "uninstrument_compile", "instrument_cython", "estimate_compile_seconds",
+           "brian2_patches_apply", "BRIAN2_VERSION", "BRIAN2_SOURCES",
            "DEFAULT_SECONDS_PER_FILE", "DEFAULT_CYTHON_SECONDS"]
 
 #: Seconds per newly compiled file of a cpp_standalone project before any build was measured
@@ -118,6 +131,66 @@ def _digest(*parts) -> str:
     return h.hexdigest()[:40]
 
 
+# --- the Brian2 the patches were made for ----------------------------------------------------
+
+#: The Brian2 release whose functions the patches of this module replace or wrap.
+BRIAN2_VERSION = "2.9.0"
+#: ``"module:qualified.name"`` of each Brian2 function a patch replaces or relies on -> the
+#: first 16 hex digits of the sha256 of its source (:func:`inspect.getsource`) in
+#: :data:`BRIAN2_VERSION`; filled by :func:`_relies_on` beside each patch.
+BRIAN2_SOURCES: dict[str, str] = {}
+_said_off = False   # the one line of brian2_patches_apply, once per process
+
+
+def _relies_on(*entries: tuple[str, str]) -> None:
+    """Record the Brian2 functions (name, source hash in :data:`BRIAN2_VERSION`) of a patch."""
+    BRIAN2_SOURCES.update(entries)
+
+
+@functools.lru_cache(maxsize=None)
+def brian2_source_hash(name: str) -> str | None:
+    """The hash (as in :data:`BRIAN2_SOURCES`) of the installed source of ``module:qualname``;
+    None where it does not exist."""
+    module, _, qualname = name.partition(":")
+    try:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        source = inspect.getsource(obj)
+    except (ImportError, AttributeError, OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _brian2_mismatch() -> str | None:
+    """Why the installed Brian2 is not the one the patches were made for (None: it is)."""
+    import brian2
+
+    if brian2.__version__ != BRIAN2_VERSION:
+        return (f"Brian2 {brian2.__version__} is installed, the build caches are for "
+                f"{BRIAN2_VERSION}")
+    changed = [name.partition(":")[2] for name, digest in BRIAN2_SOURCES.items()
+               if brian2_source_hash(name) != digest]
+    if changed:
+        return (f"Brian2's {', '.join(changed)} differ from the code the build caches were made "
+                f"for")
+    return None
+
+
+def brian2_patches_apply() -> bool:
+    """Whether the installed Brian2 is :data:`BRIAN2_VERSION` with every function of
+    :data:`BRIAN2_SOURCES` unchanged.  If not, the caches and wrappers that replace Brian2
+    code stay off, which the first call of a process says in one line on stderr."""
+    global _said_off
+    reason = _brian2_mismatch()
+    if reason is not None and not _said_off:
+        _said_off = True
+        print(f"neuromodels: {reason}: generated-code caches and build estimates are off "
+              f"(builds stay correct, only slower; compiled objects are still cached)",
+              file=sys.stderr, flush=True)
+    return reason is None
+
+
 # --- generated code ---------------------------------------------------------------------------
 
 def _describe_variable(var) -> str:
@@ -139,9 +212,15 @@ def _stateupdater_key(equations, variables, method, method_options) -> str | Non
     import brian2
     import sympy
 
-    described = sorted(f"{name}:{_describe_variable(var)}" for name, var in (variables or {}).items())
+    described = sorted(f"{name}:{_describe_variable(var)}"
+                       for name, var in (variables or {}).items())
     return _digest("stateupdater", brian2.__version__, sympy.__version__, str(equations),
                    repr(method), repr(sorted((method_options or {}).items())), *described)
+
+
+_relies_on(("brian2.stateupdaters.base:StateUpdateMethod.apply_stateupdater", "1730d96e33adbe05"),
+           ("brian2.stateupdaters.exact:LinearStateUpdater.__call__", "94b8cf5a830e6c6a"),
+           ("brian2.synapses.synapses:SynapticPathway.update_abstract_code", "d1e76f1be14ae176"))
 
 
 @contextlib.contextmanager
@@ -175,8 +254,8 @@ def _stateupdater_cache(folder: Path):
     linear = synapses_module.linear
 
     def event_driven_linear(equations, variables=None, method_options=None):
-        return cached(_stateupdater_key(equations, variables, "event-driven linear", method_options),
-                      lambda: linear(equations, variables, method_options))
+        key = _stateupdater_key(equations, variables, "event-driven linear", method_options)
+        return cached(key, lambda: linear(equations, variables, method_options))
 
     StateUpdateMethod.apply_stateupdater = staticmethod(apply_stateupdater)
     synapses_module.linear = event_driven_linear
@@ -185,6 +264,9 @@ def _stateupdater_cache(folder: Path):
     finally:
         StateUpdateMethod.apply_stateupdater = original
         synapses_module.linear = linear
+
+
+_relies_on(("brian2.codegen.cpp_prefs:has_flag", "60bf09e0795241ac"))
 
 
 @contextlib.contextmanager
@@ -333,9 +415,10 @@ def _compiler_environment(build_root: Path) -> dict[str, str]:
 def compile_cache(build_root: str | os.PathLike | None = None, compiler: bool = True):
     """Use the caches (if :func:`enabled`) for the builds inside the ``with`` block.
 
-    Sets the generated-code caches and, with ``compiler``, the ccache environment
-    (``CXX``, ``CCACHE_*``) that Brian2's and GeNN's ``make`` calls inherit; restores all
-    of it afterwards.  Yields whether ccache is in use.
+    Sets the generated-code caches (where :func:`brian2_patches_apply`), JAX's cache and,
+    with ``compiler``, the ccache environment (``CXX``, ``CCACHE_*``) that Brian2's and
+    GeNN's ``make`` calls inherit; restores all of it afterwards.  Yields whether ccache is
+    in use.
     """
     if not enabled():
         yield False
@@ -347,8 +430,12 @@ def compile_cache(build_root: str | os.PathLike | None = None, compiler: bool = 
         yield False
         return
     env = _compiler_environment(Path(build_root or tempfile.gettempdir())) if compiler else {}
-    with _environment(env), _stateupdater_cache(root / "codegen"), \
-            _flag_check_cache(root / "compiler-flags.json"), _jax_compilation_cache(root / "jax"):
+    with contextlib.ExitStack() as caches:
+        caches.enter_context(_environment(env))
+        if brian2_patches_apply():
+            caches.enter_context(_stateupdater_cache(root / "codegen"))
+            caches.enter_context(_flag_check_cache(root / "compiler-flags.json"))
+        caches.enter_context(_jax_compilation_cache(root / "jax"))
         yield bool(env)
 
 
@@ -425,6 +512,17 @@ def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+_relies_on(  # compile_source(directory, ...); the clock resets that build puts in main.cpp
+    ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.compile_source",
+     "1697a078877cf3e6"),
+    ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.build", "6a54ef749526771a"),
+    ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.fill_with_array",
+     "f5cc9309ce3203f8"),
+    ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.generate_main_source",
+     "c5c463ac3783ad1f"),
+    ("brian2.core.clocks:Clock._set_t_update_dt", "5939b5fffa07352d"))
+
+
 def instrument_compile(device, name: str, what: str = "this network", verbose: bool = True,
                        on_compile=None) -> None:
     """Wrap ``device.compile_source`` (the ``make`` step of a standalone device) so that it
@@ -435,10 +533,13 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
     ``on_compile(seconds)`` is called with the compile time of each build.  Replaces an
     earlier wrapper; :func:`uninstrument_compile` removes it.  On cpp_standalone also
     wraps ``device.build`` to put clock resets in a fixed order (:func:`_sort_clock_resets`).
+    Where not :func:`brian2_patches_apply`, a cpp_standalone build is only timed (its
+    arguments passed on unread) and says no estimate.
     """
     uninstrument_compile(device)
     original = device.compile_source
-    if name == "cpp_standalone" and hasattr(device, "build"):
+    internals = name == "cpp_standalone" and brian2_patches_apply()
+    if internals and hasattr(device, "build"):
         original_build = device.build
 
         def build(*args, **kwargs):
@@ -451,7 +552,7 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
         use_records = enabled()
         caching = use_records and "ccache" in os.environ.get("CXX", "")
         fingerprints, known, new = [], set(), 0
-        if name == "cpp_standalone":   # compile_source(directory, compiler, debug, clean)
+        if internals:   # compile_source(directory, compiler, debug, clean)
             try:
                 fingerprints = _source_fingerprints(Path(args[0] if args else kwargs["directory"]))
             except OSError:
@@ -472,6 +573,8 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
                 else:
                     _say(f"compiling: {new} of {total} files changed since an earlier run of "
                          f"{what}, about {seconds:.0f} s")
+        elif verbose and name == "cpp_standalone":
+            _say(f"compiling: {what}")
         elif verbose:
             label = "GeNN" if name == "genn" else name
             _say(f"compiling ({label}): {what}, about {estimate_compile_seconds(name):.0f} s")
@@ -494,11 +597,22 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
 DEFAULT_CYTHON_SECONDS = 8.0
 
 
+_relies_on(  # _load_module(module_path, ...) compiles where module_path is no file yet
+    ("brian2.codegen.runtime.cython_rt.extension_manager:CythonExtensionManager.create_extension",
+     "5b91cebca8ef7f47"),
+    ("brian2.codegen.runtime.cython_rt.extension_manager:CythonExtensionManager._load_module",
+     "66eb63354bbe5919"))
+
+
 @contextlib.contextmanager
 def instrument_cython(what: str = "this network", verbose: bool = True, on_compile=None):
     """For the ``with`` block: the runtime device says, at its first Cython code object
     that is not in Brian2's cache yet, how long each takes to compile here, and records it.
-    ``on_compile(seconds)`` gets the compile time of every such code object."""
+    ``on_compile(seconds)`` gets the compile time of every such code object.  Does nothing
+    where not :func:`brian2_patches_apply`."""
+    if not brian2_patches_apply():
+        yield
+        return
     try:
         from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
     except ImportError:

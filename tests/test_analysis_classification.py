@@ -1,8 +1,10 @@
-"""The one classification read-out and accuracy (neuromodels/analysis/classification.py)."""
+"""The classification read-outs and accuracy (neuromodels/analysis/classification.py)."""
 import numpy as np
 import pytest
 
-from neuromodels.analysis.classification import (NO_PREDICTION, accuracy, predict_first_spike,
+from neuromodels.analysis import population
+from neuromodels.analysis.classification import (NO_PREDICTION, accuracy, fit_linear_readout,
+                                                 predict_first_spike, predict_linear_readout,
                                                  predict_most_spikes)
 
 
@@ -39,3 +41,33 @@ def test_bad_shapes():
         accuracy(np.zeros(3), np.zeros(2))
     with pytest.raises(ValueError, match="zero samples"):
         accuracy(np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match="X must"):
+        fit_linear_readout(np.ones((4, 2)), [0, 1, 2])
+
+
+def test_linear_readout_separable_and_chance():
+    rng = np.random.default_rng(2)
+    n_cls, n_feat, n = 3, 10, 600
+    means = rng.uniform(0, 20, (n_cls, n_feat))
+    y = rng.integers(0, n_cls, n)
+    X = rng.poisson(means[y])
+    W = fit_linear_readout(X[:400], y[:400], ridge=1.0)
+    assert accuracy(predict_linear_readout(W, X[400:]), y[400:]) > 0.95
+    # labels independent of inputs -> chance level on held-out data
+    X0 = rng.poisson(5.0, (3000, n_feat))
+    y0 = rng.integers(0, n_cls, 3000)
+    W0 = fit_linear_readout(X0[:2000], y0[:2000])
+    acc0 = accuracy(predict_linear_readout(W0, X0[2000:]), y0[2000:])
+    assert acc0 == pytest.approx(1 / 3, abs=4 * np.sqrt(2 / 9 / 1000))
+    # normal equations hold for the ridge solution
+    Xt = np.hstack([X[:400], np.ones((400, 1))])
+    Y = np.eye(n_cls)[y[:400]]
+    D = np.eye(n_feat + 1)
+    D[-1, -1] = 0
+    np.testing.assert_allclose((Xt.T @ Xt + D) @ W, Xt.T @ Y, atol=1e-6)
+
+
+def test_the_linear_readout_has_one_home():
+    """It is a classifier: here, not also in analysis.population (no second spelling)."""
+    assert not {"fit_linear_readout", "predict_linear_readout"} & (set(vars(population))
+                                                                   | set(population.__all__))

@@ -11,8 +11,9 @@ r"""Population coding: tuning curves, decoders and Fisher information.
   :func:`empirical_fisher_information` (linear Fisher information from
   responses to two nearby stimuli, bias-corrected as in Kanitscheider et al.
   2015).
-* A linear least-squares readout for classification of spike counts:
-  :func:`fit_linear_readout`, :func:`predict_linear_readout`.
+
+A linear readout that classifies spike counts is a classifier: it lives in
+:mod:`neuromodels.analysis.classification`.
 
 Stimuli are in any unit (radians by default for circular variables);
 ``period`` is the stimulus period (``np.pi`` for orientation, ``2*np.pi``
@@ -47,8 +48,6 @@ __all__ = [
     "decoding_error",
     "fisher_information_poisson",
     "empirical_fisher_information",
-    "fit_linear_readout",
-    "predict_linear_readout",
 ]
 
 
@@ -397,7 +396,8 @@ def fisher_information_poisson(rates, derivatives, duration):
     f = _rate(rates, "rates")
     df = np.asarray(np.asarray(derivatives), dtype=float)  # SI values if a quantity
     if f.shape != df.shape:
-        raise ValueError(f"rates and derivatives must have the same shape, got {f.shape} and {df.shape}")
+        raise ValueError(f"rates and derivatives must have the same shape, got {f.shape} and "
+                         f"{df.shape}")
     if np.any(f < 0):
         raise ValueError("rates must be >= 0 (Hz)")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -469,85 +469,3 @@ def empirical_fisher_information(counts_a, counts_b, delta, bias_correct=True):
     if bias_correct:
         info = info * (2 * K - N - 3) / (2 * K - 2) - 2 * N / (K * delta**2)
     return info
-
-
-def fit_linear_readout(X, y, n_classes=None, ridge=0.0):
-    r"""Least-squares linear readout of class labels from spike counts.
-
-    Fits :math:`W` minimising
-    :math:`\|[X, 1] W - Y\|^2 + \lambda\|W_{1:d}\|^2` with :math:`Y` the
-    one-hot labels (bias row not penalised):
-
-    .. math:: W = (\tilde X^T \tilde X + \lambda D)^{-1} \tilde X^T Y,
-              \quad \tilde X = [X, 1],\; D = \mathrm{diag}(1,\dots,1,0).
-
-    Parameters
-    ----------
-    X : array_like, shape (n_samples, n_features)
-        Spike counts (or rates) per sample.
-    y : array_like of int, shape (n_samples,)
-        Class labels in ``[0, n_classes)``.
-    n_classes : int or None, default None
-        Number of classes; ``None`` means ``max(y) + 1``.
-    ridge : float, default 0.0
-        Ridge penalty :math:`\lambda` >= 0 (0 gives the minimum-norm
-        least-squares solution).
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_features + 1, n_classes)
-        Weights; the last row is the bias.
-
-    References
-    ----------
-    Bishop CM (2006) Pattern Recognition and Machine Learning, sec. 4.1.3.
-    """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(
-            f"X must be (n_samples, n_features) and y (n_samples,), got {X.shape}, {y.shape}"
-        )
-    if not (np.isfinite(ridge) and ridge >= 0):
-        raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
-    if y.size and (np.any(y != np.round(y)) or y.min() < 0):
-        raise ValueError("y must hold integer class labels >= 0")
-    y = y.astype(np.int64)
-    n_classes = int(y.max()) + 1 if n_classes is None else int(n_classes)
-    if y.size and y.max() >= n_classes:
-        raise ValueError(f"y must hold labels in [0, n_classes) = [0, {n_classes})")
-    Y = np.zeros((y.size, n_classes))
-    Y[np.arange(y.size), y] = 1.0
-    Xt = np.hstack([X, np.ones((X.shape[0], 1))])
-    if ridge == 0:
-        W, *_ = np.linalg.lstsq(Xt, Y, rcond=None)
-    else:
-        D = np.eye(Xt.shape[1])
-        D[-1, -1] = 0.0
-        W = np.linalg.solve(Xt.T @ Xt + ridge * D, Xt.T @ Y)
-    return W
-
-
-def predict_linear_readout(W, X):
-    """Class labels predicted by a readout from :func:`fit_linear_readout`.
-
-    Parameters
-    ----------
-    W : array_like, shape (n_features + 1, n_classes)
-        Readout weights (last row bias).
-    X : array_like, shape (n_samples, n_features)
-        Spike counts per sample.
-
-    Returns
-    -------
-    numpy.ndarray of int, shape (n_samples,)
-        ``argmax`` of the readout scores.
-    """
-    W = np.asarray(W, dtype=float)
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or W.ndim != 2 or W.shape[0] != X.shape[1] + 1:
-        raise ValueError(
-            f"W must have shape (n_features + 1, n_classes) = ({X.shape[-1] + 1}, ...), "
-            f"got {W.shape}"
-        )
-    return np.argmax(X @ W[:-1] + W[-1], axis=1)
