@@ -1,7 +1,8 @@
 """The ``neuromodels`` command line: list, run and re-plot studies, inspect results.
 
     neuromodels list
-    neuromodels run NAME [--device D] [--gpu] [--threads N] [--seed S] [--quick] [--out DIR] [-p NAME=VALUE ...]
+    neuromodels run NAME [--device D] [--gpu] [--threads N] [--seed S] [--quick] [--out DIR]
+                    [-p NAME=VALUE ...] [--show-parameters]
     neuromodels sweep NAME [--seeds 0-9] [--grid NAME=V1,V2,...] [-p NAME=VALUE] [--quick]
                       [--device D] [--workers N | --scheduler ADDRESS] [--out DIR]
     neuromodels figures [NAME ...]
@@ -12,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
@@ -34,15 +36,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parse_params(pairs: list[str]) -> dict:
+    """``-p NAME=VALUE`` options as ``{NAME: value}``; a name given twice is an error."""
     from .parameters import ParameterError, parse_value
 
-    params = {}
+    params, given = {}, {}
     for pair in pairs or []:
         if "=" not in pair:
             raise ParameterError(f"-p expects NAME=VALUE (e.g. -p tau_m=10*ms); got {pair!r}")
-        key, value = pair.split("=", 1)
-        params[key.strip()] = parse_value(value)
+        key, value = (part.strip() for part in pair.split("=", 1))
+        if key in given:
+            raise ParameterError(f"-p {key} given twice ({given[key]!r} and {value!r}); "
+                                 f"give each parameter once")
+        given[key] = value
+        params[key] = parse_value(value)
     return params
+
+
+def _rerun_hint(name: str, args) -> str:
+    """The command that writes study ``name``'s data file again, as the user ran it."""
+    return (f"`neuromodels run {name}{' --quick' if args.quick else ''}"
+            f"{f' --out {args.out}' if args.out else ''}`")
+
+
+def _outdated(name: str, err, needed_for: str, args) -> str:
+    """One line for a results file that lacks what study ``name``'s plot or results read
+    (``err`` a :class:`neuromodels.store.MissingDataset`)."""
+    return (f"{err.file} has no {err.name!r}, which study {name} needs for its {needed_for} "
+            f"(written by an older version of the study? re-run {_rerun_hint(name, args)})")
 
 
 def cmd_list(args) -> int:
@@ -52,7 +72,8 @@ def cmd_list(args) -> int:
     replaced: dict[str, str] = {}
     studies = discover(unavailable=unavailable, replaced=replaced)
     if not studies and not unavailable:
-        print("No studies found (looked in the shipped studies, $NEUROMODELS_STUDIES and ./studies).")
+        print("No studies found (looked in the shipped studies, $NEUROMODELS_STUDIES and "
+              "./studies).")
         return 1
     for study in sorted(studies.values(), key=lambda s: s.name):
         note = f", replaces {replaced[study.name]}" if study.name in replaced else ""
@@ -65,19 +86,20 @@ def cmd_list(args) -> int:
 def cmd_run(args) -> int:
     from .study import get_study, run_study
 
+    params = _parse_params(args.param)
     study = get_study(args.name)
     if args.show_parameters:
         print(study.parameters.table())
         return 0
     run_study(study, device=args.device, threads=args.threads, use_gpu=args.gpu, seed=args.seed,
-              quick=args.quick, out=args.out, params=_parse_params(args.param),
-              verbose=not args.quiet)
+              quick=args.quick, out=args.out, params=params, verbose=not args.quiet)
     return 0
 
 
 def cmd_sweep(args) -> int:
     from .study import get_study
 
+    params = _parse_params(args.param)
     if args.replot:
         from .sweep import plot_sweep
 
@@ -89,7 +111,7 @@ def cmd_sweep(args) -> int:
     study = get_study(args.name)
     try:
         result = run_sweep(study, parse_grid(args.grid), args.seeds,
-                           params=_parse_params(args.param), device=args.device,
+                           params=params, device=args.device,
                            threads=args.threads, quick=args.quick, out=args.out,
                            workers=args.workers, scheduler=args.scheduler,
                            reuse=not args.no_reuse, fresh=args.fresh, progress=not args.quiet)
@@ -114,6 +136,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_figures(args) -> int:
+    from .store import MissingDataset
     from .study import StudyError, discover, plot_study, results_paths
 
     studies = discover()
@@ -121,14 +144,22 @@ def cmd_figures(args) -> int:
     unknown = [n for n in names if n not in studies]
     if unknown:
         raise StudyError(f"unknown study {', '.join(unknown)}; known: {', '.join(sorted(studies))}")
-    missing = []
+    missing, outdated = [], []
     for name in names:
         data_path, fig_path = results_paths(name, quick=args.quick, out=args.out)
         if not data_path.is_file():
             missing.append((name, data_path))
             continue
-        plot_study(studies[name], data_path, fig_path)
+        try:
+            plot_study(studies[name], data_path, fig_path)  # the figure is kept on failure
+        except MissingDataset as err:
+            import matplotlib.pyplot as plt
+
+            plt.close("all")  # the figure the plot had begun
+            outdated.append(_outdated(name, err, "figure", args))
     if not missing:
+        if outdated:
+            raise StudyError("; ".join(outdated))
         return 0
     where = f" --out {args.out}" if args.out else ""
     quick = " --quick" if args.quick else ""
@@ -137,13 +168,14 @@ def cmd_figures(args) -> int:
     hint = ""
     if other:
         flag = "" if args.quick else " --quick"
-        hint = (f"; {'full-run' if args.quick else '--quick'} data are there for {', '.join(other)}: "
-                f"`neuromodels figures {' '.join(other)}{flag}{where}`")
+        hint = (f"; {'full-run' if args.quick else '--quick'} data are there for "
+                f"{', '.join(other)}: `neuromodels figures {' '.join(other)}{flag}{where}`")
     missed = ", ".join(name for name, _ in missing)
     run = missing[0][0] if len(missing) == 1 else "NAME"
-    raise StudyError(f"no {'--quick ' if args.quick else ''}data for {len(missing)} of {len(names)} "
-                     f"studies ({missed}) in {missing[0][1].parent}; run `neuromodels run {run}"
-                     f"{quick}{where}` first{hint}")
+    raise StudyError("; ".join(outdated + [
+        f"no {'--quick ' if args.quick else ''}data for {len(missing)} of {len(names)} "
+        f"studies ({missed}) in {missing[0][1].parent}; run `neuromodels run {run}"
+        f"{quick}{where}` first{hint}"]))
 
 
 def cmd_info(args) -> int:
@@ -165,8 +197,11 @@ def cmd_results(args) -> int:
             raise StudyError(f"unknown study {name}; known: {', '.join(sorted(studies))}")
         if studies[name].results is None:
             raise StudyError(f"study {name} defines no results tables (Study(results=...))")
-        return studies[name].results(store.read(results_paths(name, quick=args.quick,
-                                                              out=args.out)[0]))
+        data = store.read(results_paths(name, quick=args.quick, out=args.out)[0])
+        try:
+            return studies[name].results(data)
+        except store.MissingDataset as err:
+            raise StudyError(_outdated(name, err, "results tables", args)) from None
 
     if args.readme:
         path = Path(args.readme)
@@ -208,14 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list the studies, one line each").set_defaults(func=cmd_list)
 
-    run = sub.add_parser("run", help="run a study: simulate, write data/NAME.h5 and figures/NAME.png")
+    run = sub.add_parser("run", help="run a study: simulate, write data/NAME.h5 and "
+                         "figures/NAME.png")
     run.add_argument("name")
     run.add_argument("--device", help="runtime, cpp_standalone, genn or cuda_standalone "
                      "(default: the study's)")
     run.add_argument("--gpu", action="store_true",
                      help="run on the GPU: GeNN's CUDA backend with --device genn "
                           "(cuda_standalone always runs on the GPU)")
-    run.add_argument("--threads", type=int, help="OpenMP threads (cpp_standalone only; default: none)")
+    run.add_argument("--threads", type=int,
+                     help="OpenMP threads (cpp_standalone only; default: none)")
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--quick", action="store_true", help="reduced run, well under a minute")
     run.add_argument("--out", help="folder for the data file and figure (default: data/, figures/)")
@@ -229,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("name")
     sw.add_argument("--seeds", default="0", help="seeds, e.g. 0-9 or 0,3,5 (default 0)")
     sw.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
-                    help="a swept parameter and its values, with units, e.g. --grid tau_m=10*ms,20*ms")
+                    help="a swept parameter and its values, with units, "
+                         "e.g. --grid tau_m=10*ms,20*ms")
     sw.add_argument("-p", "--param", action="append", metavar="NAME=VALUE",
                     help="a fixed parameter for every run, with units")
     sw.add_argument("--quick", action="store_true", help="the study's reduced runs")
@@ -238,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=int, help="worker processes of the local cluster "
                     "(default: one per core)")
     sw.add_argument("--scheduler", metavar="ADDRESS",
-                    help="a running Dask scheduler, e.g. tcp://10.0.0.1:8786, instead of a local cluster")
+                    help="a running Dask scheduler, e.g. tcp://10.0.0.1:8786, "
+                         "instead of a local cluster")
     sw.add_argument("--out", help="sweep folder (default output/sweeps/NAME)")
     sw.add_argument("--no-reuse", action="store_true",
                     help="build every run (no re-run of a compiled program)")
@@ -269,6 +308,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_gone() -> int:
+    """stdout's reader went away (``neuromodels list | head -1``): stop without a word.
+
+    Python's recipe (see the ``signal`` module's documentation): point stdout at
+    ``/dev/null`` so that the flush at exit cannot fail again.  The exit status is 141
+    (128 + SIGPIPE), what the shell reports for ``ls``, ``git log`` or ``yes`` in the same
+    place: the output was cut short, so not 0, and ``set -o pipefail`` scripts treat this
+    command as they treat those.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     _quiet_warnings()
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -279,7 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     from .study import StudyError, StudyInterrupted
 
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
     except (DeviceError, ParameterError, StudyError, ResultsFileError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -21,7 +21,8 @@ import numpy as np
 
 __all__ = ["table", "mean_sd", "span", "sig", "BLOCK", "blocks", "update_blocks"]
 
-#: a README block quoting the results of study NAME: ``<!-- results: NAME -->`` ... ``<!-- /results -->``
+#: a README block quoting the results of study NAME:
+#: ``<!-- results: NAME -->`` ... ``<!-- /results -->``
 BLOCK = re.compile(r"(<!-- results: (?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /results -->)", re.S)
 
 

@@ -67,7 +67,8 @@ from brian2 import Quantity, get_dimensions
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_or_create_dimension, get_unit
 
 __all__ = ["write", "read", "read_attrs", "atomic_path", "provenance", "describe",
-           "ResultsFileError", "CORE_PACKAGES", "OPTIONAL_PACKAGES"]
+           "ResultsFileError", "MissingDataset", "ResultsGroup", "CORE_PACKAGES",
+           "OPTIONAL_PACKAGES", "PROVENANCE_KEYS"]
 
 #: distributions whose versions every results file records
 CORE_PACKAGES = ("neuromodels", "brian2", "numpy", "scipy", "sympy", "cython", "h5py",
@@ -81,6 +82,8 @@ OPTIONAL_PACKAGES = {
 }
 #: the copy of the lock file that `make venv` leaves in the environment
 LOCK_COPY = "neuromodels-lock.txt"
+#: file attributes that :func:`provenance` always writes: a file without them is not ours
+PROVENANCE_KEYS = ("versions", "python", "platform", "machine", "git_commit", "created")
 
 
 class ResultsFileError(ValueError):
@@ -89,6 +92,31 @@ class ResultsFileError(ValueError):
 
 class MissingResultsFile(ResultsFileError, FileNotFoundError):
     """No file at the path of a results file."""
+
+
+class MissingDataset(ResultsFileError, KeyError):
+    """A dataset or group that a reader looked up is not in the results file (a file
+    written by an older version of the study, say).  A ``KeyError`` too, so that code
+    which tests for a key with ``try``/``except KeyError`` works unchanged."""
+
+    def __init__(self, file: str | os.PathLike, name: str):
+        super().__init__(f"{file} has no {name!r}")
+        self.file, self.name = Path(file), name
+
+    def __str__(self) -> str:  # KeyError's own would quote the message
+        return self.args[0]
+
+
+class ResultsGroup(dict):
+    """A group of a results file as read back: a ``dict`` whose missing keys raise
+    :class:`MissingDataset` naming the file and the full name (``'spikes/t'``)."""
+
+    def __init__(self, items=(), file: str | os.PathLike = "", name: str = ""):
+        super().__init__(items)
+        self.file, self.name = str(file), name
+
+    def __missing__(self, key):
+        raise MissingDataset(self.file, f"{self.name}/{key}" if self.name else str(key))
 
 
 @contextlib.contextmanager
@@ -101,7 +129,8 @@ def atomic_path(path: str | os.PathLike, before_replace: Callable[[], None] | No
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".tmp",
+                               dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -216,7 +245,8 @@ def _write_leaf(group: h5py.Group, key: str, value: Any) -> None:
     else:
         arr = np.asarray(value)
         if arr.dtype == object:
-            raise TypeError(f"Cannot store {key!r}: unsupported value of type {type(value).__name__}")
+            raise TypeError(f"Cannot store {key!r}: unsupported value of type "
+                            f"{type(value).__name__}")
         kwargs = {"compression": "gzip", "shuffle": True} if arr.size > 1024 else {}
         group.create_dataset(key, data=arr, **kwargs)
     for name, val in attrs.items():
@@ -267,9 +297,10 @@ def _read_leaf(ds: h5py.Dataset) -> Any:
     return value
 
 
-def _read_tree(group: h5py.Group) -> dict[str, Any]:
-    return {key: _read_tree(item) if isinstance(item, h5py.Group) else _read_leaf(item)
-            for key, item in group.items()}
+def _read_tree(group: h5py.Group, file: str | os.PathLike) -> ResultsGroup:
+    return ResultsGroup(((key, _read_tree(item, file) if isinstance(item, h5py.Group)
+                          else _read_leaf(item)) for key, item in group.items()),
+                        file, group.name.strip("/"))
 
 
 def _open(path: str | os.PathLike) -> h5py.File:
@@ -302,18 +333,25 @@ def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
     return out
 
 
-def read(path: str | os.PathLike) -> dict[str, Any]:
-    """The nested data of a results file, quantities with their units, plus ``'attrs'``."""
+def read(path: str | os.PathLike) -> ResultsGroup:
+    """The nested data of a results file, quantities with their units, plus ``'attrs'``;
+    each group a :class:`ResultsGroup`, so a missing name raises :class:`MissingDataset`."""
     with _open(path) as f:
-        data = _read_tree(f)
-    data["attrs"] = read_attrs(path)
+        data = _read_tree(f, path)
+    data["attrs"] = ResultsGroup(read_attrs(path), path, "attrs")
     return data
 
 
 def describe(path: str | os.PathLike) -> str:
-    """A readable summary of what a results file holds (for ``neuromodels info``)."""
+    """A readable summary of what a results file holds (for ``neuromodels info``);
+    :class:`ResultsFileError` for an HDF5 file without our provenance (:data:`PROVENANCE_KEYS`)."""
     lines = [str(path)]
-    for key, value in read_attrs(path).items():
+    attrs = read_attrs(path)
+    lacking = [key for key in PROVENANCE_KEYS if key not in attrs]
+    if lacking:
+        raise ResultsFileError(f"{path} is not a neuromodels results file (an HDF5 file without "
+                               f"neuromodels provenance: no {', '.join(lacking)} attributes)")
+    for key, value in attrs.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
         lines.append(f"  {key}: {value}")

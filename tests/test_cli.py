@@ -1,6 +1,4 @@
 """The command line: list, run, figures, info; every bad input fails before simulating."""
-import textwrap
-
 import numpy as np
 import pytest
 
@@ -14,6 +12,7 @@ TOY_STUDY = '''
 import numpy as np
 from brian2 import Network, NeuronGroup, SpikeMonitor, ms
 from neuromodels.parameters import ParameterSet, positive
+from neuromodels.results import table
 from neuromodels.study import Study
 
 def simulate(p, ctx):
@@ -32,7 +31,10 @@ def plot(data):
     ax.set(xlabel="time (ms)", ylabel="neuron")
     return fig
 
-STUDY = Study(name="toy", title="toy study", simulate=simulate, plot=plot,
+def results(data):
+    return table(["spikes"], [[len(data["spikes"]["t"])]])
+
+STUDY = Study(name="toy", title="toy study", simulate=simulate, plot=plot, results=results,
               parameters=ParameterSet(positive("tau", 10 * ms), positive("duration", 50 * ms)),
               quick={"duration": 20 * ms}, devices=("runtime", "cpp_standalone"),
               default_device="runtime")
@@ -78,6 +80,8 @@ def test_run_writes_data_with_provenance_then_figures_replots(toy, capsys):
     assert png.is_file()
     assert main(["info", str(toy / "toy.h5")]) == 0
     assert "seed: 5" in capsys.readouterr().out
+    assert main(["results", "toy", "--out", str(toy)]) == 0
+    assert f"## toy\n\n| spikes |\n|---|\n| {len(data['spikes']['t'])} |" in capsys.readouterr().out
 
 
 def test_same_seed_same_result_quick_is_separate(toy):
@@ -91,7 +95,8 @@ def test_same_seed_same_result_quick_is_separate(toy):
 
 @pytest.mark.parametrize("args, message", [
     (["run", "nope"], "Unknown study 'nope'; known studies: toy"),
-    (["run", "toy", "--device", "genn"], "does not support device 'genn'; supported devices: runtime, cpp_standalone"),
+    (["run", "toy", "--device", "genn"],
+     "does not support device 'genn'; supported devices: runtime, cpp_standalone"),
     (["run", "toy", "--device", "gpu"], "Unknown device 'gpu'"),
     (["run", "toy", "-p", "tau=-5*ms"], "Parameter 'tau' must be > 0. s; got -5. ms"),
     (["run", "toy", "-p", "tau=5*mV"], "Parameter 'tau' must have unit second"),

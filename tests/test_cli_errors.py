@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -26,7 +27,7 @@ PREVIOUS = b"the previous results file\n"
 
 
 @pytest.fixture
-def out(toy):
+def out(toy):  # noqa: F811 (the fixture imported above)
     """The output folder, made; the toy study is the only one discovered (test_cli.toy)."""
     toy.mkdir()
     return toy
@@ -34,6 +35,16 @@ def out(toy):
 
 def _prepare(case, out):
     """Files a case needs before it runs."""
+    if case == "foreign-h5":
+        with h5py.File(out / "foreign.h5", "w") as f:
+            f["x"] = np.arange(3)
+    if case == "empty-h5":
+        h5py.File(out / "empty.h5", "w").close()
+    if case.startswith("outdated"):  # an older toy: spikes without times
+        store.write(out / "toy.h5", {"spikes": {"i": np.arange(3)}}, store.provenance())
+        (out / "toy.png").write_bytes(PREVIOUS)
+    if case == "outdated-readme":
+        (out / "README.md").write_text("# toy\n<!-- results: toy -->\nold\n<!-- /results -->\n")
     if case == "png":
         (out / "fig.png").write_bytes((REPO / "figures" / "cuba-coba.png").read_bytes()[:256])
     if case == "file-as-out":
@@ -46,6 +57,23 @@ CATALOGUE = [
     # (case, argv with OUT for the output folder, message that must appear)
     ("png", ["info", "OUT/fig.png"], "OUT/fig.png is not a neuromodels results file"),
     ("missing", ["info", "OUT/nothing.h5"], "no such file: OUT/nothing.h5"),
+    ("foreign-h5", ["info", "OUT/foreign.h5"], "OUT/foreign.h5 is not a neuromodels results "
+     "file (an HDF5 file without neuromodels provenance: no versions, python, platform"),
+    ("empty-h5", ["info", "OUT/empty.h5"], "OUT/empty.h5 is not a neuromodels results file"),
+    ("outdated", ["figures", "toy", "--out", "OUT"],
+     "OUT/toy.h5 has no 'spikes/t', which study toy needs for its figure (written by an older "
+     "version of the study? re-run `neuromodels run toy --out OUT`)"),
+    ("outdated", ["results", "toy", "--out", "OUT"],
+     "OUT/toy.h5 has no 'spikes/t', which study toy needs for its results tables (written by "
+     "an older version of the study? re-run `neuromodels run toy --out OUT`)"),
+    ("outdated-readme", ["results", "--out", "OUT", "--readme", "OUT/README.md"],
+     "OUT/toy.h5 has no 'spikes/t', which study toy needs for its results tables"),
+    ("none", ["run", "toy", "--out", "OUT", "-p", "tau=5*ms", "-p", "tau=6*ms"],
+     "-p tau given twice ('5*ms' and '6*ms'); give each parameter once"),
+    ("none", ["run", "toy", "--show-parameters", "-p", "tau=5*ms", "-p", "tau = 5*ms"],
+     "-p tau given twice ('5*ms' and '5*ms')"),
+    ("none", ["sweep", "toy", "--out", "OUT", "-p", "tau=5*ms", "-p", "tau=6*ms"],
+     "-p tau given twice ('5*ms' and '6*ms')"),
     ("folder", ["info", "OUT"], "OUT is a folder, not a results file"),
     ("file-as-out", ["run", "toy", "--out", "OUT/afile"], "Output folder OUT/afile is a file"),
     ("file-as-out", ["run", "toy", "--out", "OUT/afile/sub"],
@@ -57,7 +85,8 @@ CATALOGUE = [
     ("quick-only", ["figures", "toy", "--out", "OUT"],
      "--quick data are there for toy: `neuromodels figures toy --quick --out OUT`"),
     ("none", ["figures", "--quick", "--out", "OUT"],
-     "no --quick data for 1 of 1 studies (toy) in OUT; run `neuromodels run toy --quick --out OUT`"),
+     "no --quick data for 1 of 1 studies (toy) in OUT; "
+     "run `neuromodels run toy --quick --out OUT`"),
     ("none", ["run", "toy", "--out", "OUT", "-p", "tau"], "-p expects NAME=VALUE"),
     ("none", ["run", "toy", "--seed", "abc"], "argument --seed: invalid int value: 'abc'"),
     ("none", ["figures", "nope"], "unknown study nope; known: toy"),
@@ -93,6 +122,31 @@ def test_a_bad_input_in_a_fresh_process_prints_one_line(tmp_path):
                           capture_output=True, text=True, env=_env(tmp_path), timeout=300)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == f"error: {png} is not a neuromodels results file (not an HDF5 file)\n"
+
+
+# ---- a reader that goes away: `neuromodels list | head -1` ------------------------------
+
+#: the command line with the shipped studies left out (as the ``toy`` fixture does), so that
+#: ``list`` loads the toy study alone
+_CLI = ("import sys, neuromodels.study as s; s.shipped_study_dir = lambda: None; "
+        "from neuromodels.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+@pytest.mark.compat
+@pytest.mark.parametrize("argv", [["list"], ["run", "toy", "--show-parameters"]])
+def test_a_closed_pipe_on_stdout_ends_quietly_with_141(tmp_path, argv):
+    """Exit status 141 (128 + SIGPIPE), as `ls | head -1` gives: the output was cut short."""
+    (tmp_path / "studies").mkdir()
+    (tmp_path / "studies" / "toy.py").write_text(TOY_STUDY)
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command writes a byte
+    try:
+        proc = subprocess.run([sys.executable, "-c", _CLI, *argv], stdout=write,
+                              stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
+                              cwd=tmp_path, timeout=300)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == ""
 
 
 # ---- Ctrl-C -----------------------------------------------------------------------------
@@ -142,7 +196,8 @@ def test_an_interrupt_while_the_file_is_written_keeps_the_previous_file(tmp_path
 
 
 def _env(tmp_path):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    env = dict(os.environ,
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
                NEUROMODELS_STUDIES=str(tmp_path / "studies"), TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir(exist_ok=True)
     return env

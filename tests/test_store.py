@@ -21,7 +21,8 @@ def test_roundtrip_keeps_units_values_and_structure(tmp_path):
     }
     path = store.write(tmp_path / "r.h5", data, {"seed": 4, "versions": {"brian2": "x"}})
     back = store.read(path)
-    assert np.allclose(back["spikes"]["t"] / ms, [1.0, 2.5]) and back["spikes"]["t"].dim == second.dim
+    assert np.allclose(back["spikes"]["t"] / ms, [1.0, 2.5])
+    assert back["spikes"]["t"].dim == second.dim
     assert back["v"].shape == (2, 1000) and np.allclose(back["v"] / mV, data["v"] / mV)
     assert back["rate"] == 5.5 * Hz and back["g"] == 6 * nS
     assert back["count"] == 7 and back["ratio"] == 0.25
@@ -30,8 +31,37 @@ def test_roundtrip_keeps_units_values_and_structure(tmp_path):
     assert back["attrs"]["seed"] == 4 and back["attrs"]["versions"] == {"brian2": "x"}
     with h5py.File(path) as f:
         assert f["v"].attrs["unit"] == "V" and f["v"].compression == "gzip"
+
+
+def test_describe_summarises_a_file_with_our_provenance(tmp_path):
+    data = {"spikes": {"t": np.array([1.0, 2.5]) * ms}, "v": np.zeros(3) * mV}
+    path = store.write(tmp_path / "r.h5", data, {**store.provenance(), "seed": 4})
     text = store.describe(path)
     assert "spikes/" in text and "[V]" in text and "seed: 4" in text
+
+
+@pytest.mark.parametrize("attrs", [{}, {"seed": 4, "versions": {"brian2": "x"}}])
+def test_describe_refuses_an_hdf5_file_without_our_provenance(tmp_path, attrs):
+    path = store.write(tmp_path / "r.h5", {"x": np.arange(3)}, attrs)
+    with pytest.raises(store.ResultsFileError,
+                       match=re.escape(f"{path} is not a neuromodels results file (an HDF5 file "
+                                       "without neuromodels provenance: no ")):
+        store.describe(path)
+
+
+def test_a_name_missing_from_a_read_file_names_the_file_and_the_full_name(tmp_path):
+    path = store.write(tmp_path / "r.h5", {"pop": {"cuba": {"t": np.arange(3)}}}, {"seed": 1})
+    data = store.read(path)
+    with pytest.raises(store.MissingDataset) as caught:
+        data["pop"]["cuba"]["spikes"]
+    assert str(caught.value) == f"{path} has no 'pop/cuba/spikes'"
+    assert caught.value.name == "pop/cuba/spikes" and caught.value.file == path
+    assert isinstance(caught.value, KeyError)  # `except KeyError` in a study still works
+    with pytest.raises(store.MissingDataset, match=re.escape(f"{path} has no 'coba'")):
+        data["coba"]
+    with pytest.raises(store.MissingDataset, match=re.escape(f"{path} has no 'attrs/seeds'")):
+        data["attrs"]["seeds"]
+    assert data["pop"].get("coba") is None and "coba" not in data
 
 
 def test_failed_write_leaves_previous_file_intact_and_no_temporary(tmp_path):
