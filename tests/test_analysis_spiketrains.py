@@ -164,6 +164,7 @@ def test_spikemonitor_variableviews_accepted():
         np.testing.assert_allclose(
             st.firing_rates(mon.i, mon.t, 20, 200 * b2.ms), np.bincount(i_arr, minlength=20) / 0.2
         )
-        assert st.population_rate(mon.t, 20, 0.2, 0.01)[1].sum() * 0.01 * 20 == pytest.approx(t_arr.size)
+        assert (st.population_rate(mon.t, 20, 0.2, 0.01)[1].sum() * 0.01 * 20
+                == pytest.approx(t_arr.size))
         with pytest.raises(ValueError, match="units of time"):
             st.population_rate(G.rates, 20, 0.2, 0.01)

@@ -221,8 +221,8 @@ def test_digits_inputs_are_latencies_of_grey_levels():
 
 def test_float64_whatever_was_imported_first():
     """Importing feedforward alone (nothing else of the package) in a fresh process gives
-    float64 first-spike times equal to the closed form (Theta - psi0 without input), and leaves JAX's
-    global setting (float32) untouched."""
+    float64 first-spike times equal to the closed form (Theta - psi0 without input), and leaves
+    JAX's global setting (float32) untouched."""
     code = textwrap.dedent("""
         import jax, numpy as np
         from neuromodels.exact import feedforward as ff

@@ -6,14 +6,13 @@ import pytest
 
 jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 
-import jax
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: E402 (after the importorskip)
 
-from neuromodels.exact import float64
-from neuromodels.exact.network import neuron_spikes, simulate
-from neuromodels.exact.pseudo import output_times
-from neuromodels.exact.tasks import SingleNeuronTask
-from neuromodels.theory.theta import voltage_from_theta
+from neuromodels.exact import float64  # noqa: E402 (after the importorskip)
+from neuromodels.exact.network import neuron_spikes, simulate  # noqa: E402 (after the importorskip)
+from neuromodels.exact.pseudo import output_times  # noqa: E402 (after the importorskip)
+from neuromodels.exact.tasks import SingleNeuronTask  # noqa: E402 (after the importorskip)
+from neuromodels.theory.theta import voltage_from_theta  # noqa: E402 (after the importorskip)
 
 RTOL = 1e-5
 

@@ -2,15 +2,15 @@
 
 import numpy as np
 import pytest
-
-jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 from scipy.integrate import solve_ivp
 
-import jax.numpy as jnp
+jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 
-from neuromodels.exact import float64, qif
-from neuromodels.exact.network import run
-from neuromodels.theory import theta as th
+import jax.numpy as jnp  # noqa: E402 (after the importorskip)
+
+from neuromodels.exact import float64, qif  # noqa: E402 (after the importorskip)
+from neuromodels.exact.network import run  # noqa: E402 (after the importorskip)
+from neuromodels.theory import theta as th  # noqa: E402 (after the importorskip)
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ import pytest
 
 jax = pytest.importorskip("jax", reason="the exact solver needs JAX: pip install -e '.[exact]'")
 
-from neuromodels.exact.tasks import RECURRENT_SEED, RecurrentTask, SingleNeuronTask, \
-    recurrent_inputs, train_recurrent, train_single_neuron
+from neuromodels.exact.tasks import (RECURRENT_SEED, RecurrentTask, SingleNeuronTask,  # noqa: E402 (after the importorskip)
+                                    recurrent_inputs, train_recurrent, train_single_neuron)
 
 
 @pytest.fixture(scope="module")

@@ -47,7 +47,8 @@ def test_wheel_list_meets_the_issue_constraints():
     assert sum(f["bytes"] or 0 for f in listed["files"]) < listed["limit_bytes"] / 2
     built = [f for f in listed["files"] if f.get("built_from")]
     assert built and all(f["optional"] for f in built)  # the sdist is the fallback
-    assert any(f["file"] == built[0]["built_from"] and f.get("kind") == "sdist" for f in listed["files"])
+    assert any(f["file"] == built[0]["built_from"] and f.get("kind") == "sdist"
+               for f in listed["files"])
 
 
 @pytest.mark.skipif(not (BUNDLE / "MANIFEST.json").is_file(),
@@ -71,7 +72,8 @@ def test_defaults_and_case_order():
     assert args.jobs >= 2 and args.deadline < 600  # inside one device command, with time left
     order = gpu_route.case_order(["cuba", "coba"], [1_000_000, 64_000, 256_000])
     assert order[0] == ("cuba", 64_000)  # the smoke case: cheapest first
-    assert order[1:5] == [("cuba", 256_000), ("coba", 256_000), ("cuba", 1_000_000), ("coba", 1_000_000)]
+    assert order[1:5] == [("cuba", 256_000), ("coba", 256_000),
+                          ("cuba", 1_000_000), ("coba", 1_000_000)]
     assert order[-1] == ("coba", 64_000) and len(order) == 6
 
 
@@ -124,11 +126,13 @@ def test_verdicts_apply_the_issue_targets():
          "status": "ok", "sim": 4.0, "rate": 20.0, "isi_cv": 1.0},
         {"network": "coba", "n": 64_000, "device": "genn", "backend": "GeNN CUDA", "status": "ok",
          "sim": 0.5, "rate": 22.0, "isi_cv": 1.1},
-        {"network": "coba", "n": 256_000, "device": "genn", "backend": "GeNN CUDA", "status": "failed"},
+        {"network": "coba", "n": 256_000, "device": "genn", "backend": "GeNN CUDA",
+         "status": "failed"},
     ]
     lines = gpu_route.verdicts(gpu_route.compare(cases))
     assert lines == [
-        "GeNN CUDA cuba 256000: speed-up 60.0x >= 50x; rate +2.0% (within 5%); ISI CV +0.020 (within 0.05)",
+        "GeNN CUDA cuba 256000: speed-up 60.0x >= 50x; rate +2.0% (within 5%); "
+        "ISI CV +0.020 (within 0.05)",
         "GeNN CUDA coba 64000: rate +10.0% (outside 5%); ISI CV +0.100 (outside 0.05)",
     ]
 
@@ -177,7 +181,8 @@ def test_cuda13_fix_of_genn_optimiser(tmp_path):
     source.write_text("    CUcontext cuContext;\n" + gpu_route.CUDA13_CALL + "    // rest\n")
     assert gpu_route.patch_genn_cuda13(tmp_path) == "applied"
     text = source.read_text()
-    assert "cuCtxCreate(&cuContext, nullptr, 0, cuDevice)" in text and "#if CUDA_VERSION >= 13000" in text
+    assert ("cuCtxCreate(&cuContext, nullptr, 0, cuDevice)" in text
+            and "#if CUDA_VERSION >= 13000" in text)
     assert gpu_route.patch_genn_cuda13(tmp_path) == "already applied" and source.read_text() == text
     source.write_text("// another GeNN version\n")
     assert gpu_route.patch_genn_cuda13(tmp_path) == "call not found: not applied"
@@ -192,13 +197,16 @@ def test_gpu_choice_applies_to_gpu_backends_only():
 
 
 def test_unknown_device_lists_brian2cuda_too():
-    with pytest.raises(DeviceError, match="choose one of: runtime, cpp_standalone, genn, cuda_standalone"):
+    with pytest.raises(DeviceError,
+                       match="choose one of: runtime, cpp_standalone, genn, cuda_standalone"):
         check_device("cuda")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("brian2cuda") is not None, reason="brian2cuda is installed")
+@pytest.mark.skipif(importlib.util.find_spec("brian2cuda") is not None,
+                    reason="brian2cuda is installed")
 def test_brian2cuda_missing_says_what_it_needs():
-    with pytest.raises(DeviceError, match=r"needs the brian2cuda package \(1.0b1\), which requires brian2 "
+    with pytest.raises(DeviceError, match=r"needs the brian2cuda package \(1.0b1\), "
+                                          r"which requires brian2 "
                                           r"2.10.1 and Python >= 3.12 \(here: Python 3\.\d+"):
         check_device("cuda_standalone", devices.KNOWN_DEVICES)
 
@@ -228,8 +236,9 @@ def genn_ready(monkeypatch, tmp_path):
 
 def test_genn_on_the_gpu_says_what_is_missing(genn_ready, monkeypatch):
     check_device("genn")  # the CPU backend is unaffected
-    with pytest.raises(DeviceError, match=f"GeNN at {genn_ready} has none .lib/libgenn_cuda_backend.a.: "
-                                          f"build it with `CUDA_PATH=.* make -C {genn_ready} cuda`"):
+    with pytest.raises(DeviceError,
+                       match=f"GeNN at {genn_ready} has none .lib/libgenn_cuda_backend.a.: "
+                             f"build it with `CUDA_PATH=.* make -C {genn_ready} cuda`"):
         check_device("genn", use_gpu=True)
     (genn_ready / "lib").mkdir()
     (genn_ready / "lib" / "libgenn_cuda_backend.a").write_text("")
@@ -265,6 +274,7 @@ def test_cli_takes_gpu_and_refuses_it_before_anything_runs(tmp_path, monkeypatch
     (tmp_path / "studies" / "toy.py").write_text(TOY_STUDY)
     monkeypatch.setenv("NEUROMODELS_STUDIES", str(tmp_path / "studies"))
     assert main(["run", "toy", "--gpu", "--out", str(tmp_path / "out")]) == 2
-    assert ("error: use_gpu (--gpu) applies to device 'genn' (GeNN's CUDA backend) and 'cuda_standalone' "
+    assert ("error: use_gpu (--gpu) applies to device 'genn' (GeNN's CUDA backend) "
+            "and 'cuda_standalone' "
             "(always on the GPU); device 'runtime' runs on the CPU.") in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

@@ -399,7 +399,8 @@ def _reference_epoch(net, state, spikes, labels, lr=1.0):
     step_rule = rule["timing"] == "step"
     eta, eta_th = float(rule["eta"] / mV ** 2), float(rule["eta_theta"] / mV ** 2)
     w_max, floor = float(rule["w_max"] / mV), float(rule["theta_min"] / mV)
-    learn_w, learn_th = rule["learn"] in ("weights", "both"), rule["learn"] in ("thresholds", "both")
+    learn_w = rule["learn"] in ("weights", "both")
+    learn_th = rule["learn"] in ("thresholds", "both")
     T, names = net.T, list(net.layers)
     sig = {n: float(net.layers[n].model.parameters["sigma_surrogate"].default / mV) for n in names}
     W = {p.name: _mV(state[p.name, "w"]).copy() for p in net.projections}
@@ -782,7 +783,8 @@ def _alif_network(delta_theta, seed=0):
                   [Layer("hidden", 12, model(delta_theta is not None), params=params),
                    Layer("output", 2, model(False), params=scale)],
                   [Projection("input", "hidden"), Projection("hidden", "output")],
-                  [OutputError("output", loss="ce"), Feedback("output", "hidden", weights="random")],
+                  [OutputError("output", loss="ce"),
+                   Feedback("output", "hidden", weights="random")],
                   [NDL(eta=1 * mV ** 2)], Readout("output"), T=10)
     rng = np.random.default_rng(seed)
 
@@ -810,12 +812,15 @@ def test_an_adaptive_threshold_layer_trains_through_the_framework():
         adapting, net = _alif_network(1 * mV)
     for key in fixed["state"]:
         if key in zero["state"]:
-            assert np.array_equal(np.asarray(fixed["state"][key]), np.asarray(zero["state"][key])), key
-    assert all(np.array_equal(a, b) for a, b in zip(fixed["counts"]["hidden"], zero["counts"]["hidden"]))
+            assert np.array_equal(np.asarray(fixed["state"][key]),
+                                  np.asarray(zero["state"][key])), key
+    assert all(np.array_equal(a, b)
+               for a, b in zip(fixed["counts"]["hidden"], zero["counts"]["hidden"]))
     first_epoch = (zero["counts"]["hidden"][0].sum(), adapting["counts"]["hidden"][0].sum())
     assert 0 < first_epoch[1] < first_epoch[0], first_epoch
     assert adapting["history"]["test_accuracy"][-1] >= 0.8
     initial = net.initial_state(seed=0)
     hidden_in = [k for k in initial if k[0] == net.projections[0].name]
-    assert hidden_in and any(not np.array_equal(np.asarray(initial[k]), np.asarray(adapting["state"][k]))
+    assert hidden_in and any(not np.array_equal(np.asarray(initial[k]),
+                                                np.asarray(adapting["state"][k]))
                              for k in hidden_in)

@@ -45,7 +45,8 @@ def test_readme_update_rewrites_stale_blocks_only(tmp_path, monkeypatch, capsys)
     assert main(["results", "--readme", str(readme)]) == 0
     assert "updated: t" in capsys.readouterr().out
     assert readme.read_text() == ("intro 1.23\n<!-- results: t -->\n| x |\n|---|\n"
-                                  "| 96.00 ± 1.00 % (95.0 / 96.0 / 97.0) |\n<!-- /results -->\nend\n")
+                                  "| 96.00 ± 1.00 % (95.0 / 96.0 / 97.0) |\n"
+                                  "<!-- /results -->\nend\n")
     assert main(["results", "--readme", str(readme)]) == 0
     assert "updated: none" in capsys.readouterr().out
     assert main(["results", "t"]) == 0

@@ -28,7 +28,8 @@ SEEDS = [0, 1, 2]
 
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
-    """The tiny study on the study path; ``tmp_path / 'fail'`` makes a point fail while it exists."""
+    """The tiny study on the study path; ``tmp_path / 'fail'`` makes a point fail while it
+    exists."""
     monkeypatch.setenv("NEUROMODELS_STUDIES", str(STUDY_DIR))
     monkeypatch.setenv("TINY_LIF_FAIL", str(tmp_path / "fail"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
@@ -150,7 +151,8 @@ def test_a_result_is_kept_only_if_readable_with_the_same_run_and_code(tmp_path):
     assert stale_reason(path, {**expected, "seeds": [4]}, code) == "other seeds"
     other = {**expected, "parameters": {**expected["parameters"], "v_rest": "-45. mV"}}
     assert stale_reason(path, other, code) == "other parameters"
-    assert stale_reason(path, expected, {**code, "git_commit": "abc"}).startswith("git_commit changed")
+    assert stale_reason(path, expected,
+                        {**code, "git_commit": "abc"}).startswith("git_commit changed")
     newer = {**code, "versions": {**code["versions"], "brian2": "9.9"}}
     assert stale_reason(path, expected, newer).startswith("versions changed: brian2")
     assert stale_reason(path, expected, {**code, "study_hash": "x"}) == "no study_hash recorded"

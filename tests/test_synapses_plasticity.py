@@ -49,7 +49,8 @@ def test_errors_when_the_synapses_are_built_before_any_run():
         triplet.triplet_stdp(J=1 * mV).synapses(pre, group)   # g is dimensionless
     with pytest.raises(ModelError, match="undefined name 'dopamine_post'"):
         reward.reward_stdp().synapses(pre, group)             # not extended with_dopamine()
-    with pytest.raises(ModelError, match="undefined name 'tau_apb_post'|undefined name 'coactivity_post'"):
+    with pytest.raises(ModelError,
+                       match="undefined name 'tau_apb_post'|undefined name 'coactivity_post'"):
         apb.apb_stdp().synapses(pre, group)                    # not extended with_coactivity()
 
 
@@ -58,9 +59,10 @@ def test_device_note_says_why_a_device_is_missing():
     from neuromodels.devices import DeviceError
 
     group = imposed.post_neuron().group(1)
-    rule = stdp.pair_stdp().extended(name="standalone_only", devices=("cpp_standalone",), device_note="a reason")
-    with pytest.raises(DeviceError, match=r"Synapse model 'standalone_only' \(a reason\) does not support "
-                                          r"device 'runtime'"):
+    rule = stdp.pair_stdp().extended(name="standalone_only", devices=("cpp_standalone",),
+                                     device_note="a reason")
+    with pytest.raises(DeviceError, match=r"Synapse model 'standalone_only' \(a reason\) "
+                                          r"does not support device 'runtime'"):
         rule.synapses(group, group)
     neuron = imposed.post_neuron().extended(name="n_only", devices=("genn",), device_note="why")
     with pytest.raises(DeviceError, match=r"Neuron model 'n_only' \(why\) does not support"):
@@ -84,7 +86,8 @@ def _run_all_rules(seed, with_apb):
         rules["apb"] = apb.apb_stdp(beta=0.5)
     neuron = reward.with_dopamine(imposed.post_neuron())
     stage = imposed.Stage(apb.with_coactivity(neuron) if with_apb else neuron)
-    index = {name: stage.add(pre, post, targets=[0, 0, 1] if name == "apb" else None) for name in rules}
+    index = {name: stage.add(pre, post, targets=[0, 0, 1] if name == "apb" else None)
+             for name in rules}
     objects = stage.build()
     syn = {name: stage.connect(rule, *index[name], name=name) for name, rule in rules.items()}
     source = SpikeGeneratorGroup(1, [0, 0], [0.3, 0.7] * second, name="dopamine_source")
@@ -103,12 +106,14 @@ def test_every_rule_runs_on_the_standalone_devices_as_on_runtime(device, tmp_pat
     with use_device(device, build_root=tmp_path):
         if device == "genn":
             neuron = apb.with_coactivity(imposed.post_neuron())
-            with pytest.raises(DeviceError, match="GeNN lets one Synapses write only one postsynaptic"):
+            with pytest.raises(DeviceError,
+                               match="GeNN lets one Synapses write only one postsynaptic"):
                 apb.apb_stdp().synapses(neuron.group(1), neuron.group(1))
         result = _run_all_rules(5, with_apb=device != "genn")
     gaps = {}
     for name, values in result.items():
-        assert np.any(values != (0.0 if name == "tm" else 0.5)), name   # the trains changed something
+        # the trains changed something
+        assert np.any(values != (0.0 if name == "tm" else 0.5)), name
         # the reward rule integrates on the grid: the order of state updates may differ by device
         atol = 1e-6 if name == "reward" else 1e-12
         gap = float(np.max(np.abs(values - reference[name])))
@@ -158,4 +163,5 @@ def test_readme_plasticity_example_runs_and_does_what_it_says():
         Network(*objects, plain, hetero, soft).run(0.7 * second)
     assert plain.w[0] == 0.5
     assert hetero.w[0] == pytest.approx(0.5 * 0.99 ** 5, rel=1e-12)
-    assert soft.w[0] - 0.25 == pytest.approx(0.25 * pair_window(-0.01, 0.01, 0.0105, 0.02, 0.02), rel=1e-12)
+    assert soft.w[0] - 0.25 == pytest.approx(
+        0.25 * pair_window(-0.01, 0.01, 0.0105, 0.02, 0.02), rel=1e-12)

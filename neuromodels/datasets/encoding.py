@@ -29,7 +29,8 @@ __all__ = ["rate_encode", "latency_encode", "binarize", "dense_to_spikes"]
 def _unit_interval(x, name="x"):
     x = np.asarray(x, dtype=float)
     if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1 or np.isnan(x).any()):
-        raise ValueError(f"{name} must hold values in [0, 1], got range [{np.nanmin(x)}, {np.nanmax(x)}]")
+        raise ValueError(f"{name} must hold values in [0, 1], "
+                         f"got range [{np.nanmin(x)}, {np.nanmax(x)}]")
     return x
 
 

@@ -34,7 +34,8 @@ def softplus(x, alpha=10.0):
 
 @in_float64
 def pseudo_phase(p, q, I_tilde, tau=1.0):
-    r"""Pseudo-phase :math:`\tilde\varphi \in (0, \tilde\Theta)` of the projective state ``(p, q)``."""
+    r"""Pseudo-phase :math:`\tilde\varphi \in (0, \tilde\Theta)` of the projective state
+    ``(p, q)``."""
     root = jnp.sqrt(I_tilde)
     s = jnp.where(q < 0, -1.0, 1.0)  # (p, q) ~ (-p, -q): make the denominator >= 0
     ang = jnp.arctan2(s * (p - 0.5 * q), s * q * root)

@@ -4,7 +4,8 @@ Model (Klos & Memmesheimer, arXiv 2309.14523, Phys. Rev. Lett. 2025):
 
 .. math::
 
-    \tau \dot V = V(V-1) + I, \qquad \tfrac{\tau}{2}\dot I = -I + \tfrac{\tau}{2}\sum_k w_k\,\delta(t-t_k).
+    \tau \dot V = V(V-1) + I, \qquad
+    \tfrac{\tau}{2}\dot I = -I + \tfrac{\tau}{2}\sum_k w_k\,\delta(t-t_k).
 
 A spike is emitted when :math:`V` reaches :math:`+\infty`; :math:`V` continues from
 :math:`-\infty` (the theta neuron: :math:`V = \tfrac12 + \tfrac12\tan(\theta/2)`).

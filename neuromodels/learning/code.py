@@ -71,7 +71,8 @@ def merge(owner: str, codes) -> Code:
     for code in codes:
         for line in code.equations:
             for name in Equations(line).names:
-                if name in lines and lines[name].split("#")[0].split() != line.split("#")[0].split():
+                if (name in lines
+                        and lines[name].split("#")[0].split() != line.split("#")[0].split()):
                     raise ParameterError(
                         f"'{owner}': two parts define '{name}' differently: {lines[name]!r} "
                         f"and {line!r}.")

@@ -50,7 +50,6 @@ def inverse_unit(unit: str) -> str:
         return "1"
     if unit.isidentifier():
         return f"{unit}**-1"
-    from brian2.units.fundamentalunits import get_unit
     from brian2 import Equations
     return _unit_string(Quantity(1, dim=Equations(f"x : {unit}")["x"].dim ** -1))
 
@@ -150,7 +149,8 @@ class Layer:
 
     # -- what the layer adds -----------------------------------------------------------
     def state_variables(self, model):
-        return list(dict.fromkeys([p.name for p in model.local_parameters] + list(self.extra_state)))
+        return list(dict.fromkeys([p.name for p in model.local_parameters]
+                                  + list(self.extra_state)))
 
     def code(self, network, learning=True) -> dict[str, Code]:
         """Spike count, sample-start values, state and divergence checks (module docstring);

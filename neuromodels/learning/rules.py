@@ -33,7 +33,8 @@ end (the form of the paper).  The eligibility is computed in one of two exactly 
   every K steps one pass adds ``psi_acc_post*xbar_pre``.  The work per step falls from
   every synapse to the synapses of the neurons that spiked.  :math:`P` grows like
   :math:`a^{-K}`, so K is the largest divisor of T with :math:`a^{-(K-1)} \le 10^4`
-  (rounding error below ~1e-12 relative); ``'auto'`` (default) uses it when K > 1.  ``timing='step'``: the update of step n,
+  (rounding error below ~1e-12 relative); ``'auto'`` (default) uses it when K > 1.
+  ``timing='step'``: the update of step n,
 :math:`-\eta r L_j(n) \psi_j(n) \bar x_i(n)`, is applied in that step (online; OTTT-like),
 after the threshold and before the spikes of the step are delivered; it needs per-step
 signals.

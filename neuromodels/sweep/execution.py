@@ -44,7 +44,8 @@ class SweepResult:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{k} {v}" for k, v in self.counts.items())
-        return f"<sweep of {self.plan.study.name} in {self.plan.directory}: {counts}>\n{self.summary}"
+        return (f"<sweep of {self.plan.study.name} in {self.plan.directory}: {counts}>\n"
+                f"{self.summary}")
 
 
 @contextlib.contextmanager
@@ -293,7 +294,8 @@ def _run_on_dask(plan, todo, records, workers, scheduler, client, reuse, fresh, 
                 elapsed = now - t0
                 eta = elapsed / finished * len(pending) if finished else None
                 if report is not None:
-                    report(SweepProgress(counts["done"], counts["failed"], min(running, len(pending)),
+                    report(SweepProgress(counts["done"], counts["failed"],
+                                         min(running, len(pending)),
                                          len(pending), kept, elapsed, eta, c))
         except KeyboardInterrupt:
             with _no_interrupts():

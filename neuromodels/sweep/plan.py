@@ -99,7 +99,8 @@ def _slug(value: Any) -> str:
     from brian2 import Quantity, get_dimensions
     from brian2.units.fundamentalunits import DIMENSIONLESS
 
-    if isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS and np.ndim(value) == 0:
+    if (isinstance(value, Quantity) and get_dimensions(value) is not DIMENSIONLESS
+            and np.ndim(value) == 0):
         unit = value.get_best_unit()
         text = f"{float(value / unit):g}{unit!s}"
     elif isinstance(value, (float, np.floating)):
@@ -175,7 +176,10 @@ def plan_sweep(study: Study | str, grid: Mapping[str, Sequence] | None = None,
     stems = [f"{study.name}__{r.file}__seed{r.seed}" if r.point else f"{study.name}__seed{r.seed}"
              for r in runs]
     if len(set(stems)) != len(stems) or max(map(len, stems)) > 150:
-        stems = [f"{study.name}__{hashlib.sha1(repr([(k, canonical(v)) for k, v in r.point]).encode()).hexdigest()[:12]}__seed{r.seed}"
+        stems = [f"{study.name}__"
+                 + hashlib.sha1(repr([(k, canonical(v)) for k, v in r.point]).encode())
+                 .hexdigest()[:12]
+                 + f"__seed{r.seed}"
                  for r in runs]
     runs = [Run(r.point, r.seed, r.label, directory / "runs" / f"{stem}.h5", r.parameters,
                 r.build_key) for r, stem in zip(runs, stems)]

@@ -85,6 +85,8 @@ def run_measures(study: Study, path: str | os.PathLike) -> dict[str, tuple[np.nd
 def _file_record(study: Study, path: Path) -> dict[str, Any]:
     attrs = store.read_attrs(path)
     timings = attrs.get("timings") or {}
-    return {"build_s": timings.get("build", math.nan), "simulation_s": timings.get("simulation", math.nan),
-            "total_s": timings.get("total", math.nan), "build_reused": bool(attrs.get("build_reused", False)),
+    return {"build_s": timings.get("build", math.nan),
+            "simulation_s": timings.get("simulation", math.nan),
+            "total_s": timings.get("total", math.nan),
+            "build_reused": bool(attrs.get("build_reused", False)),
             "measures": {k: (float(v[0]), u) for k, (v, u) in run_measures(study, path).items()}}

@@ -43,7 +43,8 @@ Without reset the map is two-dimensional (:math:`v_k, \theta_a^-_k`); its fixed 
 :math:`v^* = \mu` (from :math:`v(T) = v(0)`), so the steady state is in closed form:
 :math:`T^* = \tau_\theta \ln\frac{\mu - v_{th} + \Delta\theta}{\mu - v_{th}}` with
 :math:`\theta_a^{-*} = \mu - v_{th}` when :math:`T^* \ge t_{ref}`, and otherwise
-:math:`T^* = t_{ref}`, :math:`\theta_a^{-*} = \Delta\theta\, e^{-t_{ref}/\tau_\theta}/(1 - e^{-t_{ref}/\tau_\theta})`.
+:math:`T^* = t_{ref}`,
+:math:`\theta_a^{-*} = \Delta\theta\, e^{-t_{ref}/\tau_\theta}/(1 - e^{-t_{ref}/\tau_\theta})`.
 
 All functions take plain numbers in SI units (volt, second) or Brian2 quantities and return
 seconds and volts as floats.
@@ -101,7 +102,8 @@ def _parameters(mu, tau_m, v_th, v_reset, t_ref, tau_theta, delta_theta, reset):
         if p["v_reset"] is None:
             raise ValueError("v_reset (V) is needed with reset=True")
         if not p["v_reset"] < p["v_th"]:
-            raise ValueError(f"v_reset must be < v_th; got v_reset={p['v_reset']}, v_th={p['v_th']}")
+            raise ValueError(f"v_reset must be < v_th; "
+                             f"got v_reset={p['v_reset']}, v_th={p['v_th']}")
     return p
 
 

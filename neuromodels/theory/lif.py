@@ -223,8 +223,8 @@ def siegert_cv(mu, sigma_v, tau_m, v_th, v_reset, t_ref=0.0):
         \int_{-\infty}^{x} e^{y^2} (1 + \mathrm{erf}\, y)^2 \, dy\, dx,
 
     with :math:`y_r = (V_r-\mu)/\sigma`, :math:`y_\theta = (\theta-\mu)/\sigma`,
-    :math:`\sigma = \sqrt 2\,\sigma_V`, and :math:`r` from :func:`siegert_rate`. The inner integrand is evaluated
-    as ``exp(x^2 - y^2) erfcx(-y)^2`` (overflow-safe). Accurate for
+    :math:`\sigma = \sqrt 2\,\sigma_V`, and :math:`r` from :func:`siegert_rate`. The inner
+    integrand is evaluated as ``exp(x^2 - y^2) erfcx(-y)^2`` (overflow-safe). Accurate for
     :math:`y_\theta \lesssim 10`.
 
     Parameters

@@ -27,11 +27,14 @@ __all__ = ["steady_state", "release_per_spike"]
 
 
 def _facilitation_decay(interval, tau_fac):
-    return np.zeros_like(interval) if tau_fac is None else np.exp(-interval / as_seconds(tau_fac, "tau_fac"))
+    if tau_fac is None:
+        return np.zeros_like(interval)
+    return np.exp(-interval / as_seconds(tau_fac, "tau_fac"))
 
 
 def steady_state(rate, U, tau_rec, tau_fac=None):
-    """``(u_inf, x_inf, release)`` for a regular train of ``rate`` (Hz); ``tau_fac=None``: depressing."""
+    """``(u_inf, x_inf, release)`` for a regular train of ``rate`` (Hz);
+    ``tau_fac=None``: depressing."""
     interval = 1.0 / as_float(rate, "rate", "hertz")
     u = U / (1.0 - (1.0 - U) * _facilitation_decay(interval, tau_fac))
     decay = np.exp(-interval / as_seconds(tau_rec, "tau_rec"))

@@ -121,8 +121,9 @@ def reward_weight_change(pre, post, dopamine, *, A_plus, A_minus, tau_plus, tau_
     pre, post = np.sort(as_seconds(pre, "pre")), np.sort(as_seconds(post, "post"))
     dopamine = np.sort(as_seconds(dopamine, "dopamine"))
     tau_c, tau_n = as_seconds(tau_c, "tau_c"), as_seconds(tau_n, "tau_n")
-    jumps = np.concatenate([w_max * A_plus * _trace(post, pre, as_seconds(tau_plus, "tau_plus"), "all"),
-                            -w_max * A_minus * _trace(pre, post, as_seconds(tau_minus, "tau_minus"), "all")])
+    jumps = np.concatenate([
+        w_max * A_plus * _trace(post, pre, as_seconds(tau_plus, "tau_plus"), "all"),
+        -w_max * A_minus * _trace(pre, post, as_seconds(tau_minus, "tau_minus"), "all")])
     times = np.concatenate([post, pre])
     later = np.maximum(times[:, None], dopamine[None, :])
     overlap = np.exp(-(later - times[:, None]) / tau_c - (later - dopamine[None, :]) / tau_n)

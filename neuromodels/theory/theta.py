@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["OSCILLATOR_I0", "OSCILLATOR_TAU", "period", "qif_period", "first_spike_time_constant", "first_spike_time_decaying",
-           "rheobase_decaying", "theta_from_voltage", "voltage_from_theta"]
+__all__ = ["OSCILLATOR_I0", "OSCILLATOR_TAU", "period", "qif_period", "first_spike_time_constant",
+           "first_spike_time_decaying", "rheobase_decaying", "theta_from_voltage",
+           "voltage_from_theta"]
 
 
 #: Constant drive of the deep networks' theta oscillators (Klos & Memmesheimer 2025).

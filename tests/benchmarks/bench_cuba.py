@@ -7,11 +7,13 @@ examples write it (``plain_brian2.py``).  Printed per case: simulation time
 (the best of ``--repeats`` runs, compilation excluded), build time (code
 generation + compilation + set-up), synaptic events per second, peak memory
 (of a process that builds and runs one implementation, or of its compiled program),
-the package/plain ratios, and the memory estimate of ``neuromodels.devices``.  The runs of the two implementations are interleaved
+the package/plain ratios, and the memory estimate of ``neuromodels.devices``.  The runs of the
+two implementations are interleaved
 (runtime: both networks in one process, run alternately; cpp_standalone: the
 two compiled programs re-run alternately), so drifts in machine load cancel.
 
-    python tests/benchmarks/bench_cuba.py [--devices runtime cpp_standalone] [--sizes 4000 16000 64000]
+    python tests/benchmarks/bench_cuba.py [--devices runtime cpp_standalone]
+        [--sizes 4000 16000 64000]
 """
 import argparse
 import json
@@ -30,7 +32,7 @@ SYNAPSES_PER_NEURON = 80
 
 def _build(impl, network, n, rng):
     """Build one implementation's network; return (net, spike monitor, synapses, run)."""
-    from brian2 import Network, second
+    from brian2 import Network
 
     p = SYNAPSES_PER_NEURON / n
     if impl == "package":
@@ -190,8 +192,10 @@ def main():
                                            recorded=pkg["spikes"]) / 2 ** 20
                 print(f"{device:<15}{network:<6}{n:>8}{pkg['synapses']:>10}{pkg['rate']:>8.2f}"
                       f"{plain['rate']:>9.2f}  {pkg['sim']:>8.3f}"
-                      f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}{plain['build']:>12.2f}"
-                      f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}{plain['peak_mb']:>9.0f}"
+                      f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}"
+                      f"{plain['build']:>12.2f}"
+                      f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}"
+                      f"{plain['peak_mb']:>9.0f}"
                       f"{mem_ratio:>10.2f}{estimate:>8.0f}", flush=True)
     shutil.rmtree(build_root, ignore_errors=True)
     print(f"# worst simulation-time ratio package/plain: {worst:.3f} (target <= 1.05)")

@@ -156,7 +156,8 @@ def main(argv=None) -> None:
         ref_ms = ref["median_ms"] if ref else RECORDED_MS[name]
         src = "measured now" if ref else "recorded"
         print(f"{name}: {n} trials; ours {ours['chunk_ms']:.3f} ms/step (training loop), "
-              f"{ours['call_ms']:.3f} ms/step (per call), compile and other overhead {ours['compile_s']:.1f} s, "
+              f"{ours['call_ms']:.3f} ms/step (per call), "
+              f"compile and other overhead {ours['compile_s']:.1f} s, "
               f"K={ours['K']}, loss {ours['loss0']:.4g} -> {ours['loss_last']:.4g}")
         if ref:
             print(f"{name}: reference {ref['median_ms']:.3f} ms/step (per call, median), "

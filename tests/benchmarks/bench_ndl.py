@@ -47,7 +47,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _cpu():
     """CPU seconds of this process and its finished children (the standalone binaries)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 

@@ -8,7 +8,8 @@ DIR`` it runs the package in DIR instead, e.g. an export of the main branch), mo
 whole command, imports and figure included), the CPU seconds of the last mode's warm run
 (its processes and compilers: on a loaded machine closer to what a quiet one takes than
 the wall time) and, from that run's results file, its build / simulation / JAX compile /
-other seconds (other: JAX running, data, analysis; imports and the figure are outside).  Target: a warm ``after`` run <= 20 s on the 2-core machine type.
+other seconds (other: JAX running, data, analysis; imports and the figure are outside).
+Target: a warm ``after`` run <= 20 s on the 2-core machine type.
 
     python tests/benchmarks/bench_quick.py [--studies NAME[@DEVICE] ...] [--modes before after]
                                            [--before-source DIR]
@@ -96,9 +97,12 @@ def main():
     studies = args.studies or default_studies()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
           f"load average at start {os.getloadavg()[0]:.1f}; 'before': "
-          + (f"the package in {args.before_source}" if args.before_source else "NEUROMODELS_CACHE=off"))
-    header = (f"{'study':<34}" + "".join(f"{m + ' cold':>13}{m + ' warm':>13}" for m in args.modes)
-              + f"{'warm CPU':>10}   {'warm run: build / simulation / JAX compile / other (s)':>55}")
+          + (f"the package in {args.before_source}" if args.before_source
+             else "NEUROMODELS_CACHE=off"))
+    header = (f"{'study':<34}"
+              + "".join(f"{m + ' cold':>13}{m + ' warm':>13}" for m in args.modes)
+              + f"{'warm CPU':>10}   "
+                f"{'warm run: build / simulation / JAX compile / other (s)':>55}")
     print(header)
     print("-" * len(header))
     for entry in studies:
@@ -112,7 +116,8 @@ def main():
                 split = (f"{t.get('build', 0):.1f} / {t.get('simulation', 0):.1f} / {jax:.1f} / "
                          f"{other:.1f}")
                 cpu = t["cpu"]
-        print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells) + f"{cpu:>9.1f}s   {split:>55}",
+        print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells)
+              + f"{cpu:>9.1f}s   {split:>55}",
               flush=True)
     print(f"# load average at end {os.getloadavg()[0]:.1f}")
 

@@ -8,7 +8,8 @@ builds it there), and GeNN 4.9.0's sources (library, backends, scripts) from a G
 checkout or release folder.  Checks that the bundle and the working tree together stay
 under the 64 MiB that may travel, and writes MANIFEST.json.
 
-    python tests/benchmarks/gpu_bundle.py --genn-source PATH [--dest .gpu-bundle] [--python python3.12]
+    python tests/benchmarks/gpu_bundle.py --genn-source PATH [--dest .gpu-bundle]
+        [--python python3.12]
 """
 import argparse
 import glob
@@ -68,7 +69,8 @@ def download(entry, folder, wheel_list, python=sys.executable, env=None):
     if not path.is_file():
         raise BundleError(f"pip did not save {entry['file']} for {spec}")
     if sha256(path) != entry["sha256"]:
-        raise BundleError(f"{path} has sha256 {sha256(path)}, gpu_wheels.json lists {entry['sha256']}")
+        raise BundleError(f"{path} has sha256 {sha256(path)}, "
+                          f"gpu_wheels.json lists {entry['sha256']}")
     return path
 
 
@@ -98,7 +100,8 @@ def build_brian2_wheel(python, bundle, wheel_list):
     target = bundle / "wheels" / entry["file"]
     sdist_entry = next(f for f in wheel_list["files"] if f["file"] == entry["built_from"])
     deps = [bundle / "wheels" / f["file"] for f in wheel_list["files"]
-            if f["name"] in ("numpy", "cython", "setuptools", "setuptools-scm") and "genn" in f["sites"]]
+            if f["name"] in ("numpy", "cython", "setuptools", "setuptools-scm")
+            and "genn" in f["sites"]]
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
         install = [python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target"]
@@ -115,7 +118,8 @@ def build_brian2_wheel(python, bundle, wheel_list):
             meta = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
         version = next(line.split(":", 1)[1].strip() for line in meta.splitlines()
                        if line.startswith("Version:"))
-        if version != entry["version"] or not any("cythonspikequeue.cpython-312" in n for n in names):
+        if (version != entry["version"]
+                or not any("cythonspikequeue.cpython-312" in n for n in names)):
             raise BundleError(f"the built wheel {built.name} holds brian2 {version} and "
                               f"{'a' if 'cpython-312' in str(names) else 'no'} cp312 spike queue")
         shutil.copy(built, target)
@@ -125,7 +129,8 @@ def build_brian2_wheel(python, bundle, wheel_list):
 def unpack_genn(source, bundle, spec):
     """GeNN's sources at tag ``spec['tag']`` into bundle/<folder> (only ``spec['paths']``)."""
     dest = bundle / spec["folder"]
-    if (dest / "version.txt").is_file() and (dest / "version.txt").read_text().strip() == spec["tag"]:
+    if ((dest / "version.txt").is_file()
+            and (dest / "version.txt").read_text().strip() == spec["tag"]):
         return dest
     shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
@@ -151,14 +156,17 @@ def unpack_genn(source, bundle, spec):
 
 
 def travelling_bytes(root=ROOT):
-    """Bytes of the working tree that travels without ``carry``: tracked plus untracked, not ignored."""
+    """Bytes of the working tree that travels without ``carry``: tracked plus untracked,
+    not ignored."""
     files = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others",
-                            "--exclude-standard"], capture_output=True, text=True, check=True).stdout
+                            "--exclude-standard"],
+                           capture_output=True, text=True, check=True).stdout
     return sum((root / f).stat().st_size for f in files.split("\0") if f and (root / f).is_file())
 
 
 def folder_bytes(folder):
-    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file() and not p.is_symlink())
+    return sum(p.stat().st_size for p in Path(folder).rglob("*")
+               if p.is_file() and not p.is_symlink())
 
 
 def main(argv=None):
@@ -171,7 +179,8 @@ def main(argv=None):
                                     "(default: looked for)")
     args = p.parse_args(argv)
     if not args.genn_source:
-        p.error("--genn-source (or GENN_SOURCE) is needed: a GeNN git checkout or 4.9.0 release folder")
+        p.error("--genn-source (or GENN_SOURCE) is needed: "
+                "a GeNN git checkout or 4.9.0 release folder")
     try:
         wheel_list = load_wheel_list()
         bundle = args.dest.resolve()
@@ -192,7 +201,8 @@ def main(argv=None):
             for entry in wheel_list["files"]:
                 if entry.get("kind") == "sdist":
                     download(entry, bundle / "sdist", wheel_list)
-            print("no CPython 3.12 here: the GPU script will build brian2 2.5.4 from its sdist there")
+            print("no CPython 3.12 here: "
+                  "the GPU script will build brian2 2.5.4 from its sdist there")
         genn = unpack_genn(args.genn_source, bundle, wheel_list["genn"])
         files = sorted(q for q in bundle.rglob("*") if q.is_file() and q.name != "MANIFEST.json")
         manifest = {"files": [{"path": str(q.relative_to(bundle)), "bytes": q.stat().st_size}

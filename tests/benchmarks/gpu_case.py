@@ -120,7 +120,8 @@ def run_case(spec: dict) -> dict:
            "python": sys.version.split()[0]}
     with use_device(device, supported=KNOWN_DEVICES, use_gpu=use_gpu,
                     seed=None if device == "genn" else spec["seed"], build_root=work / "builds",
-                    keep_build=spec.get("keep_build", False), what="The CUBA/COBA benchmark") as session:
+                    keep_build=spec.get("keep_build", False),
+                    what="The CUBA/COBA benchmark") as session:
         defaultclock.dt = 0.1 * ms
         if device == "cuda_standalone":
             _cuda_prefs(spec)

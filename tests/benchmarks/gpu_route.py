@@ -50,13 +50,16 @@ CUDA13_FIX = ("#if CUDA_VERSION >= 13000\n"
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--bundle", type=Path, default=ROOT / ".gpu-bundle", help="from `make gpu-bundle`")
+    p.add_argument("--bundle", type=Path, default=ROOT / ".gpu-bundle",
+                   help="from `make gpu-bundle`")
     p.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "gpu-results")))
     p.add_argument("--work", type=Path, default=Path("/tmp/neuromodels-gpu"),
                    help="installs, GeNN build, connectivity cache (kept for --resume)")
     p.add_argument("--routes", nargs="+", default=["genn", "brian2cuda"], choices=sorted(ROUTES),
-                   help="GPU routes in order of preference; the first whose smoke case runs is used")
-    p.add_argument("--all-routes", action="store_true", help="measure every route, not only the first")
+                   help="GPU routes in order of preference; "
+                        "the first whose smoke case runs is used")
+    p.add_argument("--all-routes", action="store_true",
+                   help="measure every route, not only the first")
     p.add_argument("--networks", nargs="+", default=["cuba", "coba"], choices=["cuba", "coba"])
     p.add_argument("--sizes", nargs="+", type=int, default=[64_000, 256_000, 1_000_000])
     p.add_argument("--duration", type=float, default=1.0, help="simulated seconds (dt = 0.1 ms)")
@@ -65,10 +68,12 @@ def parse_args(argv=None):
                    help="seconds for the whole run (420: inside a device command of 480 s)")
     p.add_argument("--case-timeout", type=float, default=300.0, help="seconds for one case")
     p.add_argument("--jobs", type=int, default=None,
-                   help="GPU-route cases at once, and as many reference cases (default: cores/8, >= 2)")
+                   help="GPU-route cases at once, and as many reference cases "
+                        "(default: cores/8, >= 2)")
     p.add_argument("--no-reference", action="store_true", help="skip the cpp_standalone cases")
     p.add_argument("--compile-only", action="store_true",
-                   help="GPU cases generate and compile but do not run (for a machine without a GPU)")
+                   help="GPU cases generate and compile but do not run "
+                        "(for a machine without a GPU)")
     p.add_argument("--resume", action="store_true", help="keep the finished cases in --work")
     p.add_argument("--plan", action="store_true", help="print the plan and exit")
     args = p.parse_args(argv)
@@ -90,7 +95,8 @@ def case_order(networks, sizes):
     sizes = sorted(set(sizes))
     smoke = (networks[0], sizes[0])
     big = [n for n in sizes if n >= MIN_NEURONS_FOR_SPEEDUP]
-    order = [smoke] + [(net, n) for n in big + [s for s in sizes if s not in big] for net in networks]
+    order = [smoke] + [(net, n) for n in big + [s for s in sizes if s not in big]
+                       for net in networks]
     return list(dict.fromkeys(order))
 
 
@@ -121,7 +127,8 @@ def install(bundle, work, site, wheel_list, timeout):
         return {"status": "failed", "error": f"missing from the bundle: {', '.join(missing)}"}
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
            "--no-cache-dir", "--upgrade", "--target", str(target)]
-    marker, wanted = target / ".installed", json.dumps(sorted(w.name for w in wheels if w.is_file()))
+    marker = target / ".installed"
+    wanted = json.dumps(sorted(w.name for w in wheels if w.is_file()))
     step = {"status": "ok", "target": str(target)}
     if not (marker.is_file() and marker.read_text() == wanted):  # (a warm rerun skips this)
         rc, log = sh(pip + [str(w) for w in wheels if w.is_file()], timeout)
@@ -195,7 +202,8 @@ def find_cuda(work):
         flags.insert(0, f"-I{include.parent}")
     env["NVCC_APPEND_FLAGS"] = " ".join([os.environ.get("NVCC_APPEND_FLAGS", "")] + flags).strip()
     if include is None or lib is None:
-        facts["error"] = "cuRAND not found (headers and libcurand are needed by GeNN and Brian2CUDA)"
+        facts["error"] = ("cuRAND not found "
+                          "(headers and libcurand are needed by GeNN and Brian2CUDA)")
     return env, facts
 
 
@@ -256,7 +264,8 @@ def build_genn(bundle, work, backend, env, timeout):
         return {**step, "status": "ok", "note": "already built"}
     rc, log = sh(make + ["libgenn", backend], timeout, env=env)
     if rc and backend == "cuda":
-        step["stock_build"] = {"exit": rc, "errors": [l for l in log.splitlines() if "error" in l][:12]}
+        step["stock_build"] = {"exit": rc,
+                               "errors": [l for l in log.splitlines() if "error" in l][:12]}
         step["patch"] = patch_genn_cuda13(genn)
         rc, log = sh(make + ["libgenn", backend], timeout, env=env)
     step.update(status="ok" if rc == 0 else "failed", seconds=time.perf_counter() - start)
@@ -276,8 +285,10 @@ class Job:
         self.started, self.timeout = time.monotonic(), timeout
         logs = Path(self.spec["work"]) / "logs"
         logs.mkdir(exist_ok=True)
-        self.out, self.log = open(logs / f"{self.name}.out", "w+"), open(logs / f"{self.name}.log", "w+")
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "gpu_case.py"), json.dumps(self.spec)],
+        self.out = open(logs / f"{self.name}.out", "w+")
+        self.log = open(logs / f"{self.name}.log", "w+")
+        self.proc = subprocess.Popen([sys.executable, str(HERE / "gpu_case.py"),
+                                      json.dumps(self.spec)],
                                      stdout=self.out, stderr=self.log, text=True, env=env,
                                      start_new_session=True)
         self.status = "running"
@@ -325,7 +336,8 @@ def compare(cases):
         r = ref.get((c["network"], c["n"]))
         if c["device"] == "cpp_standalone" or c["status"] != "ok" or r is None or "sim" not in c:
             continue
-        d_cv = (c["isi_cv"] - r["isi_cv"]) if None not in (c.get("isi_cv"), r.get("isi_cv")) else None
+        d_cv = ((c["isi_cv"] - r["isi_cv"]) if None not in (c.get("isi_cv"), r.get("isi_cv"))
+                else None)
         rows.append({"network": c["network"], "n": c["n"], "backend": c["backend"],
                      "speedup": r["sim"] / c["sim"],
                      "d_rate": c["rate"] / r["rate"] - 1 if r["rate"] else None, "d_cv": d_cv})
@@ -347,7 +359,8 @@ def verdicts(rows):
             checks.append(f"rate {r['d_rate']:+.1%} ({within(r['d_rate'], RATE_TOLERANCE)} "
                           f"{RATE_TOLERANCE:.0%})")
         if r["d_cv"] is not None:
-            checks.append(f"ISI CV {r['d_cv']:+.3f} ({within(r['d_cv'], CV_TOLERANCE)} {CV_TOLERANCE:g})")
+            checks.append(f"ISI CV {r['d_cv']:+.3f} ({within(r['d_cv'], CV_TOLERANCE)} "
+                          f"{CV_TOLERANCE:g})")
         out.append(f"{r['backend']} {r['network']} {r['n']}: " + "; ".join(checks))
     return out
 
@@ -396,7 +409,8 @@ def write_results(results, *folders):
 def machine():
     info = {"python": sys.version.split()[0], "cores": os.cpu_count()}
     with open("/proc/cpuinfo") as f:
-        info["cpu"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
+        info["cpu"] = next((l.split(":", 1)[1].strip() for l in f
+                            if l.startswith("model name")), "?")
     rc, out = sh(["nvidia-smi", "--query-gpu=name,driver_version,memory.total",
                   "--format=csv,noheader"], 30)
     info["nvidia_smi"] = out.strip() if rc == 0 else f"unavailable ({out.strip()[:200]})"
@@ -431,9 +445,10 @@ class Benchmark:
         if not args.no_reference:
             self.sites.add(REFERENCE[2])
         for site in sorted(self.sites):
-            setup[f"install-{site}"] = step = install(args.bundle, self.work, site, load_wheel_list(),
-                                                      min(180, self.left()))
-            self.say(f"install {site}: {step['status']} {step.get('versions', step.get('error', ''))}")
+            setup[f"install-{site}"] = step = install(args.bundle, self.work, site,
+                                                      load_wheel_list(), min(180, self.left()))
+            self.say(f"install {site}: {step['status']} "
+                     f"{step.get('versions', step.get('error', ''))}")
         self.cuda_env, setup["cuda"] = find_cuda(self.work)
         self.say(f"cuda: {setup['cuda']}")
         self.save()
@@ -459,7 +474,8 @@ class Benchmark:
 
     def spec(self, **more):
         return {"work": str(self.work), "cache": str(self.work / "cache"),
-                "duration": self.args.duration, "seed": self.args.seed, "compile_only": False, **more}
+                "duration": self.args.duration, "seed": self.args.seed, "compile_only": False,
+                **more}
 
     def case_jobs(self, route, device, use_gpu, site, backend):
         """One job per (network, size) not yet done; a route's first job is its smoke case."""
@@ -522,14 +538,17 @@ class Benchmark:
                           if ok is False and not n.startswith("draw-")]
                 if failed:  # (a failed draw is no reason: the case then draws itself)
                     pending.remove(job)
-                    job.status, self.finished[job.name] = f"skipped ({', '.join(failed)} failed)", job
+                    job.status = f"skipped ({', '.join(failed)} failed)"
+                    self.finished[job.name] = job
                     self.record(job)
                 elif None not in needs and self.left() > 20 and (
                         job.kind == "draw" or args.jobs > sum(
-                            j.kind == "case" and j.is_reference == job.is_reference for j in running)):
+                            j.kind == "case" and j.is_reference == job.is_reference
+                            for j in running)):
                     pending.remove(job)
                     job.start(self.env_for(job.site),
-                              min(args.case_timeout, self.left()) if job.kind == "case" else self.left())
+                              min(args.case_timeout, self.left()) if job.kind == "case"
+                              else self.left())
                     running.append(job)
                     self.say(f"start {job.name}")
             for job in [j for j in running if j.poll()]:
@@ -541,7 +560,8 @@ class Benchmark:
         print("\n" + format_table(self.results), flush=True)
 
     def finish(self, job, routes):
-        """Record a finished job; return the next route's jobs where this was a failed smoke case."""
+        """Record a finished job; return the next route's jobs where this was a failed smoke
+        case."""
         self.finished[job.name] = job
         r = job.result
         if job.status == "ok":

@@ -36,7 +36,7 @@ dgi/dt = -gi*(1./taui) : 1
 
 def build(network, n, p):
     global El, Vt, Vr, we, wi, Ee, Ei
-    n_exc = int(0.8 * n)
+    n_exc = int(0.8 * n)  # noqa: F841 (read by Brian2 from this frame: 'i<n_exc' below)
     if network == "cuba":
         El, Vt, Vr = -49 * mV, -50 * mV, -60 * mV
         we = (60 * 0.27 / 10) * mV  # excitatory synaptic weight (voltage)
