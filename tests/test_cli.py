@@ -48,7 +48,7 @@ def toy(tmp_path, monkeypatch):
     studies.mkdir()
     (studies / "toy.py").write_text(TOY_STUDY)
     monkeypatch.setenv("NEUROMODELS_STUDIES", str(studies))
-    monkeypatch.setattr("neuromodels.study.shipped_study_dir", lambda: None)
+    monkeypatch.setattr("neuromodels.study.discovery.shipped_study_dir", lambda: None)
     monkeypatch.chdir(tmp_path)  # no ./studies here
     return tmp_path / "out"
 

@@ -12,12 +12,14 @@ pytestmark = pytest.mark.compat
 
 
 def test_unknown_device_lists_the_known_ones():
-    with pytest.raises(DeviceError, match="Unknown device 'gpu'; choose one of: runtime, cpp_standalone, genn"):
+    with pytest.raises(DeviceError,
+                       match="Unknown device 'gpu'; choose one of: runtime, cpp_standalone, genn"):
         check_device("gpu")
 
 
 def test_unsupported_device_names_the_model_and_its_devices():
-    with pytest.raises(DeviceError, match="Study 'x' does not support device 'genn'; supported devices: runtime"):
+    with pytest.raises(DeviceError, match="Study 'x' does not support device 'genn'; "
+                                          "supported devices: runtime"):
         check_device("genn", ("runtime",), what="Study 'x'")
 
 
@@ -32,7 +34,7 @@ def test_bad_threads(threads, device, message):
 
 def test_genn_without_brian2genn_says_how_to_get_it(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(devices.importlib.util, "find_spec",
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "brian2genn" else real(name, *a))
     with pytest.raises(DeviceError, match="needs the brian2genn package .1.7.*make venv-genn"):
         check_device("genn")
@@ -43,18 +45,20 @@ def test_genn_without_genn_says_what_is_missing(monkeypatch, tmp_path):
         pytest.skip("brian2genn not installed in this environment (checked by the test above)")
     monkeypatch.setenv("GENN_PATH", str(tmp_path))
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    with pytest.raises(DeviceError, match=f"needs GeNN 4.x .GENN_PATH={tmp_path} has no bin/genn-buildmodel.sh"):
+    with pytest.raises(DeviceError,
+                       match=f"needs GeNN 4.x .GENN_PATH={tmp_path} has no bin/genn-buildmodel.sh"):
         check_device("genn")
     monkeypatch.delenv("GENN_PATH")
-    with pytest.raises(DeviceError, match="GENN_PATH is not set and genn-buildmodel.sh is not on PATH"):
+    with pytest.raises(DeviceError,
+                       match="GENN_PATH is not set and genn-buildmodel.sh is not on PATH"):
         check_device("genn")
 
 
 def test_genn_on_new_brian2_is_refused(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(devices.importlib.util, "find_spec",
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: object() if name == "brian2genn" else real(name, *a))
-    monkeypatch.setattr(devices, "_brian2_version", lambda: (2, 9, 0))
+    monkeypatch.setattr(devices.requirements, "_brian2_version", lambda: (2, 9, 0))
     with pytest.raises(DeviceError, match="needs brian2 < 2.6"):
         check_device("genn")
 
@@ -122,7 +126,8 @@ def test_rerun_with_new_initial_values_or_a_clear_refusal(tmp_path):
         session.run(Network(group, mon), 20 * ms)
         first = mon.t[:] / ms
         if not session.can_rerun:
-            with pytest.raises(DeviceError, match="needs device 'cpp_standalone' with brian2 >= 2.6"):
+            with pytest.raises(DeviceError,
+                               match="needs device 'cpp_standalone' with brian2 >= 2.6"):
                 session.rerun()  # (brian2 < 2.6 cannot even use a VariableView as a dict key)
             return
         session.rerun({group.v: [0.5, 0.9]})
@@ -132,6 +137,53 @@ def test_rerun_with_new_initial_values_or_a_clear_refusal(tmp_path):
     assert abs(t_spike[0] - 10 * np.log(1.5)) < 0.15 and abs(t_spike[1] - 10 * np.log(1.1)) < 0.15
 
 
+def _two_neurons():
+    from brian2 import Network, SpikeMonitor
+
+    group = NeuronGroup(2, "dv/dt = (2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                        method="exact")
+    mon = SpikeMonitor(group)
+    return group, mon, Network(group, mon)
+
+
+def _first_spikes(mon):
+    return [mon.t[mon.i == k][0] / ms for k in (0, 1)]
+
+
+def test_a_compiled_program_is_built_once_then_rerun_while_the_device_holds_it(tmp_path):
+    """The one rule for re-runs (study runner and learning programs alike): the first run
+    assigns the values and builds, later runs re-run with run_args, a new build ends that."""
+    program = devices.CompiledProgram()
+    with use_device("cpp_standalone", build_root=tmp_path) as session:
+        group, mon, net = _two_neurons()
+        assert program.run(session, net, 20 * ms, [(group.v, [0.5, 0.9])]) is False
+        built = _first_spikes(mon)
+        if not session.can_rerun:
+            assert not program.holds(session)
+            return
+        assert program.holds(session)
+        assert program.run(session, net, 20 * ms, [(group.v, [0.0, 0.5])]) is True
+        rerun = _first_spikes(mon)
+        session.new_build()
+        assert not program.holds(session)  # the device has moved on to another program
+    assert not program.holds(session)
+    assert (program.builds, program.reruns) == (1, 1)
+    # from v0 the first spike comes at tau ln((2 - v0)/(2 - 1)) (+ dt grid)
+    expected = [10 * np.log(2 - v0) for v0 in (0.5, 0.9, 0.0, 0.5)]
+    assert np.allclose(built + rerun, expected, atol=0.15)
+
+
+def test_on_runtime_a_compiled_program_builds_every_run():
+    program = devices.CompiledProgram()
+    with use_device("runtime") as session:
+        for v0 in (0.5, 0.0):
+            group, mon, net = _two_neurons()
+            assert not program.holds(session)
+            assert program.run(session, net, 20 * ms, {group.v: [v0, v0]}) is False
+            assert np.allclose(_first_spikes(mon), 10 * np.log(2 - v0), atol=0.15)
+    assert (program.builds, program.reruns) == (2, 0)
+
+
 def test_a_network_that_cannot_fit_is_refused_before_anything_is_built(tmp_path, monkeypatch,
                                                                       capsys):
     """cuba-coba declares its sizes; n = 1e11 neurons is refused with the estimate and the
@@ -139,14 +191,15 @@ def test_a_network_that_cannot_fit_is_refused_before_anything_is_built(tmp_path,
     import re
     from pathlib import Path
 
-    import neuromodels.study as study
+    import neuromodels.study.runner as runner
     from neuromodels.cli import main
 
     def no_simulation(*args, **kwargs):
         raise AssertionError("a device session was started")
 
-    monkeypatch.setattr(study, "use_device", no_simulation)
-    monkeypatch.setenv("NEUROMODELS_STUDIES", str(Path(__file__).resolve().parent.parent / "studies"))
+    monkeypatch.setattr(runner, "use_device", no_simulation)
+    monkeypatch.setenv("NEUROMODELS_STUDIES",
+                       str(Path(__file__).resolve().parent.parent / "studies"))
     out = tmp_path / "out"
     assert main(["run", "cuba-coba", "-p", "n=100000000000", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()

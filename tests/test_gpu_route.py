@@ -220,9 +220,9 @@ def test_models_accept_brian2cuda_only_where_declared():
 def genn_ready(monkeypatch, tmp_path):
     """Pretend brian2genn, brian2 2.5 and a GeNN folder (without a CUDA backend) are present."""
     real = importlib.util.find_spec
-    monkeypatch.setattr(devices.importlib.util, "find_spec",
+    monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: object() if name == "brian2genn" else real(name, *a))
-    monkeypatch.setattr(devices, "_brian2_version", lambda: (2, 5, 4))
+    monkeypatch.setattr(devices.requirements, "_brian2_version", lambda: (2, 5, 4))
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "genn-buildmodel.sh").write_text("")
     monkeypatch.setenv("GENN_PATH", str(tmp_path))
@@ -243,10 +243,10 @@ def test_genn_on_the_gpu_says_what_is_missing(genn_ready, monkeypatch):
     (genn_ready / "lib").mkdir()
     (genn_ready / "lib" / "libgenn_cuda_backend.a").write_text("")
     no_driver = "no NVIDIA driver here (libcuda.so.1 cannot be loaded)"
-    monkeypatch.setattr(devices, "_gpu_probe", lambda: (no_driver, None))
+    monkeypatch.setattr(devices.requirements, "_gpu_probe", lambda: (no_driver, None))
     with pytest.raises(DeviceError, match="device 'genn' on the GPU: no NVIDIA driver here"):
         check_device("genn", use_gpu=True)
-    monkeypatch.setattr(devices, "_gpu_probe", lambda: (None, "NVIDIA H200"))
+    monkeypatch.setattr(devices.requirements, "_gpu_probe", lambda: (None, "NVIDIA H200"))
     check_device("genn", use_gpu=True)
     monkeypatch.setenv("CUDA_PATH", str(genn_ready / "nowhere"))
     with pytest.raises(DeviceError, match="needs CUDA's compiler nvcc and its headers "
@@ -255,7 +255,7 @@ def test_genn_on_the_gpu_says_what_is_missing(genn_ready, monkeypatch):
 
 
 def test_provenance_names_the_backend_and_the_gpu(monkeypatch):
-    monkeypatch.setattr(devices, "_gpu_probe", lambda: (None, "NVIDIA H200"))
+    monkeypatch.setattr(devices.requirements, "_gpu_probe", lambda: (None, "NVIDIA H200"))
     assert DeviceSession("genn").provenance["backend"] == "GeNN CPU"
     gpu = DeviceSession("genn", use_gpu=True).provenance
     assert gpu["backend"] == "GeNN CUDA" and gpu["gpu"] == "NVIDIA H200"

@@ -38,7 +38,7 @@ RULES = [
      ("neuromodels", "studies"), "the QIF equation text stored by the spike-time studies"),
     ("neuromodels/history.py", r"\bhistory\s*=\s*[\[{]|\"history\":\s*\[",
      ("neuromodels", "studies"), "the training-history record"),
-    ("neuromodels/devices.py",
+    ("neuromodels/devices/settings.py",
      r"prefs\.codegen\.target\s*=|defaultclock\.dt\s*=(?!=)",
      ("neuromodels", "studies", "tests"), "global Brian2 settings are changed only in a scope"),
     ("neuromodels/exact/precision.py", r"jax_enable_x64\"?\s*,\s*True|enable_x64\(",

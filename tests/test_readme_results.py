@@ -37,7 +37,7 @@ def test_readme_update_rewrites_stale_blocks_only(tmp_path, monkeypatch, capsys)
         "STUDY = Study(name='t', title='t', simulate=None, plot=None, parameters=ParameterSet(),\n"
         "              results=lambda d: table(['x'], [[mean_sd(d['x'], 100, unit=' %')]]))\n")
     monkeypatch.setenv("NEUROMODELS_STUDIES", str(tmp_path / "studies"))
-    monkeypatch.setattr("neuromodels.study.shipped_study_dir", lambda: None)
+    monkeypatch.setattr("neuromodels.study.discovery.shipped_study_dir", lambda: None)
     monkeypatch.chdir(tmp_path)
     store.write(tmp_path / "data" / "t.h5", {"x": np.array([0.95, 0.96, 0.97])})
     readme = tmp_path / "README.md"

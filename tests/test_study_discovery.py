@@ -76,3 +76,28 @@ def test_a_non_editable_install_lists_the_shipped_studies_and_the_users(tmp_path
     names = {study_module._load_study_file(REPO / "studies" / f"{s}.py").name for s in SHIPPED}
     assert {name: listed.get(name) for name in names} == {name: "shipped" for name in names}
     assert listed["toy"] == "./studies"
+
+
+def test_every_command_uses_the_study_that_list_shows(tmp_path, monkeypatch, capsys):
+    """A study file in $NEUROMODELS_STUDIES or ./studies replaces a shipped one of the same
+    name for `run` too: get_study (the fast path, one file) and discover agree."""
+    from neuromodels.cli import main
+    from neuromodels.study import get_study
+
+    mine, local = tmp_path / "mine", tmp_path / "studies"
+    for folder, title in ((mine, "from NEUROMODELS_STUDIES"), (local, "from ./studies")):
+        folder.mkdir()
+        (folder / "cuba_coba.py").write_text(TOY_STUDY.replace('name="toy"', 'name="cuba-coba"')
+                                             .replace('title="toy study"', f'title="{title}"'))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEUROMODELS_STUDIES", str(mine))
+    for winner in (local / "cuba_coba.py", mine / "cuba_coba.py"):
+        listed = discover()["cuba-coba"]
+        assert get_study("cuba-coba").source == listed.source == str(winner)
+        (local / "cuba_coba.py").unlink(missing_ok=True)  # then $NEUROMODELS_STUDIES wins
+    (local / "cuba_coba.py").write_text((mine / "cuba_coba.py").read_text())
+    assert main(["run", "cuba-coba", "--show-parameters"]) == 0
+    shown = capsys.readouterr().out
+    assert "tau" in shown and "p_connect" not in shown  # the user's parameters, not CUBA's
+    shipped = get_study("cuba-coba", dirs=[REPO / "studies"])
+    assert shipped.source == str(REPO / "studies" / "cuba_coba.py")

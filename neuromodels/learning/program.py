@@ -7,9 +7,9 @@ a network :class:`~.network.State` and data, and returns the spike counts per sa
 the new state.
 
 * On runtime every run builds fresh objects (Cython code is cached).  On cpp_standalone
-  the first run builds the program; later runs re-run the same binary through
-  :meth:`neuromodels.devices.DeviceSession.rerun` with the new state, inputs, labels,
-  learning-rate factors and random seed (brian2 >= 2.6; a rebuild on older brian2).
+  the first run builds the program; later runs re-run the same binary with the new state,
+  inputs, labels, learning-rate factors and random seed, by the one rule for re-runs
+  (:class:`neuromodels.devices.CompiledProgram`; brian2 >= 2.6, a rebuild on older brian2).
 * The state that must survive a re-run is what the parts declare (``Code.state``:
   weights, feedback weights, per-neuron parameters such as learned thresholds, declared
   layer variables); nothing else is carried from run to run.
@@ -29,7 +29,7 @@ from collections import defaultdict
 import numpy as np
 from brian2 import Clock, Network, Quantity, SpikeMonitor, StateMonitor
 
-from ..devices import active_device, require_active_device
+from ..devices import CompiledProgram, active_device, assign, require_active_device
 from ..model import NeuronModel, _unit_string
 from ..parameters import ParameterSet
 from ..study import StudyError
@@ -98,8 +98,7 @@ class Program:
             if name not in network.layers:
                 raise StudyError(f"record: '{name}' is not a layer of the network.")
         self.schedule = sch.SampleSchedule(self.n_samples, network.T, network.dt)
-        self._objects = None
-        self._token = None
+        self._compiled = CompiledProgram()
         self.builds = 0
         self.reruns = 0
 
@@ -367,45 +366,38 @@ class Program:
         device = active_device()
         dev = brian2.get_device() if device == "cpp_standalone" else None
         start = time.perf_counter()
-        rerun = (dev is not None and session is not None and session.can_rerun
-                 and self._objects is not None and dev.has_been_run
-                 and self._token == (id(dev), dev.project_dir))
-        if rerun:
-            values = {self.arrays["stimulus"]: stim}
-            if self.plastic:
-                values.update({self.arrays["label"]: label_values,
-                               self.arrays["lr_scale"]: lr_values})
-            for view, value in self._state_items(state):
-                values[view] = value
-            session.rerun(values, seed=seed)
-            timings = dict(session.timings)
-            self.reruns += 1
-        else:
+        # a re-run of the compiled program takes the new state, inputs and seed as values
+        rerun = self._compiled.holds(session)
+        if not rerun:
             if dev is not None and dev.has_been_run:
                 if session is None:
                     raise StudyError("a second program on a standalone device needs the "
                                      "DeviceSession: pass session= (from use_device)")
                 session.new_build()
             self._build(state)
-            self.arrays["stimulus"].values[:] = stim
-            self.arrays["label"].values[:] = label_values
-            self.arrays["lr_scale"].values[:] = lr_values
+        values = [(self.arrays["stimulus"], stim)]
+        if self.plastic or not rerun:  # an evaluation program's re-run needs its inputs only
+            values += [(self.arrays["label"], label_values), (self.arrays["lr_scale"], lr_values)]
+        if rerun:
+            values += self._state_items(state)  # a build has set them (_build)
+        if session is not None:
             seed_var = None if self.on_genn else self.groups[net.input.name].rng_seed
-            if session is not None:
-                # namespace={}: every name comes from the objects' own namespaces, none
-                # from the caller's frames (whose 'lr_scale' etc. Brian2 would warn about)
-                session.run(self.brian_network, self.schedule.duration, namespace={},
-                            seed=seed, seed_variable=seed_var)
-                timings = dict(session.timings)
-            else:
-                if seed is not None:
-                    brian2.seed(int(seed))
-                self.brian_network.run(self.schedule.duration, namespace={})
-                wall = time.perf_counter() - start
-                timings = {"wall": wall, "simulation": wall, "build": 0.0}
-            dev = brian2.get_device() if device == "cpp_standalone" else None
-            self._objects = True
-            self._token = (id(dev), dev.project_dir) if dev is not None else None
+            # namespace={}: every name comes from the objects' own namespaces, none
+            # from the caller's frames (whose 'lr_scale' etc. Brian2 would warn about)
+            self._compiled.run(session, self.brian_network, self.schedule.duration, values,
+                               seed=seed, seed_variable=seed_var, namespace={})
+            timings = dict(session.timings)
+        else:
+            for target, value in values:
+                assign(target, value)
+            if seed is not None:
+                brian2.seed(int(seed))
+            self.brian_network.run(self.schedule.duration, namespace={})
+            wall = time.perf_counter() - start
+            timings = {"wall": wall, "simulation": wall, "build": 0.0}
+        if rerun:
+            self.reruns += 1
+        else:
             self.builds += 1
         return self._results(state, timings, rerun)
 

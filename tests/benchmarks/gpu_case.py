@@ -115,7 +115,7 @@ def run_case(spec: dict) -> dict:
 
     device, use_gpu = spec["device"], spec.get("use_gpu", False)
     if spec.get("compile_only"):  # on a machine without a GPU: skip the driver's check
-        devices._gpu_probe = lambda: (None, "none (compile only)")
+        devices.requirements._gpu_probe = lambda: (None, "none (compile only)")
     out = {"brian2": brian2.__version__, "numpy": np.__version__,
            "python": sys.version.split()[0]}
     with use_device(device, supported=KNOWN_DEVICES, use_gpu=use_gpu,

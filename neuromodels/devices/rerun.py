@@ -1,0 +1,92 @@
+"""Re-running a compiled program with new values instead of building it again.
+
+A network whose runs differ only in values it starts from is built once; each later run
+re-runs the compiled C++ standalone program with the new values (Brian2's ``run_args``,
+brian2 >= 2.6), about 30x cheaper than a rebuild.  What ``run_args`` can change: every
+state variable that is not read-only (neuron and synapse variables, ``(constant)`` ones
+included) and the values of a ``TimedArray``.  What it cannot: the network's structure
+(sizes, connections, delays), namespace constants (they are literals in the generated
+code), ``dt``, the run's duration and Brian2's random seed (a program built with a
+``seed_variable`` takes a new seed as a value, see :meth:`DeviceSession.run`).
+
+:class:`CompiledProgram` is the one rule for when a run is a re-run, used by a study's kept
+program (:class:`neuromodels.study.ProgramCache`) and by a learning program
+(:meth:`neuromodels.learning.program.Program.run`) alike; the re-run itself is
+:meth:`DeviceSession.rerun`.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from . import requirements
+
+
+def can_rerun(name: str) -> bool:
+    """Whether a compiled program of device ``name`` can be re-run with new values here:
+    cpp_standalone on brian2 >= 2.6 (``run_args``); elsewhere a run builds again."""
+    return name == "cpp_standalone" and requirements._brian2_version() >= (2, 6)
+
+
+def _device_program() -> tuple:
+    """Which program the active device holds: the device and its project directory."""
+    import brian2
+
+    device = brian2.get_device()
+    return id(device), getattr(device, "project_dir", None)
+
+
+def assign(target, value) -> None:
+    """Set a state variable (``group.v``) or a ``TimedArray``'s values to ``value`` (before
+    a build: on a standalone device the program then starts from it)."""
+    from brian2 import TimedArray
+
+    if isinstance(target, TimedArray):
+        target.values[:] = value
+    else:
+        target[:] = value
+
+
+class CompiledProgram:
+    """One network's Brian2 objects (``objects``, kept by the caller) and the program built
+    from them: :meth:`run` builds it the first time and re-runs it afterwards, as long as the
+    session's device still holds it (:meth:`holds`); elsewhere every run builds again.
+
+    ``builds`` and ``reruns`` count the runs of each kind.
+    """
+
+    def __init__(self):
+        self.objects: Any = None
+        self.builds = 0
+        self.reruns = 0
+        self._built_on: tuple | None = None
+
+    def holds(self, session) -> bool:
+        """Whether the next :meth:`run` on ``session`` re-runs the program: it was built and
+        run by this object, and ``session``'s device (cpp_standalone, brian2 >= 2.6) has not
+        been reset or moved to another build since."""
+        if session is None or self._built_on is None or not session.can_rerun:
+            return False
+        import brian2
+
+        device = brian2.get_device()  # (after the session: the runtime device, never run)
+        return bool(getattr(device, "has_been_run", False)) and _device_program() == self._built_on
+
+    def run(self, session, net, duration, values: Mapping | Iterable[tuple] = (), *,
+            seed=None, seed_variable=None, **run_kwargs) -> bool:
+        """Run ``net`` for ``duration`` on ``session`` starting from ``values`` (state
+        variables or ``TimedArray`` s with their values, as a mapping or as pairs); return
+        whether it was a re-run.  A build assigns the values first (:func:`assign`) and runs
+        through :meth:`DeviceSession.run` (``seed``, ``seed_variable`` and ``run_kwargs``
+        passed on); a re-run hands them to :meth:`DeviceSession.rerun` (with ``seed``)."""
+        pairs = list(values.items() if isinstance(values, Mapping) else values)
+        if self.holds(session):
+            # (a VariableView is a dict key only on brian2 >= 2.6, which a re-run needs)
+            session.rerun(dict(pairs), seed=seed)
+            self.reruns += 1
+            return True
+        for target, value in pairs:
+            assign(target, value)
+        session.run(net, duration, seed=seed, seed_variable=seed_variable, **run_kwargs)
+        self._built_on = _device_program() if session.can_rerun else None
+        self.builds += 1
+        return False

@@ -1,0 +1,34 @@
+"""The house: ``neuromodels.study`` and ``neuromodels.devices`` are packages of small
+modules, one per job, and a compiled program's re-runs have one home."""
+import re
+from pathlib import Path
+
+import pytest
+
+import neuromodels.devices
+import neuromodels.study
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("package", [neuromodels.study, neuromodels.devices],
+                         ids=["study", "devices"])
+def test_a_package_of_small_modules(package):
+    folder = Path(package.__file__).parent
+    assert package.__file__.endswith("__init__.py")  # a package, no longer one module
+    lengths = {p.name: p.read_text().count("\n") for p in folder.glob("*.py")}
+    assert len(lengths) >= 5 and max(lengths.values()) <= 250, lengths
+
+
+def test_re_runs_have_one_home():
+    """Only neuromodels/devices/ decides when a run re-runs a compiled program and does it
+    (``.rerun(``, the device's ``project_dir``); the study runner and learning programs use
+    ``CompiledProgram``."""
+    copies = [f"{path.relative_to(ROOT)}: {m.group(0)}"
+              for path in sorted((ROOT / "neuromodels").rglob("*.py"))
+              if "devices" not in path.relative_to(ROOT).parts
+              for m in re.finditer(r"\.rerun\(|project_dir", path.read_text())]
+    assert not copies, copies
+    for rel in ("neuromodels/study/context.py", "neuromodels/study/programs.py",
+                "neuromodels/learning/program.py"):
+        assert "CompiledProgram" in (ROOT / rel).read_text(), rel
