@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     args = build_parser().parse_args(argv)
     from .devices import DeviceError
+    from .errors import UserError
     from .parameters import ParameterError
     from .store import ResultsFileError
     from .study import StudyError, StudyInterrupted
@@ -339,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except BrokenPipeError:
         return _reader_gone()
-    except (DeviceError, ParameterError, StudyError, ResultsFileError, FileNotFoundError) as err:
+    except (DeviceError, ParameterError, StudyError, ResultsFileError, UserError,
+            FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except StudyInterrupted as err:

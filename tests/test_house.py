@@ -1,5 +1,6 @@
 """The house: ``neuromodels.study`` and ``neuromodels.devices`` are packages of small
-modules, one per job, and a compiled program's re-runs have one home."""
+modules, one per job, a compiled program's re-runs have one home, and the arrows between
+layers point one way."""
 import re
 from pathlib import Path
 
@@ -32,3 +33,22 @@ def test_re_runs_have_one_home():
     for rel in ("neuromodels/study/context.py", "neuromodels/study/programs.py",
                 "neuromodels/learning/program.py"):
         assert "CompiledProgram" in (ROOT / rel).read_text(), rel
+
+
+def test_models_and_learning_do_not_know_the_study_layer():
+    """learning/, networks/ and neurons/ raise their own errors (a diverged training is a
+    ``learning.DivergenceError``, shown by the command line as one line through
+    ``neuromodels.errors.UserError``), never the study layer's."""
+    imports = [f"{path.relative_to(ROOT)}: {m.group(0)}"
+               for part in ("learning", "networks", "neurons", "synapses")
+               for path in sorted((ROOT / "neuromodels" / part).rglob("*.py"))
+               for m in re.finditer(r"from \.\.study\b.*|neuromodels\.study\b.*",
+                                    path.read_text())]
+    assert not imports, imports
+
+
+def test_a_diverged_training_is_one_line_at_the_command_line():
+    from neuromodels.errors import UserError
+    from neuromodels.learning import DivergenceError, LearningError
+
+    assert issubclass(DivergenceError, UserError) and issubclass(LearningError, UserError)

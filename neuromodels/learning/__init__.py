@@ -36,7 +36,8 @@ see ``Program._ops``).
 from .code import Code
 from .layers import InputLayer, Layer
 from .network import NDL_NEURON_PARAMETERS, Network, State, feedforward, ndl_neuron
-from .program import EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, Program
+from .program import (EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, LearningError,
+                      Program)
 from .projections import Projection
 from .readout import Readout
 from .rules import NDL
@@ -45,7 +46,8 @@ from .signals import Feedback, OutputError
 from .train import cosine_schedule, epoch_seed, evaluate, train, train_epoch
 
 __all__ = ["Code", "InputLayer", "Layer", "Network", "State", "feedforward", "ndl_neuron",
-           "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "TRAINING_DEVICES",
+           "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "LearningError",
+           "TRAINING_DEVICES",
            "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "SampleSchedule",
            "Feedback", "OutputError", "train", "train_epoch", "evaluate", "cosine_schedule",
            "epoch_seed"]

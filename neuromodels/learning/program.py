@@ -32,7 +32,7 @@ from brian2 import Clock, Network, Quantity, SpikeMonitor, StateMonitor
 from ..devices import CompiledProgram, active_device, assign, require_active_device
 from ..model import NeuronModel, _unit_string
 from ..parameters import ParameterSet
-from ..study import StudyError
+from ..errors import UserError
 from . import schedule as sch
 from .code import Code, merge
 from .layers import Layer
@@ -48,7 +48,11 @@ EVALUATION_DEVICES = ("runtime", "cpp_standalone", "genn")
 _BIG = 1e300   # |x| < _BIG*unit is false for inf and NaN
 
 
-class DivergenceError(StudyError):
+class LearningError(UserError, ValueError):
+    """A network, its inputs and its program do not fit together (said before training)."""
+
+
+class DivergenceError(UserError, ArithmeticError):
     """A variable became non-finite during training (no results are written)."""
 
     def __init__(self, variable, owner, sample, epoch=None, index=None):
@@ -96,7 +100,7 @@ class Program:
         self.counted = list(dict.fromkeys([readout, *record]))
         for name in self.counted:
             if name not in network.layers:
-                raise StudyError(f"record: '{name}' is not a layer of the network.")
+                raise LearningError(f"record: '{name}' is not a layer of the network.")
         self.schedule = sch.SampleSchedule(self.n_samples, network.T, network.dt)
         self._compiled = CompiledProgram()
         self.builds = 0
@@ -356,8 +360,8 @@ class Program:
         net.check_state(state)
         inputs = np.asarray(inputs, dtype=float)
         if inputs.shape[-1] != net.input.n:
-            raise StudyError(f"inputs have {inputs.shape[-1]} channels, the network has "
-                             f"n_in = {net.input.n}")
+            raise LearningError(f"inputs have {inputs.shape[-1]} channels, the network has "
+                                f"n_in = {net.input.n}")
         stim = self._stimulus_values(inputs)
         labels = np.full(self.n_samples, -1.0) if labels is None else labels
         label_values = self.schedule.per_sample_values(labels, "labels")
@@ -371,8 +375,8 @@ class Program:
         if not rerun:
             if dev is not None and dev.has_been_run:
                 if session is None:
-                    raise StudyError("a second program on a standalone device needs the "
-                                     "DeviceSession: pass session= (from use_device)")
+                    raise LearningError("a second program on a standalone device needs the "
+                                        "DeviceSession: pass session= (from use_device)")
                 session.new_build()
             self._build(state)
         values = [(self.arrays["stimulus"], stim)]
