@@ -56,7 +56,7 @@ import time
 from pathlib import Path
 
 __all__ = ["enabled", "cache_dir", "ccache_executable", "compile_cache", "instrument_compile",
-           "uninstrument_compile", "instrument_cython", "estimate_compile_seconds",
+           "uninstrument_compile", "instrument_cython", "estimate_compile_seconds", "still_running",
            "brian2_patches_apply", "BRIAN2_VERSION", "BRIAN2_SOURCES",
            "DEFAULT_SECONDS_PER_FILE", "DEFAULT_CYTHON_SECONDS"]
 
@@ -512,6 +512,35 @@ def _say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+#: Seconds between the lines that say a build is still going (a cold build takes minutes).
+PROGRESS_SECONDS = 15.0
+
+
+@contextlib.contextmanager
+def still_running(what: str, verbose: bool = True, every: float | None = None):
+    """While the block runs, say every ``every`` seconds (default :data:`PROGRESS_SECONDS`)
+    that ``what`` is still going and for how long, so that a long build never looks hung."""
+    if not verbose:
+        yield
+        return
+    import threading
+
+    every = PROGRESS_SECONDS if every is None else every
+    done, start = threading.Event(), time.perf_counter()
+
+    def tick():
+        while not done.wait(every):
+            _say(f"still {what}: {time.perf_counter() - start:.0f} s")
+
+    thread = threading.Thread(target=tick, name="neuromodels-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
 _relies_on(  # compile_source(directory, ...); the clock resets that build puts in main.cpp
     ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.compile_source",
      "1697a078877cf3e6"),
@@ -579,7 +608,8 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
             label = "GeNN" if name == "genn" else name
             _say(f"compiling ({label}): {what}, about {estimate_compile_seconds(name):.0f} s")
         start = time.perf_counter()
-        result = original(*args, **kwargs)
+        with still_running(f"compiling {what}", verbose):
+            result = original(*args, **kwargs)
         seconds = time.perf_counter() - start
         if on_compile is not None:
             on_compile(seconds)
@@ -633,7 +663,8 @@ def instrument_cython(what: str = "this network", verbose: bool = True, on_compi
                  f"about {per_object:.0f} s per code object")
         start = time.perf_counter()
         try:
-            return original(module_path, *args, **kwargs)
+            with still_running(f"compiling Cython code of {what}", verbose):
+                return original(module_path, *args, **kwargs)
         finally:
             compiled.append(time.perf_counter() - start)
             if on_compile is not None:

@@ -304,3 +304,24 @@ def test_a_changed_brian2_switches_the_patches_off(change, cache, tmp_path, monk
     with buildcache.instrument_cython("Study 'x'"):
         assert "_load_module" not in vars(cython_extension_manager)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.compat
+def test_a_long_build_says_it_is_still_going(capsys):
+    """A build that takes minutes prints a line every PROGRESS_SECONDS, so it never looks
+    hung; a short one prints none, and a quiet one nothing."""
+    import time
+
+    from neuromodels.buildcache import still_running
+
+    with still_running("compiling the test network", every=0.05):
+        time.sleep(0.28)
+    lines = capsys.readouterr().out.splitlines()
+    assert 3 <= len(lines) <= 6, lines
+    assert all(line.endswith(" s") and "still compiling the test network: " in line
+               for line in lines), lines
+    with still_running("compiling", every=5.0):
+        pass
+    with still_running("compiling", verbose=False, every=0.01):
+        time.sleep(0.05)
+    assert capsys.readouterr().out == ""
