@@ -12,8 +12,10 @@ and statement before anything is generated or run.
 To test a new hypothesis, change the strings; both model kinds offer the same
 operations:
 
-* ``model.extended(...)`` adds equations, code and parameters (a new model with
-  its own name; a new variable may not shadow a parameter);
+* ``model.extended(...)`` adds equations and parameters, and replaces code fields
+  (``reset``, ``on_pre``, ...) or, with ``append=True``, runs the new code after the
+  parent's: one rule for both kinds (a new model with its own name; a new variable
+  may not shadow a parameter);
 * ``model.substituted(name="expression")`` replaces a name everywhere it is
   read: equations, threshold, reset, refractoriness, ``run_regularly`` code,
   ``on_pre``/``on_post`` and initial values;
@@ -22,7 +24,8 @@ operations:
   them), still checked against their unit and range when given through
   ``params=``;
 * ``dataclasses.replace(model, reset=...)`` changes one part; ``print(model)``
-  shows the whole model.
+  (or ``model.describe()``) shows the whole model, every parameter with its unit,
+  default and range, and the constraints between parameters.
 
 A neuron model may also declare how it fires, for learning rules
 (:class:`Firing`: the probability of a spike in a time step and its derivative,
@@ -31,7 +34,11 @@ or a surrogate of it, with respect to the membrane potential);
 """
 from __future__ import annotations
 
+import ast
 import re
+import sys
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -47,6 +54,69 @@ __all__ = ["NeuronModel", "SynapseModel", "ModelError", "Firing"]
 
 class ModelError(ParameterError):
     """A model's equations, code and parameters do not fit together (units, names)."""
+
+
+def _plain_traceback_for_our_errors(previous):
+    """An excepthook that shows an uncaught :class:`ParameterError` (a user's input) as
+    Python does, without the "this is a bug in Brian 2" banner of Brian2's own hook."""
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, ParameterError):
+            return sys.__excepthook__(exc_type, exc, tb)
+        return previous(exc_type, exc, tb)
+
+    hook.neuromodels = True
+    return hook
+
+
+if not getattr(sys.excepthook, "neuromodels", False):
+    sys.excepthook = _plain_traceback_for_our_errors(sys.excepthook)
+
+
+_RESERVED = re.compile(r"'(\w+)' cannot be used as a variable name")
+
+
+def _faulty_part(parts: dict[str, str]) -> str | None:
+    """The first part (an equation line, a condition, a code line) that does not parse."""
+    for where, text in parts.items():
+        for line in (text or "").splitlines():
+            code = line.partition("#")[0].strip()
+            if not code:
+                continue
+            try:
+                if where == "equations":
+                    Equations(code)
+                else:
+                    ast.parse(code)
+            except Exception:  # noqa: BLE001 -- any failure locates the line
+                return f"the {where} line '{code}' is not valid"
+    return None
+
+
+def _in_our_words(model_name: str, built: str, err: Exception,
+                  parts: dict[str, str]) -> ModelError:
+    """A Brian2 error raised while building ``model_name``'s objects, said in our words,
+    with Brian2's message below."""
+    reserved = _RESERVED.search(str(err))
+    if reserved:
+        name = reserved.group(1)
+        reason = (f"the variable '{name}' ends in '_{name.rsplit('_', 1)[-1]}', a suffix Brian2 "
+                  f"reserves for a synapse's pre-/postsynaptic variables; rename it")
+    else:
+        reason = _faulty_part(parts) or "Brian2 refused it"
+    brian2 = "\n".join("    " + ln for ln in f"{type(err).__name__}: {err}".splitlines())
+    return ModelError(f"Model '{model_name}': cannot build its {built}: {reason}.\n"
+                      f"  Brian2 says:\n{brian2}")
+
+
+@contextmanager
+def _brian2_errors(model_name: str, built: str, parts: dict[str, str]):
+    """Turn an error Brian2 raises about a model's strings into a :class:`ModelError`."""
+    try:
+        yield
+    except ParameterError:
+        raise
+    except Exception as err:  # noqa: BLE001 -- Brian2 raises many kinds; all are reworded
+        raise _in_our_words(model_name, built, err, parts) from err
 
 
 def _unit_string(value: Any) -> str:
@@ -82,7 +152,8 @@ def _substitute_equations(equations: str, replacements: dict[str, str], found: s
         head, colon, tail = code.partition(":")
         lhs, eq, rhs = head.partition("=")
         if colon and eq:
-            line = lhs + eq + _replace_names(rhs, replacements, found) + colon + tail + hash_ + comment
+            rhs = _replace_names(rhs, replacements, found)
+            line = lhs + eq + rhs + colon + tail + hash_ + comment
         lines.append(line)
     return "\n".join(lines)
 
@@ -124,12 +195,14 @@ def _variables(equations: str) -> set[str]:
 
 def _check_no_shadowing(model_name: str, equations: str, parameters: ParameterSet,
                         *more: ParameterSet) -> None:
-    clash = sorted(_variables(equations) & set(ParameterSet(parameters, *more).names))
+    with _brian2_errors(model_name, "equations", {"equations": equations}):
+        variables = _variables(equations)
+    clash = sorted(variables & set(ParameterSet(parameters, *more).names))
     if clash:
         raise ModelError(
-            f"Model '{model_name}': {', '.join(map(repr, clash))} is both a variable of the equations "
-            f"and a parameter; rename the variable, or make the parameter a variable with "
-            f"per_neuron()/per_synapse() (constant=False if it changes).")
+            f"Model '{model_name}': {', '.join(map(repr, clash))} is both a variable of the "
+            f"equations and a parameter; rename the variable, or make the parameter a variable "
+            f"with per_neuron()/per_synapse() (constant=False if it changes).")
 
 
 def _check_units(owner, model_name: str, expressions: dict[str, str],
@@ -146,7 +219,8 @@ def _check_units(owner, model_name: str, expressions: dict[str, str],
     def fail(where, err):
         if isinstance(err, KeyError):
             name = re.search(r'"([^"]+)"', str(err))
-            what = f"uses the undefined name '{name.group(1)}'" if name else f"has an unknown name ({err})"
+            what = (f"uses the undefined name '{name.group(1)}'" if name
+                    else f"has an unknown name ({err})")
             raise ModelError(f"Model '{model_name}': {where} {what}; define it as a parameter or "
                              f"variable, or pass it with namespace=.") from None
         raise ModelError(f"Model '{model_name}': inconsistent units in {where}: {err}") from None
@@ -165,6 +239,33 @@ def _check_units(owner, model_name: str, expressions: dict[str, str],
             check_units_statements(code, resolve(code))
         except (DimensionMismatchError, KeyError) as err:
             fail(f"the {where} code '{code.strip()}'", err)
+
+
+def _model_names_only(obj) -> None:
+    """Let ``obj`` (a Brian2 group built from a model) resolve the names it defines (its
+    parameters, given as its explicit ``namespace``, and its variables) from itself alone.
+
+    Brian2 also looks up every name in the locals of whoever calls ``run()`` or sets a
+    value by a string, and warns where such a local has the same name (a user's ``tau =
+    5*ms`` next to a model's ``tau``); here a caller's locals neither leak in nor warn.
+    Names the model does not define are resolved as Brian2 does.
+    """
+    resolve_external, owner = type(obj)._resolve_external, weakref.ref(obj)  # no cycle
+
+    def resolve(identifier, run_namespace, *args, **kwargs):
+        group = owner()
+        if identifier in group.namespace or identifier in group.variables:
+            run_namespace = {}
+        return resolve_external(group, identifier, run_namespace, *args, **kwargs)
+
+    object.__setattr__(obj, "_resolve_external", resolve)
+
+
+def _set_values(obj, values) -> None:
+    """Set ``(variable, value or expression)`` pairs on ``obj``; expressions are evaluated
+    in the group's own namespace, not in the locals of this module."""
+    for var, value in values:
+        getattr(obj, var).set_item(slice(None), value, namespace={})
 
 
 def _check_firing_units(group, model_name: str, firing: Firing) -> None:
@@ -196,14 +297,17 @@ def _resolve_values(model, params: dict[str, Any] | None, more: dict[str, Any], 
     """(shared namespace, per-element values): every value checked, ``check`` run on all."""
     values = dict(params or {}, **more)
     local = {k: values.pop(k) for k in list(values) if k in model.local_parameters}
-    shared = model.parameters.resolve(values)
+    shared = model.parameters.checked(values)
     per_element = {}
     for p in model.local_parameters:
         value = p.check(local.get(p.name, p.default))
         if np.ndim(value) and n is not None and np.shape(value) != (n,):
-            raise ParameterError(f"Parameter '{p.name}' is per {what}: give one value or {n} values; "
-                                 f"got an array of shape {np.shape(value)}.")
+            raise ParameterError(f"Parameter '{p.name}' is per {what}: give one value or {n} "
+                                 f"values; got an array of shape {np.shape(value)}.")
         per_element[p.name] = value
+    # constraints across shared and per-element parameters: all violations in one message
+    ParameterSet(model.parameters, model.local_parameters).check_constraints(
+        {**shared, **per_element})
     if model.check is not None:
         model.check({**shared, **per_element})
     return shared, per_element
@@ -219,7 +323,8 @@ def _local_variant(model, names: tuple[str, ...], constant: bool, what: str,
     return replace(
         model,
         **{equations_field: getattr(model, equations_field).rstrip() + "\n" + "\n".join(lines)},
-        parameters=ParameterSet(p for p in model.parameters if p.name not in names),
+        parameters=ParameterSet((p for p in model.parameters if p.name not in names),
+                                model.parameters.constraints),  # checked with the per-element
         local_parameters=ParameterSet(model.local_parameters, moved),
     )
 
@@ -228,6 +333,28 @@ def _extension_name(model, name: str | None, reference: str | None) -> dict[str,
     return {"name": name or f"{model.name}_extended",
             "reference": reference if reference is not None else
             f"extension of '{model.name}'" + (f" [{model.reference}]" if model.reference else "")}
+
+
+def _extended_code(model, changes: dict[str, Any], append: bool, *, statements: tuple[str, ...],
+                   entries: tuple[str, ...], conditions: tuple[str, ...]) -> dict[str, Any]:
+    """``changes`` by the extension rule: replace, or with ``append`` run after the parent's
+    code (statements joined by lines, ``(code, when)``/``(variable, value)`` entries added)."""
+    if not append:
+        return changes
+    fixed = [label for label in conditions if label in changes]
+    if fixed:
+        raise ModelError(f"extended(append=True) of model '{model.name}': {', '.join(fixed)} "
+                         f"is a condition and can only be replaced; give it in a separate "
+                         f"extended() call without append=True.")
+    out = dict(changes)
+    for label in statements:
+        if label in changes:
+            code = [c for c in (getattr(model, label), changes[label]) if c and c.strip()]
+            out[label] = "\n".join(code) or None
+    for label in entries:
+        if label in changes:
+            out[label] = tuple(getattr(model, label)) + tuple(changes[label])
+    return out
 
 
 def _what(kind: str, model) -> str:
@@ -336,30 +463,40 @@ class NeuronModel:
             kwargs["dt"] = dt
         if clock is not None:
             kwargs["clock"] = clock
-        group = NeuronGroup(int(n), Equations(self.equations), **kwargs)
-        expressions = {"threshold": self.threshold} if self.threshold else {}
-        if isinstance(self.refractory, str) and self.refractory not in group.variables:
-            expressions["refractoriness"] = self.refractory
-        statements = {"reset": self.reset} if self.reset else {}
-        statements.update({f"run_regularly ({when})": code for code, when in self.run_regularly})
-        _check_units(group, self.name, expressions, statements)
-        if self.firing is not None:
-            _check_firing_units(group, self.name, self.firing)
-        for k, (code, when) in enumerate(self.run_regularly):
-            # brian2genn runs only the operations with '_run_regularly_' in their name
-            group.run_regularly(code, when=when, name=f"{group.name}_run_regularly_{k}")
-        # per-neuron parameters first, so that initial values such as v = 'E_L' see them
-        for var, value in local.items():
-            setattr(group, var, value)
-        for var, expr in self.initial:
-            setattr(group, var, expr)
+        parts = {"equations": self.equations, "threshold": self.threshold, "reset": self.reset,
+                 **{f"run_regularly ({when})": code for code, when in self.run_regularly},
+                 "initial value": "\n".join(f"{v} = {x}" for v, x in self.initial
+                                             if isinstance(x, str))}
+        with _brian2_errors(self.name, "neuron group", parts):
+            group = NeuronGroup(int(n), Equations(self.equations), **kwargs)
+            _model_names_only(group)
+            expressions = {"threshold": self.threshold} if self.threshold else {}
+            if isinstance(self.refractory, str) and self.refractory not in group.variables:
+                expressions["refractoriness"] = self.refractory
+            statements = {"reset": self.reset} if self.reset else {}
+            statements.update({f"run_regularly ({when})": code
+                               for code, when in self.run_regularly})
+            _check_units(group, self.name, expressions, statements)
+            if self.firing is not None:
+                _check_firing_units(group, self.name, self.firing)
+            for k, (code, when) in enumerate(self.run_regularly):
+                # brian2genn runs only the operations with '_run_regularly_' in their name
+                group.run_regularly(code, when=when, name=f"{group.name}_run_regularly_{k}")
+            # per-neuron parameters first, so that initial values such as v = 'E_L' see them
+            _set_values(group, local.items())
+            _set_values(group, self.initial)
         return group
 
     def extended(self, equations: str = "", parameters: ParameterSet | None = None, *,
-                 name: str | None = None, reference: str | None = None,
+                 name: str | None = None, reference: str | None = None, append: bool = False,
                  **changes: Any) -> "NeuronModel":
         """A new model with extra equation lines and parameters (and other changes).
 
+        The one extension rule (the same for :meth:`SynapseModel.extended`): equation
+        lines and parameters are added; a code field given (``reset``, ``run_regularly``,
+        ``initial``) *replaces* the parent's, unless ``append=True``, which runs it after
+        the parent's (``extended(reset="a += 1", append=True)``: ``v = v_reset`` then
+        ``a += 1``).  ``threshold`` and ``refractory`` are conditions: only replaced.
         It is named ``name`` (default ``'<parent>_extended'``) and its reference says
         what it extends.  A new variable may not have the name of a parameter.
         """
@@ -368,7 +505,9 @@ class NeuronModel:
             equations=self.equations.rstrip() + "\n" + equations,
             parameters=ParameterSet(self.parameters, parameters or ()),
             **_extension_name(self, name, reference),
-            **changes,
+            **_extended_code(self, changes, append, statements=("reset",),
+                             entries=("run_regularly", "initial"),
+                             conditions=("threshold", "refractory")),
         )
 
     def substituted(self, **replacements: str) -> "NeuronModel":
@@ -410,6 +549,12 @@ class NeuronModel:
         homeostatic update) may change.  Values set directly on the group are not checked.
         """
         return _local_variant(self, names, constant, "neuron", "equations")
+
+    def describe(self) -> str:
+        """The whole model as text (what ``print(model)`` shows): equations, code, and every
+        parameter with default, unit, accepted range and description, then the constraints
+        between parameters."""
+        return str(self)
 
     def __str__(self) -> str:
         parts = [f"{self.name}" + (f"  [{self.reference}]" if self.reference else ""),
@@ -479,13 +624,16 @@ class SynapseModel:
             kwargs["delay"] = delay
         if clock is not None:
             kwargs["clock"] = clock
-        syn = Synapses(source, target, **kwargs)
         statements = {label: code for label, code in (("on_pre", self.on_pre),
                                                       ("on_post", self.on_post)) if code}
-        _check_units(syn, self.name, {}, statements)
+        with _brian2_errors(self.name, "synapses", {"equations": self.model, **statements}):
+            syn = Synapses(source, target, **kwargs)
+            _model_names_only(syn)
+            _check_units(syn, self.name, {}, statements)
         return syn
 
-    def initialise(self, syn: Synapses, params: dict[str, Any] | None = None, **more: Any) -> Synapses:
+    def initialise(self, syn: Synapses, params: dict[str, Any] | None = None,
+                   **more: Any) -> Synapses:
         """Set the per-synapse parameters (defaults, or one / ``len(syn)`` checked values
         from ``params``) and the initial values of connected synapses ``syn``."""
         try:
@@ -493,10 +641,11 @@ class SynapseModel:
         except NotImplementedError:  # standalone, connected by a rule: known only at run time
             n = None
         _, local = _resolve_values(self, params, more, n, "synapse")
-        for var, value in local.items():
-            setattr(syn, var, value)
-        for var, expr in self.initial:
-            setattr(syn, var, expr)
+        with _brian2_errors(self.name, "synapses' initial values",
+                            {"initial value": "\n".join(f"{v} = {x}" for v, x in self.initial
+                                                        if isinstance(x, str))}):
+            _set_values(syn, local.items())
+            _set_values(syn, self.initial)
         return syn
 
     def connect(self, source, target, i, j, *, params: dict[str, Any] | None = None,
@@ -508,22 +657,21 @@ class SynapseModel:
         return self.initialise(syn, params)
 
     def extended(self, model: str = "", parameters: ParameterSet | None = None, *,
-                 on_pre: str = "", on_post: str = "", name: str | None = None,
-                 reference: str | None = None, **changes: Any) -> "SynapseModel":
-        """A new model with extra equation lines, extra ``on_pre``/``on_post`` statements
-        (run after the existing ones) and parameters; named ``name`` (default
+                 name: str | None = None, reference: str | None = None, append: bool = False,
+                 **changes: Any) -> "SynapseModel":
+        """A new model with extra equation lines and parameters (and other changes), by
+        the one extension rule of :meth:`NeuronModel.extended`: ``on_pre``, ``on_post``
+        and ``initial`` given *replace* the parent's, unless ``append=True``, which runs
+        them after the parent's (``extended("n : 1", on_pre="n += 1", append=True)``
+        counts spikes and still transmits).  Named ``name`` (default
         ``'<parent>_extended'``).  A new variable may not have the name of a parameter."""
-        def joined(old, new):
-            return "\n".join(c for c in (old, new) if c and c.strip()) or None
-
         return replace(
             self,
             model=self.model.rstrip() + "\n" + model if model else self.model,
-            on_pre=joined(self.on_pre, on_pre),
-            on_post=joined(self.on_post, on_post),
             parameters=ParameterSet(self.parameters, parameters or ()),
             **_extension_name(self, name, reference),
-            **changes,
+            **_extended_code(self, changes, append, statements=("on_pre", "on_post"),
+                             entries=("initial",), conditions=()),
         )
 
     def substituted(self, **replacements: str) -> "SynapseModel":
@@ -548,6 +696,12 @@ class SynapseModel:
         set by :meth:`connect`/:meth:`initialise` to their defaults or to checked values
         from ``params=``; ``constant=False`` lets code (a plasticity rule) change them."""
         return _local_variant(self, names, constant, "synapse", "model")
+
+    def describe(self) -> str:
+        """The whole model as text (what ``print(model)`` shows): equations, code, and every
+        parameter with default, unit, accepted range and description, then the constraints
+        between parameters."""
+        return str(self)
 
     def __str__(self) -> str:
         parts = [self.name + (f"  [{self.reference}]" if self.reference else "")]

@@ -2,18 +2,20 @@
 
 A :class:`Parameter` is a name, a default value (a Brian2 quantity where the
 parameter has a physical dimension), a one-line description and an optional
-accepted range.  A :class:`ParameterSet` is an ordered collection of them; its
-:meth:`~ParameterSet.resolve` turns user overrides into a validated ``dict``
-that can be handed to Brian2 as a ``namespace``.  Every error names the
-parameter, the accepted unit or range, and the value that was given, and is
-raised before any simulation starts.
+accepted range.  A :class:`ParameterSet` is an ordered collection of them plus
+:class:`Constraint` s, conditions on several parameters together (``v_reset`` below
+``v_th``; at least 10 time steps ``dt`` per membrane time constant: :func:`below`,
+:func:`steps_per`); its :meth:`~ParameterSet.resolve` turns user overrides into a
+validated ``dict`` that can be handed to Brian2 as a ``namespace``.  Every error names
+the parameter, the accepted unit or range, and the value that was given, and is raised
+before any simulation starts; every violated constraint is reported in one message.
 """
 from __future__ import annotations
 
 import ast
 import numbers
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from brian2 import Quantity, get_dimensions, have_same_dimensions
@@ -21,7 +23,8 @@ from brian2.units import allunits, stdunits
 from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
 
 __all__ = ["Parameter", "ParameterSet", "ParameterError", "positive", "nonnegative", "unprefixed",
-           "parse_value", "format_value", "canonical"]
+           "parse_value", "format_value", "canonical", "Constraint", "below", "at_most",
+           "steps_per"]
 
 
 class ParameterError(ValueError):
@@ -117,7 +120,8 @@ class Parameter:
             return value
         if not isinstance(value, (numbers.Number, np.ndarray, Quantity)) or isinstance(value, bool):
             raise ParameterError(
-                f"Parameter '{name}' must be a number with unit {_unit_name(default)}; got {value!r}."
+                f"Parameter '{name}' must be a number with unit {_unit_name(default)}; "
+                f"got {value!r}."
             )
         if not have_same_dimensions(value, default):
             raise ParameterError(
@@ -164,25 +168,131 @@ def nonnegative(name: str, default: Any, description: str = "", **kw) -> Paramet
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A condition on several parameters together, checked by :meth:`ParameterSet.resolve`.
+
+    ``names``: the parameters it reads; ``test(*values)``: True when they fit together;
+    ``rule``: the condition in words, with ``{0}``, ``{1}``, ... for the quoted names
+    (``"{0} must be below {1}"``); ``hint(*values)`` (optional): what would fit, for
+    the values given (``"use dt <= 2 ms"``).  A constraint is checked wherever all its
+    names are resolved together (a model's shared and per-element parameters alike).
+    """
+
+    names: tuple[str, ...]
+    test: Callable[..., bool]
+    rule: str
+    hint: Callable[..., str] | None = None
+
+    @property
+    def text(self) -> str:
+        """The rule with the parameter names, e.g. ``"'v_reset' must be below 'v_th'"``."""
+        return self.rule.format(*(repr(n) for n in self.names))
+
+    def prefixed(self, prefix: str) -> "Constraint":
+        return replace(self, names=tuple(prefix + n for n in self.names))
+
+    def violation(self, values: Mapping[str, Any]) -> str | None:
+        """None if ``values`` fit, else the rule, the values given and the hint."""
+        args = [values[n] for n in self.names]
+        with np.errstate(all="ignore"):
+            if bool(self.test(*args)):
+                return None
+        given = ", ".join(f"{n} = {format_value(v)}" for n, v in zip(self.names, args))
+        hint = f"; {self.hint(*args)}" if self.hint is not None else ""
+        return f"{self.text}; got {given}{hint}"
+
+
+def _pairwise(op, a, b) -> bool:
+    """``op`` for every element pair: elementwise where the shapes broadcast (per-neuron
+    values), else every value of ``a`` against every value of ``b`` (grids)."""
+    a, b = np.asarray(a), np.asarray(b)
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        a, b = a.reshape(-1, 1), b.reshape(1, -1)
+    return bool(np.all(op(a, b)))
+
+
+def below(low: str, high: str, why: str = "") -> Constraint:
+    """``low`` < ``high`` (every value; e.g. ``below("v_reset", "v_th")``)."""
+    return Constraint((low, high), lambda a, b: _pairwise(np.less, a, b),
+                      "{0} must be below {1}" + (f" ({why})" if why else ""))
+
+
+def at_most(low: str, high: str, why: str = "") -> Constraint:
+    """``low`` <= ``high`` (every value; e.g. ``at_most("t_skip", "duration")``)."""
+    return Constraint((low, high), lambda a, b: _pairwise(np.less_equal, a, b),
+                      "{0} must be at most {1}" + (f" ({why})" if why else ""))
+
+
+def steps_per(dt: str, *times: str | Quantity, at_least: int = 10, what: str = "") -> Constraint:
+    """At least ``at_least`` time steps ``dt`` per time ``times[0]`` (its shortest value), or
+    per the ratio ``times[0]/times[1]`` when two are given (``"C_m", "g_l"``).  A time may be
+    a parameter's name or a fixed quantity (a model constant the study does not expose)."""
+    names = (dt, *(t for t in times if isinstance(t, str)))
+
+    def span(values):
+        given = iter(values)
+        t = [np.asarray(next(given) if isinstance(x, str) else x) for x in times]
+        return np.min(t[0] / (t[1] if len(t) > 1 else 1.0))
+
+    def steps(step, *values):
+        return span(values) / np.max(np.asarray(step))
+
+    def hint(step, *values):
+        limit = Quantity(span(values) / at_least, dim=get_dimensions(step))
+        return f"that is {float(steps(step, *values)):.3g} steps; use {dt} <= {format_value(limit)}"
+
+    shown, k = [], 1
+    for x in times:
+        shown.append("{%d}" % k if isinstance(x, str) else format_value(x))
+        k += isinstance(x, str)
+    return Constraint(names, lambda *v: steps(*v) >= at_least,
+                      "{0} must leave at least " + f"{at_least} steps per "
+                      + (f"{what} " if what else "") + "/".join(shown), hint)
+
+
+def _violations_text(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f"Parameters do not fit together: {problems[0]}."
+    listed = "; ".join(f"({k}) {text}" for k, text in enumerate(problems, 1))
+    return f"Parameters do not fit together ({len(problems)} problems): {listed}."
+
+
+@dataclass(frozen=True)
 class ParameterSet:
-    """An ordered, immutable set of :class:`Parameter` definitions."""
+    """An ordered, immutable set of :class:`Parameter` definitions and the
+    :class:`Constraint` s between them (given among the parameters, in any order)."""
 
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    constraints: tuple[Constraint, ...] = field(default_factory=tuple)
 
-    def __init__(self, *parameters: Parameter | Iterable[Parameter]):
+    def __init__(self, *parameters: Parameter | Constraint | Iterable[Parameter | Constraint]):
         flat: list[Parameter] = []
-        for p in parameters:
-            if isinstance(p, ParameterSet):
-                flat.extend(p.parameters)
-            elif isinstance(p, Parameter):
-                flat.append(p)
+        constraints: list[Constraint] = []
+
+        def add(item):
+            if isinstance(item, ParameterSet):
+                flat.extend(item.parameters)
+                constraints.extend(c for c in item.constraints if c not in constraints)
+            elif isinstance(item, Parameter):
+                flat.append(item)
+            elif isinstance(item, Constraint):
+                if item not in constraints:
+                    constraints.append(item)
             else:
-                flat.extend(p)
+                for sub in item:
+                    add(sub)
+
+        for p in parameters:
+            add(p)
         names = [p.name for p in flat]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"Duplicate parameter names: {sorted(dupes)}")
         object.__setattr__(self, "parameters", tuple(flat))
+        object.__setattr__(self, "constraints", tuple(constraints))
+        self.check_constraints(self.defaults)  # a declaration whose defaults do not fit
 
     def __iter__(self):
         return iter(self.parameters)
@@ -208,16 +318,32 @@ class ParameterSet:
         return {p.name: p.default for p in self.parameters}
 
     def with_defaults(self, **defaults: Any) -> "ParameterSet":
-        """A copy with other defaults (checked), e.g. for a model variant."""
+        """A copy with other defaults (checked, constraints included), e.g. for a model variant."""
         self.check_names(defaults)
-        return ParameterSet(
-            replace(p, default=p.check(defaults[p.name])) if p.name in defaults else p
-            for p in self.parameters
-        )
+        changed = ParameterSet(
+            (replace(p, default=p.check(defaults[p.name])) if p.name in defaults else p
+             for p in self.parameters), self.constraints)
+        changed.check_constraints(changed.defaults)
+        return changed
 
     def prefixed(self, prefix: str) -> "ParameterSet":
         """The same parameters named ``prefix + name`` (to combine several models in one study)."""
-        return ParameterSet(replace(p, name=prefix + p.name) for p in self.parameters)
+        return ParameterSet((replace(p, name=prefix + p.name) for p in self.parameters),
+                            (c.prefixed(prefix) for c in self.constraints))
+
+    def without(self, *names: str) -> "ParameterSet":
+        """The set less the parameters ``names`` and the constraints that read them."""
+        self.check_names(dict.fromkeys(names))
+        return ParameterSet((p for p in self.parameters if p.name not in names),
+                            (c for c in self.constraints if not set(c.names) & set(names)))
+
+    def check_constraints(self, values: Mapping[str, Any]) -> None:
+        """Raise one :class:`ParameterError` listing every constraint that ``values`` violate
+        (constraints whose names are not all in ``values`` are not checked here)."""
+        problems = [text for c in self.constraints if set(c.names) <= values.keys()
+                    for text in [c.violation(values)] if text]
+        if problems:
+            raise ParameterError(_violations_text(problems))
 
     def check_names(self, values: Mapping[str, Any]) -> None:
         unknown = [k for k in values if k not in self]
@@ -227,19 +353,29 @@ class ParameterSet:
                 f"known parameters: {', '.join(self.names)}."
             )
 
-    def resolve(self, overrides: Mapping[str, Any] | None = None, **more: Any) -> dict[str, Any]:
-        """Defaults updated with ``overrides``, every value checked."""
+    def checked(self, overrides: Mapping[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+        """Defaults updated with ``overrides``, every value checked alone (no constraints)."""
         values = dict(overrides or {}, **more)
         self.check_names(values)
         return {p.name: p.check(values.get(p.name, p.default)) for p in self.parameters}
 
+    def resolve(self, overrides: Mapping[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+        """Defaults updated with ``overrides``, every value checked, then every constraint
+        (all violations in one :class:`ParameterError`)."""
+        values = self.checked(overrides, **more)
+        self.check_constraints(values)
+        return values
+
     def table(self) -> str:
-        """A plain-text table: name, default, accepted range, description."""
+        """A plain-text table: name, default, accepted range, description; then the
+        constraints, one a line."""
         rows = [(p.name, format_value(p.default), p.describe_range(), p.description) for p in self]
         widths = [max([len(r[k]) for r in rows] + [4]) for k in range(3)]
-        return "\n".join(
-            f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows
-        )
+        lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}"
+                 for r in rows]
+        if self.constraints:
+            lines += ["together:"] + [f"  {c.text}" for c in self.constraints]
+        return "\n".join(lines)
 
 
 def unprefixed(values: Mapping[str, Any], prefix: str) -> dict[str, Any]:

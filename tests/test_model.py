@@ -114,7 +114,8 @@ def test_extended_model_has_its_own_name_and_says_what_it_extends():
 def test_a_new_variable_may_not_shadow_a_parameter():
     from neuromodels.model import ModelError
 
-    with pytest.raises(ModelError, match="'v_th' is both a variable of the equations and a parameter"):
+    with pytest.raises(ModelError,
+                       match="'v_th' is both a variable of the equations and a parameter"):
         LIF.extended("dv_th/dt = (-50*mV - v_th) / (100*ms) : volt")
     # the route the message names works: a per-neuron, changeable threshold
     moving = LIF.per_neuron("v_th", constant=False).extended(name="lif_moving_threshold")
@@ -134,7 +135,7 @@ def test_per_neuron_parameters_keep_their_range_and_cross_checks():
     with pytest.raises(ParameterError, match="per neuron: give one value or 3 values"):
         LIF.per_neuron("tau_m").group(3, params={"tau_m": [10, 5] * ms})
     # the model's cross-parameter check sees the per-neuron values
-    with pytest.raises(ParameterError, match="'v_th' must be above 'v_reset'"):
+    with pytest.raises(ParameterError, match="'v_reset' must be below 'v_th'"):
         escape_lif().per_neuron("v_th").group(3, params={"v_th": [-50, -70, -50] * mV})
     g = LIF.per_neuron("tau_m").group(3, params={"tau_m": [10, 20, 30] * ms})
     assert np.allclose(g.tau_m[:] / ms, [10, 20, 30])
@@ -198,7 +199,7 @@ def test_synapse_model_extended_and_substituted():
     from neuromodels.synapses.static import jump
 
     base = jump("v", 2 * mV)
-    counted = base.extended("n_pre : 1", on_pre="n_pre += 1", name="jump_counted")
+    counted = base.extended("n_pre : 1", on_pre="n_pre += 1", name="jump_counted", append=True)
     assert counted.on_pre == "v_post += w\nn_pre += 1" and counted.name == "jump_counted"
     scaled = base.extended(parameters=ParameterSet(Parameter("gain", 0.5))).substituted(w="gain*w")
     assert scaled.on_pre == "v_post += (gain*w)"
@@ -244,3 +245,154 @@ def test_firing_declaration_is_substituted_and_unit_checked():
         replace(model, firing=Firing("int(v > v_th)", "1/sigma_surrogate*mV")).group(2)
     with pytest.raises(ModelError, match="membrane variable 'u'"):
         replace(model, firing=Firing("int(v > v_th)", "1/mV", membrane="u")).group(2)
+
+
+# --- issue 24: constraints, one extension rule, namespaces, Brian2 errors, listings -----------
+
+@pytest.mark.parametrize("model_name", ["LIF", "CUBA", "COBA", "COBA_DRIVEN"])
+def test_lif_family_refuses_a_reset_above_the_threshold(model_name):
+    from neuromodels.neurons import lif
+
+    model = getattr(lif, model_name)
+    with pytest.raises(ParameterError, match="'v_reset' must be below 'v_th'.*v_reset = -40. mV"):
+        model.group(1, params={"v_reset": -40 * mV})
+    assert "'v_reset' must be below 'v_th'" in model.describe()
+
+
+def test_constraints_of_shared_and_per_neuron_parameters_in_one_message():
+    from neuromodels.parameters import ParameterSet, at_most
+
+    model = LIF.extended(parameters=ParameterSet(positive("t_max", 50 * ms),
+                                                 at_most("t_ref", "t_max")), name="lif_two")
+    with pytest.raises(ParameterError) as err:
+        model.per_neuron("v_th").group(2, params={"v_th": [-50, -70] * mV, "t_ref": 60 * ms})
+    assert "2 problems" in str(err.value) and "'t_ref' must be at most 't_max'" in str(err.value)
+
+
+def test_extension_replaces_code_by_default_and_appends_when_asked_for_both_kinds():
+    """One rule: a code field given to extended() replaces the parent's; append=True runs it
+    after the parent's (issue 24: neurons replaced, synapses appended)."""
+    from neuromodels.model import ModelError
+    from neuromodels.synapses.static import jump
+
+    assert LIF.extended(reset="v = v_rest").reset == "v = v_rest"
+    assert LIF.extended(reset="v_th2 = v", append=True).reset == "v = v_reset\nv_th2 = v"
+    every = LIF.extended(run_regularly=(("v += 0*mV", "start"),), append=True)
+    twice = every.extended(run_regularly=(("v += 1*mV", "end"),), append=True)
+    assert [when for _, when in twice.run_regularly] == ["start", "end"]
+    assert every.extended(run_regularly=()).run_regularly == ()
+    base = jump("v", 2 * mV)
+    assert base.extended("n_pre : 1", on_pre="n_pre += 1").on_pre == "n_pre += 1"
+    assert base.extended("n_pre : 1", on_pre="n_pre += 1", append=True).on_pre == \
+        "v_post += w\nn_pre += 1"
+    assert base.extended(on_post="w += 0").on_pre == base.on_pre   # fields not given: kept
+    with pytest.raises(ModelError, match="threshold is a condition and can only be replaced"):
+        LIF.extended(threshold="v > v_rest", append=True)
+
+
+def _spikes_with_locals():
+    tau_m = 5 * ms      # noqa: F841 -- a user's locals named like the model's parameters
+    v_th = -70 * mV     # noqa: F841
+    v = 3 * mV          # noqa: F841 -- and like a state variable
+    group = LIF.group(1)
+    group.v = -60 * mV
+    mon = SpikeMonitor(group)
+    Network(group, mon).run(100 * ms)
+    return mon.num_spikes
+
+
+def _spikes_without_locals():
+    group = LIF.group(1)
+    group.v = -60 * mV
+    mon = SpikeMonitor(group)
+    Network(group, mon).run(100 * ms)
+    return mon.num_spikes
+
+
+def test_a_users_local_named_like_a_parameter_changes_nothing_and_gives_no_warning(caplog):
+    import logging
+
+    from neuromodels.devices import brian2_settings
+
+    with brian2_settings(target="numpy"):
+        with caplog.at_level(logging.WARNING, logger="brian2"):
+            with_locals = _spikes_with_locals()
+        conflicts = [r.getMessage() for r in caplog.records if "refers to" in r.getMessage()
+                     or "namespace" in r.getMessage()]
+        assert conflicts == []
+        assert with_locals == _spikes_without_locals() > 0
+
+
+def test_brian2_errors_in_a_users_equations_are_said_in_our_words():
+    from dataclasses import replace
+
+    from neuromodels.model import ModelError, NeuronModel, SynapseModel
+    from neuromodels.parameters import ParameterSet
+
+    reserved = NeuronModel("bad_pre", "dx_pre/dt = -x_pre / tau : 1",
+                           ParameterSet(positive("tau", 10 * ms)))
+    with pytest.raises(ModelError) as err:
+        reserved.group(1)
+    text = str(err.value)
+    assert text.startswith("Model 'bad_pre': cannot build its neuron group: the variable 'x_pre' "
+                           "ends in '_pre'")
+    assert "Brian2 says:\n    ValueError: 'x_pre' cannot be used as a variable name" in text
+    with pytest.raises(ModelError, match="'lif': cannot build its equations: the equations line "
+                                         r"'dv/dt = \(v_rest - v / tau_m : volt' is not valid"):
+        replace(LIF, equations="dv/dt = (v_rest - v / tau_m : volt")
+    with pytest.raises(ModelError, match="the reset line 'v = = v_reset' is not valid"):
+        replace(LIF, reset="v = = v_reset").group(1)
+    g = _two_neurons()
+    with pytest.raises(ModelError, match="'s': cannot build its synapses: the on_pre line"):
+        SynapseModel("s", ParameterSet(), model="w : 1", on_pre="v_post += w*mV +").synapses(g, g)
+
+
+def test_an_uncaught_model_error_shows_no_brian2_bug_banner():
+    import subprocess
+    import sys
+
+    script = ("from brian2 import ms\nfrom neuromodels.model import NeuronModel\n"
+              "from neuromodels.parameters import ParameterSet, positive\n"
+              "NeuronModel('bad_pre', 'dx_pre/dt = -x_pre / tau : 1',\n"
+              "            ParameterSet(positive('tau', 10 * ms))).group(1)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 1
+    assert "ModelError: Model 'bad_pre'" in run.stderr
+    assert "bug in Brian 2" not in run.stderr and "Brian 2 encountered" not in run.stderr
+
+
+def _own_models():
+    """(module, models whose every parameter the module's docstring must list)."""
+    from neuromodels.neurons import lif, noisy, theta, thresholds
+    from neuromodels.synapses import apb, reward, short_term, stdp, triplet
+
+    return [
+        (lif, [lif.LIF, lif.CUBA, lif.COBA]),
+        (noisy, [noisy.escape_lif(), noisy.escape_lif(deterministic=True), noisy.DIFFUSIVE_LIF]),
+        (thresholds, [thresholds.ALIF, thresholds.HOMEOSTATIC_LIF]),
+        (theta, [theta.THETA, theta.THETA_OSC]),
+        (stdp, [stdp.pair_stdp()]), (triplet, [triplet.triplet_stdp()]),
+        (short_term, [short_term.tsodyks_markram(facilitating=True)]),
+        (reward, [reward.reward_stdp(), reward.with_dopamine(LIF)]),
+        (apb, []),
+    ]
+
+
+def test_every_model_lists_its_parameters_with_units_in_print_and_module_docstring():
+    import re
+
+    from neuromodels.parameters import format_value
+    from neuromodels.synapses import apb
+
+    for module, models in _own_models():
+        for model in models:
+            text = model.describe()
+            for p in (*model.parameters, *model.local_parameters):
+                assert re.search(rf"^\s*{re.escape(p.name)}\s+{re.escape(format_value(p.default))}",
+                                 text, re.M), (model.name, p.name)
+                if module.__name__.endswith(("reward",)) and p.name in LIF.parameters:
+                    continue   # the neuron's own, listed in its module
+                assert f"``{p.name}``" in module.__doc__, (module.__name__, p.name)
+    for name in ("beta", "tau_apb"):
+        assert f"``{name}`` (" in apb.__doc__

@@ -38,7 +38,8 @@ def test_constant_drive_rate_matches_formula():
 
 
 def test_cuba_psp_matches_difference_of_exponentials():
-    """One input spike of weight w: v - v_rest = w tau_e/(tau_e - tau_m) (e^{-t/tau_e} - e^{-t/tau_m})."""
+    """One input spike of weight w:
+    v - v_rest = w tau_e/(tau_e - tau_m) (e^{-t/tau_e} - e^{-t/tau_m})."""
     with brian2_settings(dt=0.1 * ms):
         neuron = CUBA.group(1, params={"v_rest": -65 * mV})
         neuron.v = -65 * mV

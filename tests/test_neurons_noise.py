@@ -85,7 +85,7 @@ def test_user_distribution_can_be_added():
 @pytest.mark.parametrize("target", ["numpy", "cython"])
 def test_brian_and_numpy_evaluate_the_same_strings(target):
     x = np.linspace(-4, 4, 41) + 0.013
-    groups, objs = {}, []
+    groups = {}
     for name in SHIPPED:
         d = nz.get_noise(name)
         g = NeuronGroup(len(x), f"x : 1\nF = {d.cdf} : 1\nf = {d.pdf} : 1",

@@ -32,7 +32,8 @@ def _lif_period(current, v_th):
 @pytest.fixture(scope="module")
 def nest_installed():
     """Skip (before the Brian2 run of ``alif_data``) where NEST is absent."""
-    pytest.importorskip("nest", reason="NEST 3 is the second implementation: pip install nest-simulator")
+    pytest.importorskip("nest",
+                        reason="NEST 3 is the second implementation: pip install nest-simulator")
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +55,13 @@ def test_models_print_and_reject_bad_parameters():
     learnable = learnable_threshold(ALIF)
     assert "v_th" not in learnable.parameters
     assert "v_th : volt" in learnable.equations and "(constant)" not in learnable.equations
-    with pytest.raises(ParameterError, match="'v_th' must be above 'v_reset'"):
+    with pytest.raises(ParameterError, match="'v_reset' must be below 'v_th'"):
         learnable.group(2, params={"v_th": [-50, -70] * mV})  # per-neuron values still checked
     with pytest.raises(ParameterError, match="'tau_theta' must be > 0"):
         ALIF.group(1, params={"tau_theta": 0 * ms})
     with pytest.raises(ParameterError, match="'r_target' must have unit hertz"):
         HOMEOSTATIC_LIF.group(1, params={"r_target": 5 * mV})
-    with pytest.raises(ParameterError, match="'v_th' must be above 'v_reset'"):
+    with pytest.raises(ParameterError, match="'v_reset' must be below 'v_th'"):
         ALIF.group(1, params={"v_th": -70 * mV})
     with pytest.raises(ParameterError, match="give 'noise'"):
         adaptive_threshold(sigma=1 * mV)
@@ -76,7 +77,8 @@ def _device_network(dt, duration, t_switch, dv_th):
     and the escape-noise ALIF."""
     alif = alif_step_network(CURRENTS, dt=dt)
     groups = {}
-    for key, model in [("fixed", FIXED_THRESHOLD_LIF), ("learnable", learnable_threshold(FIXED_THRESHOLD_LIF)),
+    for key, model in [("fixed", FIXED_THRESHOLD_LIF),
+                       ("learnable", learnable_threshold(FIXED_THRESHOLD_LIF)),
                        ("homeostatic", homeostatic_threshold()),
                        ("escape", adaptive_threshold(noise="logistic", sigma=1 * mV))]:
         g = model.group(len(CURRENTS), name=f"threshold_{key}")
@@ -115,14 +117,16 @@ def test_threshold_models_on_device(device, tmp_path):
     dt, T = float(step / second), float(duration / second)
     for variant in ("reset", "no_reset"):
         errors = alif_step_errors(data, variant, n_transient=10)
-        assert np.all(errors["transient_brian2"] < 1.5 * dt), (variant, errors["transient_brian2"] / dt)
+        assert np.all(errors["transient_brian2"] < 1.5 * dt), \
+            (variant, errors["transient_brian2"] / dt)
     for j, current in enumerate(CURRENTS):
         period = _lif_period(current, P["v_th"])
         assert np.all(np.abs(np.diff(trains["fixed"][j]) - period) < dt)
         t = trains["learnable"][j]
         v_th0 = V_TH0[j]
         before = np.diff(t[t < float(t_switch / second)])
-        after = np.diff(t[t > float(t_switch / second)])[1:]   # the interval with the write left out
+        # the interval with the write left out
+        after = np.diff(t[t > float(t_switch / second)])[1:]
         assert len(before) >= 5 and len(after) >= 5
         assert np.all(np.abs(before - _lif_period(current, v_th0)) < dt)
         assert np.all(np.abs(after - _lif_period(current, v_th0 + dv_th)) < dt)
@@ -183,9 +187,9 @@ def test_homeostatic_threshold_reaches_target_rate():
     last 4 s of 8 s is within 5 % of r_target = 20 Hz."""
     with brian2_settings(dt=0.1 * ms):
         currents = np.array([0.16, 0.2, 0.3, 0.5, 0.8]) * nA
+        escape = homeostatic_threshold(noise="gaussian", sigma=1 * mV)
         groups = [HOMEOSTATIC_LIF.group(len(currents), name="homeostatic_hard"),
-                  homeostatic_threshold(noise="gaussian", sigma=1 * mV).group(len(currents),
-                                                                             name="homeostatic_escape")]
+                  escape.group(len(currents), name="homeostatic_escape")]
         for g in groups:
             g.I_ext = currents
         monitors = [SpikeMonitor(g) for g in groups]
@@ -206,7 +210,8 @@ def test_escape_alif_fires_with_the_probability_of_its_distance_to_theta():
     with brian2_settings(target="numpy", dt=0.1 * ms):
         sigma, per, n_steps = 1 * mV, 24, 2000
         model = adaptive_threshold(noise="logistic", sigma=sigma).per_neuron("E_L", "v_reset")
-        g = model.group(per, params={"t_ref": 0 * ms, "delta_theta": 0 * mV, "tau_theta": 1e6 * second})
+        g = model.group(per, params={"t_ref": 0 * ms, "delta_theta": 0 * mV,
+                                     "tau_theta": 1e6 * second})
         g.E_L = g.v_reset = g.v = -52 * mV
         g.theta_a = np.linspace(-3, 7, per) * mV    # theta from -53 to -43 mV
         m = SpikeMonitor(g)

@@ -2,8 +2,8 @@ import pytest
 from brian2 import Hz, mV, ms, nS, second
 
 import numpy as np
-from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, format_value, nonnegative,
-                                    parse_value, positive, unprefixed)
+from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, format_value,
+                                    nonnegative, parse_value, positive, unprefixed)
 
 pytestmark = pytest.mark.compat
 
@@ -87,3 +87,93 @@ def test_array_defaults_accept_other_lengths_and_print_on_one_line():
     text = params.table()
     assert "\n" not in text and "[0.5 1.  2. ] mV" in text
     assert format_value(np.arange(100)) == "[ 0  1  2 ... 97 98 99]"
+
+
+# --- constraints between parameters (issue 24) ---------------------------------------------
+
+def _constrained():
+    from neuromodels.parameters import at_most, below, steps_per
+
+    return ParameterSet(
+        positive("dt", 0.1 * ms), positive("duration", 1 * second), positive("tau_m", 20 * ms),
+        Parameter("v_th", -50 * mV), Parameter("v_reset", -60 * mV),
+        Parameter("t_ref", 2 * ms, low=0 * ms),
+        below("v_reset", "v_th"), at_most("t_ref", "duration"),
+        steps_per("dt", "duration", at_least=100, what="run"),
+        steps_per("dt", "tau_m", what="membrane time constant"),
+    )
+
+
+def test_constraints_are_checked_together_in_one_message():
+    params = _constrained()
+    assert params.resolve()["dt"] == 0.1 * ms
+    with pytest.raises(ParameterError) as err:
+        params.resolve(v_reset=-40 * mV, t_ref=2 * second)
+    text = str(err.value)
+    assert "2 problems" in text and "'v_reset' must be below 'v_th'" in text
+    assert "'t_ref' must be at most 'duration'" in text and "v_reset = -40. mV" in text
+
+
+def test_a_coarse_dt_is_refused_with_the_reason_and_a_fitting_value():
+    with pytest.raises(ParameterError) as err:
+        _constrained().resolve(dt=1 * second)
+    text = str(err.value)
+    assert "'dt' must leave at least 10 steps per membrane time constant 'tau_m'" in text
+    assert "use dt <= 2. ms" in text and "at least 100 steps per run 'duration'" in text
+    # the limit itself is accepted
+    assert _constrained().resolve(dt=2 * ms)["dt"] == 2 * ms
+
+
+def test_constraints_travel_with_prefix_combination_and_defaults():
+    from neuromodels.parameters import below
+
+    pre = ParameterSet(_constrained().prefixed("cuba."), Parameter("seed", 0))
+    with pytest.raises(ParameterError, match="'cuba.v_reset' must be below 'cuba.v_th'"):
+        pre.resolve({"cuba.v_reset": -40 * mV})
+    with pytest.raises(ParameterError, match="'v_reset' must be below 'v_th'"):
+        _constrained().with_defaults(v_reset=-45 * mV)
+    with pytest.raises(ParameterError, match="'v_reset' must be below 'v_th'"):  # declaration
+        ParameterSet(Parameter("v_th", -50 * mV), Parameter("v_reset", -40 * mV),
+                     below("v_reset", "v_th"))
+    assert "v_reset" not in _constrained().without("v_reset")
+    assert len(_constrained().without("v_reset").constraints) == 3
+    assert "together:\n  'v_reset' must be below 'v_th'" in _constrained().table()
+
+
+def test_per_element_values_are_compared_element_by_element():
+    from neuromodels.parameters import below
+
+    params = ParameterSet(Parameter("lo", np.array([1.0, 5.0])),
+                          Parameter("hi", np.array([2.0, 6.0])), below("lo", "hi"))
+    params.resolve()   # 5 < 6 and 1 < 2, although 5 > 2
+    with pytest.raises(ParameterError, match="'lo' must be below 'hi'"):
+        params.resolve(lo=np.array([1.0, 7.0]))
+
+
+SHIPPED_DT = {"cuba-coba": "dt", "noise-rate": "dt", "noise-timing": "dt",
+              "noise-population": "dt", "spike-time-single": "dt",
+              "spike-time-recurrent": "dt", "spike-time-classification": "brian2_dt"}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_DT))
+def test_studies_refuse_a_dt_too_coarse_for_their_time_constants(name):
+    """``-p dt=1*second`` used to run one step and overwrite the results (issue 24)."""
+    from neuromodels.study import discover, resolve_parameters
+
+    unavailable = {}
+    study = discover(unavailable=unavailable).get(name)
+    if study is None:  # an optional extra (JAX) missing, as on the device-compatibility venv
+        pytest.skip(f"study {name!r} unavailable: {unavailable}")
+    resolve_parameters(study, quick=True)
+    with pytest.raises(ParameterError, match=f"'{SHIPPED_DT[name]}' must leave at least"):
+        resolve_parameters(study, quick=True, params={SHIPPED_DT[name]: 1 * second})
+
+
+def test_every_constraint_of_a_study_names_its_parameters():
+    """A misspelt name would make a constraint never checked."""
+    from neuromodels.study import discover
+
+    for name, study in discover().items():
+        names = set(study.parameters.names)
+        for constraint in study.parameters.constraints:
+            assert set(constraint.names) <= names, (name, constraint.text)

@@ -283,7 +283,8 @@ class Program:
             base = proj.synapse_model(net)
             check = _check_equations("_syn") if self.plastic and code.checked else []
             model = base.extended("\n".join(code.equations + check),
-                                  on_pre="\n".join(code.on_spike), name=f"{base.name}_{proj.name}")
+                                  on_pre="\n".join(code.on_spike), append=True,
+                                  name=f"{base.name}_{proj.name}")
             pre, post = self.groups[proj.pre], self.groups[proj.post]
             # the synapses also read their neurons' subexpressions (delta_post, ...)
             namespace = {**pre.namespace, **post.namespace, **self.namespace, **code.namespace}

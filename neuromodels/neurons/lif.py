@@ -23,6 +23,24 @@ R. Brette's published initial state (:mod:`neuromodels.networks.brette2007`).
 brian2cuda's), which keeps the network active from a resting start.  ``LIF`` is the
 plain neuron driven by a constant input ``v_rest`` (for which
 :func:`neuromodels.theory.lif` gives the rate).
+
+Parameters (default; accepted range), ``print(model)`` lists each model's own:
+
+* ``C_m`` (200. pF; > 0. F): membrane capacitance (1 uF/cm^2 x 20000 um^2)
+* ``g_l`` (10. nS; > 0. S): leak conductance (tau_m = C_m/g_l = 20 ms)
+* ``tau_e`` (5. ms; > 0. s): excitatory synaptic time constant
+* ``tau_i`` (10. ms; > 0. s): inhibitory synaptic time constant
+* ``E_l`` (-60. mV): leak reversal potential
+* ``E_e`` (0. V): excitatory reversal potential
+* ``E_i`` (-80. mV): inhibitory reversal potential
+* ``I_ext`` (0. A): constant external drive (none in benchmark 1)
+* ``v_th`` (-50. mV): spike threshold
+* ``v_reset`` (-60. mV): reset potential
+* ``t_ref`` (5. ms; >= 0. s): absolute refractory period
+* ``tau_m`` (20. ms; > 0. s): membrane time constant
+* ``v_rest`` (-49. mV): resting potential
+
+Together: 'v_reset' must be below 'v_th' (else the neuron fires again at once).
 """
 from dataclasses import replace
 
@@ -30,7 +48,7 @@ from brian2 import mV, ms, nS, pA, pF
 
 from ..devices import KNOWN_DEVICES
 from ..model import NeuronModel
-from ..parameters import Parameter, ParameterSet, positive
+from ..parameters import Parameter, ParameterSet, below, positive
 
 __all__ = ["LIF", "CUBA", "COBA", "COBA_DRIVEN", "MEMBRANE_PARAMETERS",
            "SYNAPTIC_TIME_CONSTANTS"]
@@ -42,6 +60,7 @@ MEMBRANE_PARAMETERS = ParameterSet(
     Parameter("v_th", -50 * mV, "spike threshold"),
     Parameter("v_reset", -60 * mV, "reset potential"),
     Parameter("t_ref", 5 * ms, "absolute refractory period", low=0 * ms),
+    below("v_reset", "v_th", "else the neuron fires again at once"),
 )
 
 #: Decay time constants of the excitatory and inhibitory synaptic variables (CUBA and COBA).
@@ -89,7 +108,7 @@ CUBA = NeuronModel(
 COBA = NeuronModel(
     name="lif_coba",
     equations="""
-    dv/dt = (g_l * (E_l - v) + g_e * (E_e - v) + g_i * (E_i - v) + I_ext) / C_m : volt (unless refractory)
+    dv/dt = (g_l*(E_l - v) + g_e*(E_e - v) + g_i*(E_i - v) + I_ext) / C_m : volt (unless refractory)
     dg_e/dt = -g_e / tau_e : siemens
     dg_i/dt = -g_i / tau_i : siemens
     """,

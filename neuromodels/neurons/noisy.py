@@ -48,17 +48,30 @@ Usage::
     model = escape_lif('logistic', sigma=2*mV).per_neuron('v_th')
     group = model.group(100, params={'tau_m': 20*ms})
     group.v_th = np.linspace(-55, -50, 100)*mV
+
+Parameters (default; accepted range); ``sigma``/``sigma_surrogate`` of the escape model,
+``sigma_v`` of the diffusive one:
+
+* ``tau_m`` (10. ms; > 0. s): membrane time constant
+* ``E_L`` (-65. mV): resting potential
+* ``R_m`` (100. Mohm; > 0. ohm): membrane resistance (input I_ext in amp)
+* ``v_th`` (-50. mV): spike threshold
+* ``v_reset`` (-65. mV): reset potential
+* ``t_ref`` (2. ms; >= 0. s): absolute refractory period
+* ``sigma`` (6. mV; > 0. V): noise scale (Normal(0, sigma^2); sigma = standard deviation)
+* ``sigma_surrogate`` (6. mV; > 0. V): width of the surrogate derivative (gaussian density)
+* ``sigma_v`` (2. mV; > 0. V): standard deviation of the free membrane potential
+
+Together: 'v_reset' must be below 'v_th' (else the neuron fires again at once).
 """
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
-import numpy as np
 from brian2 import Mohm, mV, ms
 
 from ..model import Firing, NeuronModel
-from ..parameters import Parameter, ParameterError, ParameterSet, format_value, positive
+from ..parameters import Parameter, ParameterError, ParameterSet, positive
 from .lif import MEMBRANE_PARAMETERS
 from .noise import get_noise
 
@@ -93,12 +106,6 @@ dv/dt = (E_L - v + R_m*I_ext)/tau_m : volt (unless refractory)
 I_ext : amp   # external input current
 """
 _RESET = dict(reset="v = v_reset", refractory="t_ref", initial=(("v", "E_L"),))
-
-
-def _threshold_above_reset(values: dict[str, Any]) -> None:
-    if "v_th" in values and "v_reset" in values and np.any(values["v_th"] <= values["v_reset"]):
-        raise ParameterError(f"Parameter 'v_th' must be above 'v_reset' "
-                             f"({format_value(values['v_reset'])}); got {format_value(values['v_th'])}.")
 
 
 def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False,
@@ -143,7 +150,6 @@ def escape_lif(noise="gaussian", sigma=None, deterministic: bool = False,
         run_regularly=(("u_draw = rand()", "start"),),
         method="exact",
         functions=tuple(dist.namespace.items()),
-        check=_threshold_above_reset,
         reference=REFERENCE,
         firing=Firing("p_fire", f"({dist.pdf_expr(f'(v - v_th)/{width}')})/{width}"),
         **_RESET,
@@ -176,8 +182,8 @@ def with_surrogate(model: NeuronModel, noise="gaussian", sigma_surrogate=None,
     firing = Firing(f"int({model.threshold})",
                     f"({dist.pdf_expr(f'({membrane} - ({threshold}))/sigma_surrogate')})"
                     f"/sigma_surrogate", membrane)
-    return replace(model, parameters=ParameterSet(model.parameters,
-                                                  _surrogate_parameter(dist, sigma_surrogate, span)),
+    surrogate = _surrogate_parameter(dist, sigma_surrogate, span)
+    return replace(model, parameters=ParameterSet(model.parameters, surrogate),
                    functions=tuple({**dict(model.functions), **dist.namespace}.items()),
                    firing=firing)
 
@@ -185,7 +191,8 @@ def with_surrogate(model: NeuronModel, noise="gaussian", sigma_surrogate=None,
 def diffusive_lif(sigma_v=None, method: str = "euler") -> NeuronModel:
     """The LIF with diffusive noise; ``sigma_v`` (volt, > 0; default 2 mV) is the
     standard deviation of the free membrane potential.  Threshold ``v > v_th``."""
-    sigma_parameter = positive("sigma_v", 2 * mV, "standard deviation of the free membrane potential")
+    sigma_parameter = positive("sigma_v", 2 * mV,
+                               "standard deviation of the free membrane potential")
     if sigma_v is not None:
         sigma_parameter = replace(sigma_parameter, default=sigma_parameter.check(sigma_v))
     return NeuronModel(
@@ -197,7 +204,6 @@ def diffusive_lif(sigma_v=None, method: str = "euler") -> NeuronModel:
         parameters=ParameterSet(NOISY_MEMBRANE_PARAMETERS, sigma_parameter),
         threshold="v > v_th",
         method=method,
-        check=_threshold_above_reset,
         reference="Brunel & Hakim (1999) Neural Comput 11:1621; Siegert (1951)",
         **_RESET,
     )

@@ -31,11 +31,12 @@ start time ``t``. Since :math:`\dot\theta = 1/\tau` and :math:`\ddot\theta = 0` 
 :math:`\theta=\pi` for any :math:`I`, the crossing time is
 :math:`t + dt - \tau(\theta-\pi) + O(dt^3)`: :func:`spike_times` applies this to the
 ``theta`` a :class:`~brian2.SpikeMonitor` recorded. Synaptic effects are applied after the
-state update, i.e. at the end of the step; :func:`neuromodels.networks.theta.network_from_exact`
-gives every synapse the lag :math:`\delta` (in units of :math:`\tau`) between the true spike time and
-the step's end (:math:`\theta_\mathrm{pre}-\pi` for network spikes, a per-spike constant for
-inputs) and uses :data:`THETA_INPUT_SYNAPSE` / :data:`THETA_RECURRENT_SYNAPSE`, which are
-exact to :math:`O(\delta^2)`. Brian2 must not be told a different ``when`` for any of it.
+state update, i.e. at the end of the step;
+:func:`neuromodels.networks.theta.network_from_exact` gives every synapse the lag
+:math:`\delta` (in units of :math:`\tau`) between the true spike time and the step's end
+(:math:`\theta_\mathrm{pre}-\pi` for network spikes, a per-spike constant for inputs) and
+uses :data:`THETA_INPUT_SYNAPSE` / :data:`THETA_RECURRENT_SYNAPSE`, which are exact to
+:math:`O(\delta^2)`. Brian2 must not be told a different ``when`` for any of it.
 
 **The oscillator** :data:`THETA_OSC` (constant drive :math:`I_0 > 1/4`, delta-pulse synapses,
 the Brian2 twin of :mod:`neuromodels.exact.feedforward`):
@@ -57,6 +58,17 @@ GeNN (one clock, one postsynaptic variable per synapse, the jump as a named
 :data:`neuromodels.theory.theta.OSCILLATOR_I0` and ``OSCILLATOR_TAU`` time units of
 :data:`TIME_UNIT`. :func:`neuromodels.networks.theta.run_feedforward` builds the layered
 network from trained exact weights.
+
+Parameters (default; accepted range) of ``THETA``:
+
+* ``tau`` (10. ms; > 0. s): membrane time constant (synaptic: tau/2); the time unit
+* ``I0`` (0.0): constant drive I_0 (periodic firing for I0 > 1/4)
+
+and of ``THETA_OSC``:
+
+* ``tau`` (19.09859317 ms; > 0. s): time constant (free-running period 60 ms at I0 = 5/4)
+* ``I0`` (5/4; >= 1/4): constant drive I_0 (an oscillator needs I0 > 1/4)
+* ``t_once`` (1. s; > 0. s): refractory period after the first spike (> trial)
 """
 
 from __future__ import annotations
@@ -167,7 +179,8 @@ dVsum : 1  # summed pulses of this time step
 #: synapses accumulate the voltage jumps of a step (linear, so simultaneous spikes add)...
 THETA_OSC_ON_PRE = "dVsum_post += w"
 #: ...which the neuron applies once, at the start of the next step: V += dV
-THETA_OSC_APPLY = "theta = theta + int(not_refractory)*(2*arctan(tan(theta/2) + 2*dVsum) - theta)\ndVsum = 0"
+THETA_OSC_APPLY = ("theta = theta + int(not_refractory)*(2*arctan(tan(theta/2) + 2*dVsum) - theta)"
+                   "\ndVsum = 0")
 
 #: The oscillator as a model (``t_once`` longer than the trial: at most one spike per trial).
 THETA_OSC = NeuronModel(

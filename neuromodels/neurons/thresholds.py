@@ -80,6 +80,15 @@ Lazar A, Pipa G, Triesch J (2009) SORN: a self-organizing recurrent neural netwo
 Front Comput Neurosci 3:23.
 Diehl PU, Cook M (2015) Unsupervised learning of digit recognition using spike-timing-
 dependent plasticity. Front Comput Neurosci 9:99.
+
+Parameters (default; accepted range): the membrane's of :mod:`neuromodels.neurons.noisy`
+(``tau_m``, ``E_L``, ``R_m``, ``v_th``, ``v_reset``, ``t_ref``), plus the threshold's:
+
+* ``tau_theta`` (100. ms; > 0. s): decay time constant of the threshold adaptation
+* ``delta_theta`` (2. mV; >= 0. V): jump of the threshold at each spike
+* ``r_target`` (20. Hz; > 0. Hz): target firing rate
+* ``delta_theta_h`` (0.5 mV; > 0. V): jump of the threshold at each spike (drift speed
+  delta_theta_h * r_target between spikes)
 """
 from __future__ import annotations
 
@@ -89,9 +98,9 @@ from brian2 import Hz, mV, ms
 
 from ..model import NeuronModel
 from ..parameters import ParameterError, ParameterSet, nonnegative, positive
-# the membrane equations, reset and v_th > v_reset check of the noisy LIF models: the same
+# the membrane equations, reset and v_reset < v_th constraint of the noisy LIF models: the same
 # membrane, one home
-from .noisy import _MEMBRANE, _RESET, NOISY_MEMBRANE_PARAMETERS, _threshold_above_reset, escape_lif
+from .noisy import _MEMBRANE, _RESET, NOISY_MEMBRANE_PARAMETERS, escape_lif
 
 __all__ = ["fixed_threshold", "adaptive_threshold", "homeostatic_threshold", "learnable_threshold",
            "FIXED_THRESHOLD_LIF", "ALIF", "HOMEOSTATIC_LIF", "ADAPTIVE_THRESHOLD_PARAMETERS",
@@ -99,7 +108,8 @@ __all__ = ["fixed_threshold", "adaptive_threshold", "homeostatic_threshold", "le
 
 _ALIF_REFERENCE = ("Bellec et al. (2018) NeurIPS 31; Bellec et al. (2020) Nat Commun 11:3625; "
                    "threshold kernel of NEST gif_psc_exp / mat2_psc_exp")
-_HOMEOSTATIC_REFERENCE = "Lazar, Pipa & Triesch (2009) Front Comput Neurosci 3:23 (SORN intrinsic plasticity)"
+_HOMEOSTATIC_REFERENCE = ("Lazar, Pipa & Triesch (2009) Front Comput Neurosci 3:23 "
+                          "(SORN intrinsic plasticity)")
 
 #: Parameters of the spike-triggered adaptive threshold (ALIF).
 ADAPTIVE_THRESHOLD_PARAMETERS = ParameterSet(
@@ -123,21 +133,19 @@ def _threshold_model(name, theta_equations, parameters, on_spike, *, noise, sigm
             raise ParameterError("'sigma' and 'deterministic' set the escape noise: give 'noise' "
                                  "(e.g. noise='gaussian') as well, or neither.")
         base = NeuronModel(name=name, equations=_MEMBRANE, parameters=NOISY_MEMBRANE_PARAMETERS,
-                           threshold="v > theta", method="exact", check=_threshold_above_reset,
+                           threshold="v > theta", method="exact",
                            **_RESET)
     else:
         escape = escape_lif(noise, sigma, deterministic)
         base = replace(escape.substituted(v_th="theta"),
                        name=escape.name.replace("escape_lif", f"escape_{name}"))
-    reset = "\n".join(line for line in (base.reset, on_spike) if line)
-    model = base.extended(theta_equations, parameters, name=base.name, reset=reset,
-                          reference=reference)
+    model = base.extended(theta_equations, parameters, name=base.name, reset=on_spike,
+                          append=True, reference=reference)  # on_spike after the reset
     if not reset_membrane:  # v keeps integrating through spikes and dead time (NEST mat2_psc_exp)
         model = replace(
             model, name=model.name + "_no_reset",
             equations=model.equations.replace(" (unless refractory)", ""),
-            reset=on_spike, check=None,
-            parameters=ParameterSet(p for p in model.parameters if p.name != "v_reset"))
+            reset=on_spike, parameters=model.parameters.without("v_reset"))
     return model
 
 

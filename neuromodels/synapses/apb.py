@@ -26,11 +26,12 @@ the weights equal pair STDP's bit for bit on Brian2's numpy target (a merged fac
 :math:`A_+[1 + \beta(\cdot)]` differs in the last bit once Brian2 reorders the
 product).  Compiled code (Cython, C++) is built with ``-ffast-math -march=native``,
 where the compiler may fuse the plain update into an FMA in one object and not in
-the other: measured, at most one rounding step (1.1e-16 at w ~ 0.5).  Why this form: the shared factor is read where the
-rule acts (at the postsynaptic spike, per synapse, scaling its update), it is
-zero for a synapse active alone (the self share is excluded), and it is linear
-in the other inputs' traces (one parameter, :math:`\beta`, per unit of trace).  For :math:`k` synapses firing together at :math:`t_0` and a post
-spike at :math:`t_0 + \Delta`, each gains
+the other: measured, at most one rounding step (1.1e-16 at w ~ 0.5). Why this form: the
+shared factor is read where the rule acts (at the postsynaptic spike, per synapse, scaling
+its update), it is zero for a synapse active alone (the self share is excluded), and it is
+linear in the other inputs' traces (one parameter, :math:`\beta`, per unit of trace). For
+:math:`k` synapses firing together at :math:`t_0` and a post spike at :math:`t_0 + \Delta`,
+each gains
 :math:`w_{max} A_+ e^{-\Delta/\tau_+}[1 + \beta (k-1) e^{-\Delta/\tau_{apb}}]`.
 
 Brian2's summed variables: :math:`C` is a jump variable of the neuron, not a
@@ -41,6 +42,12 @@ inputs stay free.  The price: the presynaptic code writes two postsynaptic
 variables (the transmission and :math:`C`), which GeNN does not allow, so APB
 runs on runtime and cpp_standalone.  The neuron must be extended with
 :func:`with_coactivity`.
+
+Parameters (default; accepted range; ``w`` per synapse; ``tau_apb`` per neuron, from
+:func:`with_coactivity`): those of pair STDP (:mod:`neuromodels.synapses.stdp`) and
+
+* ``beta`` (0.0; >= 0): associative boost per unit of the other inputs' trace
+* ``tau_apb`` (20. ms; > 0. s): co-activity trace time constant
 """
 from __future__ import annotations
 
@@ -63,15 +70,18 @@ def with_coactivity(neuron: NeuronModel, tau_apb=20 * ms) -> NeuronModel:
     ).per_neuron("tau_apb")
 
 
-def apb_stdp(target: str = "g", J=1.0, *, beta=0.0, name: str | None = None, **defaults) -> SynapseModel:
+def apb_stdp(target: str = "g", J=1.0, *, beta=0.0, name: str | None = None,
+             **defaults) -> SynapseModel:
     """Pair STDP (all-to-all, additive) with associative potentiation of strength ``beta`` (>= 0;
     0 is the plain rule)."""
     return pair_stdp(target, J, **defaults).extended(
         "dxapb/dt = -xapb / tau_apb_post : 1 (event-driven)",
-        ParameterSet(nonnegative("beta", 0.0, "associative boost per unit of the other inputs' trace"))
+        ParameterSet(nonnegative("beta", 0.0,
+                                 "associative boost per unit of the other inputs' trace"))
         .with_defaults(beta=beta),
         on_pre="coactivity_post += 1\nxapb += 1",
         on_post="w = clip(w + w_max * A_plus * beta * (coactivity_post - xapb) * apre, 0, w_max)",
+        append=True,  # after pair STDP's own on_pre/on_post
         name=name or "apb_stdp",
         reference="Shen et al. (2022) arXiv:2207.11670 (mechanism; equations chosen here)",
         devices=("runtime", "cpp_standalone"),

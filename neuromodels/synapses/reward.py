@@ -20,12 +20,30 @@ pairing at lag :math:`\Delta > 0` followed by one dopamine spike after
 :math:`D` changes the weight by
 :math:`w_{max} A_+ e^{-\Delta/\tau_+} e^{-D/\tau_c}\,\tau_c/(\tau_c+\tau_n)`
 (``b = 0``): the distal reward is credited to the synapse whose trace is still
-up.  The initial weight is the per-synapse parameter ``w_init``.  The weight is integrated on the time grid (Euler) and clipped to
+up.  The initial weight is the per-synapse parameter ``w_init``.  The weight is integrated
+on the time grid (Euler) and clipped to
 :math:`[0, w_{max}]` at every spike, before it is transmitted.
 
 Izhikevich (2007) Cereb Cortex 17:2443 (and Brian2's
 ``examples/frompapers/Izhikevich_2007.py``): ``tau_c = 1 s``, ``tau_n = 200 ms``,
 ``tau_+ = tau_- = 20 ms``, ``A_- = 1.5 A_+``.
+
+Parameters (default; accepted range; ``w_init`` per synapse; ``tau_n`` per neuron, from
+:func:`with_dopamine`):
+
+* ``J`` (1.0): effect of w = 1 on the target variable (unit of the target)
+* ``w_max`` (1.0; > 0): upper weight bound (the lower bound is 0)
+* ``A_plus`` (0.01; >= 0): eligibility per pre-before-post pair (fraction of w_max)
+* ``A_minus`` (0.015; >= 0): eligibility per post-before-pre pair (fraction of w_max)
+* ``tau_plus`` (20. ms; > 0. s): presynaptic trace time constant
+* ``tau_minus`` (20. ms; > 0. s): postsynaptic trace time constant
+* ``tau_c`` (1. s; > 0. s): eligibility trace time constant
+* ``b`` (0. Hz): dopamine baseline subtracted from the concentration
+* ``w_init`` (0.5; >= 0): initial weight (dimensionless, <= w_max; one value or one per
+  synapse)
+* ``tau_n`` (200. ms; > 0. s): dopamine time constant
+
+Together: 'w_init' must be at most 'w_max'.
 """
 from __future__ import annotations
 
@@ -56,7 +74,8 @@ def dopamine_release() -> SynapseModel:
 
 
 def reward_stdp(target: str = "g", J=1.0, *, name: str | None = None, **defaults) -> SynapseModel:
-    """Dopamine-modulated STDP onto ``target``; the postsynaptic neuron needs :func:`with_dopamine`."""
+    """Dopamine-modulated STDP onto ``target``; the postsynaptic neuron needs
+    :func:`with_dopamine`."""
     parameters = ParameterSet(
         weight_parameters(J, initial="w_init"),
         nonnegative("A_plus", 0.01, "eligibility per pre-before-post pair (fraction of w_max)"),

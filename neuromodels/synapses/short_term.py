@@ -17,6 +17,15 @@ to match the published trace with its three-state model), ``tau_rec = 800 ms``;
 facilitating ``U = 0.03``, ``tau_rec = 130 ms``, ``tau_fac = 530 ms``.  The
 paper's absolute strength ``A_SE`` is ``J * w``.  ``r`` holds the release of the
 latest spike.
+
+Parameters (default: the facilitating set; accepted range; ``w`` per synapse; ``tau_fac``
+only when facilitating):
+
+* ``J`` (1.0): effect of a full release (r = 1) of w = 1 (unit of the target)
+* ``U`` (0.03; > 0.0 and <= 1.0): utilisation increment per spike
+* ``tau_rec`` (130. ms; > 0. s): recovery time constant of the resources
+* ``tau_fac`` (0.53 s; > 0. s): facilitation time constant
+* ``w`` (1.0; >= 0): efficacy (dimensionless; A_SE = J w)
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ def jump(variable: str, w, name: str | None = None, description: str = "") -> Sy
     return SynapseModel(
         name=name or f"jump_{variable}",
         on_pre=f"{variable}_post += w",
-        parameters=ParameterSet(nonnegative("w", w, description or f"jump of {variable} per spike")),
+        parameters=ParameterSet(nonnegative("w", w,
+                                            description or f"jump of {variable} per spike")),
         devices=KNOWN_DEVICES,  # Brian2CUDA too (the GPU benchmark's networks)
     )

@@ -29,6 +29,18 @@ The weight ``w`` is dimensionless (a per-synapse variable in ``[0, w_max]``);
 ``J`` carries the unit of the target variable.  Defaults are those of Brian2's
 ``examples/synapses/STDP.py`` (Song et al. 2000): ``A_+ = 0.01``,
 ``A_- = 1.05 A_+``, ``tau = 20 ms``.
+
+Parameters (default; accepted range; ``w`` per synapse):
+
+* ``J`` (1.0): effect of w = 1 on the target variable (unit of the target)
+* ``w_max`` (1.0; > 0): upper weight bound (the lower bound is 0)
+* ``A_plus`` (0.01; >= 0): potentiation per pair at zero lag (fraction of w_max)
+* ``A_minus`` (0.0105; >= 0): depression per pair at zero lag (fraction of w_max)
+* ``tau_plus`` (20. ms; > 0. s): presynaptic trace time constant (potentiation window)
+* ``tau_minus`` (20. ms; > 0. s): postsynaptic trace time constant (depression window)
+* ``w`` (0.5; >= 0): initial weight (dimensionless, <= w_max; one value or one per synapse)
+
+Together: 'w' must be at most 'w_max'.
 """
 from __future__ import annotations
 
@@ -49,7 +61,8 @@ def weight_parameters(J=1.0, w=0.5, w_max=1.0, initial: str = "w") -> ParameterS
     (named ``initial``) and the bound ``w_max``."""
     return ParameterSet(
         Parameter("J", J, "effect of w = 1 on the target variable (unit of the target)"),
-        nonnegative(initial, w, "initial weight (dimensionless, <= w_max; one value or one per synapse)"),
+        nonnegative(initial, w,
+                    "initial weight (dimensionless, <= w_max; one value or one per synapse)"),
         positive("w_max", w_max, "upper weight bound (the lower bound is 0)"),
     )
 
@@ -63,7 +76,8 @@ def weight_within_bounds(values, initial: str = "w") -> None:
 
 def _choice(name, value, allowed):
     if value not in allowed:
-        raise ParameterError(f"'{name}' must be one of {', '.join(map(repr, allowed))}; got {value!r}.")
+        raise ParameterError(f"'{name}' must be one of {', '.join(map(repr, allowed))}; "
+                             f"got {value!r}.")
 
 
 def pair_stdp(target: str = "g", J=1.0, *, interaction: str = "all", bounds: str = "additive",

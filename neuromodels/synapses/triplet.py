@@ -27,6 +27,23 @@ row.  Values cross-checked against the secondary sources found (NEST's
 defaults, NESTML's ``stdp_triplet_nn``, two independent transcriptions of the
 tables); amplitudes are fractions of ``w_max`` (relative weight changes, as in
 the paper, when ``w_max = 1``).
+
+Parameters (default: the visual-cortex all-to-all minimal fit; accepted range; ``w`` per
+synapse):
+
+* ``J`` (1.0): effect of w = 1 on the target variable (unit of the target)
+* ``w_max`` (1.0; > 0): upper weight bound (the lower bound is 0)
+* ``A2_plus`` (0.0; >= 0): pair potentiation (fraction of w_max)
+* ``A3_plus`` (0.0065; >= 0): triplet potentiation (fraction of w_max)
+* ``A2_minus`` (0.0071; >= 0): pair depression (fraction of w_max)
+* ``A3_minus`` (0.0; >= 0): triplet depression (fraction of w_max)
+* ``tau_plus`` (16.8 ms; > 0. s): fast presynaptic trace r1
+* ``tau_x`` (101. ms; > 0. s): slow presynaptic trace r2
+* ``tau_minus`` (33.7 ms; > 0. s): fast postsynaptic trace o1
+* ``tau_y`` (114. ms; > 0. s): slow postsynaptic trace o2
+* ``w`` (0.5; >= 0): initial weight (dimensionless, <= w_max; one value or one per synapse)
+
+Together: 'w' must be at most 'w_max'.
 """
 from __future__ import annotations
 
@@ -43,15 +60,15 @@ _TAUS = dict(tau_plus=16.8 * ms, tau_minus=33.7 * ms)
 #: (data set, interaction, model) -> parameters, from Pfister & Gerstner (2006) Tables 3 and 4.
 FITS = {
     ("visual_cortex", "all", "minimal"): dict(A2_plus=0.0, A3_plus=6.5e-3, A2_minus=7.1e-3,
-                                              A3_minus=0.0, tau_x=101 * ms, tau_y=114 * ms, **_TAUS),
+                                              A3_minus=0.0, tau_x=101*ms, tau_y=114*ms, **_TAUS),
     ("visual_cortex", "nearest", "minimal"): dict(A2_plus=0.0, A3_plus=5e-2, A2_minus=8e-3,
-                                                  A3_minus=0.0, tau_x=714 * ms, tau_y=40 * ms, **_TAUS),
+                                                  A3_minus=0.0, tau_x=714*ms, tau_y=40*ms, **_TAUS),
     ("hippocampal", "all", "minimal"): dict(A2_plus=5.3e-3, A3_plus=8e-3, A2_minus=3.5e-3,
-                                            A3_minus=0.0, tau_x=946 * ms, tau_y=40 * ms, **_TAUS),
+                                            A3_minus=0.0, tau_x=946*ms, tau_y=40*ms, **_TAUS),
     ("hippocampal", "nearest", "minimal"): dict(A2_plus=4.6e-3, A3_plus=9.1e-3, A2_minus=3e-3,
-                                                A3_minus=0.0, tau_x=575 * ms, tau_y=48 * ms, **_TAUS),
+                                                A3_minus=0.0, tau_x=575*ms, tau_y=48*ms, **_TAUS),
     ("visual_cortex", "all", "full"): dict(A2_plus=5e-10, A3_plus=6.2e-3, A2_minus=7e-3,
-                                           A3_minus=2.3e-4, tau_x=101 * ms, tau_y=125 * ms, **_TAUS),
+                                           A3_minus=2.3e-4, tau_x=101*ms, tau_y=125*ms, **_TAUS),
 }
 
 
