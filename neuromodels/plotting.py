@@ -11,18 +11,25 @@
 * :func:`run_label`: "device D, seed S, <duration>" (and "(quick)") of a stored run.
 * :func:`first_spike_layers`: first-spike times of a layered network for one sample,
   untrained and trained (exact solver) and the trained network in Brian2.
+* :func:`text_problems`: the text of a drawn figure that overlaps other text or leaves the
+  figure (what a reader cannot read), for tests.
 """
+from typing import NamedTuple
+
 import numpy as np
 
 __all__ = ["level_colors", "level_labels", "errorbar_family", "seed_sd", "over_seeds",
-           "distribution_over_epochs", "raster", "decorate", "first_spike_layers", "run_label"]
+           "distribution_over_epochs", "raster", "decorate", "first_spike_layers", "run_label",
+           "text_problems", "TextProblems"]
 
 
 def level_colors(n):
-    """``n`` colours from viridis (0 to 0.85), for levels 0 .. n-1."""
+    """``n`` colours from plasma (0 to 0.8: dark blue, purple, red, orange), for levels
+    0 .. n-1; plasma's hue turns faster than viridis's, whose neighbours look alike, and
+    stops before its pale yellow."""
     import matplotlib.pyplot as plt
 
-    return plt.cm.viridis(np.linspace(0, 0.85, max(n, 2)))
+    return plt.cm.plasma(np.linspace(0, 0.8, max(n, 2)))
 
 
 def level_labels(values, name="σ", unit="mV", zero_below=1e-6, zero="deterministic"):
@@ -31,7 +38,7 @@ def level_labels(values, name="σ", unit="mV", zero_below=1e-6, zero="determinis
 
 
 def errorbar_family(ax, x, means, sds, labels, deterministic=None, colors=None, **style):
-    """Curves ``means[k] +- sds[k]`` against ``x``; level ``deterministic`` (an index, or
+    """Curves ``means[k] ± sds[k]`` against ``x``; level ``deterministic`` (an index, or
     None) drawn as black squares with a dashed line, the others in ``colors`` (default
     :func:`level_colors`). Returns the colours."""
     colors = level_colors(len(labels) + 1) if colors is None else colors
@@ -95,7 +102,7 @@ def first_spike_layers(ax, ex, T, ms_per_unit=10.0):
         first = l == 0
         k0, k1, kb = e0 <= T, e1 <= T, b >= 0
         ax.plot(u * e0[k0], idx[k0], "x", color="0.5", ms=4,
-                label=f"untrained: {n_init} in trial" if first else None)
+                label=f"untrained ({n_init} spikes in the trial)" if first else None)
         ax.plot(u * e1[k1], idx[k1], "o", mfc="none", color="C0", ms=4,
                 label="trained (exact)" if first else None)
         ax.plot(u * b[kb], idx[kb], ".", color="C3", ms=3,
@@ -115,3 +122,83 @@ def run_label(data, duration):
     attrs = data["attrs"]
     return (f"device {attrs['device']}, seed {attrs['seed']}, {duration}"
             + (" (quick)" if attrs.get("quick") else ""))
+
+
+class TextProblems(NamedTuple):
+    """What :func:`text_problems` found: ``overlaps``, pairs of ``(name, name)`` of text
+    elements whose rendered boxes intersect; ``outside``, the names of those that leave the
+    figure. A name is ``"<where>: '<text>'"``, e.g. ``"axes 2 x tick: '0.5'"``."""
+    overlaps: list
+    outside: list
+
+    def __bool__(self):
+        return bool(self.overlaps or self.outside)
+
+    def __str__(self):
+        return "\n".join([f"{a}  overlaps  {b}" for a, b in self.overlaps]
+                         + [f"{a}  leaves the figure" for a in self.outside]) or "no problems"
+
+
+def text_problems(fig, tolerance=1.0):
+    """The text elements of ``fig`` (titles, suptitle, axis labels, tick labels, offset
+    texts, legend texts and titles, annotations and other texts) whose rendered bounding
+    boxes overlap, and those that are not inside the figure's area. ``fig`` is drawn first
+    (with its own canvas, at its own dpi). Boxes are shrunk by ``tolerance`` pixels on each
+    side before comparing, so that boxes that merely touch do not count. Text that is not
+    drawn (hidden, empty, tick labels outside the axis's view) is ignored."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    if not hasattr(fig.canvas, "get_renderer"):  # a Figure made without pyplot
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    named = _drawn_texts(fig)
+    boxes = np.array([Text.get_window_extent(t, renderer).extents for t, _ in named])
+    boxes = boxes.reshape(-1, 4) + np.array([tolerance, tolerance, -tolerance, -tolerance])
+    x0, y0, x1, y1 = boxes.T
+    hit = ((x0[:, None] < x1[None, :]) & (x0[None, :] < x1[:, None])
+           & (y0[:, None] < y1[None, :]) & (y0[None, :] < y1[:, None]))
+    fw, fh = fig.bbox.width, fig.bbox.height
+    out = (x0 < 0) | (y0 < 0) | (x1 > fw) | (y1 > fh)
+    return TextProblems([(named[a][1], named[b][1]) for a, b in zip(*np.nonzero(np.triu(hit, 1)))],
+                        [named[k][1] for k in np.flatnonzero(out)])
+
+
+def _drawn_texts(fig):
+    """``[(Text, name)]`` of every text element ``fig`` draws (see :func:`text_problems`)."""
+    found = []
+
+    def add(text, where):
+        if text is not None and text.get_visible() and text.get_text().strip():
+            if all(text is not t for t, _ in found):
+                found.append((text, f"{where}: {text.get_text()!r}"))
+
+    for text in [getattr(fig, "_suptitle", None), getattr(fig, "_supxlabel", None),
+                 getattr(fig, "_supylabel", None), *fig.texts]:
+        add(text, "figure")
+    legends = [(leg, "figure legend") for leg in fig.legends]
+    for n, ax in enumerate(fig.axes, start=1):
+        if not ax.get_visible():
+            continue
+        for title in (ax.title, ax._left_title, ax._right_title):
+            add(title, f"axes {n} title")
+        for text in ax.texts:
+            add(text, f"axes {n} text")
+        legends.append((ax.get_legend(), f"axes {n} legend"))
+        if not ax.axison:
+            continue
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            if not axis.get_visible():
+                continue
+            add(axis.label, f"axes {n} {name} label")
+            add(axis.offsetText, f"axes {n} {name} offset")
+            for tick in axis._update_ticks():  # the ticks inside the view, as drawn
+                add(tick.label1, f"axes {n} {name} tick")
+                add(tick.label2, f"axes {n} {name} tick")
+    for legend, where in legends:
+        if legend is not None and legend.get_visible():
+            add(legend.get_title(), where + " title")
+            for text in legend.get_texts():
+                add(text, where)
+    return found

@@ -25,7 +25,8 @@ from neuromodels.analysis.spiketrains import firing_rates, isi_cv, population_ra
 from neuromodels.connectivity import fixed_probability_count
 from neuromodels.devices import brian2_settings
 from neuromodels.networks import brette2007
-from neuromodels.parameters import Parameter, ParameterSet, positive, unprefixed
+from neuromodels.parameters import (Parameter, ParameterSet, at_most, positive, steps_per,
+                                    unprefixed)
 from neuromodels.study import Study
 
 NETWORKS = ("cuba", "coba")
@@ -38,6 +39,13 @@ PARAMETERS = ParameterSet(
     brette2007.STRUCTURE,
     Parameter("raster_neurons", 400, "neurons shown in the raster", low=1, integer=True),
     *(brette2007.BENCHMARKS[name].parameters.prefixed(f"{name}.") for name in NETWORKS),
+    steps_per("dt", "duration", at_least=100, what="run"),
+    *(steps_per("dt", f"{name}.{tau}", what="time constant")
+      for name in NETWORKS for tau in ("tau_e", "tau_i")),
+    steps_per("dt", "cuba.tau_m", what="membrane time constant"),
+    steps_per("dt", "coba.C_m", "coba.g_l", what="membrane time constant"),
+    *(at_most(f"{name}.t_ref", "duration", "a refractory period longer than the run")
+      for name in NETWORKS),
 )
 
 
@@ -114,26 +122,27 @@ def plot(data):
         row[0].plot(t[sel_e] / ms, i[sel_e], ".", ms=1, color="C0", label="excitatory")
         row[0].plot(t[sel_i] / ms, i[sel_i] - n_exc + n_show_e, ".", ms=1, color="C3",
                     label="inhibitory")
-        row[0].set(xlabel="time (ms)", ylabel="neuron index",
+        row[0].set(xlabel="time (ms)", ylabel="neuron (excitatory, then inhibitory)",
+                   ylim=(-0.02 * shown, 1.2 * shown),  # the legend above the dots
                    title=f"{name.upper()}: raster ({shown} of {n} neurons)")
-        row[0].legend(loc="upper right", markerscale=8, fontsize=8)
+        row[0].legend(loc="upper right", markerscale=8, fontsize=8, ncols=2)
         centres, rate = population_rate(t, n, duration, 5 * ms)
         row[1].plot(centres * 1e3, rate, color="k", lw=0.8)
         row[1].axhline(rates.mean(), color="C1", ls="--",
                        label=f"mean {rates.mean():.1f} Hz")
         row[1].set(xlabel="time (ms)", ylabel="population rate (Hz)",
-                   title="population rate (5 ms bins)")
-        row[1].legend(fontsize=8)
-        row[2].hist(valid, bins=30, color="C2")
-        row[2].axvline(np.mean(valid), color="k", ls="--",
-                       label=f"mean {np.mean(valid):.2f}\n({valid.size} neurons\nwith >= 3 spikes)")
-        row[2].set(xlabel="ISI CV", ylabel="neurons", title="ISI coefficient of variation")
-        row[2].legend(fontsize=8)
+                   ylim=(0, 1.3 * np.max(rate)), title="population rate (5 ms bins)")
+        row[1].legend(fontsize=8, loc="upper right")
+        counts = row[2].hist(valid, bins=30, color="C2")[0]
+        row[2].axvline(np.mean(valid), color="k", ls="--", label=f"mean {np.mean(valid):.2f}")
+        row[2].set(xlabel=f"ISI CV ({valid.size} neurons with ≥ 3 spikes)", ylabel="neurons",
+                   ylim=(0, 1.25 * counts.max()), title="ISI coefficient of variation")
+        row[2].legend(fontsize=8, loc="upper right")
         row[3].hist(rates, bins=30, color="C4")
         row[3].set(xlabel="firing rate (Hz)", ylabel="neurons", title="firing-rate distribution")
     attrs = data["attrs"]
-    fig.suptitle(f"Brette et al. (2007) benchmarks; device {attrs['device']}, seed {attrs['seed']}, "
-                 f"{float(duration / second):g} s simulated", fontsize=11)
+    fig.suptitle(f"Brette et al. (2007) benchmarks; device {attrs['device']}, "
+                 f"seed {attrs['seed']}, {float(duration / second):g} s simulated", fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -177,9 +177,13 @@ def plot(data):
                     ms=3, label=f"{LABELS[m]}: {test[:, -1].mean():.1f} ± "
                                 f"{test[:, -1].std(ddof=1) if len(seeds) > 1 else 0:.1f} %")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set(xlabel="epoch", ylabel="test accuracy (%)",
-           title=f"digits 64-{data['parameters']['n_hidden']}-10, T = {data['parameters']['T']}")
-    ax.legend(fontsize=8, loc="lower right")
+    lo, hi = ax.get_ylim()
+    lo = np.floor(lo - 0.6 * (hi - lo))  # room for the legend below the curves
+    ax.set(xlabel="epoch (accuracy after each)", ylim=(lo, hi),
+           ylabel=f"test accuracy (%; axis cut: starts at {lo:g} %)",
+           title=f"Training, digits 64-{data['parameters']['n_hidden']}-10, "
+                 f"T = {data['parameters']['T']} steps")
+    ax.legend(fontsize=8, loc="lower right", title="final test accuracy", title_fontsize=8)
     for ax, kind in zip(axes.flat[1:], PERTURBATIONS):
         levels = data["levels"][kind]
         for k, m in enumerate(MODELS):
@@ -187,15 +191,18 @@ def plot(data):
             sd = a.std(axis=0, ddof=1) if len(seeds) > 1 else np.zeros(a.shape[1])
             ax.errorbar(levels, a.mean(axis=0), yerr=sd, color=f"C{k}", capsize=3, marker="o",
                         ms=3, label=LABELS[m])
+        ax.axhline(10, color="0.5", ls=":", lw=1, label="chance (10 classes)")
         ax.set(xlabel=PERTURBATIONS[kind][1], ylabel="test accuracy (%)",
-               title={"gaussian": "Gaussian input noise", "salt_and_pepper": "salt-and-pepper noise",
+               title={"gaussian": "Gaussian input noise",
+                      "salt_and_pepper": "salt-and-pepper noise",
                       "deletion": "input spike deletion", "jitter": "input spike-time jitter",
                       "weight": "weight noise"}[kind],
                ylim=(0, 100))
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="center left")
     attrs = data["attrs"]
-    fig.suptitle(f"Noise-driven learning vs deterministic SNN; mean ± sd over {len(seeds)} seeds "
-                 f"({', '.join(map(str, seeds))}); device {attrs['device']}", fontsize=11)
+    fig.suptitle(f"Noise-driven learning vs deterministic SNN; mean ± s.d. over "
+                 f"{len(seeds)} seeds ({', '.join(map(str, seeds))}); device {attrs['device']}",
+                 fontsize=11)
     fig.tight_layout()
     return fig
 

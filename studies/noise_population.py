@@ -26,7 +26,8 @@ from neuromodels.analysis.ring_population import (cross_validated_ml_error, jack
 from neuromodels.analysis.spiketrains import spike_counts
 from neuromodels.neurons.noise import available_noises
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, escape_lif
-from neuromodels.parameters import Parameter, ParameterError, ParameterSet, positive
+from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, at_most, below,
+                                    positive, steps_per)
 from neuromodels.plotting import decorate, level_labels, run_label
 from neuromodels.study import Study
 
@@ -49,6 +50,11 @@ PARAMETERS = ParameterSet(
               "interpolation of the measured tuning curve)", low=1, integer=True),
     Parameter("pop.sizes", np.array([4, 8, 16, 32, 64]), "population sizes (divide orientations)",
               low=1, integer=True),
+    below("t_skip", "duration"),
+    at_most("pop.window", "duration"),
+    steps_per("dt", "duration", at_least=100, what="run"),
+    steps_per("dt", "pop.window", what="counting window"),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
 )
 QUICK = {"duration": 1.2 * second, "pop.orientations": 32, "pop.sizes": np.array([4, 8, 16, 32])}
 
@@ -122,22 +128,28 @@ def plot(data):
         axes[0].errorbar(deg[order], np.asarray(d["tuning"] / Hz)[order], capsize=1, color=c,
                          yerr=np.asarray(d["tuning_sd"] / Hz)[order], label=label)
         axes[1].errorbar(sizes, np.degrees(d["rms_error_mean"]), fmt="o-", color=c, capsize=2,
-                         yerr=np.degrees(d["rms_error_sd"]), label=f"{label}: ML decoder")
+                         yerr=np.degrees(d["rms_error_sd"]))
         with np.errstate(divide="ignore", invalid="ignore"):
-            axes[1].plot(sizes, np.degrees(1 / np.sqrt(d["fisher"])), ls="--", color=c,
-                         label=f"{label}: 1/√(linear Fisher info)"
-                               + (" (not a bound here)" if sig[m] < 1e-6 else ""))
-        axes[2].errorbar(sizes, d["fisher"], yerr=d["fisher_se"], fmt="o-", color=c, capsize=2,
-                         label=f"{label}: linear Fisher info")
-        axes[2].plot(sizes, d["fisher_poisson"], ls=":", color=c,
-                     label=f"{label}: if Poisson, T Σ f'²/f")
-    decorate(axes[0], 7, xlabel="stimulus − preferred orientation (deg)",
+            axes[1].plot(sizes, np.degrees(1 / np.sqrt(d["fisher"])), ls="--", color=c)
+        axes[2].errorbar(sizes, d["fisher"], yerr=d["fisher_se"], fmt="o-", color=c, capsize=2)
+        axes[2].plot(sizes, d["fisher_poisson"], ls=":", color=c)
+    decorate(axes[0], 8, xlabel="stimulus − preferred orientation (deg)",
              ylabel="firing rate (Hz)", title=f"Tuning curves (± s.d. over {int(pop['trials'])} "
              f"trials of {float(p['pop.window'] / ms):g} ms)")
-    decorate(axes[1], 7, xscale="log", yscale="log", xlabel="population size N",
+    axes[0].get_legend().set_title("colour in every panel", prop={"size": 8})
+    # colour: the noise level (legend of the tuning curves); line style: what is drawn
+    for ax, styles in ((axes[1], (("o-", "ML decoder (± s.d. over folds)"),
+                                  ("--", "1/√(linear Fisher info); not a bound "
+                                         "when deterministic"))),
+                       (axes[2], (("o-", "linear Fisher info"),
+                                  (":", "if Poisson: T Σ f′²/f")))):
+        for style, label in styles:
+            ax.plot([], [], style, color="0.4", label=label)
+        ax.legend(fontsize=8, loc="lower left" if ax is axes[1] else "upper left")
+    decorate(axes[1], None, xscale="log", yscale="log", xlabel="population size N",
              ylabel="RMS decoding error (deg)",
              title=f"ML orientation decoding ({int(p['groups'])}-fold cross-validated)")
-    decorate(axes[2], 7, xscale="log", yscale="log", xlabel="population size N",
+    decorate(axes[2], None, xscale="log", yscale="log", xlabel="population size N",
              ylabel="Fisher information (rad⁻²)",
              title="Linear Fisher information (± jackknife s.e.)")
     for ax in axes[1:]:

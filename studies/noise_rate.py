@@ -25,7 +25,8 @@ from neuromodels.analysis.groups import mean_sd, over_groups
 from neuromodels.analysis.spiketrains import fano_factor, isi_cv, spike_counts
 from neuromodels.neurons.noise import available_noises, get_noise
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, diffusive_lif, escape_lif
-from neuromodels.parameters import Parameter, ParameterError, ParameterSet, positive
+from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, at_most, below,
+                                    positive, steps_per)
 from neuromodels.plotting import decorate, errorbar_family, level_colors, level_labels, run_label
 from neuromodels.study import Study
 from neuromodels.theory.escape import escape_rate_low_hazard, hazard
@@ -55,6 +56,11 @@ PARAMETERS = ParameterSet(
     _grid("siegert.sigma_v", [1, 2, 3, 4, 6], mV, "s.d. of the free membrane potential"),
     Parameter("siegert.neurons", 80, "neurons per (mu, sigma_v)", low=2, integer=True),
     positive("siegert.min_rate", 10 * Hz, "compare with theory where the Siegert rate is >= this"),
+    below("t_skip", "duration"),
+    at_most("rate.window", "duration"),
+    steps_per("dt", "duration", at_least=100, what="run"),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
+    steps_per("dt_fine", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
 )
 QUICK = {"duration": 1.2 * second, "dt_fine": 10 * usecond, "rate.trials": 48,
          "rate.I_ext": np.array([0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3]) * nA,
@@ -141,7 +147,7 @@ def plot(data):
     p, r, s = data["parameters"], data["rate"], data["siegert"]
     fig, axes = plt.subplots(2, 3, figsize=(16, 10))
     I, labels = np.asarray(r["I_ext"] / nA), level_labels(np.asarray(r["sigma"] / mV))
-    colors = level_colors(max(len(labels), len(s["sigma_v"]) + 1))
+    colors = level_colors(len(labels))
     for ax, key in zip(axes[0], ("rate", "fano", "cv")):
         errorbar_family(ax, I, r[f"{key}_mean"], r[f"{key}_sd"], labels, 0, colors)
         ax.axvline(0.15, color="0.7", lw=0.8)
@@ -153,14 +159,16 @@ def plot(data):
     for k, curve in enumerate(np.asarray(r["escape_poisson_theory"]), start=1):
         axes[0, 0].plot(I, curve, color=colors[k], ls=":", lw=2.5,
                         label="h/(1 + h t_ref), h = F((μ−θ)/σ)/dt" if k == 1 else None)
-    decorate(axes[0, 0], yscale="log", ylim=(0.1, None), ylabel="firing rate (Hz)",
+    axes[0, 0].set_yscale("symlog", linthresh=1, linscale=0.5)  # 0 Hz stays on the axis
+    decorate(axes[0, 0], None, ylim=(0, 5e3), ylabel="firing rate (Hz; log above 1 Hz)",
              title="1  Escape-noise LIF: rate (dotted: low-hazard theory)")
+    axes[0, 0].legend(fontsize=8, loc="upper left", ncols=2)  # above the curves
     decorate(axes[0, 1], None, title="1  Trial-to-trial count variability",
              ylabel=f"Fano factor ({float(p['rate.window'] / ms):g} ms counts, across trials)")
     decorate(axes[0, 2], None, ylabel="ISI CV", title="1  Spike-train irregularity")
     mu, sv = np.asarray(s["mu"] / mV), np.asarray(s["sigma_v"] / mV)
     ok = np.asarray(s["compared"], dtype=bool)
-    for k, c in enumerate(colors[1:sv.size + 1]):
+    for k, c in enumerate(level_colors(sv.size + 1)[1:]):
         axes[1, 0].plot(np.asarray(s["mu_fine"] / mV), np.asarray(s["rate_theory_fine"][k] / Hz),
                         color=c, lw=1)
         axes[1, 0].errorbar(mu, np.asarray(s["rate_sim"][k] / Hz), fmt="o", ms=4, color=c,
@@ -187,8 +195,10 @@ def plot(data):
     decorate(axes[1, 2], None, xlabel="mean input μ (mV)", ylabel="σ_v (mV)",
              title="2  |error| on the grid (blank: rate too low to compare)")
     fig.suptitle(f"Noise and the rate code: escape-noise ({p['noise']}) and diffusive-noise LIF; "
-                 + run_label(data, f"{float(p['duration'] / second):g} s per trial"), fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+                 + run_label(data, f"{float(p['duration'] / second):g} s per trial")
+                 + f"\nerror bars: s.d. over {int(p['groups'])} groups of trials (1), "
+                   "s.e.m. over neurons (2)", fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 

@@ -24,7 +24,8 @@ from neuromodels.analysis.reliability import event_reliability_precision, schrei
 from neuromodels.analysis.spiketrains import split_trains
 from neuromodels.neurons.noise import available_noises
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, diffusive_lif, escape_lif
-from neuromodels.parameters import Parameter, ParameterError, ParameterSet, positive
+from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, at_most, below,
+                                    positive, steps_per)
 from neuromodels.plotting import decorate, raster, run_label
 from neuromodels.stimuli import n_samples, ou_process, sinusoid
 from neuromodels.study import Study
@@ -54,6 +55,11 @@ PARAMETERS = ParameterSet(
     Parameter("sr.trials", 40, "trials per noise scale", low=4, integer=True),
     Parameter("sr.neighbours", 5, "spectral bins on each side for the SNR background", low=1,
               integer=True),
+    below("t_skip", "duration"),
+    at_most("rel.raster_duration", "duration"),
+    steps_per("dt", "duration", at_least=100, what="run"),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
+    steps_per("dt", "rel.tau_s", what="input correlation time"),
 )
 QUICK = {"duration": 1.2 * second, "rel.sigma": np.array([0.5, 2]) * mV, "rel.trials": 16,
          "sr.sigma": np.geomspace(0.5, 16, 6) * mV, "sr.sigma_v": np.geomspace(0.5, 16, 6) * mV,
@@ -154,35 +160,48 @@ def simulate(p, ctx):
 
 def plot(data):
     import matplotlib.pyplot as plt
+    from matplotlib.legend_handler import HandlerTuple
 
     p, rel, sr = data["parameters"], data["reliability"], data["sr"]
     fig, axes = plt.subplots(2, 3, figsize=(16, 10))
     K, k_show, sig = int(rel["trials"]), int(rel["raster_index"]), np.asarray(rel["sigma"] / mV)
     tin, Iin = np.asarray(rel["input_t"] / ms), np.asarray(rel["input_I"] / nA)
     lo, hi = Iin.min(), Iin.max()
-    for ax, cond, y in ((axes[0, 0], "constant", np.full_like(Iin, float(p["rel.I_mean"] / nA))),
-                        (axes[0, 1], "fluctuating", Iin)):
+    I_mean = float(p["rel.I_mean"] / nA)
+    for ax, cond, y, span in (
+            (axes[0, 0], "constant", np.full_like(Iin, I_mean), f"{I_mean:.2f} nA"),
+            (axes[0, 1], "fluctuating", Iin, f"{lo:.2f}–{hi:.2f} nA, frozen")):
         raster(ax, rel[cond]["raster"]["t"], rel[cond]["raster"]["i"])
-        ax.axvspan(0, float(p["t_skip"] / ms), color="0.9", zorder=0)
+        ax.axvspan(0, float(p["t_skip"] / ms), color="0.9", zorder=0,
+                   label="transient, not analysed")
         ax.plot(tin, K + 1 + 6 * (y - lo) / (hi - lo), color="C1", lw=0.7,
-                label=f"input current ({lo:.2f}–{hi:.2f} nA)")
-        decorate(ax, ylim=(-1, K + 8), xlabel="time (ms)", ylabel="trial  (grey: transient, not "
-                 "analysed)", title=f"3  {cond} input, σ = {sig[k_show]:g} mV: R_corr = "
-                 f"{rel[cond]['schreiber'][k_show]:.2f}")
+                label=f"input current ({span})")
+        ax.set_yticks(range(0, K, 5))  # the band above the trials is the input, not a trial
+        decorate(ax, ylim=(-1, K + 8), xlabel="time (ms)",
+                 ylabel="trial (one neuron, same input each trial)",
+                 title=f"3  {cond} input, escape σ = {sig[k_show]:g} mV: R_corr = "
+                       f"{rel[cond]['schreiber'][k_show]:.2f}")
+        ax.legend(fontsize=8, loc="upper right", ncols=2, framealpha=0.95)
     ax, x = axes[0, 2], np.where(sig < 1e-6, sig[sig > 1e-6].min() / 2.5, sig)
-    for cond, c in (("constant", "C0"), ("fluctuating", "C3")):
+    chance, deterministic = {}, []
+    for cond, c, ms_ in (("constant", "C0", 10), ("fluctuating", "C3", 6)):
         ax.errorbar(x[1:], rel[cond]["schreiber_group_mean"][1:], fmt="o-", color=c, capsize=2,
                     yerr=rel[cond]["schreiber_group_sd"][1:], label=f"{cond} input")
-        ax.plot(x[0], rel[cond]["schreiber_group_mean"][0], "s", color=c, mfc="none", ms=8)
+        deterministic += ax.plot(x[0], rel[cond]["schreiber_group_mean"][0], "s", color=c,
+                                 mfc="none", ms=ms_)
         # R_corr of independent Poisson trains at the same rate (Schreiber et al. 2003)
         a = 2 * np.sqrt(np.pi) * float(p["rel.sigma_g"] / second) * rel[cond]["rate"] / Hz
-        ax.plot(x[1:], (a / (1 + a))[1:], ":", color=c, lw=1.5,
-                label=f"{cond}: chance (Poisson at the same rate)")
-    ax.plot([], [], "s", color="0.3", mfc="none", label="deterministic (σ → 0), both inputs")
+        chance[cond] = (a / (1 + a))[1:]
+    _chance_lines(ax, x[1:], chance)
+    ax.legend([tuple(deterministic)] + ax.get_legend_handles_labels()[0],
+              ["deterministic (σ → 0), each input"] + ax.get_legend_handles_labels()[1],
+              handler_map={tuple: HandlerTuple(ndivide=None)}, fontsize=8, loc="upper center",
+              ncols=2)
     ax.set_xscale("log")
     ax.set_xticks(x, ["0"] + [f"{v:g}" for v in sig[1:]])
     ax.minorticks_off()
-    decorate(ax, ylim=(0, 1.05), xlabel="escape-noise σ (mV)  (0: deterministic)",
+    ax.set_yticks(np.linspace(0, 1, 6))  # the band above 1 holds the legend
+    decorate(ax, None, ylim=(0, 1.3), xlabel="escape-noise σ (mV)  (0: deterministic)",
              ylabel=f"reliability R_corr (σ_g = {float(p['rel.sigma_g'] / ms):g} ms)",
              title=f"3  Reliability ({K} trials; mean ± s.d. over {int(p['groups'])} groups)")
     for kind, c in (("escape", "C0"), ("diffusive", "C3")):
@@ -195,20 +214,37 @@ def plot(data):
                             label=lab)
         axes[1, 2].plot(xs, np.asarray(d["rate"] / Hz), "o-", color=c, label=lab)
     axes[1, 0].axhline(1, color="0.5", ls=":", lw=1)
-    decorate(axes[1, 0], xscale="log", yscale="log", xlabel="noise scale (mV)",
+    noise = "noise: escape σ or diffusive σ_v (mV)"
+    decorate(axes[1, 0], xscale="log", yscale="log", xlabel=noise,
              ylabel=f"spectral SNR at {float(sr['frequency'] / Hz):g} Hz (peak / neighbours)",
-             title="4  Stochastic resonance: subthreshold sinusoid (no noise: no spikes)")
-    decorate(axes[1, 1], xscale="log", xlabel="noise scale (mV)", ylabel="vector strength",
+             title="4  Stochastic resonance, subthreshold sinusoid")
+    decorate(axes[1, 1], xscale="log", xlabel=noise, ylabel="vector strength",
              title="4  Phase locking to the sinusoid")
     mem = NOISY_MEMBRANE_PARAMETERS.defaults
     peak = float((mem["E_L"] + mem["R_m"] * (p["sr.I_mean"] + p["sr.I_amp"])) / mV)
-    decorate(axes[1, 2], xscale="log", yscale="log", xlabel="noise scale (mV)",
-             ylabel="firing rate (Hz)",
-             title=f"4  Rate (peak of the drive μ = {peak:g} mV; threshold −50 mV)")
+    axes[1, 2].set_yscale("symlog", linthresh=0.1, linscale=0.5)  # 0 Hz stays on the axis
+    decorate(axes[1, 2], xscale="log", ylim=(0, None), xlabel=noise,
+             ylabel="firing rate (Hz; log above 0.1 Hz)",
+             title=f"4  Rate (drive peaks at μ = {peak:g} mV".replace("-", "−")
+                   + f", below θ = {float(mem['v_th'] / mV):g} mV)".replace("-", "−"))
     fig.suptitle(f"Noise and spike timing: escape-noise ({p['noise']}) and diffusive-noise LIF; "
-                 + run_label(data, f"{float(p['duration'] / second):g} s per trial"), fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+                 + run_label(data, f"{float(p['duration'] / second):g} s per trial")
+                 + "\nσ: width of the escape-noise hazard; σ_v: s.d. of the diffusive noise's "
+                   "free membrane potential", fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
+
+
+def _chance_lines(ax, x, chance):
+    """R_corr of independent Poisson trains at each input's rate: one grey line where the
+    two inputs' chance levels agree within 5 %, else one line per input in its colour."""
+    (c, f) = chance["constant"], chance["fluctuating"]
+    if np.all(np.abs(c - f) <= 0.05 * np.maximum(c, f)):
+        ax.plot(x, (c + f) / 2, ":", color="0.4", lw=1.5,
+                label="chance: Poisson trains at the measured rate")
+        return
+    for cond, color in (("constant", "C0"), ("fluctuating", "C3")):
+        ax.plot(x, chance[cond], ":", color=color, lw=1.5, label=f"{cond}: chance (Poisson)")
 
 
 def results(data):

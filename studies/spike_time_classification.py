@@ -23,7 +23,7 @@ from brian2 import ms
 
 from neuromodels.analysis.classification import accuracy, predict_first_spike
 from neuromodels.devices import brian2_settings
-from neuromodels.parameters import Parameter, ParameterSet, positive
+from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per
 from neuromodels.study import Study
 
 DATASETS = ("yinyang", "digits")
@@ -48,6 +48,7 @@ PARAMETERS = ParameterSet(
     Parameter("brian2_samples", 0, "test samples run in Brian2 (0: all used)", low=0,
               integer=True),
     positive("brian2_dt", 0.01 * ms, "Brian2 time step (time unit = 10 ms)"),
+    steps_per("brian2_dt", 10 * ms, at_least=100, what="time unit"),
 )
 
 
@@ -170,12 +171,21 @@ def plot(data):
         n = acc.shape[0]
         sd = acc.std(axis=0, ddof=1) if n > 1 else np.zeros_like(acc[0])
         row[0].errorbar(ep, acc.mean(axis=0), yerr=sd, capsize=2, marker=".",
-                        label=f"exact solver, mean $\\pm$ sd over {n} seeds")
+                        label=f"exact solver, mean ± s.d. over {n} seeds")
         b2 = 100 * np.asarray(r["acc_brian2"])
         row[0].errorbar([ep[-1]], [b2.mean()], yerr=[b2.std(ddof=1) if n > 1 else 0],
                         fmt="s", color="C3", capsize=3,
                         label=f"Brian2 ({int(r['brian2_samples'])} test samples)")
-        row[0].set(xlabel="epoch", ylabel="test accuracy (%)",
+        classes = int(np.asarray(r["sizes"])[-1])
+        row[0].axhline(100 / classes, color="0.5", ls=":", lw=1,
+                       label=f"chance ({classes} classes)")
+        if ep[0] == 0:  # the untrained network, whose output neurons may not spike in T
+            row[0].annotate(f"epoch 0: untrained ({acc.mean(axis=0)[0]:.0f} %);\na sample "
+                            "with no output\nspike in the trial is wrong",
+                            (ep[0], acc.mean(axis=0)[0]), xytext=(0.3, 0.3),
+                            textcoords="axes fraction", fontsize=8,
+                            arrowprops=dict(arrowstyle="->", color="0.4", lw=0.8))
+        row[0].set(xlabel="epoch (0: before training)", ylabel="test accuracy (%)",
                    title=f"{name}: network {'-'.join(map(str, np.asarray(r['sizes'])))}")
         row[0].legend(fontsize=8, loc="lower right")
         sil = 100 * np.asarray(r["silent_never"])

@@ -21,7 +21,7 @@ from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import RECURRENT_SEED, RecurrentTask, train_recurrent
 from neuromodels.networks.theta import network_from_exact
 from neuromodels.neurons.theta import QIF_EXACT_EQUATIONS, THETA, spike_times
-from neuromodels.parameters import Parameter, ParameterSet, positive
+from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per
 from neuromodels.study import Study
 
 CONFIGS = ("decay", "line_search")
@@ -46,6 +46,7 @@ PARAMETERS = ParameterSet(
     positive("tau", 10 * ms, "membrane time constant, the time unit of the task (Brian2 run)"),
     positive("dt", 10 * ms * 2.0 ** -12, "Brian2 integration step of the check run (the "
              "line-search network has weights up to ~50: tau/1024 gave 4e-3 tau, tau/4096 2e-4)"),
+    steps_per("dt", "tau", at_least=100, what="time unit"),
 )
 
 
@@ -145,24 +146,33 @@ def plot(data):
     ax.set(xlabel="trial + 1", ylabel="loss (relative squared error)",
            title="(a) loss over training")
     ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
-    ax = fig.add_subplot(gs[0, max(1, ncol // 2):])
     main = configs[0]
     d = data[main]
-    for k, tar in targets.items():
+    right = gs[0, max(1, ncol // 2):].subgridspec(1, len(targets), wspace=0.08)
+    first = None
+    for col, (k, tar) in enumerate(targets.items()):
+        ax = fig.add_subplot(right[0, col], sharey=first)
+        first = first or ax
         t_out = d["t_out"][k]
-        for j in range(len(tar)):
-            ax.plot(d["trial"] + 1, t_out[:, j], color=f"C{int(k)}", lw=0.8,
-                    label=f"neuron {k}" if j == 0 else None)
-            ax.axhline(tar[j], color=f"C{int(k)}", ls="--", lw=0.6)
-    ax.axhspan(T, 1.1 * T + 1, color="0.88", zorder=0)
-    ax.axhline(1.1 * T, color="0.3", ls=":", lw=0.8)
-    ax.text(d["trial"][-1] + 1, 1.1 * T, "sentinel 1.1 T ", ha="right", va="bottom", fontsize=8)
-    ax.set_xscale("log")
-    ax.set(xlabel="trial + 1", ylabel="output spike time (τ)", ylim=(0, 1.1 * T + 1),
-           title=f"(b) output spikes of the target neurons ({main}; dashed: targets, "
-                 "shaded: pseudospikes)")
-    ax.title.set_fontsize(9)
-    ax.legend(fontsize=8, loc="lower right")
+        for j in range(len(tar)):  # spike j of neuron k and its target in one colour
+            ax.plot(d["trial"] + 1, t_out[:, j], color=f"C{j}", lw=0.9)
+            ax.axhline(tar[j], color=f"C{j}", ls="--", lw=0.7)
+        ax.axhspan(T, 1.1 * T + 1, color="0.88", zorder=0)
+        ax.axhline(1.1 * T, color="0.3", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set(xlabel="trial + 1", ylim=(0, 1.1 * T + 1),
+               title=f"(b) neuron {k}: spikes vs its {len(tar)} targets ({main})")
+        ax.title.set_fontsize(10)
+        if col == 0:
+            ax.set_ylabel("output spike time (τ)")
+        else:
+            ax.tick_params(labelleft=False)
+            ax.text(d["trial"][-1] + 1, 1.1 * T, "no spike: 1.1 T ", ha="right", va="bottom",
+                    fontsize=8)
+    ax.plot([], [], color="0.3", label="k-th spike (colour: k)")
+    ax.plot([], [], color="0.3", ls="--", label="its target")
+    ax.fill_between([], [], color="0.88", label="pseudospike (none in trial)")
+    ax.legend(fontsize=8, loc="lower left", framealpha=0.95)
     ax = fig.add_subplot(gs[1, 0])
     _raster(ax, data["before"], targets, T, "(c) before training")
     ax.legend(fontsize=8, loc="lower right")

@@ -17,7 +17,7 @@ from neuromodels.exact.tasks import (SINGLE_FIXED_TIMES, SINGLE_FIXED_WEIGHTS,
                                      SingleNeuronTask, train_single_neuron)
 from neuromodels.networks.theta import network_from_exact
 from neuromodels.neurons.theta import QIF_EXACT_EQUATIONS, THETA, spike_times
-from neuromodels.parameters import Parameter, ParameterSet, positive
+from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per
 from neuromodels.study import Study
 
 PARAMETERS = ParameterSet(
@@ -31,6 +31,7 @@ PARAMETERS = ParameterSet(
               low=2, integer=True),
     positive("tau", 10 * ms, "membrane time constant, the time unit of the task (Brian2 run)"),
     positive("dt", 10 * ms * 2.0 ** -10, "Brian2 integration step of the check run"),
+    steps_per("dt", "tau", at_least=100, what="time unit"),
 )
 
 
@@ -118,7 +119,8 @@ def plot(data):
     ax.set(xlabel="trial", ylabel="loss  mean$_k$(t$_k$ − t$^*_k$)² (τ²)",
            xlim=(0, trial[-1]), title="(b) loss")
     if fr >= 0:
-        ax.axvline(fr, color="0.4", ls=":", lw=1)
+        ax.axvline(fr, color="0.4", ls=":", lw=1, label=f"both spikes real from trial {fr}")
+        ax.legend(fontsize=8, loc="lower left")
     ax = axes[1, 0]
     for k in range(hist["weights"].shape[1]):
         ax.plot(trial, hist["weights"][:, k], color=f"C{k + 3}", label=f"learned input {k + 1}")

@@ -157,7 +157,7 @@ def _accuracy(ax, d, x, values, **props):
     for r, P in CONFIGS:
         over_seeds(ax, x, 100 * np.asarray(values(d[f"{r}_P{P}"])), color=COLOURS[r],
                    ls=STYLES[P], marker="o", ms=3, label=f"{r}, P = {P}")
-    decorate(ax, legend=7, ylabel="test accuracy (%)", ylim=(0, 100), **props)
+    decorate(ax, legend=None, ylabel="test accuracy (%)", ylim=(0, 100), **props)
 
 
 def plot(data):
@@ -167,7 +167,7 @@ def plot(data):
     main, (fig, axes) = data[names[-1]], plt.subplots(4, 3, figsize=(15, 17))
     _bars(axes[0, 0], names, data, "test")
     axes[0, 0].set(ylabel="final test accuracy (%)", ylim=(0, 125), yticks=range(0, 101, 20),
-                   title="test accuracy, mean ± sd over seeds")
+                   title="final test accuracy")
     _bars(axes[1, 2], names, data, "sop_hidden")
     axes[1, 2].set(ylabel="synaptic operations per inference", yscale="log", ylim=(100, 3e5),
                    title="energy proxy: hidden spikes × fan-out, test set")
@@ -183,18 +183,27 @@ def plot(data):
                 x = np.arange(v.shape[1]) + (key == "rate")
                 distribution_over_epochs(ax, x, v, shade=P == 1, color=COLOURS[r], ls=STYLES[P],
                                          label=f"{r}, P = {P}")
-            decorate(ax, legend=7, xlabel="epoch" + " (0: initial)" * (key == "theta"),
+            decorate(ax, legend=None, xlabel="epoch" + " (0: initial)" * (key == "theta"),
                      ylabel=what, xticks=x,
                      title=f"{names[-1]}, {layer} layer: {what.split(' (')[0]}")
+            if key == "rate":
+                ax.set_ylim(0, None)  # a rate is >= 0; s.d. bars below 0 are cut
     epochs = np.arange(1, int(main["epochs"]) + 1)
     _accuracy(axes[2, 2], main, epochs, lambda c: c["test"], xlabel="epoch", xticks=epochs,
               title=f"{names[-1]}: test accuracy during training")
     plot_alif_step_validation(data["alif"], axes=axes[3])
+    # the deviations in (b) are signed, those in (c) magnitudes; say so on both axes
+    dt_us = float(np.asarray(data["alif"]["dt"])) * 1e6
+    axes[3, 1].set_ylabel(f"ISI − theory ISI, signed (steps of {dt_us:g} µs)")
+    axes[3, 2].set_ylabel("|last ISI / fixed-point ISI − 1| (%)")
+    fig.legend(*axes[0, 1].get_legend_handles_labels(), loc="upper center", ncols=6,
+               bbox_to_anchor=(0.5, 0.955), fontsize=10,
+               title="colour: learning rule; line: P output neurons per class (all line panels)")
     fig.suptitle(f"Threshold learning (NDL: SL / TL / STL, P = 1 and 10 output neurons per "
-                 f"class); mean ± sd over {len(data['seeds'])} seeds\n(thresholds and rates: "
-                 "median over neurons, band: 10-90 % of neurons for P = 1); "
+                 f"class); mean ± s.d. over {len(data['seeds'])} seeds\n(thresholds and rates: "
+                 "median over neurons, band: 10–90 % of neurons for P = 1); "
                  + run_label(data, f"T = {data['parameters']['T']} steps of 1 ms"), fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.tight_layout(rect=(0, 0, 1, 0.945))
     return fig
 
 
