@@ -1,10 +1,15 @@
 """Every study in studies/ runs in --quick mode and re-plots from its stored file."""
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pytest
 
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
 from neuromodels import store
+from neuromodels.plotting import text_problems
 from neuromodels.study import discover, plot_study
 
 UNAVAILABLE = {}
@@ -17,7 +22,7 @@ def test_every_study_file_loads():
 
 #: Quick runs too slow for every test session (threshold-learning: 489 s on cpp_standalone under
 #: load, 70 s cold on a quiet machine with the event-driven cache; seven builds;
-#: plasticity's is on the numpy target now, 169 s cold, and runs in every session).
+#: the plasticity studies' are on the numpy target, and run in every session).
 LONG_QUICK_RUNS = {"threshold-learning"}
 
 
@@ -32,6 +37,23 @@ def test_quick_run_writes_data_and_figure(name, quick_study, tmp_path):
     fig = tmp_path / f"{name}.png"
     plot_study(STUDIES[name], path, fig, verbose=False)  # re-plot from the file alone
     assert fig.read_bytes()[:4] == b"\x89PNG"
+    figure = STUDIES[name].plot(data)  # readable: no text over text, none cut off
+    problems = text_problems(figure)
+    plt.close(figure)
+    assert not problems, f"{name}'s figure:\n{problems}"
+
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in STUDIES if (DATA / f"{n}.h5").is_file()))
+def test_the_committed_figure_has_no_overlapping_or_clipped_text(name):
+    """The figure of the committed full run (data/NAME.h5, drawn without simulating), as
+    ``neuromodels figures NAME`` draws it."""
+    figure = STUDIES[name].plot(store.read(DATA / f"{name}.h5"))
+    problems = text_problems(figure)
+    plt.close(figure)
+    assert not problems, f"{name}'s figure:\n{problems}"
 
 
 #: Where the scientific claim of each study is checked on its quick run (the file holds a
@@ -45,7 +67,9 @@ CLAIM_TESTS = {
     "spike-time-single": "test_study_spike_time.py",
     "spike-time-recurrent": "test_study_spike_time.py",
     "spike-time-classification": "test_study_spike_time.py",
-    "plasticity": "test_study_plasticity.py",
+    "plasticity-rules": "test_study_plasticity.py",
+    "song2000": "test_study_plasticity.py",
+    "distal-reward": "test_study_plasticity.py",
     "threshold-learning": "test_studies.py",
 }
 

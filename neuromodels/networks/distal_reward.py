@@ -30,7 +30,7 @@ from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, StateMonitor, Sy
 from ..connectivity import fixed_indegree
 from ..model import SynapseModel
 from ..neurons.lif import CUBA
-from ..parameters import Parameter, ParameterSet, positive
+from ..parameters import Parameter, ParameterSet, at_most, below, positive
 from ..synapses.reward import dopamine_release, reward_stdp, with_dopamine
 
 __all__ = ["PARAMETERS", "DistalReward", "build"]
@@ -48,6 +48,9 @@ PARAMETERS = ParameterSet(
     positive("window", 10 * ms, "a pairing of i0 then j0 within this time is rewarded"),
     positive("delay_min", 1 * second, "shortest reward delay"),
     positive("delay_max", 3 * second, "longest reward delay"),
+    below("k_in", "n", "inputs come from the other neurons"),
+    at_most("w_init", "w_max"),
+    at_most("delay_min", "delay_max"),
 )
 
 
