@@ -12,15 +12,22 @@ EXTRAS := test,exact,sweep,reference,mnist
 EXTRAS_GENN := test,genn,exact
 UV_VERSION := 0.13.8
 PIP_FLAGS := --quiet --disable-pip-version-check
-PYTEST_FLAGS ?= -q -rs
+# Both cores (pytest-xdist; tests/conftest.py groups the tests that share a study's quick run or
+# a file's fixtures onto one worker) and the 25 slowest tests listed at the end of every run.
+JOBS ?= 2
+PYTEST_FLAGS ?= -q -rs -n $(JOBS) --dist loadgroup --durations=25 --durations-min=10
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: demo test test-full test-compat test-genn bench gpu-bundle figures readme-tables venv venv-genn lock clean
+.PHONY: demo test lint test-full test-compat test-genn bench gpu-bundle figures readme-tables venv venv-genn lock clean
 
 demo: venv
 	$(VENV)/bin/neuromodels run cuba-coba
 
-test: test-full test-compat
+test: lint test-full test-compat
+
+# ruff (config in pyproject.toml: pyflakes, pycodestyle, lines <= 100 characters)
+lint: venv
+	$(VENV)/bin/ruff check .
 
 test-full: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_FLAGS) tests

@@ -6,7 +6,11 @@
 * :func:`errorbar_family`: one error-bar curve per level, the deterministic one in black.
 * :func:`seed_sd`, :func:`over_seeds`: s.d. over seeds, a mean curve with those error bars.
 * :func:`distribution_over_epochs`: a per-neuron quantity over training: median and band.
+* :func:`before_after`: a quantity before and after training, two bars (and a line).
+* :func:`grouped_bars`: one bar per configuration, side by side for two data sets.
+* :func:`chance_lines`: chance levels of several conditions, merged where they agree.
 * :func:`raster`: a spike raster (time in ms).
+* :func:`trials_with_input`: a raster of repeated trials with their input drawn above.
 * :func:`decorate`: axis labels, title, scales and a small legend in one call.
 * :func:`run_label`: "device D, seed S, <duration>" (and "(quick)") of a stored run.
 * :func:`first_spike_layers`: first-spike times of a layered network for one sample,
@@ -19,8 +23,9 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["level_colors", "level_labels", "errorbar_family", "seed_sd", "over_seeds",
-           "distribution_over_epochs", "raster", "decorate", "first_spike_layers", "run_label",
-           "text_problems", "TextProblems"]
+           "distribution_over_epochs", "before_after", "grouped_bars", "chance_lines", "raster",
+           "trials_with_input", "decorate", "first_spike_layers", "run_label", "text_problems",
+           "TextProblems"]
 
 
 def level_colors(n):
@@ -73,9 +78,63 @@ def distribution_over_epochs(ax, x, values, band=(10, 90), shade=True, **style):
     return line
 
 
+def before_after(ax, values, label, line=None, line_label=None):
+    """Two bars, ``values`` (seeds, epochs) at the first and the last epoch (mean ± s.d. over
+    seeds; grey: before training, C0: after) and, if given, ``line`` (the same shape) at the
+    same two epochs, its means as a dashed line."""
+    x, v = np.arange(2), np.asarray(values, dtype=float)[:, [0, -1]]
+    ax.bar(x, v.mean(axis=0), yerr=seed_sd(v), capsize=4, color=["0.6", "C0"], label=label)
+    if line is not None:
+        ax.plot(x, np.asarray(line, dtype=float)[:, [0, -1]].mean(axis=0), "o--", color="C1",
+                label=line_label)
+    ax.set_xticks(x, ["before training", "after training"])
+
+
+def grouped_bars(ax, groups, colors, ticks):
+    """One bar per configuration (``ticks``, ``colors``) for each group (``groups``: name ->
+    one array over seeds per configuration): mean ± s.d. over seeds, the groups side by
+    side, all but the last hatched (the legend's title says which is hatched)."""
+    names, width = list(groups), 0.8 / len(groups)
+    for j, name in enumerate(names):
+        x = np.arange(len(ticks)) + (j - (len(names) - 1) / 2) * width
+        ax.bar(x, [np.mean(a) for a in groups[name]], width, label=name, capsize=3,
+               yerr=[seed_sd(a) for a in groups[name]], edgecolor="k", color=colors,
+               hatch="//" if j < len(names) - 1 else "")
+    ax.set_xticks(np.arange(len(ticks)), ticks)
+    ax.legend(fontsize=8, loc="upper center", ncol=2,
+              title="hatched: " + names[0] if len(names) > 1 else None)
+
+
+def chance_lines(ax, x, levels, colors, what, short, agree=0.05):
+    """Chance levels against ``x``, dotted (``levels``, ``colors``: condition name -> array,
+    colour): one grey line "chance: ``what``" where all agree within the fraction ``agree``
+    of the largest, else one line per condition, "<name>: chance (``short``)"."""
+    v = np.array([levels[name] for name in levels], dtype=float)
+    if np.all(v.max(axis=0) - v.min(axis=0) <= agree * v.max(axis=0)):
+        ax.plot(x, v.mean(axis=0), ":", color="0.4", lw=1.5, label=f"chance: {what}")
+        return
+    for name, level in levels.items():
+        ax.plot(x, level, ":", color=colors[name], lw=1.5, label=f"{name}: chance ({short})")
+
+
 def raster(ax, t, i, color="k", **style):
     """Spike raster: times ``t`` (s) in ms against indices ``i``."""
     ax.plot(np.asarray(t) * 1e3, np.asarray(i), "|", color=color, **{"ms": 4, **style})
+
+
+def trials_with_input(ax, spikes, n_trials, t_input, current, span, label, skip=0.0):
+    """Raster of ``n_trials`` repeated trials (``spikes``: ``t`` in s, ``i`` the trial) and,
+    in a band above them, the input ``current`` against ``t_input`` (ms), scaled from
+    ``span`` = (low, high) to the band (legend: ``label``); the transient before ``skip``
+    (ms) shaded.  y ticks on the trials only: the band is the input, not a trial."""
+    raster(ax, spikes["t"], spikes["i"])
+    ax.axvspan(0, skip, color="0.9", zorder=0, label="transient, not analysed")
+    lo, hi = span
+    ax.plot(t_input, n_trials + 1 + 6 * (np.asarray(current) - lo) / (hi - lo), color="C1",
+            lw=0.7, label=label)
+    ax.set_yticks(range(0, n_trials, 5))
+    ax.set(ylim=(-1, n_trials + 8), xlabel="time (ms)")
+    ax.legend(fontsize=8, loc="upper right", ncols=2, framealpha=0.95)
 
 
 def decorate(ax, legend=8, **props):

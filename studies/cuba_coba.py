@@ -136,7 +136,8 @@ def plot(data):
         counts = row[2].hist(valid, bins=30, color="C2")[0]
         row[2].axvline(np.mean(valid), color="k", ls="--", label=f"mean {np.mean(valid):.2f}")
         row[2].set(xlabel=f"ISI CV ({valid.size} neurons with ≥ 3 spikes)", ylabel="neurons",
-                   ylim=(0, 1.25 * counts.max()), title="ISI coefficient of variation")
+                   ylim=(0, counts.max() * 5 / 4),  # the legend above the peak
+                   title="ISI coefficient of variation")
         row[2].legend(fontsize=8, loc="upper right")
         row[3].hist(rates, bins=30, color="C4")
         row[3].set(xlabel="firing rate (Hz)", ylabel="neurons", title="firing-rate distribution")

@@ -14,6 +14,7 @@ w_max.  ``neuromodels run distal-reward [--quick]``; the single-synapse check of
 import numpy as np
 from brian2 import Network, StateMonitor, mV, ms, second
 
+from neuromodels.analysis.binning import value_histogram
 from neuromodels.devices import brian2_settings
 from neuromodels.networks import distal_reward
 from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per, unprefixed
@@ -81,7 +82,7 @@ def plot(data):
           title="A  the rewarded synapse grows")
     a.legend(fontsize=8, loc="upper left")
     bins = np.linspace(0, w_max, 21)
-    counts = np.array([np.histogram(x, bins)[0] / x.size for x in others]) * 100
+    counts = value_histogram(others, w_max, len(bins) - 1) / others.shape[1] * 100
     b.bar(bins[:-1], counts.mean(axis=0), np.diff(bins), align="edge", color="0.6",
           yerr=counts.std(axis=0), capsize=2, label="other synapses, mean ± s.d. over networks")
     for k, x in enumerate(w[:, 0]):

@@ -11,7 +11,7 @@ T = 20 steps per sample, rate-coded pixels p = pixel/16), trained by the
 package's three-factor rule (:mod:`neuromodels.learning`): NSNN fires with
 probability F((v - theta)/sigma) and learns with the noise density; the
 deterministic SNN fires when v > theta and learns with the *same* density as
-its surrogate gradient.  Test accuracy (mean +- sd over seeds) and accuracy
+its surrogate gradient.  Test accuracy (mean ± s.d. over seeds) and accuracy
 under Gaussian input noise, salt-and-pepper noise, spike deletion, spike-time
 jitter and relative weight noise, each network tested with its own firing.
 
@@ -28,7 +28,8 @@ from neuromodels.datasets.digits import load_digits
 from neuromodels.datasets.encoding import rate_encode
 from brian2 import mV
 
-from neuromodels.learning import NDL, TRAINING_DEVICES, Program, epoch_seed, feedforward, ndl_neuron, train
+from neuromodels.learning import (NDL, TRAINING_DEVICES, Program, epoch_seed, feedforward,
+                                  ndl_neuron, train)
 from neuromodels.neurons.noise import available_noises
 from neuromodels.neurons.noisy import escape_lif
 from neuromodels.parameters import Parameter, ParameterSet, positive
@@ -89,11 +90,12 @@ def simulate(p, ctx):
     levels = {kind: _levels(kind, n_levels) for kind in PERTURBATIONS}
     n_test, T = len(y_test), int(p["T"])
     seeds = list(ctx.seeds)
-    neuron = ndl_neuron(p["noise"], sigma=p["sigma"], surrogate_sigma=p["sigma"]).per_neuron("sigma")
+    neuron = ndl_neuron(p["noise"], sigma=p["sigma"],
+                        surrogate_sigma=p["sigma"]).per_neuron("sigma")
     net = feedforward([64, int(p["n_hidden"]), 10], neuron, T=T, feedback=p["feedback"],
                       beta=float(p["beta"]), rule=NDL(eta=p["eta"]))
-    sigma = {"noisy": p["sigma"],
-             "deterministic": escape_lif(p["noise"], deterministic=True).parameters["sigma"].default}
+    sigma = {"noisy": p["sigma"], "deterministic":
+             escape_lif(p["noise"], deterministic=True).parameters["sigma"].default}
 
     def network(model, seed):
         state = net.initial_state(seed=seed)

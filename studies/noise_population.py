@@ -54,7 +54,8 @@ PARAMETERS = ParameterSet(
     at_most("pop.window", "duration"),
     steps_per("dt", "duration", at_least=100, what="run"),
     steps_per("dt", "pop.window", what="counting window"),
-    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default,
+              what="membrane time constant tau_m ="),
 )
 QUICK = {"duration": 1.2 * second, "pop.orientations": 32, "pop.sizes": np.array([4, 8, 16, 32])}
 
@@ -167,11 +168,12 @@ def results(data):
 
     pop = data["population"]
     sizes, levels = np.asarray(pop["sizes"]), np.asarray(pop["sigma"] / mV)
-    errors = (np.degrees(np.asarray(pop[f"model{m}"]["rms_error_mean"])) for m in range(levels.size))
+    errors = (np.degrees(np.asarray(pop[f"model{m}"]["rms_error_mean"]))
+              for m in range(levels.size))
     return table(["claim", "measured"], [
         [f"population code, RMS ML decoding error N = {sizes[0]} → {sizes[-1]}",
-         "; ".join(f"{'deterministic' if x < 1e-6 else f'σ = {x:g} mV'}: {sig(e[0])}° → {sig(e[-1])}°"
-                   for x, e in zip(levels, errors))]])
+         "; ".join(f"{'deterministic' if x < 1e-6 else f'σ = {x:g} mV'}: "
+                   f"{sig(e[0])}° → {sig(e[-1])}°" for x, e in zip(levels, errors))]])
 
 
 STUDY = Study(

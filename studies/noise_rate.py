@@ -59,8 +59,10 @@ PARAMETERS = ParameterSet(
     below("t_skip", "duration"),
     at_most("rate.window", "duration"),
     steps_per("dt", "duration", at_least=100, what="run"),
-    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
-    steps_per("dt_fine", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default,
+              what="membrane time constant tau_m ="),
+    steps_per("dt_fine", NOISY_MEMBRANE_PARAMETERS["tau_m"].default,
+              what="membrane time constant tau_m ="),
 )
 QUICK = {"duration": 1.2 * second, "dt_fine": 10 * usecond, "rate.trials": 48,
          "rate.I_ext": np.array([0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3]) * nA,
@@ -211,13 +213,15 @@ def results(data):
                              np.shape(s["rel_error"]))
     theory, det = np.asarray(r["deterministic_theory"] / Hz), np.asarray(r["rate_mean"][0])
     on = theory > 0
-    low = np.isfinite(np.asarray(r["escape_poisson_theory"] / Hz)) & (np.asarray(r["rate_mean"][1:]) > 0)
+    low = (np.isfinite(np.asarray(r["escape_poisson_theory"] / Hz))
+           & (np.asarray(r["rate_mean"][1:]) > 0))
     return table(["claim", "measured"], [
         [f"diffusive LIF rate = Siegert formula (the model's own `sigma_v`) within 5 % "
          f"({int(np.sum(s['compared']))} of {np.size(s['compared'])} grid points with rate ≥ "
          f"{float(p['siegert.min_rate'] / Hz):g} Hz, dt = {float(s['dt'] / usecond):g} µs)",
-         f"max relative error {100 * float(s['max_rel_error']):.2f} % (μ = {float(s['max_error_mu'] / mV):g}"
-         f" mV, σ_v = {float(s['max_error_sigma_v'] / mV):g} mV; s.e. "
+         f"max relative error {100 * float(s['max_rel_error']):.2f} % "
+         f"(μ = {float(s['max_error_mu'] / mV):g} mV, "
+         f"σ_v = {float(s['max_error_sigma_v'] / mV):g} mV; s.e. "
          f"{100 * float(s['rel_error_sem'][worst]):.2f} %)"],
         ["deterministic limit (σ → 0)",
          f"rate = LIF formula within {100 * np.max(np.abs(det[on] / theory[on] - 1)):.2g} % at the "
@@ -225,7 +229,8 @@ def results(data):
          "some below it fire") + f"; Fano factor {sig(np.nanmax(r['fano_mean'][0]), 1)}, "
          f"ISI CV ≤ {sig(np.nanmax(r['cv_mean'][0]), 1)}"],
         ["escape noise, low hazard (h·τ_m < 0.1, firing): Poisson-like counts",
-         f"Fano factor {span(np.asarray(r['fano_mean'][1:])[low], '.2f')} ({int(low.sum())} points)"]])
+         f"Fano factor {span(np.asarray(r['fano_mean'][1:])[low], '.2f')} "
+         f"({int(low.sum())} points)"]])
 
 
 STUDY = Study(

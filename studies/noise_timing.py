@@ -18,22 +18,22 @@ the same state, so the deterministic neuron repeats itself exactly. Error bars: 
 import numpy as np
 from brian2 import Hz, Network, SpikeMonitor, TimedArray, mV, ms, nA, second, volt
 
-from neuromodels.analysis.groups import over_groups
-from neuromodels.analysis.periodic import spectrum_snr, vector_strength
-from neuromodels.analysis.reliability import event_reliability_precision, schreiber_reliability
+from neuromodels.analysis.periodic import locking_over_groups
+from neuromodels.analysis.reliability import poisson_chance, trial_reliability
 from neuromodels.analysis.spiketrains import split_trains
 from neuromodels.neurons.noise import available_noises
 from neuromodels.neurons.noisy import NOISY_MEMBRANE_PARAMETERS, diffusive_lif, escape_lif
 from neuromodels.parameters import (Parameter, ParameterError, ParameterSet, at_most, below,
                                     positive, steps_per)
-from neuromodels.plotting import decorate, raster, run_label
+from neuromodels.plotting import chance_lines, decorate, run_label, trials_with_input
 from neuromodels.stimuli import n_samples, ou_process, sinusoid
 from neuromodels.study import Study
 
 SR_GRID = np.array([0.5, 0.7, 1, 1.4, 2, 2.8, 4, 5.6, 8, 11, 16])  # mV, about sqrt(2) steps
 PARAMETERS = ParameterSet(
     positive("duration", 5 * second, "simulated time (both parts side by side)"),
-    Parameter("t_skip", 0.2 * second, "initial transient left out of the analysis", low=0 * second),
+    Parameter("t_skip", 0.2 * second, "initial transient left out of the analysis",
+              low=0 * second),
     positive("dt", 0.1 * ms, "time step (escape-noise firing probability is per step)"),
     Parameter("noise", "gaussian", "escape-noise distribution", choices=available_noises()),
     Parameter("groups", 4, "groups of trials; error bars: s.d. over groups", low=2, integer=True),
@@ -58,7 +58,8 @@ PARAMETERS = ParameterSet(
     below("t_skip", "duration"),
     at_most("rel.raster_duration", "duration"),
     steps_per("dt", "duration", at_least=100, what="run"),
-    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant tau_m ="),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default,
+              what="membrane time constant tau_m ="),
     steps_per("dt", "rel.tau_s", what="input correlation time"),
 )
 QUICK = {"duration": 1.2 * second, "rel.sigma": np.array([0.5, 2]) * mV, "rel.trials": 16,
@@ -116,22 +117,14 @@ def simulate(p, ctx):
     rel = {"sigma": sig * volt, "raster_index": k_show, "trials": K}
     for cond in ("constant", "fluctuating"):
         trains = _trains(mons[cond], sig.size * K, t0, T)
-        res = []
-        for s in range(sig.size):
-            tr = trains[s * K:(s + 1) * K]
-            m, sd, _ = over_groups(lambda idx: schreiber_reliability(
-                [tr[k] for k in idx], T - t0, p["rel.sigma_g"], t_start=t0), K, p["groups"])
-            ev = event_reliability_precision(tr, T - t0, t_start=t0)
-            rate = sum(x.size for x in tr) / (K * (T - t0))
-            res.append((schreiber_reliability(tr, T - t0, p["rel.sigma_g"], t_start=t0), m, sd,
-                        ev.event_reliability, ev.precision, rate))
-        res = np.array(res).T
+        res = [trial_reliability(trains[s * K:(s + 1) * K], T - t0, p["rel.sigma_g"],
+                                 p["groups"], t_start=t0) for s in range(sig.size)]
+        rel[cond] = {key: np.array([r[key] for r in res]) for key in res[0]}
+        rel[cond]["precision"], rel[cond]["rate"] = (rel[cond]["precision"] * second,
+                                                     rel[cond]["rate"] * Hz)
         i, t = np.asarray(mons[cond].i[:]), np.asarray(mons[cond].t[:])
         show = (i // K == k_show) & (t < float(p["rel.raster_duration"]))
-        rel[cond] = {"schreiber": res[0], "schreiber_group_mean": res[1],
-                     "schreiber_group_sd": res[2], "event_reliability": res[3],
-                     "precision": res[4] * second, "rate": res[5] * Hz,
-                     "raster": {"i": i[show] - k_show * K, "t": t[show] * second}}
+        rel[cond]["raster"] = {"i": i[show] - k_show * K, "t": t[show] * second}
     every = max(int(round(float(1 * ms / p["dt"]))), 1)
     n_show = int(p["rel.raster_duration"] / p["dt"])
     rel["input_t"], rel["input_I"] = np.arange(0, n_show, every) * p["dt"], frozen[:n_show:every]
@@ -142,14 +135,11 @@ def simulate(p, ctx):
         n_sig, K = len(p[var]), p["sr.trials"]
         trains = _trains(mons[kind], n_sig * K, t0, t0 + T_an)
         per = [trains[s * K:(s + 1) * K] for s in range(n_sig)]
-        snr = np.array([over_groups(lambda idx: spectrum_snr(
-            [tr[k] for k in idx], T_an, f, t_start=t0, n_neighbours=p["sr.neighbours"])
-            if sum(tr[k].size for k in idx) else np.nan, K, p["groups"])[:2] for tr in per])
-        vs = np.array([over_groups(lambda idx: vector_strength(
-            np.concatenate([tr[k] for k in idx]), f), K, p["groups"])[:2] for tr in per])
-        best = int(np.nanargmax(snr[:, 0])) if np.isfinite(snr[:, 0]).any() else -1
-        sr[kind] = {"sigma": p[var], "snr_mean": snr[:, 0], "snr_sd": snr[:, 1],
-                    "vs_mean": vs[:, 0], "vs_sd": vs[:, 1], "best_index": best,
+        lock = np.array([locking_over_groups(tr, T_an, f, p["groups"], t_start=t0,
+                                             n_neighbours=p["sr.neighbours"]) for tr in per])
+        best = int(np.nanargmax(lock[:, 0])) if np.isfinite(lock[:, 0]).any() else -1
+        sr[kind] = {"sigma": p[var], "snr_mean": lock[:, 0], "snr_sd": lock[:, 1],
+                    "vs_mean": lock[:, 2], "vs_sd": lock[:, 3], "best_index": best,
                     "rate": np.array([sum(x.size for x in tr) / (K * T_an) for tr in per]) * Hz,
                     "best_sigma": p[var][best] if best >= 0 else np.nan * mV,
                     "interior_optimum": bool(0 < best < n_sig - 1)}
@@ -171,17 +161,11 @@ def plot(data):
     for ax, cond, y, span in (
             (axes[0, 0], "constant", np.full_like(Iin, I_mean), f"{I_mean:.2f} nA"),
             (axes[0, 1], "fluctuating", Iin, f"{lo:.2f}–{hi:.2f} nA, frozen")):
-        raster(ax, rel[cond]["raster"]["t"], rel[cond]["raster"]["i"])
-        ax.axvspan(0, float(p["t_skip"] / ms), color="0.9", zorder=0,
-                   label="transient, not analysed")
-        ax.plot(tin, K + 1 + 6 * (y - lo) / (hi - lo), color="C1", lw=0.7,
-                label=f"input current ({span})")
-        ax.set_yticks(range(0, K, 5))  # the band above the trials is the input, not a trial
-        decorate(ax, ylim=(-1, K + 8), xlabel="time (ms)",
-                 ylabel="trial (one neuron, same input each trial)",
-                 title=f"3  {cond} input, escape σ = {sig[k_show]:g} mV: R_corr = "
-                       f"{rel[cond]['schreiber'][k_show]:.2f}")
-        ax.legend(fontsize=8, loc="upper right", ncols=2, framealpha=0.95)
+        trials_with_input(ax, rel[cond]["raster"], K, tin, y, (lo, hi), f"input current ({span})",
+                          skip=float(p["t_skip"] / ms))
+        ax.set(ylabel="trial (one neuron, same input each trial)",
+               title=f"3  {cond} input, escape σ = {sig[k_show]:g} mV: R_corr = "
+                     f"{rel[cond]['schreiber'][k_show]:.2f}")
     ax, x = axes[0, 2], np.where(sig < 1e-6, sig[sig > 1e-6].min() / 2.5, sig)
     chance, deterministic = {}, []
     for cond, c, ms_ in (("constant", "C0", 10), ("fluctuating", "C3", 6)):
@@ -189,10 +173,9 @@ def plot(data):
                     yerr=rel[cond]["schreiber_group_sd"][1:], label=f"{cond} input")
         deterministic += ax.plot(x[0], rel[cond]["schreiber_group_mean"][0], "s", color=c,
                                  mfc="none", ms=ms_)
-        # R_corr of independent Poisson trains at the same rate (Schreiber et al. 2003)
-        a = 2 * np.sqrt(np.pi) * float(p["rel.sigma_g"] / second) * rel[cond]["rate"] / Hz
-        chance[cond] = (a / (1 + a))[1:]
-    _chance_lines(ax, x[1:], chance)
+        chance[cond] = poisson_chance(rel[cond]["rate"], p["rel.sigma_g"])[1:]
+    chance_lines(ax, x[1:], chance, {"constant": "C0", "fluctuating": "C3"},
+                 "Poisson trains at the measured rate", "Poisson")
     ax.legend([tuple(deterministic)] + ax.get_legend_handles_labels()[0],
               ["deterministic (σ → 0), each input"] + ax.get_legend_handles_labels()[1],
               handler_map={tuple: HandlerTuple(ndivide=None)}, fontsize=8, loc="upper center",
@@ -235,34 +218,25 @@ def plot(data):
     return fig
 
 
-def _chance_lines(ax, x, chance):
-    """R_corr of independent Poisson trains at each input's rate: one grey line where the
-    two inputs' chance levels agree within 5 %, else one line per input in its colour."""
-    (c, f) = chance["constant"], chance["fluctuating"]
-    if np.all(np.abs(c - f) <= 0.05 * np.maximum(c, f)):
-        ax.plot(x, (c + f) / 2, ":", color="0.4", lw=1.5,
-                label="chance: Poisson trains at the measured rate")
-        return
-    for cond, color in (("constant", "C0"), ("fluctuating", "C3")):
-        ax.plot(x, chance[cond], ":", color=color, lw=1.5, label=f"{cond}: chance (Poisson)")
-
-
 def results(data):
     """The claims with what the stored run measured (README, Results)."""
     from neuromodels.results import sig, table
 
     p, rel, sr = data["parameters"], data["reliability"], data["sr"]
-    pairs = zip(np.asarray(rel["sigma"] / mV), rel["constant"]["schreiber"], rel["fluctuating"]["schreiber"])
+    pairs = zip(np.asarray(rel["sigma"] / mV), rel["constant"]["schreiber"],
+                rel["fluctuating"]["schreiber"])
     best = [(k, float(sr[k]["best_sigma"] / mV), sr[k]["snr_mean"][int(sr[k]["best_index"])],
              sr[k]["snr_sd"][int(sr[k]["best_index"])], bool(sr[k]["interior_optimum"]))
             for k in ("escape", "diffusive")]
     return table(["claim", "measured"], [
-        [f"reliability (Schreiber, {int(rel['trials'])} trials, σ_g = {float(p['rel.sigma_g'] / ms):g} ms),"
-         " constant vs frozen fluctuating input",
+        [f"reliability (Schreiber, {int(rel['trials'])} trials, "
+         f"σ_g = {float(p['rel.sigma_g'] / ms):g} ms), constant vs frozen fluctuating input",
          "; ".join(f"σ = {x:g} mV: {c:.2f} vs {f:.2f}" for x, c, f in pairs if x > 1e-6)],
-        [f"stochastic resonance ({float(sr['frequency'] / Hz):g} Hz subthreshold sinusoid, spectral SNR)",
-         "; ".join(f"{'interior' if inner else 'edge'} optimum: {k} {'σ' if k == 'escape' else 'σ_v'} = "
-                   f"{x:g} mV (SNR {sig(m)} ± {sig(sd, 2)})" for k, x, m, sd, inner in best)]])
+        [f"stochastic resonance ({float(sr['frequency'] / Hz):g} Hz subthreshold sinusoid, "
+         "spectral SNR)",
+         "; ".join(f"{'interior' if inner else 'edge'} optimum: "
+                   f"{k} {'σ' if k == 'escape' else 'σ_v'} = {x:g} mV (SNR {sig(m)} ± {sig(sd, 2)})"
+                   for k, x, m, sd, inner in best)]])
 
 
 STUDY = Study(

@@ -42,7 +42,7 @@ PARAMETERS = ParameterSet(
     positive("gamma", 0.3, "weight of the early-spike regulariser"),
     positive("temperature", 0.3, "softmax temperature (time units) on -t_out"),
     positive("T", 2.0, "trial duration (time units)"),
-    positive("w_scale", 0.5, "initial weights U(+-w_scale/sqrt(fan_in))"),
+    positive("w_scale", 0.5, "initial weights U(±w_scale/sqrt(fan_in))"),
     Parameter("n_train", 0, "training samples used (0: all)", low=0, integer=True),
     Parameter("n_test", 0, "test samples used (0: all)", low=0, integer=True),
     Parameter("brian2_samples", 0, "test samples run in Brian2 (0: all used)", low=0,
@@ -114,7 +114,7 @@ def simulate(p, ctx):
         # Brian2: the trained network of every seed on the test samples, with its own neuron
         nb = p["brian2_samples"] or len(te[2])
         t_b, m_b, y_b = (a[:nb] for a in te)
-        acc_b2, acc_ex, dt_q, mismatch, compared = [], [], [], [], []
+        acc_b2, acc_ex, agreement = [], [], []
         for k, (seed, res) in enumerate(zip(ctx.seeds, runs)):
             neuron = res["neuron"]
             t0 = time.perf_counter()
@@ -137,21 +137,18 @@ def simulate(p, ctx):
                     **{f"brian2_{l}": np.where(np.isfinite(o[0]), o[0], -1.0)
                        for l, o in enumerate(b2)},
                 }
-            q, one_only, n_compared = first_spike_agreement(b2, outs, p["T"])
-            dt_q.append(q)
-            mismatch.append(one_only)
-            compared.append(n_compared)
+            agreement.append(first_spike_agreement(b2, outs, p["T"]))
         r["acc_brian2"] = np.array(acc_b2)
-        r["brian2_abs_dt_spike_quantiles"] = np.array(dt_q)  # (seeds, [median, 99 %, max])
-        r["brian2_in_trial_mismatch"] = np.array(mismatch)
-        r["brian2_spikes_compared"] = np.array(compared)
+        dt_q, r["brian2_in_trial_mismatch"], r["brian2_spikes_compared"] = (
+            np.array(a) for a in zip(*agreement))
+        r["brian2_abs_dt_spike_quantiles"] = dt_q  # (seeds, [median, 99 %, max])
         r["acc_exact_same_samples"] = np.array(acc_ex)
         r["brian2_samples"] = nb
-        ctx.progress(f"{name}: test accuracy {r['acc_trial'][:, -1].mean():.4f} +- "
+        ctx.progress(f"{name}: test accuracy {r['acc_trial'][:, -1].mean():.4f} ± "
                      f"{r['acc_trial'][:, -1].std(ddof=1) if len(runs) > 1 else 0:.4f}; "
                      f"Brian2 {np.mean(acc_b2):.4f} vs exact {np.mean(acc_ex):.4f}; "
-                     f"|t_brian2 - t_exact| median {np.median([q[0] for q in dt_q]):.2g}, "
-                     f"max {np.max([q[2] for q in dt_q]):.2g}")
+                     f"|t_brian2 - t_exact| median {np.median(dt_q[:, 0]):.2g}, "
+                     f"max {np.max(dt_q[:, 2]):.2g}")
         data["results"][name] = r
     return data
 
@@ -159,7 +156,7 @@ def simulate(p, ctx):
 def plot(data):
     import matplotlib.pyplot as plt
 
-    from neuromodels.plotting import first_spike_layers
+    from neuromodels.plotting import before_after, first_spike_layers, over_seeds, seed_sd
 
     res = data["results"]
     names = [n for n in DATASETS if n in res]
@@ -168,12 +165,10 @@ def plot(data):
         r = res[name]
         ep = np.asarray(r["epochs"])
         acc = 100 * np.asarray(r["acc_trial"])
-        n = acc.shape[0]
-        sd = acc.std(axis=0, ddof=1) if n > 1 else np.zeros_like(acc[0])
-        row[0].errorbar(ep, acc.mean(axis=0), yerr=sd, capsize=2, marker=".",
-                        label=f"exact solver, mean ± s.d. over {n} seeds")
+        over_seeds(row[0], ep, acc, marker=".",
+                   label=f"exact solver, mean ± s.d. over {acc.shape[0]} seeds")
         b2 = 100 * np.asarray(r["acc_brian2"])
-        row[0].errorbar([ep[-1]], [b2.mean()], yerr=[b2.std(ddof=1) if n > 1 else 0],
+        row[0].errorbar([ep[-1]], [b2.mean()], yerr=[seed_sd(b2)],
                         fmt="s", color="C3", capsize=3,
                         label=f"Brian2 ({int(r['brian2_samples'])} test samples)")
         classes = int(np.asarray(r["sizes"])[-1])
@@ -188,16 +183,9 @@ def plot(data):
         row[0].set(xlabel="epoch (0: before training)", ylabel="test accuracy (%)",
                    title=f"{name}: network {'-'.join(map(str, np.asarray(r['sizes'])))}")
         row[0].legend(fontsize=8, loc="lower right")
-        sil = 100 * np.asarray(r["silent_never"])
-        x = np.arange(2)
-        row[1].bar(x, [sil[:, 0].mean(), sil[:, -1].mean()],
-                   yerr=[sil[:, 0].std(ddof=1) if n > 1 else 0,
-                         sil[:, -1].std(ddof=1) if n > 1 else 0],
-                   capsize=4, color=["0.6", "C0"], label="never fire in the trial (test set)")
-        sps = 100 * np.asarray(r["silent_per_sample"])
-        row[1].plot(x, [sps[:, 0].mean(), sps[:, -1].mean()], "o--", color="C1",
-                    label="silent per sample (mean)")
-        row[1].set_xticks(x, ["before training", "after training"])
+        before_after(row[1], 100 * np.asarray(r["silent_never"]),
+                     "never fire in the trial (test set)",
+                     100 * np.asarray(r["silent_per_sample"]), "silent per sample (mean)")
         row[1].set(ylabel="silent hidden neurons (%)", ylim=(0, 105),
                    title="silent hidden neurons")
         row[1].legend(fontsize=8)

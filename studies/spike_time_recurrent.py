@@ -113,7 +113,8 @@ def simulate(p, ctx):
         data[name]["brian2"] = _spikes(got)
         data[name]["brian2_same_counts"] = same
         data[name]["brian2_max_abs_diff"] = diff
-        ctx.progress(f"{name}: Brian2 vs exact: same spike counts {same}, max |diff| {diff:.2e} tau")
+        ctx.progress(f"{name}: Brian2 vs exact: same spike counts {same}, "
+                     f"max |diff| {diff:.2e} tau")
     return data
 
 
@@ -207,7 +208,8 @@ def results(data):
         diff = float(data[name]["brian2_max_abs_diff"])
         rows.append([labels[name], f"{loss.size}", sig(loss[0]), *after, sig(loss[-1]),
                      f"{float(data[name]['orders']):.2f}",
-                     f"{sig(diff, 2)} τ" if bool(data[name]["brian2_same_counts"]) else "spike counts differ"])
+                     f"{sig(diff, 2)} τ" if bool(data[name]["brian2_same_counts"])
+                     else "spike counts differ"])
     return table(["optimiser", "trials", "start", "after 100", "after 1000", "end",
                   "orders of magnitude", f"Brian2 re-run (dt = τ/{float(p['tau'] / p['dt']):.0f}) "
                   "vs exact, max \\|Δt\\|"], rows)

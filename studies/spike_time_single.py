@@ -10,7 +10,7 @@ are compared with the exact ones.
     neuromodels run spike-time-single [--device runtime|cpp_standalone] [--quick]
 """
 import numpy as np
-from brian2 import Network, ms, second
+from brian2 import Network, ms
 
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import (SINGLE_FIXED_TIMES, SINGLE_FIXED_WEIGHTS,
@@ -175,5 +175,6 @@ STUDY = Study(
     quick={"n_trials": 2000},
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",
-    reference="Klos C, Memmesheimer R-M (2025) Phys Rev Lett; arXiv 2309.14523 (single-neuron task)",
+    reference="Klos C, Memmesheimer R-M (2025) Phys Rev Lett; arXiv 2309.14523 "
+              "(single-neuron task)",
 )

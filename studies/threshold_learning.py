@@ -35,7 +35,8 @@ from neuromodels.learning import (NDL, TRAINING_DEVICES, Program, epoch_seed, ev
 from neuromodels.networks.alif_step import (alif_step_errors, alif_step_validation,
                                             plot_alif_step_validation)
 from neuromodels.parameters import Parameter, ParameterSet, positive
-from neuromodels.plotting import decorate, distribution_over_epochs, over_seeds, run_label, seed_sd
+from neuromodels.plotting import (decorate, distribution_over_epochs, grouped_bars, over_seeds,
+                                  run_label, seed_sd)
 from neuromodels.study import Study
 
 RULES, PER_CLASS, LAYERS = ("SL", "TL", "STL"), (1, 10), ("hidden", "output")
@@ -140,17 +141,12 @@ def simulate(p, ctx):
 
 
 def _bars(ax, names, data, key):
-    """One bar per configuration and data set (hatched: the first data set)."""
-    width = 0.8 / len(names)
-    for j, name in enumerate(names):
-        v = [np.asarray(data[name][f"{r}_P{P}"][key]) for r, P in CONFIGS]
-        v = [100 * a[:, -1] if a.ndim == 2 else a for a in v]
-        ax.bar(np.arange(len(v)) + (j - (len(names) - 1) / 2) * width, [a.mean() for a in v],
-               width, yerr=[seed_sd(a) for a in v], capsize=3, edgecolor="k", label=name,
-               color=[COLOURS[r] for r, _ in CONFIGS], hatch="//" if j < len(names) - 1 else "")
-    ax.set_xticks(np.arange(len(CONFIGS)), [f"{r}\nP = {P}" for r, P in CONFIGS])
-    ax.legend(fontsize=8, loc="upper center", ncol=2,
-              title="hatched: " + names[0] if len(names) > 1 else None)
+    """One bar per configuration and data set: ``key`` per seed (accuracies: the last, in %)."""
+    def last(a):
+        return 100 * a[:, -1] if a.ndim == 2 else a
+    grouped_bars(ax, {n: [last(np.asarray(data[n][f"{r}_P{P}"][key])) for r, P in CONFIGS]
+                      for n in names},
+                 [COLOURS[r] for r, _ in CONFIGS], [f"{r}\nP = {P}" for r, P in CONFIGS])
 
 
 def _accuracy(ax, d, x, values, **props):
@@ -192,10 +188,6 @@ def plot(data):
     _accuracy(axes[2, 2], main, epochs, lambda c: c["test"], xlabel="epoch", xticks=epochs,
               title=f"{names[-1]}: test accuracy during training")
     plot_alif_step_validation(data["alif"], axes=axes[3])
-    # the deviations in (b) are signed, those in (c) magnitudes; say so on both axes
-    dt_us = float(np.asarray(data["alif"]["dt"])) * 1e6
-    axes[3, 1].set_ylabel(f"ISI − theory ISI, signed (steps of {dt_us:g} µs)")
-    axes[3, 2].set_ylabel("|last ISI / fixed-point ISI − 1| (%)")
     fig.legend(*axes[0, 1].get_legend_handles_labels(), loc="upper center", ncols=6,
                bbox_to_anchor=(0.5, 0.955), fontsize=10,
                title="colour: learning rule; line: P output neurons per class (all line panels)")

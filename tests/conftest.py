@@ -1,6 +1,9 @@
-"""Shared test set-up: quiet warnings, the `long` marker, device availability, Brian2
-settings restored after every test, and one shared quick run per study."""
+"""Shared test set-up: quiet warnings, the `long` marker, the groups of tests that one xdist
+worker runs together, device availability, Brian2 settings restored after every test, and
+one shared quick run per study."""
+import inspect
 import os
+import re
 import warnings
 
 import pytest
@@ -9,7 +12,28 @@ warnings.filterwarnings("ignore", category=DeprecationWarning)
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+_QUICK_CALL = re.compile(r"""quick_study\(\s*["']([\w-]+)["']""")
+
+
+def _xdist_group(item) -> str:
+    """The group of tests that one pytest-xdist worker runs together (``--dist loadgroup``):
+    every test that reads a study's quick run (``quick_study("name")``, or parametrized by
+    ``name``) joins that study's group, so each quick run is made once, on one worker; the
+    other tests keep to their file, so module fixtures are made once too."""
+    if "quick_study" in getattr(item, "fixturenames", ()):
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "name" in callspec.params:
+            return f"quick-{callspec.params['name']}"
+        found = _QUICK_CALL.findall(inspect.getsource(item.function))
+        if len(set(found)) == 1:
+            return f"quick-{found[0]}"
+    return item.nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
     if os.environ.get("NEUROMODELS_LONG") == "1":
         return
     skip = pytest.mark.skip(reason="long validation run; set NEUROMODELS_LONG=1 to run it")
@@ -43,8 +67,10 @@ _QUICK_RUNS = {}
 
 @pytest.fixture(scope="session")
 def quick_study(tmp_path_factory):
-    """``quick_study(name)``: the data file of one --quick run of study ``name`` (runtime
-    where the study supports it), run once per test session and shared by its tests."""
+    """``quick_study(name)``: the data file of one --quick run of study ``name``, run once per
+    test session and shared by its tests, on the study's default device (a cold C++ build is
+    faster than the runtime device's cold Cython code: noise-learning 50 s against 253 s), or
+    on runtime where its quick run uses Brian2's numpy target (nothing to compile)."""
     from pathlib import Path
 
     from neuromodels.study import discover, run_study
@@ -54,7 +80,8 @@ def quick_study(tmp_path_factory):
     def run(name):
         if name not in _QUICK_RUNS:
             study = studies[name]
-            device = "runtime" if "runtime" in study.devices else study.default_device
+            numpy_target = (study.quick or {}).get("numpy_target", False)
+            device = "runtime" if numpy_target else study.default_device
             out = tmp_path_factory.mktemp(f"quick-{name}")
             _QUICK_RUNS[name] = run_study(study, device=device, quick=True, out=out, verbose=False)
         return _QUICK_RUNS[name]

@@ -64,3 +64,15 @@ def test_bad_indices_are_rejected():
         binning.bin_spikes([0.1], 1.0, 0.5, i=[2], n=2)
     with pytest.raises(ValueError, match="same length"):
         binning.bin_spikes([0.1, 0.2], 1.0, 0.5, i=[0], n=2)
+
+
+def test_value_histogram_bins_weights_like_numpy_and_keeps_the_bound_in_the_last_bin():
+    from neuromodels.analysis.binning import value_histogram
+
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0, 4, size=(3, 500))
+    w[:, :7] = 4.0  # at the bound
+    got = value_histogram(w, 4.0, 20)
+    want = np.array([np.histogram(x, np.linspace(0, 4, 21))[0] for x in w])
+    assert got.shape == (3, 20) and np.array_equal(got, want)
+    assert got[:, -1].min() >= 7 and got.sum() == w.size

@@ -97,3 +97,14 @@ def test_brian2_units():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_locking_over_groups_of_perfectly_locked_and_of_silent_trials():
+    from neuromodels.analysis.periodic import locking_over_groups
+
+    locked = [np.arange(0.05, 2, 0.1)] * 6  # one spike per 10 Hz cycle, same phase
+    snr_mean, _, vs_mean, vs_sd = locking_over_groups(locked, 2.0, 10.0, groups=3)
+    assert vs_mean == pytest.approx(1.0) and vs_sd == pytest.approx(0.0, abs=1e-12)
+    assert snr_mean > 1e3
+    silent = locking_over_groups([np.array([])] * 6, 2.0, 10.0, groups=3)
+    assert np.isnan(silent[0]) and np.isnan(silent[1])

@@ -100,3 +100,27 @@ def test_silent_trials_and_quantities():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_poisson_chance_is_the_reliability_of_independent_poisson_trains():
+    """The closed-form chance level (Schreiber et al. 2003) against independent Poisson trains
+    (Monte Carlo, 20 trials of 20 s): within 3 %."""
+    from neuromodels.analysis.reliability import poisson_chance
+
+    rng = np.random.default_rng(0)
+    for rate, sigma in [(10, 0.003), (20, 0.005), (40, 0.01)]:
+        trains = [np.sort(rng.uniform(0, 20.0, rng.poisson(rate * 20.0))) for _ in range(20)]
+        simulated = rel.schreiber_reliability(trains, 20.0, sigma)
+        assert abs(simulated / poisson_chance(rate, sigma) - 1) < 0.03, (rate, sigma)
+
+
+def test_trial_reliability_of_identical_trials():
+    from neuromodels.analysis.reliability import trial_reliability
+
+    same = [np.arange(0.05, 2, 0.1)] * 6
+    r = trial_reliability(same, 2.0, 0.003, groups=3)
+    assert r["rate"] == pytest.approx(10.0) and r["event_reliability"] == pytest.approx(1.0)
+    for key in ("schreiber", "schreiber_group_mean"):
+        assert r[key] == pytest.approx(1.0)
+    assert r["schreiber_group_sd"] == pytest.approx(0.0, abs=1e-12)
+    assert r["precision"] == pytest.approx(0.0, abs=1e-12)

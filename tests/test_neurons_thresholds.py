@@ -1,5 +1,7 @@
 """Dynamic-threshold neurons (neuromodels.neurons.thresholds) against the exact ALIF map,
 the LIF rate formula, their own integral identities, the target rate, and NEST."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from brian2 import (Hz, Network, SpikeGeneratorGroup, SpikeMonitor, Synapses, defaultclock, mV,
@@ -218,3 +220,22 @@ def test_escape_alif_fires_with_the_probability_of_its_distance_to_theta():
         Network(g, m).run(n_steps * defaultclock.dt)
     F = get_noise("logistic").firing_probability((-52 - (-50 + np.linspace(-3, 7, per))), 1.0)
     _check_counts(np.bincount(np.asarray(m.i), minlength=per), n_steps, F)
+
+
+def test_alif_panel_labels_say_signed_deviation():
+    """plot_alif_step_validation labels panel (b) as the signed ISI − theory ISI with its
+    unit, panel (c) with a true minus sign (no study has to override them)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from neuromodels.networks.alif_step import plot_alif_step_validation
+
+    isi = np.array([[0.02, 0.03, 0.035], [0.01, 0.015, 0.017]])
+    block = {"theory": {"isi": isi, "isi_steady": isi[:, -1]},
+             "brian2": {"isi": isi + 1e-5, "isi_steady": isi[:, -1] + 1e-5}}
+    fig = plot_alif_step_validation({"reset": block, "current": np.array([0.2e-9, 0.3e-9]),
+                                     "dt": 1e-5, "duration": 1.0})
+    _, ax_d, ax_s = fig.axes[:3]
+    assert ax_d.get_ylabel() == "ISI − theory ISI, signed (time steps of 10 µs)"
+    assert ax_s.get_ylabel() == "|last ISI / fixed-point ISI − 1| (%)"
+    study = Path(__file__).resolve().parent.parent / "studies" / "threshold_learning.py"
+    assert "set_ylabel" not in study.read_text()

@@ -153,3 +153,11 @@ def test_timings_add_up_over_every_run(name, quick_study):
     assert t["runs"] >= 1 and t["builds"] >= 1 and 0 <= t["compile"] <= t["total"]
     assert sum(parts) == pytest.approx(t["total"], rel=1e-9)
     assert t["build"] + t["simulation"] <= t["total"]
+
+
+def test_no_plus_minus_text_in_the_studies():
+    """"±", never "+-", in what the studies print, describe or draw."""
+    found = [f"{p.name}:{n}" for p in sorted((Path(__file__).resolve().parent.parent
+                                              / "studies").glob("*.py"))
+             for n, line in enumerate(p.read_text().splitlines(), 1) if "+-" in line]
+    assert not found, found

@@ -34,7 +34,8 @@ def population(quick_study):
 
 
 def test_diffusive_lif_matches_siegert_within_5_percent(data):
-    """Simulated rate of the diffusive-noise LIF = Siegert rate (within 5 %) where it is >= min_rate."""
+    """Simulated rate of the diffusive-noise LIF = Siegert rate (within 5 %) where it is
+    >= min_rate."""
     s, p = data["siegert"], data["parameters"]
     mem = {k: NOISY_MEMBRANE_PARAMETERS[k].default for k in ("tau_m", "v_th", "v_reset", "t_ref")}
     # the theory is recomputed here from the stored grid, with the model's own parameters

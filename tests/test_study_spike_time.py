@@ -134,11 +134,12 @@ def classification(quick_study):
 
 
 def test_classification_starts_silent_and_brian2_reproduces_exact(classification):
-    """Quick run (Yin-Yang, 5-16-16-3, 5 epochs of 500 samples): at least 90 % of the hidden neurons
-    never fire in the trial before training (the full run: 99-100 %); the trained network run in Brian2 (inputs emitted on the step
-    grid, so spike times agree to about one step) classifies the same samples as the exact
-    solver, with at most one sample differing, and no in-trial spike appears in one and not
-    the other beyond 1 % of neuron-samples."""
+    """Quick run (Yin-Yang, 5-16-16-3, 5 epochs of 500 samples): at least 90 % of the hidden
+    neurons never fire in the trial before training (the full run: 99-100 %); the trained
+    network run in Brian2 (inputs emitted on the step grid, so spike times agree to about one
+    step) classifies the same samples as the exact solver, with at most one sample
+    differing, and no in-trial spike appears in one and not the other beyond 1 % of
+    neuron-samples."""
     r = classification["results"]["yinyang"]
     n = int(r["brian2_samples"])
     dt_units = 0.02 / 10  # quick brian2_dt (ms) in units of 10 ms

@@ -21,14 +21,16 @@ duration of 0.3 s would hold only two 0.1 s bins. A remainder of the interval sh
 one bin is dropped, with the spikes in it (choose ``duration`` as a multiple of
 ``bin_size`` to use every spike). Spikes outside :math:`[t_0, t_0 + n_b\Delta)` are ignored.
 
-:func:`bin_spikes` counts; :func:`n_bins` and :func:`bin_edges` give the grid alone.
+:func:`bin_spikes` counts; :func:`n_bins` and :func:`bin_edges` give the grid alone;
+:func:`value_histogram` bins values (weights) on ``[0, high]`` by the same rule.
 Times are plain numbers in seconds or Brian2 quantities with time dimension.
 """
 import numpy as np
 
 from ..units import as_seconds
 
-__all__ = ["EDGE_TOLERANCE", "n_bins", "bin_edges", "bin_index", "bin_spikes"]
+__all__ = ["EDGE_TOLERANCE", "n_bins", "bin_edges", "bin_index", "bin_spikes",
+           "value_histogram"]
 
 #: Tolerance, as a fraction of one bin, for spikes and durations on bin edges.
 EDGE_TOLERANCE = 1e-9
@@ -115,3 +117,14 @@ def bin_spikes(t, duration, bin_size, t_start=0.0, i=None, n=None, name="bin_siz
         raise ValueError(f"i must hold integer neuron indices in [0, n-1] = [0, {n - 1}]")
     i = i.astype(np.int64)
     return np.bincount(b[keep] * n + i[keep], minlength=nb * n).reshape(nb, n)
+
+
+def value_histogram(x, high, bins: int = 20) -> np.ndarray:
+    """Per row of ``x`` (one row per neuron or network), the counts of its values in ``bins``
+    equal bins of ``[0, high]`` by the module's rule; ``high`` itself (a weight at its bound)
+    falls in the last bin.  Returns shape ``(rows, bins)``."""
+    x = np.atleast_2d(np.asarray(x, float))
+    top = high * (1.0 - 0.5 / bins)  # high (and the top half of the last bin) to its middle
+    rows = np.repeat(np.arange(len(x)), x.shape[1])
+    return bin_spikes(np.minimum(x.ravel(), top), high, high / bins, i=rows, n=len(x),
+                      name="bins").T

@@ -12,6 +12,8 @@ a (subthreshold) periodic input as the noise level varies.
 * :func:`spectrum_snr` -- spectral peak at the drive frequency divided by
   the background estimated from neighbouring frequency bins (the usual
   stochastic-resonance SNR, e.g. Gammaitoni et al. 1998).
+* :func:`locking_over_groups` -- both measures of one condition's repeated
+  trials, mean and s.d. over groups of trials.
 
 Spike times are numpy arrays in seconds or Brian2 quantities.
 
@@ -30,8 +32,10 @@ import numpy as np
 
 from ..units import as_float, as_seconds
 from .binning import bin_spikes, n_bins
+from .groups import over_groups
 
-__all__ = ["vector_strength", "rayleigh_test", "power_spectrum", "spectrum_snr"]
+__all__ = ["vector_strength", "rayleigh_test", "power_spectrum", "spectrum_snr",
+           "locking_over_groups"]
 
 
 def _frequency(frequency):
@@ -234,3 +238,23 @@ def spectrum_snr(t, duration, frequency, dt=1e-3, n_neighbours=10, gap=1, t_star
     band = np.r_[power[lo:k0 - gap], power[k0 + gap + 1:hi + 1]]
     bg = band.mean()
     return float(power[k0] / bg) if bg > 0 else float("nan")
+
+
+def locking_over_groups(trains, duration, frequency, groups, t_start=0.0, n_neighbours=10):
+    """How well one condition's repeated trials (``trains``: one spike-time array per trial)
+    lock to a periodic drive, over ``groups`` groups of trials
+    (:func:`neuromodels.analysis.groups.over_groups`): ``(snr_mean, snr_sd, vs_mean,
+    vs_sd)``, the :func:`spectrum_snr` of each group's trials (NaN for a group without
+    spikes) and the :func:`vector_strength` of their pooled spikes."""
+    def snr(idx):
+        if not sum(np.size(trains[k]) for k in idx):
+            return np.nan
+        return spectrum_snr([trains[k] for k in idx], duration, frequency, t_start=t_start,
+                            n_neighbours=n_neighbours)
+
+    def vs(idx):
+        return vector_strength(np.concatenate([trains[k] for k in idx]), frequency)
+
+    (snr_mean, snr_sd, _), (vs_mean, vs_sd, _) = (over_groups(stat, len(trains), groups)
+                                                  for stat in (snr, vs))
+    return snr_mean, snr_sd, vs_mean, vs_sd

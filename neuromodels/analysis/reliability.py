@@ -48,10 +48,12 @@ from collections import namedtuple
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from ..units import as_seconds
+from ..units import as_float, as_seconds
 from .binning import bin_spikes, n_bins
+from .groups import over_groups
 
-__all__ = ["schreiber_reliability", "event_reliability_precision", "EventStats"]
+__all__ = ["schreiber_reliability", "event_reliability_precision", "EventStats",
+           "poisson_chance", "trial_reliability"]
 
 
 EventStats = namedtuple(
@@ -251,3 +253,32 @@ def event_reliability_precision(
         n_events=len(events),
         events=events,
     )
+
+
+def poisson_chance(rate, sigma):
+    r"""The :func:`schreiber_reliability` of independent Poisson trains of rate ``rate``
+    (Hz, or a Brian2 quantity) with a filter of width ``sigma`` (s, or a quantity), the
+    chance level of the measure (Schreiber et al. 2003):
+
+    .. math:: R_{corr} \approx \frac{a}{1 + a}, \qquad a = 2\sqrt\pi\,\sigma_g\,\nu .
+    """
+    a = 2 * np.sqrt(np.pi) * float(as_seconds(sigma, "sigma")) * as_float(rate, "rate", "hertz")
+    return a / (1 + a)
+
+
+def trial_reliability(trains, duration, sigma, groups, t_start=0.0):
+    """The reliability of one condition's repeated trials (``trains``: one spike-time array
+    per trial, spikes in ``[t_start, t_start + duration)``), a dict of numbers:
+    ``schreiber`` (:func:`schreiber_reliability` of all trials, filter width ``sigma``),
+    ``schreiber_group_mean`` and ``schreiber_group_sd`` (over ``groups`` groups of trials,
+    :func:`neuromodels.analysis.groups.over_groups`), ``event_reliability`` and
+    ``precision`` (s) (:func:`event_reliability_precision` of all trials) and ``rate`` (Hz,
+    spikes per trial and second)."""
+    duration = float(as_seconds(duration, "duration"))
+    mean, sd, _ = over_groups(lambda idx: schreiber_reliability(
+        [trains[k] for k in idx], duration, sigma, t_start=t_start), len(trains), groups)
+    events = event_reliability_precision(trains, duration, t_start=t_start)
+    return {"schreiber": schreiber_reliability(trains, duration, sigma, t_start=t_start),
+            "schreiber_group_mean": mean, "schreiber_group_sd": sd,
+            "event_reliability": events.event_reliability, "precision": events.precision,
+            "rate": sum(np.size(x) for x in trains) / (len(trains) * duration)}

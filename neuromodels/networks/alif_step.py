@@ -200,7 +200,8 @@ def alif_step_validation(currents=DEFAULT_CURRENTS, *, duration=1 * second, dt=1
         try:
             import nest as _  # noqa: F401
         except ImportError as err:
-            raise ImportError(f"nest=True needs NEST 3 (pip install nest-simulator): {err}") from None
+            raise ImportError("nest=True needs NEST 3 (pip install nest-simulator): "
+                              f"{err}") from None
     network = alif_step_network(currents, dt=dt, params=params)
     (run or Network.run)(Network(*network["objects"]), duration)
     return alif_step_data(network, duration, nest)
@@ -232,9 +233,10 @@ def plot_alif_step_validation(data: dict, axes=None, variant: str = "reset", n_s
     """Three panels from ``data`` (:func:`alif_step_validation`, or the same read back from a
     file): (a) the adaptation transient, the first ``n_show`` ISIs against interval number
     (theory lines, Brian2 and NEST markers, one colour per current; dotted: the fixed
-    point); (b) every ISI's deviation from the theory's, in time steps; (c) the steady-state
-    deviation of the last ISI from the fixed point (percent, per current, with the 1 %
-    criterion).  ``axes``: three matplotlib axes (default: a new figure).  Returns the figure."""
+    point); (b) every ISI's signed deviation from the theory's, in time steps; (c) the
+    steady-state deviation of the last ISI from the fixed point (percent, per current, with
+    the 1 % criterion).  ``axes``: three matplotlib axes (default: a new figure).  Returns the
+    figure."""
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
@@ -269,7 +271,7 @@ def plot_alif_step_validation(data: dict, axes=None, variant: str = "reset", n_s
     ax_t.set_title(f"(a) ALIF, {variant.replace('_', ' ')}: adaptation transient", fontsize=9)
     ax_d.axhline(0, color="k", lw=0.8)
     ax_d.set_xlabel("interval number after the step onset")
-    ax_d.set_ylabel(f"ISI - theory ISI (time steps of {dt * 1e6:g} µs)")
+    ax_d.set_ylabel(f"ISI − theory ISI, signed (time steps of {dt * 1e6:g} µs)")
     ax_d.set_title("(b) deviation from the exact map", fontsize=9)
     ax_d.legend(handles=handles[-len(impls):], fontsize=7)
     errors = alif_step_errors(data, variant)
@@ -282,7 +284,7 @@ def plot_alif_step_validation(data: dict, axes=None, variant: str = "reset", n_s
     ax_s.set_yscale("log")
     ax_s.set_xticks(x, [f"{c:.2f}" for c in currents])
     ax_s.set_xlabel("step current I (nA)")
-    ax_s.set_ylabel("|last ISI / fixed-point ISI - 1| (%)")
+    ax_s.set_ylabel("|last ISI / fixed-point ISI − 1| (%)")
     ax_s.set_title(f"(c) steady state after {float(np.asarray(data['duration'])):g} s", fontsize=9)
     ax_s.legend(fontsize=7)
     return ax_t.figure

@@ -25,7 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, StateMonitor, Synapses, mV, ms, second
+from brian2 import (Hz, NeuronGroup, PoissonInput, SpikeMonitor, StateMonitor, Synapses, mV, ms,
+                    second)
 
 from ..connectivity import fixed_indegree
 from ..model import SynapseModel
@@ -71,14 +72,16 @@ class DistalReward:
         (``chosen``, a monitor of the synapses ``self.chosen``), every final weight (one row
         per copy, its rewarded synapse first), the rewards and the mean firing rate."""
         copies, n = len(self.i0), len(self.neurons) // len(self.i0)
-        return {"t": chosen.t[:], "chosen": chosen.w[:], "w": np.reshape(self.plastic.w[:], (copies, -1)),
+        return {"t": chosen.t[:], "chosen": chosen.w[:],
+                "w": np.reshape(self.plastic.w[:], (copies, -1)),
                 "rewards": np.bincount(self.rewards.i[:], minlength=copies),
                 "rate": np.bincount(self.spikes.i[:] // n, minlength=copies) / (n * duration)}
 
 
 def build(p: dict, rng: np.random.Generator, rule: SynapseModel | None = None,
           copies: int = 1) -> DistalReward:
-    """``copies`` networks for checked parameters ``p`` (of :data:`PARAMETERS`), drawn with ``rng``."""
+    """``copies`` networks for checked parameters ``p`` (of :data:`PARAMETERS`), drawn with
+    ``rng``."""
     neuron = with_dopamine(CUBA)
     n, copies = int(p["n"]), int(copies)
     neurons = neuron.group(n * copies, name="distal_neurons*",

@@ -47,8 +47,8 @@ def grid_steps(trains, dt, what: str = "spike train") -> list[np.ndarray]:
     """Each train's spike times as whole time steps (rounded); one spike per step per neuron."""
     out = []
     for k, train in enumerate(trains):
-        steps = np.round(np.sort(as_seconds(train if hasattr(train, "dim") else np.asarray(train, float)))
-                         / float(dt)).astype(np.int64)
+        seconds = as_seconds(train if hasattr(train, "dim") else np.asarray(train, float))
+        steps = np.round(np.sort(seconds) / float(dt)).astype(np.int64)
         if np.any(np.diff(steps) == 0):
             raise ParameterError(f"{what} {k} has two spikes in one time step of {dt}.")
         out.append(steps)
@@ -76,7 +76,8 @@ def _generator(steps, offset, dt, name):
     if np.any(times < 0):
         raise ParameterError("Imposed postsynaptic spikes must come at t >= one time step.")
     order = np.argsort(times, kind="stable")
-    return SpikeGeneratorGroup(len(steps), index[order], times[order] * float(dt) * second, name=name)
+    return SpikeGeneratorGroup(len(steps), index[order], times[order] * float(dt) * second,
+                               name=name)
 
 
 class Stage:
@@ -94,9 +95,10 @@ class Stage:
         if self.pre is not None:
             raise RuntimeError("Stage.add() after build(): add every train first.")
         targets = np.arange(len(pre)) if targets is None else np.asarray(targets, dtype=np.int32)
-        if targets.shape != (len(pre),) or (targets.size and not 0 <= targets.min() <= targets.max() < len(post)):
-            raise ParameterError(f"'targets' must give one postsynaptic train (0 to {len(post) - 1}) "
-                                 f"per presynaptic train ({len(pre)}).")
+        in_range = not targets.size or 0 <= targets.min() <= targets.max() < len(post)
+        if targets.shape != (len(pre),) or not in_range:
+            raise ParameterError(f"'targets' must give one postsynaptic train "
+                                 f"(0 to {len(post) - 1}) per presynaptic train ({len(pre)}).")
         i = len(self.pre_steps) + np.arange(len(pre), dtype=np.int32)
         j = len(self.post_steps) + targets
         self.pre_steps += grid_steps(pre, defaultclock.dt, "presynaptic train")
@@ -117,7 +119,8 @@ class Stage:
 
     def connect(self, model, i, j, *, params=None, name: str | None = None) -> Synapses:
         """Synapses of ``model`` from stage neurons ``i`` onto ``j`` (after :meth:`build`)."""
-        syn = model.connect(self.pre, self.post, i, j, params=params, name=name or f"{self.name}_syn*")
+        syn = model.connect(self.pre, self.post, i, j, params=params,
+                            name=name or f"{self.name}_syn*")
         self.objects.append(syn)
         return syn
 
@@ -145,6 +148,7 @@ def values_at(monitor: StateMonitor, steps) -> list[np.ndarray]:
     for row, at in zip(values, steps):
         where = np.searchsorted(samples, at)
         if np.any(samples[np.minimum(where, samples.size - 1)] != at):
-            raise ParameterError("A spike lies between the monitor's samples; put the trains on its grid.")
+            raise ParameterError("A spike lies between the monitor's samples; "
+                                 "put the trains on its grid.")
         out.append(row[where])
     return out

@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = ["available", "run", "equivalent", "compare"]
 
-STDP_MODELS = ("stdp_synapse", "stdp_nn_symm_synapse", "stdp_triplet_synapse", "stdp_dopamine_synapse")
+STDP_MODELS = ("stdp_synapse", "stdp_nn_symm_synapse", "stdp_triplet_synapse",
+               "stdp_dopamine_synapse")
 
 
 def available() -> str | None:
@@ -54,7 +55,8 @@ def _parrot(nest, times, shift, resolution):
 
 
 def run(model: str, pre, post, *, synapse: dict, post_neuron: dict | None = None, dopamine=None,
-        resolution: float = 0.1, delay: float | None = None, duration: float | None = None) -> np.ndarray:
+        resolution: float = 0.1, delay: float | None = None,
+        duration: float | None = None) -> np.ndarray:
     """Per presynaptic spike of ``pre`` (ms), the weight after its update (or, for
     ``tsodyks2_synapse``, the efficacy it transmits), with NEST ``model`` and parameters
     ``synapse``; ``post_neuron`` sets e.g. ``tau_minus`` on the postsynaptic parrot;
@@ -142,8 +144,10 @@ def compare(model, pre, post, ours, *, dopamine=None, tau_n=0.2, resolution=0.1)
     largest change of NEST's values from their first one (the scale of the comparison)."""
     nest_model, synapse, neuron = equivalent(model, tau_n=tau_n)
     dopamine = None if dopamine is None else np.asarray(dopamine, float) * 1e3
-    theirs = [run(nest_model, np.asarray(a, float) * 1e3, np.asarray(b, float) * 1e3, synapse=synapse,
-                  post_neuron=neuron, dopamine=dopamine, resolution=resolution) for a, b in zip(pre, post)]
+    theirs = [run(nest_model, np.asarray(a, float) * 1e3, np.asarray(b, float) * 1e3,
+                  synapse=synapse, post_neuron=neuron, dopamine=dopamine, resolution=resolution)
+              for a, b in zip(pre, post)]
     return {"nest_model": nest_model, "nest": theirs[0],
-            "max_difference": max(float(np.max(np.abs(np.asarray(a) - b))) for a, b in zip(ours, theirs)),
+            "max_difference": max(float(np.max(np.abs(np.asarray(a) - b)))
+                                  for a, b in zip(ours, theirs)),
             "scale": max(float(np.ptp(b)) for b in theirs)}

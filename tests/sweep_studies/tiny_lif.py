@@ -44,7 +44,8 @@ def _fail_on_purpose(p):
     if marker and os.path.exists(marker):
         with open(marker) as f:
             if abs(float(f.read()) - float(p["v_rest"] / mV)) < 1e-9:
-                raise RuntimeError(f"failing on purpose at v_rest = {p['v_rest']} ({marker} exists)")
+                raise RuntimeError(f"failing on purpose at v_rest = {p['v_rest']} "
+                                   f"({marker} exists)")
 
 
 def simulate(p, ctx):
