@@ -58,11 +58,11 @@ PARAMETERS = ParameterSet(
     below("t_skip", "duration"),
     at_most("rel.raster_duration", "duration"),
     steps_per("dt", "duration", at_least=100, what="run"),
-    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default,
-              what="membrane time constant tau_m ="),
+    steps_per("dt", NOISY_MEMBRANE_PARAMETERS["tau_m"].default, what="membrane time constant"),
     steps_per("dt", "rel.tau_s", what="input correlation time"),
 )
-QUICK = {"duration": 1.2 * second, "rel.sigma": np.array([0.5, 2]) * mV, "rel.trials": 16,
+# rel.trials: 8 per group (with 4 the s.d. over groups was 0.05 or 0.18, by the random draw)
+QUICK = {"duration": 1.2 * second, "rel.sigma": np.array([0.5, 2]) * mV, "rel.trials": 32,
          "sr.sigma": np.geomspace(0.5, 16, 6) * mV, "sr.sigma_v": np.geomspace(0.5, 16, 6) * mV,
          "sr.trials": 60}
 
