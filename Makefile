@@ -8,7 +8,7 @@ VENV_GENN := .venv-genn
 # `make lock` from setup.cfg; the environments are installed from them (README, "Environments").
 LOCK := requirements/venv.txt
 LOCK_GENN := requirements/venv-genn.txt
-EXTRAS := test,exact,sweep,reference,mnist
+EXTRAS := test,exact,sweep,reference,mnist,export
 EXTRAS_GENN := test,genn,exact
 UV_VERSION := 0.13.8
 PIP_FLAGS := --quiet --disable-pip-version-check
