@@ -8,6 +8,7 @@
     neuromodels figures [NAME ...]
     neuromodels results [NAME ...] [--readme README.md]
     neuromodels info FILE
+    neuromodels export FILE --to nwb|neo [--out FILE] [--force]
     neuromodels devices
 """
 from __future__ import annotations
@@ -185,6 +186,20 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .export import export
+
+    out, found = export(args.file, args.to, out=args.out, force=args.force)
+    neurons = sum(s.n for s in found.spikes)
+    spikes = sum(s.t.size for s in found.spikes)
+    print(f"wrote {out}: {len(found.spikes)} spike-train groups ({neurons} neurons, {spikes} "
+          f"spikes), {len(found.traces)} recorded variables, {len(found.equations)} equations, "
+          f"{len(found.parameters)} parameters, provenance")
+    for why in found.skipped:
+        print(f"  not exported: {why}")
+    return 0
+
+
 def cmd_results(args) -> int:
     from . import store
     from .results import blocks, update_blocks
@@ -303,6 +318,16 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="what a results file holds")
     info.add_argument("file", type=Path)
     info.set_defaults(func=cmd_info)
+
+    exp = sub.add_parser("export", help="a results file's spike trains, recorded variables, "
+                         "equations, parameters and provenance as NWB or Neo")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--to", required=True, choices=["nwb", "neo"],
+                     help="nwb (pynwb) or neo (a pickled neo.Block, for Elephant)")
+    exp.add_argument("--out", type=Path,
+                     help="output file (default: FILE with suffix .nwb or .neo.pkl)")
+    exp.add_argument("--force", action="store_true", help="replace an existing output file")
+    exp.set_defaults(func=cmd_export)
 
     sub.add_parser("devices", help="which devices can run here").set_defaults(func=cmd_devices)
     return parser
