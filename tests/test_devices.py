@@ -179,7 +179,7 @@ def test_on_runtime_a_compiled_program_builds_every_run():
         for v0 in (0.5, 0.0):
             group, mon, net = _two_neurons()
             assert not program.holds(session)
-            assert program.run(session, net, 20 * ms, {group.v: [v0, v0]}) is False
+            assert program.run(session, net, 20 * ms, [(group.v, [v0, v0])]) is False
             assert np.allclose(_first_spikes(mon), 10 * np.log(2 - v0), atol=0.15)
     assert (program.builds, program.reruns) == (2, 0)
 
