@@ -17,16 +17,20 @@ _QUICK_CALL = re.compile(r"""quick_study\(\s*["']([\w-]+)["']""")
 
 def _xdist_group(item) -> str:
     """The group of tests that one pytest-xdist worker runs together (``--dist loadgroup``):
-    every test that reads a study's quick run (``quick_study("name")``, or parametrized by
-    ``name``) joins that study's group, so each quick run is made once, on one worker; the
-    other tests keep to their file, so module fixtures are made once too."""
+    every test that reads a study's quick run (``quick_study("name")`` in the test or in a
+    fixture it uses, or parametrized by ``name``) joins that study's group, so each quick run
+    is made once, on one worker; the other tests keep to their file, so module fixtures are
+    made once too."""
     if "quick_study" in getattr(item, "fixturenames", ()):
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "name" in callspec.params:
             return f"quick-{callspec.params['name']}"
-        found = _QUICK_CALL.findall(inspect.getsource(item.function))
-        if len(set(found)) == 1:
-            return f"quick-{found[0]}"
+        functions = [item.function] + [d.func for defs in
+                                        item._fixtureinfo.name2fixturedefs.values()
+                                        for d in defs]
+        found = {name for f in functions for name in _QUICK_CALL.findall(inspect.getsource(f))}
+        if len(found) == 1:
+            return f"quick-{found.pop()}"
     return item.nodeid.split("::", 1)[0]
 
 
