@@ -52,3 +52,13 @@ def test_a_diverged_training_is_one_line_at_the_command_line():
     from neuromodels.learning import DivergenceError, LearningError
 
     assert issubclass(DivergenceError, UserError) and issubclass(LearningError, UserError)
+
+
+def test_learning_exports_no_name_of_brian2():
+    """A user who writes ``from brian2 import *`` and imports from the learning framework gets
+    both: no name of ``neuromodels.learning`` is one of Brian2's (``Network`` was)."""
+    import brian2
+
+    import neuromodels.learning as learning
+
+    assert not set(learning.__all__) & set(dir(brian2))

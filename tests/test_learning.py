@@ -10,8 +10,9 @@ from brian2 import mV, ms
 
 from neuromodels.devices import brian2_settings, use_device
 from neuromodels.learning import (NDL, NDL_NEURON_PARAMETERS, DivergenceError, Feedback,
-                                  InputLayer, Layer, Network, OutputError, Program, Projection,
-                                  Readout, evaluate, feedforward, ndl_neuron, train, train_epoch)
+                                  InputLayer, Layer, LearningNetwork, OutputError, Program,
+                                  Projection, Readout, evaluate, feedforward, ndl_neuron, train,
+                                  train_epoch)
 from neuromodels.model import NeuronModel
 from neuromodels.parameters import ParameterError, ParameterSet
 
@@ -64,7 +65,7 @@ def test_ndl_update_matches_finite_difference_gradient():
     eta = 1e-4
     neuron = dataclasses.replace(ndl_neuron("gaussian"), reset=None)       # no reset
     out = Layer("output", n_rows * R, neuron, params=NDL_NEURON_PARAMETERS)
-    net = Network(InputLayer(n_in), [out], [Projection("input", "output")],
+    net = LearningNetwork(InputLayer(n_in), [out], [Projection("input", "output")],
                   [OutputError("output", loss="mse", y_off=0.3, y_on=0.3)],
                   [NDL(eta=eta * mV ** 2, eta_theta=eta * mV ** 2, learn="both",
                        w_max=10 * mV)], Readout("output"), T=T)
@@ -528,7 +529,7 @@ def _design_network(kind):
         signals = [OutputError("output", loss="mse", timing="step"),
                    Feedback("output", "hidden", weights="random", timing="step", scale=4 * mV)]
         rules = [NDL(timing="step", **dict(rule, eta=0.5 * mV ** 2))]
-    return Network(InputLayer(8), layers, projections, signals, rules,
+    return LearningNetwork(InputLayer(8), layers, projections, signals, rules,
                    Readout("output", per_class=per_class), T=8)
 
 
@@ -578,7 +579,7 @@ def test_hidden_layer_learns_through_feedback(feedback):
                   Layer("output", 2, neuron, params=NDL_NEURON_PARAMETERS)]
         projections = [Projection("input", "hidden", plastic=train_hidden, init_scale=0.5 * mV),
                        Projection("hidden", "output")]
-        net = Network(InputLayer(8), layers, projections,
+        net = LearningNetwork(InputLayer(8), layers, projections,
                       [OutputError("output"), Feedback("output", "hidden", weights=feedback)],
                       [NDL(eta=3.0 * mV ** 2)], Readout("output"), T=10)
         state = net.initial_state(seed=1)
@@ -624,7 +625,7 @@ def _diverging_network():
         threshold="v > v_th", reset="", initial=(("v", 0 * mV),)), sigma_surrogate=0.4 * mV)
     layers = [Layer("hidden", 3, unstable),
               Layer("output", 2, ndl_neuron(), params=NDL_NEURON_PARAMETERS)]
-    return Network(InputLayer(4), layers, [Projection("input", "hidden"),
+    return LearningNetwork(InputLayer(4), layers, [Projection("input", "hidden"),
                                            Projection("hidden", "output")],
                    [OutputError("output"), Feedback("output", "hidden", weights="random")],
                    [NDL(tau_x=1 * ms)], Readout("output"), T=5)
@@ -668,13 +669,15 @@ def test_bad_configuration_rejected():
     with pytest.raises(ParameterError, match="declares no firing function"):
         Layer("hidden", 3, LIF)
     with pytest.raises(ParameterError, match="receives no learning signal"):
-        Network(InputLayer(4), [Layer("output", 2, neuron)], [Projection("input", "output")],
-                [], [NDL(layers=("output",))], Readout("output"))
+        LearningNetwork(InputLayer(4), [Layer("output", 2, neuron)],
+                        [Projection("input", "output")], [], [NDL(layers=("output",))],
+                        Readout("output"))
     with pytest.raises(ParameterError, match="timing"):
-        Network(InputLayer(4), [Layer("output", 2, neuron)], [Projection("input", "output")],
-                [OutputError("output")], [NDL(timing="step")], Readout("output"))
+        LearningNetwork(InputLayer(4), [Layer("output", 2, neuron)],
+                        [Projection("input", "output")], [OutputError("output")],
+                        [NDL(timing="step")], Readout("output"))
     with pytest.raises(ParameterError, match="weights of the projection"):
-        Network(InputLayer(4), [Layer("hidden", 3, neuron), Layer("output", 2, neuron)],
+        LearningNetwork(InputLayer(4), [Layer("hidden", 3, neuron), Layer("output", 2, neuron)],
                 [Projection("input", "hidden")],
                 [OutputError("output"), Feedback("output", "hidden", weights="symmetric")],
                 [NDL()], Readout("output"))
@@ -766,8 +769,8 @@ def test_readme_training_example_runs_and_learns():
 def _alif_network(delta_theta, seed=0):
     """The README's two-pattern task with an ALIF hidden layer (surrogate derivative at
     ``theta``); returns the trained result and the network."""
-    from neuromodels.learning import (NDL, Feedback, InputLayer, Layer, Network, OutputError,
-                                      Projection, Readout, train)
+    from neuromodels.learning import (NDL, Feedback, InputLayer, Layer, LearningNetwork,
+                                      OutputError, Projection, Readout, train)
     from neuromodels.neurons.noisy import with_surrogate
     from neuromodels.neurons.thresholds import adaptive_threshold, fixed_threshold
 
@@ -779,7 +782,7 @@ def _alif_network(delta_theta, seed=0):
     scale = {"E_L": 0 * mV, "v_th": 1 * mV, "v_reset": 0 * mV, "t_ref": 0 * ms, "tau_m": 2 * ms}
     params = dict(scale) if delta_theta is None else {**scale, "delta_theta": delta_theta,
                                                       "tau_theta": 20 * ms}
-    net = Network(InputLayer(8),
+    net = LearningNetwork(InputLayer(8),
                   [Layer("hidden", 12, model(delta_theta is not None), params=params),
                    Layer("output", 2, model(False), params=scale)],
                   [Projection("input", "hidden"), Projection("hidden", "output")],

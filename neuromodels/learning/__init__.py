@@ -35,7 +35,7 @@ see ``Program._ops``).
 """
 from .code import Code
 from .layers import InputLayer, Layer
-from .network import NDL_NEURON_PARAMETERS, Network, State, feedforward, ndl_neuron
+from .network import NDL_NEURON_PARAMETERS, LearningNetwork, State, feedforward, ndl_neuron
 from .program import (EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, LearningError,
                       Program)
 from .projections import Projection
@@ -45,7 +45,7 @@ from .schedule import SampleSchedule
 from .signals import Feedback, OutputError
 from .train import cosine_schedule, epoch_seed, evaluate, train, train_epoch
 
-__all__ = ["Code", "InputLayer", "Layer", "Network", "State", "feedforward", "ndl_neuron",
+__all__ = ["Code", "InputLayer", "Layer", "LearningNetwork", "State", "feedforward", "ndl_neuron",
            "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "LearningError",
            "TRAINING_DEVICES",
            "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "SampleSchedule",

@@ -1,6 +1,6 @@
 """A learning network: its parts, and its state (the numbers that learning changes).
 
-:class:`Network` composes an :class:`~.layers.InputLayer`, :class:`~.layers.Layer` s,
+:class:`LearningNetwork` composes an :class:`~.layers.InputLayer`, :class:`~.layers.Layer` s,
 :class:`~.projections.Projection` s, learning signals (:mod:`.signals`), rules
 (:mod:`.rules`) and a :class:`~.readout.Readout`, for samples of ``T`` steps of length
 ``dt``.  It checks that the parts fit (names, a signal for every trained layer, timings,
@@ -30,7 +30,7 @@ from .rules import NDL
 from .schedule import ORDER_LEVEL
 from .signals import Feedback, OutputError
 
-__all__ = ["Network", "State", "feedforward", "ndl_neuron", "NDL_NEURON_PARAMETERS"]
+__all__ = ["LearningNetwork", "State", "feedforward", "ndl_neuron", "NDL_NEURON_PARAMETERS"]
 
 #: The discrete-time LIF of Ma, Yan & Tang (2023) in physical units: v decays by 1/2 per
 #: 1 ms step (tau_m = 1 ms/ln 2), threshold 1 mV above rest, hard reset to rest.
@@ -64,7 +64,7 @@ class State(dict):
         return "State(" + ", ".join(f"{o}.{v}: {np.shape(x)}" for (o, v), x in self.items()) + ")"
 
 
-class Network:
+class LearningNetwork:
     """The parts of a learning network (module docstring)."""
 
     def __init__(self, input: InputLayer, layers, projections, signals=(), rules=(),
@@ -227,12 +227,12 @@ class Network:
         return out
 
     def __repr__(self):
-        return f"Network({', '.join(self.populations())}; T={self.T}, dt={self.dt})"
+        return f"LearningNetwork({', '.join(self.populations())}; T={self.T}, dt={self.dt})"
 
 
 def feedforward(sizes, neuron, *, params=None, feedback="symmetric", loss="ce", rule=None,
                 per_class=1, T=20, dt=1 * ms, beta=10.0, init_scale=2 * mV, input_mode="spikes",
-                layer_state=()) -> Network:
+                layer_state=()) -> LearningNetwork:
     """A chain ``sizes[0] - ... - sizes[-1]`` of layers of ``neuron`` (one NeuronModel, or one
     per trained layer), trained by ``rule`` (default :class:`~.rules.NDL`) from the output's
     error (``loss``), routed down layer by layer (``feedback``: 'symmetric' or 'random').
@@ -253,5 +253,5 @@ def feedforward(sizes, neuron, *, params=None, feedback="symmetric", loss="ce", 
     signals = [OutputError("output", loss=loss, beta=beta)]
     signals += [Feedback(upper, lower, weights=feedback)
                 for upper, lower in zip(names[:0:-1], names[-2::-1])]
-    return Network(InputLayer(sizes[0], mode=input_mode), layers, projections, signals,
+    return LearningNetwork(InputLayer(sizes[0], mode=input_mode), layers, projections, signals,
                    [rule or NDL()], Readout("output", per_class=per_class), T=T, dt=dt)

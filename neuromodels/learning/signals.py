@@ -94,7 +94,7 @@ class OutputError:
               "beta": p["beta"]}
         if network.readout is None or network.readout.layer != self.layer:
             raise ParameterError(f"The output error of layer '{self.layer}' needs a Readout of "
-                                 f"that layer (Network(readout=Readout('{self.layer}'))).")
+                                 f"that layer (LearningNetwork(readout=Readout('{self.layer}'))).")
         cls = "cls : integer (constant)   # class of this neuron (the readout's)"
         if p["loss"] == "ce":
             return {self.layer: Code(equations=["L_error : 1   # the readout's error", cls],
