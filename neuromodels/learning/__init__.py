@@ -15,8 +15,15 @@ module:
   ends); noise-driven learning (NDL) with weight and threshold updates;
 * :mod:`.readout`: which output neurons stand for which class (one or P per class),
   used by the loss and the prediction alike;
-* :mod:`.program`: the Brian2 objects for a whole data set in one run, standalone re-runs
-  through :class:`~neuromodels.devices.DeviceSession`, declared state, divergence checks;
+* :mod:`.program`: the Brian2 objects for a whole data set in one run (build, run,
+  results), standalone re-runs through :class:`~neuromodels.devices.DeviceSession`;
+* :mod:`.owner_code`: the code of every part merged into one :class:`~.code.Code` per
+  population or projection;
+* :mod:`.operations`: one population's or projection's operations on the program's clocks
+  (fused; sample starts and ends, chunk clocks; masked sample starts of evaluation);
+* :mod:`.divergence`: the generated non-finite checks, read back into a DivergenceError;
+* :mod:`.state_transfer`: a network State into Brian2's variables and back (synapse layout);
+* :mod:`.errors`: LearningError (a misfit said before training) and DivergenceError;
 * :mod:`.train`: the training and evaluation loops; :mod:`.schedule`: where in a time
   step each part runs; :mod:`.code`: what a part adds to the program.
 
@@ -26,7 +33,7 @@ merges what the parts declare and builds each Brian2 object once, so the generat
 is as lean as a hand-written network's.  Why per-sample signals run only at sample ends:
 Brian2 updates a summed variable on its target's clock (every step); the program moves
 the ones that are read only at sample ends onto the sample clock (same results, less work;
-see ``Program._ops``).
+see :func:`.operations.operations`).
 
     from neuromodels.learning import feedforward, ndl_neuron, train
     net = feedforward([64, 100, 10], ndl_neuron('gaussian'))

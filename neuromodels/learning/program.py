@@ -1,10 +1,11 @@
 """The Brian2 program of a learning network: a whole data set in one run.
 
-:class:`Program` merges the code of every part (:mod:`.code`), builds each population and
-projection once (a layer's group is its neuron model extended by that code), and runs
+:class:`Program` merges the code of every part (:mod:`.owner_code`), builds each
+population and projection once (a layer's group is its neuron model extended by that
+code) with its operations on the program's clocks (:mod:`.operations`), and runs
 ``n_samples`` samples in one continuous run (:mod:`.schedule`).  :meth:`Program.run` takes
-a network :class:`~.network.State` and data, and returns the spike counts per sample and
-the new state.
+a network :class:`~.network.State` (moved into Brian2's variables and back by
+:mod:`.state_transfer`) and data, and returns the spike counts per sample and the new state.
 
 * On runtime every run builds fresh objects (Cython code is cached).  On cpp_standalone
   the first run builds the program; later runs re-run the same binary with the new state,
@@ -18,70 +19,35 @@ the new state.
   same run again (GeNN cannot be seeded).
 * A training program (``plastic=True``) checks at every sample end whether a declared
   variable became non-finite; the first one stops the run with :class:`DivergenceError`
-  (variable, population or projection, sample).  An evaluation program (``plastic=False``,
-  no learning) uses one clock only and also runs on GeNN.
+  (variable, population or projection, sample; :mod:`.divergence`).  An evaluation program
+  (``plastic=False``, no learning) uses one clock only and also runs on GeNN.
 """
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 
 import numpy as np
-from brian2 import Clock, Network, Quantity, SpikeMonitor, StateMonitor
+from brian2 import Network, SpikeMonitor, StateMonitor
 
 from ..devices import CompiledProgram, active_device, assign, require_active_device
-from ..model import NeuronModel, _unit_string
+from ..model import NeuronModel
 from ..parameters import ParameterSet
-from ..errors import UserError
 from . import schedule as sch
-from .code import Code, merge
-from .layers import Layer
+from .code import Code
+from .divergence import check_equations, raise_if_diverged
+from .errors import DivergenceError, LearningError
+from .operations import ProgramClocks, operations
+from .owner_code import owner_codes
+from .state_transfer import read_state, state_items, write_state
 
-__all__ = ["Program", "DivergenceError", "TRAINING_DEVICES", "EVALUATION_DEVICES"]
+__all__ = ["Program", "DivergenceError", "LearningError", "TRAINING_DEVICES",
+           "EVALUATION_DEVICES"]
 
 #: A training program uses a second clock (sample ends), summed variables and custom
 #: scheduling, which brian2genn does not support.
 TRAINING_DEVICES = ("runtime", "cpp_standalone")
 #: An evaluation program (forward pass, no learning) uses one clock and runs everywhere.
 EVALUATION_DEVICES = ("runtime", "cpp_standalone", "genn")
-
-_BIG = 1e300   # |x| < _BIG*unit is false for inf and NaN
-
-
-class LearningError(UserError, ValueError):
-    """A network, its inputs and its program do not fit together (said before training)."""
-
-
-class DivergenceError(UserError, ArithmeticError):
-    """A variable became non-finite during training (no results are written)."""
-
-    def __init__(self, variable, owner, sample, epoch=None, index=None):
-        self.variable, self.owner, self.sample, self.epoch, self.index = \
-            variable, owner, sample, epoch, index
-        where = f"epoch {epoch}, " if epoch is not None else ""
-        which = f"sample {sample}" + (f" (data-set sample {index})" if index is not None else "")
-        super().__init__(f"Training diverged: variable '{variable}' of '{owner}' became "
-                         f"non-finite (inf or NaN) in {where}{which}; lower the learning rates "
-                         f"or check the model.")
-
-
-def _check_suffix(obj):
-    from brian2 import Synapses
-
-    return "_syn" if isinstance(obj, Synapses) else ""
-
-
-def _check_equations(suffix):
-    """Variables of the divergence check (synapses need other names than their neurons')."""
-    return [f"nf_sample{suffix} : integer   # sample in which a variable became non-finite",
-            f"nf_mask{suffix} : integer   # which (one bit per checked variable)"]
-
-
-def _masked(statement):
-    """``x = expr`` -> ``x = x + sample_start(t)*((expr) - x)`` (a clear on sample starts)."""
-    var, _, expr = statement.partition("=")
-    var = var.strip()
-    return f"{var} = {var} + sample_start(t)*(({expr.strip()}) - {var})"
 
 
 class Program:
@@ -106,99 +72,12 @@ class Program:
         self.builds = 0
         self.reruns = 0
 
-    # -- code of all parts ---------------------------------------------------------------
-    def _codes(self):
-        net = self.network
-        shares = defaultdict(list)
-        parts = net.parts() if self.plastic else [net.input, *net.layers.values(),
-                                                  *net.projections]
-        for part in parts:
-            if isinstance(part, Layer):
-                code = part.code(net, learning=self.plastic)
-            elif part is net.input:
-                code = part.code(net, read_at_start=self.on_genn)
-            else:
-                code = part.code(net)
-            for owner, share in code.items():
-                shares[owner] += share if isinstance(share, list) else [share]
-        codes = {owner: merge(owner, share) for owner, share in shares.items()}
-        if self.plastic:
-            for name in net.layers:
-                sources = [sig.variable for sig in net.signals_into(name)]
-                if sources:
-                    codes[name].equations.append(f"L = {' + '.join(sources)} : 1   # learning "
-                                                 f"signal (sum of its sources)")
-        return codes
-
     # -- building -------------------------------------------------------------------------
-    def _clock(self, n_steps):
-        if n_steps == 1:
-            return self.step_clock
-        if n_steps == self.network.T:
-            return self.sample_clock
-        if n_steps not in self._clocks:
-            self._clocks[n_steps] = Clock(n_steps * self.network.dt, name="nm_chunk_clock*")
-        return self._clocks[n_steps]
-
-    def _ops(self, obj, code: Code, dynamic_vars):
-        """The operations of one group or synapses object; operations on the same clock, slot
-        and order are fused into one (fewer code objects per step)."""
-        ops = []    # (n_steps, when, order, statements)
-        for stmt, when, order in code.every_step:
-            ops.append((1, when, order, stmt))
-        if self.plastic:
-            if code.at_sample_start:
-                ops.append((self.network.T, "start", sch.ORDER_CLEAR_DYNAMICS,
-                            "\n".join(code.at_sample_start)))
-            for stmt, order in code.at_sample_end:
-                ops.append((self.network.T, "groups", order, stmt))
-            for stmt, n_steps, when, order in code.periodic:
-                ops.append((n_steps, when, order, stmt))
-            for var in code.summed_at_sample_ends:
-                sch.sum_at_sample_ends(obj, var, self.sample_clock)
-            ops += self._divergence_checks(obj, code, dynamic_vars)
-        elif code.at_sample_start:
-            ops.append((1, "start", sch.ORDER_CLEAR_DYNAMICS,
-                        "\n".join(_masked(s) for s in code.at_sample_start)))
-        fused = {}
-        for n_steps, when, order, stmt in ops:
-            fused.setdefault((n_steps, when, order), []).append(stmt)
-        return [obj.run_regularly("\n".join(stmts), clock=self._clock(n_steps), when=when,
-                                  order=order, name=f"{obj.name}_run_regularly_learning{k}")
-                for k, ((n_steps, when, order), stmts) in enumerate(fused.items())]
-
-    def _divergence_checks(self, obj, code, dynamic_vars):
-        """At sample ends: the sample in which a checked variable first became non-finite
-        (``nf_sample``) and which (``nf_mask``, one bit per variable of ``code.checked``)."""
-        if not code.checked:
-            return []
-        ops, sfx = [], _check_suffix(obj)
-        sample = "(int(t/T_sample + 0.5) - 1)"
-        groups = [("start", sch.ORDER_CHECK, [v for v in code.checked if v in dynamic_vars]),
-                  ("groups", sch.ORDER_RECORD, [v for v in code.checked if v not in dynamic_vars])]
-        for when, order, variables in groups:
-            if not variables:
-                continue
-            bits = " + ".join(
-                f"int(not (abs({v}) < {_BIG!r}*{self._unit(obj, v)}))*{2 ** code.checked.index(v)}"
-                for v in variables)
-            ops.append((self.network.T, when, order - 1,
-                        f"bad_now = {bits}\n"
-                        f"nf_sample{sfx} = nf_sample{sfx} + int(nf_sample{sfx} < 0 and "
-                        f"bad_now > 0)*({sample} - nf_sample{sfx})\n"
-                        f"nf_mask{sfx} = nf_mask{sfx} + int(nf_mask{sfx} == 0)*bad_now"))
-        return ops
-
-    @staticmethod
-    def _unit(obj, var):
-        return _unit_string(Quantity(1, dim=obj.variables[var].dim))
-
     def _build(self, state):
         net, sched = self.network, self.schedule
         self.on_genn = self._check_device()
-        self.step_clock = sched.step_clock()
-        self.sample_clock = sched.sample_clock() if self.plastic else None
-        self._clocks = {}
+        self.clocks = ProgramClocks(sched, self.plastic)
+        self.step_clock, self.sample_clock = self.clocks.step, self.clocks.sample
         stimulus = sched.stimulus(net.input.mode, net.input.n)
         label = sched.per_sample_array("nm_label")
         lr = sched.per_sample_array("nm_lr_scale")
@@ -207,7 +86,7 @@ class Program:
                           "T_sample": sched.sample_period}
         if not self.plastic:
             self.namespace["sample_start"] = sched.sample_start()
-        self.codes = self._codes()
+        self.codes = owner_codes(net, plastic=self.plastic, on_genn=self.on_genn)
         objects = self._populations() + self._projections()
         if self.plastic:     # signals that need objects of their own (the readout's softmax)
             for sig in net.signals:
@@ -221,7 +100,7 @@ class Program:
             else:
                 self.monitors[name] = SpikeMonitor(self.groups[name], name=f"nm_{name}_spikes")
         self.brian_network = Network(*objects, *self.monitors.values())
-        self._set_state(state)
+        write_state(net, self.groups, self.synapses, state)
 
     def _check_device(self) -> bool:
         require_active_device(
@@ -245,7 +124,7 @@ class Program:
     def _populations(self):
         """The input and layer groups (each layer: its model extended by the merged code)."""
         net, codes, groups = self.network, self.codes, {}
-        check = _check_equations("") if self.plastic else []
+        check = check_equations("") if self.plastic else []
         inp, code = net.input, self.codes.get(net.input.name, Code())
         eqs = code.equations + ([] if self.on_genn else
                                 ["rng_seed : integer (shared, constant)   # seed of this run"])
@@ -270,8 +149,9 @@ class Program:
                 obj.order = group.order
             if "nf_sample" in group.variables:
                 group.nf_sample = -1
-            objects += [group] + self._ops(group, codes.get(name, Code()),
-                                           set(group.equations.diff_eq_names))
+            objects += [group] + operations(group, codes.get(name, Code()), self.clocks,
+                                            plastic=self.plastic,
+                                            dynamic_vars=set(group.equations.diff_eq_names))
         self.groups = groups
         return objects
 
@@ -281,7 +161,7 @@ class Program:
         for proj in net.projections + (net.routes if self.plastic else []):
             code = self.codes.get(proj.name, Code())
             base = proj.synapse_model(net)
-            check = _check_equations("_syn") if self.plastic and code.checked else []
+            check = check_equations("_syn") if self.plastic and code.checked else []
             model = base.extended("\n".join(code.equations + check),
                                   on_pre="\n".join(code.on_spike), append=True,
                                   name=f"{base.name}_{proj.name}")
@@ -296,48 +176,9 @@ class Program:
             if check:
                 syn.nf_sample_syn = -1
             self.synapses[proj.name] = syn
-            objects += [syn] + self._ops(syn, code, set())
+            objects += [syn] + operations(syn, code, self.clocks, plastic=self.plastic,
+                                          dynamic_vars=set())
         return objects
-
-    # -- state in and out ---------------------------------------------------------------
-    def _owner(self, name):
-        return self.groups[name] if name in self.groups else self.synapses.get(name)
-
-    def _state_items(self, state):
-        """(VariableView, values) of every state variable of the program's objects (an
-        evaluation program has no feedback routes), in the Brian2 layout."""
-        net = self.network
-        items = []
-        for (owner, var), value in state.items():
-            obj = self._owner(owner)
-            if obj is None:
-                continue
-            if owner in self.synapses:
-                proj = next(p for p in net.projections + net.routes if p.name == owner)
-                value = value[proj.mask(net)]
-            items.append((getattr(obj, var), value))
-        return items
-
-    def _set_state(self, state):
-        for view, value in self._state_items(state):
-            view[:] = value
-
-    def _read_state(self, state):
-        net = self.network
-        new = state.copy()
-        for owner, var in state:
-            obj = self._owner(owner)
-            if obj is None:
-                continue
-            values = getattr(obj, var)[:]
-            if owner in self.synapses:
-                proj = next(p for p in net.projections + net.routes if p.name == owner)
-                full = np.zeros(proj.mask(net).shape)
-                full[proj.mask(net)] = np.asarray(values)
-                values = Quantity(full, dim=state[owner, var].dim) \
-                    if isinstance(state[owner, var], Quantity) else full
-            new[owner, var] = values.copy() if hasattr(values, "copy") else values
-        return new
 
     # -- running --------------------------------------------------------------------------
     def _stimulus_values(self, inputs):
@@ -384,7 +225,8 @@ class Program:
         if self.plastic or not rerun:  # an evaluation program's re-run needs its inputs only
             values += [(self.arrays["label"], label_values), (self.arrays["lr_scale"], lr_values)]
         if rerun:
-            values += self._state_items(state)  # a build has set them (_build)
+            # a build has set them (_build)
+            values += state_items(net, self.groups, self.synapses, state)
         if session is not None:
             seed_var = None if self.on_genn else self.groups[net.input.name].rng_seed
             # namespace={}: every name comes from the objects' own namespaces, none
@@ -416,30 +258,9 @@ class Program:
                                                                        self.groups[name].N)
         result = {"counts": counts, "timings": timings, "rerun": rerun, "clipped": {}}
         if self.plastic:
-            self._raise_if_diverged()
+            raise_if_diverged({**self.groups, **self.synapses}, self.codes)
             for name, group in self.groups.items():
                 if "clipped" in group.variables:
                     result["clipped"][name] = int(np.sum(group.clipped[:]))
-            result["state"] = self._read_state(state)
+            result["state"] = read_state(self.network, self.groups, self.synapses, state)
         return result
-
-    def _raise_if_diverged(self):
-        first = None
-        codes = self.codes
-        for owner, obj in list(self.groups.items()) + list(self.synapses.items()):
-            sfx = _check_suffix(obj)
-            if "nf_sample" + sfx not in obj.variables:
-                continue
-            samples = np.asarray(getattr(obj, "nf_sample" + sfx)[:])
-            bad = samples >= 0
-            if not bad.any():
-                continue
-            k = int(samples[bad].min())
-            mask = int(np.bitwise_or.reduce(np.asarray(getattr(obj, "nf_mask" + sfx)[:])
-                                            [samples == k]))
-            checked = codes[owner].checked
-            variable = next(v for b, v in enumerate(checked) if mask & (1 << b))
-            if first is None or k < first[2]:
-                first = (variable, owner, k)
-        if first is not None:
-            raise DivergenceError(*first)
