@@ -326,6 +326,25 @@ class ParameterSet:
         changed.check_constraints(changed.defaults)
         return changed
 
+    def with_units_of(self, values: Mapping[str, Any]) -> "ParameterSet":
+        """A copy in which each named parameter whose value in ``values`` has another unit
+        takes that unit (default and bounds keep their SI numbers): for parameters whose unit
+        follows a model's, such as a learning rate for weights in volt or dimensionless
+        weights; the caller checks the unit against the model."""
+        def convert(x, dim):
+            return None if x is None else Quantity(float(np.asarray(x)), dim=dim)
+
+        out = []
+        for p in self.parameters:
+            given = values.get(p.name)
+            if isinstance(given, (numbers.Number, np.ndarray, Quantity)) and \
+                    not isinstance(given, bool) and not have_same_dimensions(given, p.default):
+                dim = get_dimensions(given)
+                p = replace(p, default=convert(p.default, dim), low=convert(p.low, dim),
+                            high=convert(p.high, dim))
+            out.append(p)
+        return ParameterSet(out, self.constraints)
+
     def prefixed(self, prefix: str) -> "ParameterSet":
         """The same parameters named ``prefix + name`` (to combine several models in one study)."""
         return ParameterSet((replace(p, name=prefix + p.name) for p in self.parameters),

@@ -395,7 +395,8 @@ def _reference_epoch(net, state, spikes, labels, lr=1.0):
     docstrings of rules/signals/schedule: deterministic NDL neurons (decay A, reset to 0,
     threshold v_th), Gaussian surrogate of width sigma_surrogate, NDL per sample or per step,
     'ce' (per sample) or per-step 'mse' output errors, symmetric/random feedback (per step:
-    summed at the start of the next step).  Numbers in mV.  Returns (state, output counts)."""
+    routed and applied at the end of the same step).  Numbers in mV.  Returns (state, output
+    counts)."""
     rule = net.rules[0].p
     step_rule = rule["timing"] == "step"
     eta, eta_th = float(rule["eta"] / mV ** 2), float(rule["eta_theta"] / mV ** 2)
@@ -435,32 +436,21 @@ def _reference_epoch(net, state, spikes, labels, lr=1.0):
                 for key in d:
                     d[key] *= A
             L = {}
-            if step_rule:        # summed at 'groups' from the previous step's delta
-                delta = {"output": L_err * psi["output"] * k}
-                for name in levels:
-                    into = [routed(fb, delta) for fb in feedbacks if fb.target == name]
-                    if into:
-                        L[name] = sum(into)
-                        delta[name] = L[name] * psi[name] * k
             fired = {}
             for name in names:
                 x = (v[name] - th[name]) / sig[name]
                 psi[name] = np.exp(-0.5 * x ** 2) / np.sqrt(2 * np.pi) / sig[name]
                 epsi[name] += psi[name]
                 fired[name] = (v[name] > th[name]).astype(float)
-            if step_rule:
+            if step_rule:        # the error of this step (thresholds slot)
                 L_err = (fired["output"] - target) / T
-                L["output"] = L_err
-                for name in names:
-                    if learn_th and name in L:
-                        th[name] = np.maximum(th[name] + eta_th * lr * L[name] * psi[name], floor)
             pre_spikes = {"input": s_k[n], **fired}
-            for proj in net.projections:
-                if step_rule and learn_w:
-                    W[proj.name] = np.clip(W[proj.name] - eta * lr * np.outer(
-                        xb[proj.pre], L[proj.post] * psi[proj.post]), -w_max, w_max)
+            for proj in net.projections:   # this step's eligibility (per step) or its sum
+                e_step = np.outer(xb[proj.pre], psi[proj.post])
+                if step_rule:
+                    elig[proj.name] = e_step
                 else:
-                    elig[proj.name] += np.outer(xb[proj.pre], psi[proj.post])
+                    elig[proj.name] += e_step
             mask = {p.name: p.mask(net) for p in net.projections}
             for proj in net.projections:
                 v[proj.post] += pre_spikes[proj.pre] @ (W[proj.name] * mask[proj.name])
@@ -469,6 +459,21 @@ def _reference_epoch(net, state, spikes, labels, lr=1.0):
                 count[name] += fired[name]
             for key in xb:
                 xb[key] += pre_spikes[key]
+            if step_rule:        # 'end' slot: routed in the same step, output first; updates
+                L["output"] = L_err
+                delta = {"output": L_err * psi["output"] * k}
+                for name in levels:
+                    into = [routed(fb, delta) for fb in feedbacks if fb.target == name]
+                    if into:
+                        L[name] = sum(into)
+                        delta[name] = L[name] * psi[name] * k
+                for name in names:
+                    if learn_th and name in L:
+                        th[name] = np.maximum(th[name] + eta_th * lr * L[name] * psi[name], floor)
+                for proj in net.projections:
+                    if learn_w:
+                        W[proj.name] = np.clip(W[proj.name] - eta * lr * elig[proj.name]
+                                               * L[proj.post][None, :], -w_max, w_max)
         counts_out.append(count["output"].copy())
         if step_rule:
             continue
@@ -659,8 +664,10 @@ def test_bad_configuration_rejected():
         OutputError("output", loss="hinge")
     with pytest.raises(ParameterError, match="'learn'"):
         NDL(learn="bias")
+    with pytest.raises(ParameterError, match="'eta' must have the unit"):
+        feedforward([4, 3, 2], neuron, rule=NDL(eta=0.2))     # weights in volt: eta in volt**2
     with pytest.raises(ParameterError, match="'eta'"):
-        NDL(eta=0.2)                                          # a learning rate needs mV**2
+        NDL(eta=-0.2 * mV ** 2)
     with pytest.raises(ValueError, match="sigma"):
         ndl_neuron(sigma=0 * mV)
     with pytest.raises(ValueError, match="noise"):

@@ -47,7 +47,7 @@ from .program import (EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, Lea
                       Program)
 from .projections import Projection
 from .readout import Readout
-from .rules import NDL
+from .rules import DECOLLE, NDL, OTTT, EProp, ThreeFactor
 from .schedule import SampleSchedule
 from .signals import Feedback, OutputError
 from .train import cosine_schedule, epoch_seed, evaluate, train, train_epoch
@@ -55,6 +55,20 @@ from .train import cosine_schedule, epoch_seed, evaluate, train, train_epoch
 __all__ = ["Code", "InputLayer", "Layer", "LearningNetwork", "State", "feedforward", "ndl_neuron",
            "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "LearningError",
            "TRAINING_DEVICES",
-           "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "SampleSchedule",
-           "Feedback", "OutputError", "train", "train_epoch", "evaluate", "cosine_schedule",
+           "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "EProp", "OTTT", "DECOLLE",
+           "ThreeFactor", "SampleSchedule",
+           "Feedback", "OutputError", "Twin", "TwinError", "TwinProgram",
+           "train", "train_epoch", "evaluate", "cosine_schedule",
            "epoch_seed"]
+
+
+def __getattr__(name):
+    """The BPTT twin (JAX) is imported when first used, so that the framework loads without
+    JAX's start-up time."""
+    if name in ("Twin", "TwinError"):
+        from . import twin
+        return getattr(twin, name)
+    if name == "TwinProgram":
+        from .twin_program import TwinProgram
+        return TwinProgram
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

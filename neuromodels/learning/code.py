@@ -32,6 +32,9 @@ Fields (all optional):
     variables checked for non-finite values at sample ends (divergence).
 ``summed_at_sample_ends``
     summed variables (``'L_from_output_pre'``) needed only at sample ends.
+``summed_in_step``
+    ``(variable, order)``: summed variables of per-step signals, computed in the 'end' slot
+    at ``order`` of the step (:func:`.schedule.sum_in_step`).
 ``namespace``
     constants and functions the code uses.
 """
@@ -57,6 +60,7 @@ class Code:
     state: list = field(default_factory=list)
     checked: list = field(default_factory=list)
     summed_at_sample_ends: list = field(default_factory=list)
+    summed_in_step: list = field(default_factory=list)
     namespace: dict = field(default_factory=dict)
 
 
@@ -85,6 +89,7 @@ def merge(owner: str, codes) -> Code:
         out.state += code.state
         out.checked += code.checked
         out.summed_at_sample_ends += code.summed_at_sample_ends
+        out.summed_in_step += code.summed_in_step
         for key, value in code.namespace.items():
             if key in out.namespace and out.namespace[key] is not value:
                 try:
@@ -97,6 +102,6 @@ def merge(owner: str, codes) -> Code:
             out.namespace[key] = value
     out.equations = list(dict.fromkeys(lines.values()))
     for name in ("on_spike", "every_step", "at_sample_end", "at_sample_start", "periodic", "state",
-                 "checked", "summed_at_sample_ends"):
+                 "checked", "summed_at_sample_ends", "summed_in_step"):
         setattr(out, name, _unique(getattr(out, name)))
     return out

@@ -147,6 +147,16 @@ class Layer:
             return model.local_parameters[name].default
         raise KeyError(name)
 
+    @staticmethod
+    def spiking(model) -> bool:
+        """Whether the model spikes (a non-spiking readout has no threshold)."""
+        return bool(model.threshold)
+
+    def tally(self, model) -> str:
+        """The variable summed over a sample and recorded per sample: the spike count, or the
+        summed output of a non-spiking readout (``y_sum``)."""
+        return "count" if self.spiking(model) else f"{self.membrane}_sum"
+
     # -- what the layer adds -----------------------------------------------------------
     def state_variables(self, model):
         return list(dict.fromkeys([p.name for p in model.local_parameters]
@@ -158,11 +168,15 @@ class Layer:
         model = network.model(self.name)
         state = self.state_variables(model)
         start = []
+        constants = {}
         for var, value in model.initial:
             if var in state:
                 continue
-            if isinstance(value, (Quantity, int, float, np.number)) and np.ndim(value) == 0:
-                value = repr(value) if isinstance(value, Quantity) else repr(float(value))
+            if isinstance(value, Quantity) and np.ndim(value) == 0:
+                constants[f"initial_{var}"] = value      # a name: no unit names in the code
+                value = f"initial_{var}"
+            elif isinstance(value, (int, float, np.number)) and np.ndim(value) == 0:
+                value = repr(float(value))
             elif not isinstance(value, str):
                 raise ParameterError(f"Layer '{self.name}': the initial value of '{var}' must be "
                                      f"a scalar or an expression to be restored at every sample "
@@ -173,14 +187,26 @@ class Layer:
         for var in dynamic:
             if var not in state and var not in dict(model.initial):
                 start.append(f"{var} = {zero(_unit_string(Quantity(1, dim=eqs[var].dim)))}")
+        if not self.spiking(model):     # a readout: its output summed over the sample
+            tally = self.tally(model)
+            code = Code(equations=[f"{tally} : 1   # sum of {self.membrane} over the sample"],
+                        every_step=[(f"{tally} += {self.membrane}", "end", sch.ORDER_END_TALLY)],
+                        at_sample_start=start, state=state, namespace=constants)
+            if learning:   # cleared after it is recorded at the sample end
+                code.at_sample_end.append((f"{tally} = 0", sch.ORDER_CLEAR))
+                code.checked = list(dict.fromkeys(dynamic + state))
+            else:          # read in the last step of each sample (evaluation programs)
+                code.at_sample_start.append(f"{tally} = 0")
+            return {self.name: code}
         if not learning:
-            return {self.name: Code(at_sample_start=start, state=state)}
+            return {self.name: Code(at_sample_start=start, state=state, namespace=constants)}
         return {self.name: Code(
             equations=["count : 1   # spikes in the current sample"],
             on_spike=["count += 1"],
             at_sample_end=[("count = 0", sch.ORDER_CLEAR)],
             at_sample_start=start,
             state=state,
+            namespace=constants,
             checked=list(dict.fromkeys(dynamic + state)))}
 
     def surrogate_code(self, model) -> Code:

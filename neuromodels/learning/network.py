@@ -102,12 +102,17 @@ class LearningNetwork:
                 if name in rule.governs(self):
                     model = rule.prepare(layer, model)
             self._models[name] = model
+        self.levels = self._levels()
+        problems = self._rule_problems()
+        for part in self.signals + self.rules:
+            problems += part.problems(self) if hasattr(part, "problems") else []
+        if problems:
+            raise ParameterError("The learning network does not fit together:\n  - "
+                                 + "\n  - ".join(dict.fromkeys(problems)))
         self.routes = [route for sig in self.signals for route in sig.routes(self)]
         names = [p.name for p in self.projections + self.routes]
         if len(set(names)) != len(names):
             raise ParameterError(f"Two projections have the same name: {names}.")
-        self._check_rules()
-        self.levels = self._levels()
 
     # -- structure ----------------------------------------------------------------------
     def size(self, name) -> int:
@@ -147,30 +152,42 @@ class LearningNetwork:
         raise ParameterError("The learning signals form a cycle (a layer's signal depends on "
                              "itself); per-sample feedback must flow from the output down.")
 
-    def _check_rules(self):
-        governed = {}
+    def _rule_problems(self) -> list[str]:
+        """Which rules train which layer, and whether their signals fit (every problem)."""
+        out, governed = [], {}
         for rule in self.rules:
             for name in rule.governs(self):
                 if name not in self.layers:
-                    raise ParameterError(f"{rule!r} trains '{name}', which is not a layer.")
-                if name in governed:
-                    raise ParameterError(f"Layer '{name}' is trained by two rules.")
-                governed[name] = rule
+                    out.append(f"{rule!r} trains '{name}', which is not a layer.")
+                    continue
+                for other in governed.get(name, []):
+                    if (rule.learns_weights and other.learns_weights) or \
+                            (rule.learns_thresholds and other.learns_thresholds):
+                        out.append(f"Layer '{name}' is trained by two rules that change the same "
+                                   f"values ({other.NAME} and {rule.NAME}); give them "
+                                   f"learn='weights' and learn='thresholds'.")
+                    elif other.signal_timing != rule.signal_timing:
+                        out.append(f"Layer '{name}': its rules read the learning signal at "
+                                   f"different timings ({other.signal_timing!r}, "
+                                   f"{rule.signal_timing!r}).")
+                governed.setdefault(name, []).append(rule)
                 sigs = self.signals_into(name)
                 if not sigs:
-                    raise ParameterError(f"Layer '{name}' is trained but receives no learning "
-                                         f"signal (add an OutputError or a Feedback into it).")
-                wrong = [s for s in sigs if s.timing != rule.timing]
+                    out.append(f"Layer '{name}' is trained but receives no learning signal "
+                               f"(add an OutputError or a Feedback into it).")
+                wrong = [s for s in sigs if s.timing != rule.signal_timing]
                 if wrong:
-                    raise ParameterError(
-                        f"Layer '{name}' is trained at timing '{rule.timing}' but receives "
-                        f"{wrong[0]!r}; the signals of a layer must have its rule's timing.")
+                    out.append(f"Layer '{name}' is trained with a learning signal at timing "
+                               f"'{rule.signal_timing}' but receives {wrong[0]!r}; the signals "
+                               f"of a layer must have the timing its rule reads.")
         for sig in self.signals:
             for src in sig.sources():
-                if src in governed and governed[src].timing != sig.timing:
-                    raise ParameterError(f"{sig!r} has timing '{sig.timing}' but its source is "
-                                         f"trained at '{governed[src].timing}'.")
+                timings = {r.signal_timing for r in governed.get(src, [])}
+                if timings and sig.timing not in timings:
+                    out.append(f"{sig!r} has timing '{sig.timing}' but its source is trained "
+                               f"with signals at '{timings.pop()}'.")
         self.governed = governed
+        return out
 
     def parts(self):
         """Every part that contributes code, in a fixed order."""

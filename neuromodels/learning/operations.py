@@ -96,6 +96,8 @@ def operations(obj, code, clocks: ProgramClocks, *, plastic: bool, dynamic_vars)
             ops.append((n_steps, when, order, stmt))
         for var in code.summed_at_sample_ends:
             sch.sum_at_sample_ends(obj, var, clocks.sample)
+        for var, order in code.summed_in_step:
+            sch.sum_in_step(obj, var, order)
         ops += divergence_checks(obj, code, dynamic_vars, T)
     elif code.at_sample_start:
         ops.append((1, "start", sch.ORDER_CLEAR_DYNAMICS,

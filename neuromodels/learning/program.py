@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2 import Network, SpikeMonitor, StateMonitor
+from brian2 import Network, SpikeMonitor, StateMonitor, TimedArray
 
 from ..devices import CompiledProgram, active_device, assign, require_active_device
 from ..model import NeuronModel
@@ -84,22 +84,42 @@ class Program:
         self.arrays = {"stimulus": stimulus, "label": label, "lr_scale": lr}
         self.namespace = {"stimulus": stimulus, "label": label, "lr_scale": lr,
                           "T_sample": sched.sample_period}
+        for layer in self.target_layers():   # per-step targets of regression errors
+            self.arrays[f"target_{layer}"] = self.namespace[f"target_{layer}"] = TimedArray(
+                np.zeros((sched.n_steps, net.size(layer))), dt=net.dt, name=f"nm_target_{layer}")
         if not self.plastic:
             self.namespace["sample_start"] = sched.sample_start()
         self.codes = owner_codes(net, plastic=self.plastic, on_genn=self.on_genn)
         objects = self._populations() + self._projections()
+        self.extra_objects = {}
         if self.plastic:     # signals that need objects of their own (the readout's softmax)
             for sig in net.signals:
-                objects += sig.objects(self)
+                for obj in sig.objects(self):
+                    self.extra_objects[obj.name] = obj
+                    objects.append(obj)
         self.monitors = {}
         for name in self.counted:
-            if self.plastic:   # the counts at every sample end
+            tally = net.layers[name].tally(net.model(name))
+            if self.plastic:   # the counts (a readout's summed output) at every sample end
                 self.monitors[name] = StateMonitor(
-                    self.groups[name], "count", record=True, clock=self.sample_clock,
+                    self.groups[name], tally, record=True, clock=self.sample_clock,
                     when="groups", order=sch.ORDER_RECORD, name=f"nm_{name}_counts")
-            else:
+            elif tally == "count":
                 self.monitors[name] = SpikeMonitor(self.groups[name], name=f"nm_{name}_spikes")
-        self.brian_network = Network(*objects, *self.monitors.values())
+            else:              # a readout's summed output, read in each sample's last step
+                self.monitors[name] = StateMonitor(
+                    self.groups[name], tally, record=True, when="end",
+                    order=sch.ORDER_END_TALLY + 1, name=f"nm_{name}_sums")
+        self.loss_monitors = {}
+        if self.plastic:
+            for sig in net.signals:
+                source = sig.loss_source(self) if hasattr(sig, "loss_source") else None
+                if source is not None:
+                    self.loss_monitors[sig.layer] = StateMonitor(
+                        source[0], source[1], record=True, clock=self.sample_clock,
+                        when="groups", order=sch.ORDER_RECORD, name=f"nm_{sig.layer}_loss")
+        self.brian_network = Network(*objects, *self.monitors.values(),
+                                     *self.loss_monitors.values())
         write_state(net, self.groups, self.synapses, state)
 
     def _check_device(self) -> bool:
@@ -135,10 +155,10 @@ class Program:
                                        namespace={**self.namespace, **code.namespace})
         for name, layer in net.layers.items():
             code, model = codes[name], net.model(name)
+            reset = "\n".join([line for line in [model.reset] if line] + code.on_spike)
             extended = model.extended(
                 "\n".join(code.equations + (check if code.checked else [])),
-                name=f"{model.name}_in_{name}",
-                reset="\n".join([line for line in [model.reset] if line] + code.on_spike))
+                name=f"{model.name}_in_{name}", **({"reset": reset} if reset else {}))
             groups[name] = extended.group(layer.n, params=layer.params, clock=self.step_clock,
                                           name=f"nm_{name}",
                                           namespace={**self.namespace, **code.namespace})
@@ -180,19 +200,50 @@ class Program:
                                           dynamic_vars=set())
         return objects
 
+    def objects_named(self, name):
+        """An object a signal added (``nm_output_classes``)."""
+        return self.extra_objects[name]
+
+    def target_layers(self) -> list[str]:
+        """Layers whose error compares with per-step targets given to :meth:`run`."""
+        if not self.plastic:
+            return []
+        return [sig.layer for sig in self.network.signals
+                if getattr(sig, "p", {}).get("targets") == "given"]
+
     # -- running --------------------------------------------------------------------------
+    def _target_values(self, targets):
+        """Per-step target values (n_samples*T + 1, n) of every regression error."""
+        out = []
+        for layer in self.target_layers():
+            given = targets.get(layer) if isinstance(targets, dict) else targets
+            n = self.network.size(layer)
+            want = (self.n_samples, self.network.T, n)
+            if given is None or np.shape(given) != want:
+                raise LearningError(f"targets: the error of layer '{layer}' compares with "
+                                    f"per-step targets of shape (n_samples, T, n) = {want}; "
+                                    f"got {None if given is None else np.shape(given)}.")
+            flat = np.asarray(given, dtype=float).reshape(-1, n)
+            out.append((f"target_{layer}", np.vstack([flat, np.zeros((1, n))])))
+        return out
+
     def _stimulus_values(self, inputs):
         if self.network.input.mode == "spikes":
             return self.schedule.spike_values(inputs)
         return self.schedule.rate_values(inputs)
 
-    def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None) -> dict:
+    def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None,
+            targets=None) -> dict:
         """Present ``inputs`` once; returns a dict.
 
         inputs: 0/1 spikes (n_samples, T, n_in) ('spikes' input) or spike probabilities
-        (n_samples, n_in) ('rates'); labels: (n_samples,) class indices; lr_scale:
+        (n_samples, n_in) ('rates'); labels: (n_samples,) class indices, or per-step targets
+        (n_samples, T, n) of the regression errors (``OutputError(targets='given')``; or
+        ``targets=``, one array for all or ``{layer: array}``); lr_scale:
         learning-rate factor per sample (scalar or (n_samples,); 0 = no learning); seed:
-        Brian2's random numbers of this run.  Keys: 'counts' {layer: (n_samples, n)},
+        Brian2's random numbers of this run.  Keys: 'counts' {layer: (n_samples, n)} (spike
+        counts; a non-spiking readout's output summed over the sample), 'losses' {layer:
+        (n_samples,)} and 'loss' (the readout layer's; training programs),
         'state' (the new state; training programs), 'clipped' {layer: number of clipped
         threshold updates}, 'timings' (wall, simulation, build; seconds), 'rerun'.
         """
@@ -205,7 +256,11 @@ class Program:
             raise LearningError(f"inputs have {inputs.shape[-1]} channels, the network has "
                                 f"n_in = {net.input.n}")
         stim = self._stimulus_values(inputs)
+        if labels is not None and np.ndim(labels) == 3:
+            targets, labels = labels, None
+        target_values = self._target_values(targets) if self.target_layers() else []
         labels = np.full(self.n_samples, -1.0) if labels is None else labels
+        self._labels = np.asarray(labels)
         label_values = self.schedule.per_sample_values(labels, "labels")
         # no learning in the last step, which only finishes the last sample
         lr_values = self.schedule.per_sample_values(lr_scale, "lr_scale", extra=0.0)
@@ -224,6 +279,7 @@ class Program:
         values = [(self.arrays["stimulus"], stim)]
         if self.plastic or not rerun:  # an evaluation program's re-run needs its inputs only
             values += [(self.arrays["label"], label_values), (self.arrays["lr_scale"], lr_values)]
+            values += [(self.arrays[name], value) for name, value in target_values]
         if rerun:
             # a build has set them (_build)
             values += state_items(net, self.groups, self.synapses, state)
@@ -249,18 +305,42 @@ class Program:
         return self._results(state, timings, rerun)
 
     def _results(self, state, timings, rerun):
-        counts = {}
+        counts, net = {}, self.network
         for name, mon in self.monitors.items():
+            tally = net.layers[name].tally(net.model(name))
             if self.plastic:
-                counts[name] = np.rint(np.asarray(mon.count[:]).T[1:]).astype(np.int64)
-            else:
+                values = np.asarray(getattr(mon, tally)[:]).T[1:]
+                counts[name] = np.rint(values).astype(np.int64) if tally == "count" else values
+            elif tally == "count":
                 counts[name] = self.schedule.counts_per_sample(np.asarray(mon.t_), mon.i[:],
-                                                                       self.groups[name].N)
+                                                               self.groups[name].N)
+            else:
+                values = np.asarray(getattr(mon, tally)[:]).T
+                counts[name] = values[net.T - 1::net.T][:self.n_samples]
         result = {"counts": counts, "timings": timings, "rerun": rerun, "clipped": {}}
         if self.plastic:
+            result["losses"] = self._losses(counts)
+            readout = net.readout.layer if net.readout else None
+            if readout in result["losses"]:
+                result["loss"] = result["losses"][readout]
             raise_if_diverged({**self.groups, **self.synapses}, self.codes)
             for name, group in self.groups.items():
                 if "clipped" in group.variables:
                     result["clipped"][name] = int(np.sum(group.clipped[:]))
             result["state"] = read_state(self.network, self.groups, self.synapses, state)
         return result
+
+    def _losses(self, counts):
+        """The loss of every output error per sample: summed in the run, or from the
+        recorded counts (a per-sample cross-entropy)."""
+        losses = {}
+        for sig in self.network.signals:
+            if not hasattr(sig, "loss_source"):
+                continue
+            if sig.layer in self.loss_monitors:
+                mon = self.loss_monitors[sig.layer]
+                losses[sig.layer] = np.asarray(mon.loss_sample[:]).T[1:].sum(axis=1)
+            elif hasattr(sig, "loss_from_counts") and sig.layer in counts:
+                losses[sig.layer] = sig.loss_from_counts(self.network, counts[sig.layer],
+                                                         self._labels)
+        return losses

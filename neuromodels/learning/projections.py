@@ -24,7 +24,8 @@ from .code import Code
 __all__ = ["Projection", "Route"]
 
 PARAMETERS = ParameterSet(
-    positive("init_scale", 2 * mV, "initial weights ~ U(-1, 1) init_scale/sqrt(n_pre)"),
+    positive("init_scale", 2 * mV, "initial weights ~ U(-1, 1) init_scale/sqrt(n_pre) (the "
+                                   "unit of w: volt by default, a number for a readout's)"),
 )
 
 
@@ -43,7 +44,8 @@ class Projection:
             raise ParameterError(f"Projection name must be an identifier; got {self.name!r}.")
         self.synapse = synapse
         self.plastic = bool(plastic)
-        self.p = PARAMETERS.resolve(params)
+        # the unit of init_scale is that of the weights (checked in initial_state)
+        self.p = PARAMETERS.with_units_of(params).resolve(params)
 
     @property
     def recurrent(self):

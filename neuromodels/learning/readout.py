@@ -69,32 +69,68 @@ class Readout:
         return accuracy(self.predict(counts), np.asarray(labels))
 
     # -- Brian2: class scores and softmax at sample ends (for the cross-entropy loss) --------
-    def softmax_error(self, output, n_classes, clock, namespace):
+    def softmax_error(self, output, n_classes, clock, namespace, tally="count"):
         """Brian2 objects computing, at every sample end, the cross-entropy error of each
         class ``err_c = beta/(P T) (softmax(beta*score)_c - [c == label])`` from the output
         layer's counts, sent back to the output layer's ``L_error``; returns the objects."""
         P = self.per_class
+        name = output.name    # nm_<layer>: several readouts do not clash
         readout = NeuronGroup(n_classes, "score : 1\nerr : 1\nZ : 1 (linked)", clock=clock,
                               order=sch.ORDER_READOUT_SCORE, namespace=namespace,
-                              name="nm_readout")
+                              name=f"{name}_classes")
         norm = NeuronGroup(1, "Z : 1   # softmax normaliser", clock=clock,
-                           order=sch.ORDER_READOUT_NORMALISER, name="nm_softmax")
+                           order=sch.ORDER_READOUT_NORMALISER, name=f"{name}_softmax")
         readout.Z = linked_var(norm, "Z", index=np.zeros(n_classes, dtype=int))
-        scores = Synapses(output, readout, f"score_post = count_pre/({P}*T_steps) : 1 (summed)",
-                          clock=clock, namespace=namespace, name="nm_readout_scores")
+        scores = Synapses(output, readout, f"score_post = {tally}_pre/({P}*T_steps) : 1 (summed)",
+                          clock=clock, namespace=namespace, name=f"{name}_scores")
         scores.connect(i=np.arange(output.N), j=self.classes(output.N))
         softmax = Synapses(readout, norm, "Z_post = exp(beta*score_pre) : 1 (summed)",
-                           clock=clock, namespace=namespace, name="nm_readout_softmax")
+                           clock=clock, namespace=namespace, name=f"{name}_normaliser")
         softmax.connect()
         error = readout.run_regularly(
             f"err = beta/({P}*T_steps)*(exp(beta*score)/Z - int(abs(label(t - dt) - i) < 0.5))",
             clock=clock, when="groups", order=sch.ORDER_OUTPUT_ERROR,
-            name="nm_readout_run_regularly_error")
+            name=f"{name}_classes_error")
         back = Synapses(readout, output, "L_error_post = err_pre : 1 (summed)", clock=clock,
-                        name="nm_readout_error")
+                        name=f"{name}_error")
         back.connect(i=self.classes(output.N), j=np.arange(output.N))
         sch.sum_at_sample_ends(back, "L_error_post", clock, order=sch.ORDER_OUTPUT_ERROR + 1)
         return [readout, norm, scores, softmax, error, back]
+
+    def softmax_error_per_step(self, output, n_classes, namespace, in_window):
+        """The per-step cross-entropy of a non-spiking readout ``output`` (its ``y``):
+        in every step, after ``y`` is complete (slot 'end'), class scores ``s_c = sum_{o in c}
+        y_o/P``, ``err_c = beta/(P |W|) (softmax(beta*s)_c - [c == label])`` in the window
+        (``in_window``: 1 or 0), sent to the layer's ``L_error`` in the same step; the loss
+        ``log Z - beta*s_label`` summed over the window (``loss_sample`` of the classes group,
+        cleared at each sample's first step)."""
+        P, name = self.per_class, output.name
+        first = "int((int(t/dt + 0.5) % T_int) == 0)"
+        classes = NeuronGroup(
+            n_classes, "score : 1\nerr : 1\nloss_sample : 1\nZ : 1 (linked)",
+            clock=output.clock, namespace=namespace, name=f"{name}_classes")
+        norm = NeuronGroup(1, "Z : 1   # softmax normaliser", clock=output.clock,
+                           name=f"{name}_softmax")
+        classes.Z = linked_var(norm, "Z", index=np.zeros(n_classes, dtype=int))
+        scores = Synapses(output, classes, f"score_post = y_pre/{P} : 1 (summed)",
+                          namespace=namespace, name=f"{name}_scores")
+        scores.connect(i=np.arange(output.N), j=self.classes(output.N))
+        softmax = Synapses(classes, norm, "Z_post = exp(beta*score_pre) : 1 (summed)",
+                           namespace=namespace, name=f"{name}_normaliser")
+        softmax.connect()
+        label = "int(abs(label(t) - i) < 0.5)"
+        error = classes.run_regularly(
+            f"err = beta/({P}*n_window)*(exp(beta*score)/Z - {label})*{in_window}\n"
+            f"loss_sample = loss_sample*(1 - {first}) + "
+            f"{label}*(log(Z) - beta*score)*{in_window}/n_window",
+            when="end", order=sch.ORDER_END_ERROR, name=f"{name}_classes_error")
+        back = Synapses(classes, output, "L_error_post = err_pre : 1 (summed)",
+                        name=f"{name}_error")
+        back.connect(i=self.classes(output.N), j=np.arange(output.N))
+        sch.sum_in_step(scores, "score_post", sch.ORDER_END_SCORE)
+        sch.sum_in_step(softmax, "Z_post", sch.ORDER_END_NORMALISER)
+        sch.sum_in_step(back, "L_error_post", sch.ORDER_END_ERROR + 1)
+        return [classes, norm, scores, softmax, error, back]
 
     def __repr__(self):
         return f"Readout({self.layer!r}, per_class={self.per_class})"

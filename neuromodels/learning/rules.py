@@ -14,7 +14,7 @@ Noise-driven learning (:class:`NDL`; Ma, Yan & Tang 2023, Patterns) as a three-f
 
 with :math:`\psi_j(n)` = dP/dv of neuron j in step n (the model's ``firing.derivative``:
 the noise density for escape noise, a surrogate for a hard threshold; dP/dθ = -ψ),
-:math:`\bar x_i(n) = \sum_{m<n} a^{n-m} s_i(m)` the presynaptic trace (``xbar``, time
+:math:`\bar x_i(n) = \sum_{m<n} a^{n-m} s_i(m)` the presynaptic trace (``xbar_<layer>``, time
 constant ``tau_x`` = the postsynaptic ``tau_m``, so that it equals dv_j(n)/dw_ij of a LIF
 neuron without reset), :math:`L_j` the layer's learning signal (:mod:`.signals`) and
 :math:`r` = ``lr_scale``, the learning-rate factor of the sample (a schedule over epochs; 0
@@ -39,6 +39,27 @@ end (the form of the paper).  The eligibility is computed in one of two exactly 
 after the threshold and before the spikes of the step are delivered; it needs per-step
 signals.
 
+Per-step learning signals (``signal='step'``: errors in every step, :mod:`.signals`) make
+the same rule the family of online local methods (:class:`EProp`, :class:`OTTT`,
+:class:`DECOLLE`): the eligibility of step n,
+
+.. math::
+    \bar e_{ij}(n) = \kappa\, \bar e_{ij}(n-1)
+    + \psi_j(n)\,\bigl(\bar x_i(n) - \epsilon^a_{ij}(n)\bigr),
+    \qquad \epsilon^a_{ij}(n+1) = \rho\,\bigl(\epsilon^a_{ij}(n) + \Delta\theta\,
+    \psi_j(n) (\bar x_i(n) - \epsilon^a_{ij}(n))\bigr),
+
+is computed with the layer's ψ ('thresholds' slot; for a non-spiking readout, whose output
+is complete only after the step's spikes, in the 'end' slot with ψ = 1), multiplied by the
+signal of the same step, :math:`L_j(n)\,\bar e_{ij}(n)`, and either applied at once
+(``timing='step'``: OTTT, DECOLLE) or summed over the sample and applied at its end
+(``timing='sample'``: e-prop).  :math:`\kappa = e^{-dt/\tau_\kappa}` filters the
+eligibility with the readout's time constant (``tau_kappa``; 0: no filter) and
+:math:`\epsilon^a` is the adaptation eligibility of an ALIF layer (threshold ``v_th +
+theta_a``, ``theta_a`` jumping by ``delta_theta`` = Δθ and decaying with ``tau_theta``, ρ =
+:math:`e^{-dt/\tau_\theta}`; Bellec et al. 2020, Methods, eq. 25-26), 0 for other layers.
+As in e-prop, the reset is not differentiated.
+
 ``learn``: 'weights' (SL), 'thresholds' (TL) or 'both' (STL, synapse-threshold synergistic
 learning).  Learned thresholds (the neuron parameter ``threshold``, default ``v_th``,
 made a per-neuron variable) are kept at or above ``v_reset + theta_min``: a threshold
@@ -58,35 +79,54 @@ from .code import Code
 from .layers import inverse_unit, zero
 from .signals import TIMINGS
 
-__all__ = ["NDL", "LEARN"]
+__all__ = ["ThreeFactor", "NDL", "EProp", "OTTT", "DECOLLE", "LEARN"]
 
 LEARN = ("weights", "thresholds", "both")
 
 
-class NDL:
-    """Noise-driven learning (module docstring); ``layers``: the layers it trains."""
+class ThreeFactor:
+    """A three-factor rule: presynaptic trace x postsynaptic psi (the eligibility) x learning
+    signal L (module docstring); ``layers``: the layers it trains (default: every layer with
+    a learning signal).  :class:`NDL`, :class:`EProp`, :class:`OTTT` and :class:`DECOLLE` are
+    its configurations."""
 
+    NAME = "ThreeFactor"
     PARAMETERS = ParameterSet(
-        nonnegative("eta", 0.2 * mV ** 2, "weight learning rate"),
+        nonnegative("eta", 0.2 * mV ** 2, "weight learning rate (unit: that of w times that of "
+                                          "the membrane variable)"),
         nonnegative("eta_theta", 0.0 * mV ** 2, "threshold learning rate"),
-        positive("w_max", 4 * mV, "weights are clipped to [-w_max, w_max]"),
+        positive("w_max", 4 * mV, "weights are clipped to [-w_max, w_max] (unit of w)"),
         Parameter("learn", "weights", "what is trained: SL, TL or STL", choices=LEARN),
         Parameter("timing", "sample", "when updates apply", choices=TIMINGS),
+        Parameter("signal", "same", "when the learning signal is valid ('same': as timing)",
+                  choices=("same",) + TIMINGS),
         Parameter("threshold", "v_th", "the neuron parameter learned as the threshold"),
         positive("theta_min", 0.01 * mV, "learned thresholds stay >= v_reset + theta_min"),
         nonnegative("tau_x", 0 * ms, "presynaptic trace time constant (0: the postsynaptic "
                                      "layer's tau_m)"),
-        Parameter("eligibility", "auto", "how e_ij is computed (equal results)",
-                  choices=("auto", "per_step", "event")),
+        nonnegative("tau_kappa", 0 * ms, "per-step signals: the eligibility's filter time "
+                                         "constant (e-prop: the readout's; 0: no filter)"),
+        Parameter("adaptation", "auto", "per-step signals: the ALIF eligibility of layers with "
+                                        "theta_a, delta_theta, tau_theta ('auto') or none",
+                  choices=("auto", "off")),
+        Parameter("eligibility", "auto", "per-sample signals: how e_ij is computed (equal "
+                                         "results)", choices=("auto", "per_step", "event")),
     )
 
     #: largest growth a**-(K-1) of the event-driven eligibility's running sum
     MAX_GROWTH = 1e4
 
     def __init__(self, layers: tuple | None = None, **params):
-        self.p = self.PARAMETERS.resolve(params)
+        # eta and w_max take the units of the weights they train (checked in problems())
+        self.p = self.PARAMETERS.with_units_of(
+            {k: v for k, v in params.items() if k in ("eta", "w_max")}).resolve(params)
         self.layers = None if layers is None else tuple(layers)
         self.timing = self.p["timing"]
+        self.signal_timing = self.timing if self.p["signal"] == "same" else self.p["signal"]
+        if self.timing == "step" and self.signal_timing == "sample":
+            raise ParameterError(f"Rule {self.NAME}: updates every step (timing='step') need a "
+                                 f"learning signal every step (signal='step'); got "
+                                 f"signal='sample'.")
 
     @property
     def learns_weights(self):
@@ -103,7 +143,7 @@ class NDL:
 
     def prepare(self, layer, model):
         """The layer's model with the learned threshold as a per-neuron variable."""
-        if not self.learns_thresholds:
+        if not self.learns_thresholds or not model.threshold:
             return model
         th = self.p["threshold"]
         if th in model.parameters:
@@ -116,96 +156,241 @@ class NDL:
                                      f"per-neuron parameter; use per_neuron('{th}', "
                                      f"constant=False).")
             return model
-        raise ParameterError(f"Rule NDL learns the threshold '{th}' of layer '{layer.name}', "
-                             f"a parameter model '{model.name}' does not have "
+        raise ParameterError(f"Rule {self.NAME} learns the threshold '{th}' of layer "
+                             f"'{layer.name}', a parameter model '{model.name}' does not have "
                              f"(parameter 'threshold').")
 
+    def problems(self, network) -> list[str]:
+        """Everything that does not fit, said when the network is built."""
+        out = []
+        for name in self.governs(network):
+            if name not in network.layers:
+                continue
+            layer, model = network.layers[name], network.model(name)
+            if self.learns_thresholds and layer.spiking(model) and \
+                    "v_reset" not in model.parameters and "v_reset" not in model.local_parameters:
+                out.append(f"Rule {self.NAME} keeps learned thresholds of layer '{name}' above "
+                           f"v_reset + theta_min, but model '{model.name}' has no v_reset.")
+            for proj in network.projections:
+                if self.learns_weights and proj.plastic and proj.post == name:
+                    out += self._unit_problems(network, proj, model)
+            if self.learns_weights and self.p["tau_x"] == 0 * ms and any(
+                    proj.plastic and proj.post == name for proj in network.projections):
+                try:
+                    layer.parameter("tau_m", model)
+                except KeyError:
+                    out.append(f"Rule {self.NAME}: layer '{name}' (model '{model.name}') has no "
+                               f"parameter 'tau_m' for the presynaptic traces; give tau_x.")
+        return out
+
+    def _unit_problems(self, network, proj, model) -> list[str]:
+        """eta must have the unit of w times the membrane's, w_max that of w."""
+        from brian2 import Equations, Quantity, have_same_dimensions
+
+        w = Quantity(1, dim=proj.weight_unit(network))
+        membrane = Quantity(1, dim=Equations(model.equations)[model.firing.membrane].dim)
+        out = []
+        for name, want in (("eta", w * membrane), ("w_max", w)):
+            if not have_same_dimensions(self.p[name], want):
+                out.append(f"Rule {self.NAME}: parameter '{name}' must have the unit "
+                           f"{want.dim or '1 (a number)'} for the weights of projection "
+                           f"'{proj.name}'; got {self.p[name]} (one rule per layer when the "
+                           f"units differ, e.g. a readout's).")
+        return out
+
+    # -- code ---------------------------------------------------------------------------
     def code(self, network) -> dict[str, Code]:
-        p, codes = self.p, {}
-        governed = self.governs(network)
-        step = self.timing == "step"
-        lr = "lr_scale(t)" if step else "lr_scale(t - dt)"
-        for name in governed:
+        codes = {}
+        for name in self.governs(network):
             layer, model = network.layers[name], network.model(name)
             codes.setdefault(name, []).append(layer.surrogate_code(model))
-            if not self.learns_thresholds:
-                continue
-            if "v_reset" not in model.parameters and "v_reset" not in model.local_parameters:
-                raise ParameterError(f"Rule NDL keeps learned thresholds of layer '{name}' above "
-                                     f"v_reset + theta_min, but model '{model.name}' has no "
-                                     f"v_reset.")
-            th, psi = p["threshold"], "psi" if step else "epsi"
-            update = (f"theta_new = {th} + eta_theta*{lr}*L*{psi}\n"
-                      f"clipped += int(theta_new < v_reset + theta_min)\n"
-                      f"{th} = theta_new + int(theta_new < v_reset + theta_min)*"
-                      f"(v_reset + theta_min - theta_new)")
-            ns = {"eta_theta": p["eta_theta"], "theta_min": p["theta_min"]}
-            eqs = ["clipped : integer   # times a learned threshold was clipped at its floor"]
-            if step:
-                codes[name].append(Code(equations=eqs, namespace=ns,
-                                        every_step=[(update, "thresholds", sch.ORDER_TRACE)]))
-            else:
-                codes[name].append(Code(equations=eqs, namespace=ns,
-                                        at_sample_end=[(update, sch.ORDER_UPDATE)]))
+            if self.learns_thresholds and layer.spiking(model):
+                codes[name].append(self._threshold_code(model))
         if self.learns_weights:
             for proj in network.projections:
-                if not (proj.plastic and proj.post in governed):
+                if not (proj.plastic and proj.post in self.governs(network)):
                     continue
-                unit = network.layers[proj.post].membrane_unit(network.model(proj.post))
-                tau_x = self._tau_x(network, proj.post)
+                x, tau = self.trace(proj), f"tau_x_{proj.post}"
                 codes.setdefault(proj.pre, []).append(Code(
-                    equations=["dxbar/dt = -xbar/tau_x : 1   # presynaptic trace"],
-                    on_spike=["xbar += 1"], at_sample_start=["xbar = 0"],
-                    namespace={"tau_x": tau_x}))
-                ns = {"eta": p["eta"], "w_max": p["w_max"]}
-                K = self.chunk(network, proj.post)
-                if step:
-                    code = Code(namespace=ns, every_step=[(
-                        "w = clip(w - eta*lr_scale(t)*L_post*psi_post*xbar_pre, -w_max, w_max)",
-                        "thresholds", sch.ORDER_TRACE)])
+                    equations=[f"d{x}/dt = -{x}/{tau} : 1   # presynaptic trace for "
+                               f"'{proj.post}'"],
+                    on_spike=[f"{x} += 1"], at_sample_start=[f"{x} = 0"],
+                    namespace={tau: self._tau_x(network, proj.post)}))
+                if self.signal_timing == "sample":
+                    self._per_sample_weight_code(network, proj, codes)
                 else:
-                    inv = inverse_unit(unit)
-                    code = Code(
-                        equations=[f"elig : {inv}   # eligibility: sum of psi_post*xbar_pre"],
-                        at_sample_end=[("w = clip(w - eta*lr_scale(t - dt)*L_post*elig, "
-                                        f"-w_max, w_max)\nelig = {zero(inv)}",
-                                        sch.ORDER_UPDATE)],
-                        namespace=ns)
-                    if K == 1:
-                        code.every_step.append(("elig += psi_post*xbar_pre", "thresholds",
-                                                sch.ORDER_TRACE))
-                    else:
-                        code.on_spike.append("elig -= psi_acc_post")
-                        code.periodic.append(("elig += psi_acc_post*xbar_pre", K, "start",
-                                              sch.ORDER_FLUSH))
-                        growth = float(np.exp(float(network.dt / tau_x)))
-                        codes[proj.post].append(Code(
-                            equations=[f"psi_acc : {inv}   # chunk sum of psi, step k weighted "
-                                       f"a**(k - now) (event-driven eligibility)"],
-                            every_step=[("psi_acc = psi_acc*growth_x + psi", "thresholds",
-                                         sch.ORDER_SURROGATE)],
-                            periodic=[(f"psi_acc = {zero(inv)}", K, "start",
-                                       sch.ORDER_FLUSH_CLEAR)],
-                            namespace={"growth_x": growth}))
-                codes.setdefault(proj.name, []).append(code)
+                    self._per_step_weight_code(network, proj, codes)
         return codes
+
+    def _threshold_code(self, model) -> Code:
+        """theta += eta_theta r L psi (per step) or L * sum of psi (at sample ends), kept at or
+        above v_reset + theta_min."""
+        p, th = self.p, self.p["threshold"]
+        ns = {"eta_theta": p["eta_theta"], "theta_min": p["theta_min"]}
+        eqs = ["clipped : integer   # times a learned threshold was clipped at its floor"]
+
+        def update(lr, change):
+            return (f"theta_new = {th} + eta_theta*{lr}*{change}\n"
+                    f"clipped += int(theta_new < v_reset + theta_min)\n"
+                    f"{th} = theta_new + int(theta_new < v_reset + theta_min)*"
+                    f"(v_reset + theta_min - theta_new)")
+        if self.signal_timing == "sample":
+            return Code(equations=eqs, namespace=ns, at_sample_end=[
+                (update("lr_scale(t - dt)", "L*epsi"), sch.ORDER_UPDATE)])
+        if self.timing == "step":
+            return Code(equations=eqs, namespace=ns, every_step=[
+                (update("lr_scale(t)", "L*psi"), "end", sch.ORDER_END_UPDATE)])
+        unit = inverse_unit(_membrane_unit(model))
+        return Code(equations=eqs + [f"g_theta : {unit}   # sum of L*psi over the sample"],
+                    namespace=ns,
+                    every_step=[("g_theta += L*psi", "end", sch.ORDER_END_UPDATE)],
+                    at_sample_end=[(update("lr_scale(t - dt)", "g_theta") + f"\ng_theta = "
+                                    f"{zero(unit)}", sch.ORDER_UPDATE)])
+
+    def _per_sample_weight_code(self, network, proj, codes):
+        """NDL's form: e summed over the sample, times the sample's L at its end."""
+        unit = network.layers[proj.post].membrane_unit(network.model(proj.post))
+        inv = inverse_unit(unit)
+        tau_x = self._tau_x(network, proj.post)
+        K = self.chunk(network, proj.post)
+        x = self.trace(proj)
+        code = Code(
+            equations=[f"elig : {inv}   # eligibility: sum of psi_post*{x}_pre"],
+            at_sample_end=[("w = clip(w - eta*lr_scale(t - dt)*L_post*elig, "
+                            f"-w_max, w_max)\nelig = {zero(inv)}", sch.ORDER_UPDATE)],
+            namespace={"eta": self.p["eta"], "w_max": self.p["w_max"]})
+        if K == 1:
+            code.every_step.append((f"elig += psi_post*{x}_pre", "thresholds", sch.ORDER_TRACE))
+        else:
+            code.on_spike.append("elig -= psi_acc_post")
+            code.periodic.append((f"elig += psi_acc_post*{x}_pre", K, "start",
+                                  sch.ORDER_FLUSH))
+            growth = float(np.exp(float(network.dt / tau_x)))
+            codes[proj.post].append(Code(
+                equations=[f"psi_acc : {inv}   # chunk sum of psi, step k weighted "
+                           f"a**(k - now) (event-driven eligibility)"],
+                every_step=[("psi_acc = psi_acc*growth_x + psi", "thresholds",
+                             sch.ORDER_SURROGATE)],
+                periodic=[(f"psi_acc = {zero(inv)}", K, "start", sch.ORDER_FLUSH_CLEAR)],
+                namespace={"growth_x": growth}))
+        codes.setdefault(proj.name, []).append(code)
+
+    def _per_step_weight_code(self, network, proj, codes):
+        """The online form: the filtered eligibility of each step times that step's L, applied
+        at once (timing 'step') or summed to the sample's end (timing 'sample')."""
+        post, model = network.layers[proj.post], network.model(proj.post)
+        inv = inverse_unit(post.membrane_unit(model))
+        spiking = post.spiking(model)
+        kappa = 0.0     # a readout's own trace already has its time constant: no filter
+        if self.p["tau_kappa"] > 0 * ms and spiking:
+            kappa = float(np.exp(-float(network.dt / self.p["tau_kappa"])))
+        k_name, a_name, d_name = (f"kappa_{proj.name}", f"rho_a_{proj.name}",
+                                  f"dtheta_{proj.name}")
+        ns = {"eta": self.p["eta"], "w_max": self.p["w_max"], k_name: kappa}
+        eqs = [f"ebar : {inv}   # eligibility (filtered with kappa)"]
+        trace = f"{self.trace(proj)}_pre"
+        adaptation = self._adaptation(network, proj.post) if spiking else None
+        stmts = []
+        if adaptation is not None:
+            rho, jump = adaptation
+            eqs.append("eps_a : 1   # adaptation eligibility (d theta_a/d w over its unit)")
+            ns.update({a_name: rho, d_name: jump})
+            trace = f"({trace} - eps_a)"
+            stmts = [f"ebar = {k_name}*ebar + psi_post*{trace}",
+                     f"eps_a = {a_name}*(eps_a + {d_name}*psi_post*{trace})"]
+        else:
+            stmts = [f"ebar = {k_name}*ebar + psi_post*{trace}"]
+        where = ("thresholds", sch.ORDER_TRACE) if spiking else ("end", sch.ORDER_END_TRACE)
+        start = [f"ebar = {zero(inv)}"] + (["eps_a = 0"] if adaptation is not None else [])
+        code = Code(equations=eqs, namespace=ns, at_sample_start=start,
+                    every_step=[("\n".join(stmts), *where)])
+        if self.timing == "step":
+            code.every_step.append(("w = clip(w - eta*lr_scale(t)*L_post*ebar, -w_max, w_max)",
+                                    "end", sch.ORDER_END_UPDATE))
+        else:
+            code.equations.append(f"grad : {inv}   # sum of L_post*ebar over the sample")
+            code.every_step.append(("grad += L_post*ebar", "end", sch.ORDER_END_UPDATE))
+            code.at_sample_end.append((f"w = clip(w - eta*lr_scale(t - dt)*grad, -w_max, w_max)"
+                                       f"\ngrad = {zero(inv)}", sch.ORDER_UPDATE))
+        codes.setdefault(proj.name, []).append(code)
+
+    def _adaptation(self, network, post):
+        """(rho, delta_theta) of an ALIF layer, or None (module docstring)."""
+        if self.p["adaptation"] == "off":
+            return None
+        layer, model = network.layers[post], network.model(post)
+        from brian2 import Equations
+
+        if "theta_a" not in Equations(model.equations).names:
+            return None
+        try:
+            tau, jump = (layer.parameter("tau_theta", model),
+                         layer.parameter("delta_theta", model))
+        except KeyError:
+            return None
+        return float(np.exp(-float(network.dt / tau))), jump
 
     def chunk(self, network, post) -> int:
         """Steps per chunk of the event-driven eligibility (1: the per-step form)."""
-        if self.p["eligibility"] == "per_step" or self.timing == "step":
+        if self.p["eligibility"] == "per_step" or self.signal_timing == "step":
             return 1
         a = float(np.exp(-float(network.dt / self._tau_x(network, post))))
         return max(K for K in range(1, network.T + 1)
                    if network.T % K == 0 and a ** -(K - 1) <= self.MAX_GROWTH)
 
+    @staticmethod
+    def trace(proj) -> str:
+        """The presynaptic trace of ``proj``'s source, decaying with its target's tau_x:
+        ``xbar_<target>`` (one per target time constant)."""
+        return f"xbar_{proj.post}"
+
     def _tau_x(self, network, post):
         if self.p["tau_x"] > 0 * ms:
             return self.p["tau_x"]
-        try:
-            return network.layers[post].parameter("tau_m", network.model(post))
-        except KeyError:
-            raise ParameterError(f"Rule NDL: layer '{post}' has no parameter 'tau_m' for the "
-                                 f"presynaptic traces; give tau_x.") from None
+        return network.layers[post].parameter("tau_m", network.model(post))
 
     def __repr__(self):
-        return f"NDL({', '.join(f'{k}={v}' for k, v in self.p.items())})"
+        return f"{self.NAME}({', '.join(f'{k}={v}' for k, v in self.p.items())})"
+
+
+def _membrane_unit(model):
+    from brian2 import Equations, Quantity
+
+    from ..model import _unit_string
+
+    return _unit_string(Quantity(1, dim=Equations(model.equations)[model.firing.membrane].dim))
+
+
+class NDL(ThreeFactor):
+    """Noise-driven learning (Ma, Yan & Tang 2023; module docstring): per-sample signals and
+    updates by default (``timing='step'``: per-step, online)."""
+
+    NAME = "NDL"
+
+
+class EProp(ThreeFactor):
+    """e-prop (Bellec et al. 2020, Nat Commun 11:3625): per-step signals (the raw output error
+    broadcast: :class:`~.signals.Feedback` with ``send='error'``), the eligibility filtered
+    with the readout's time constant ``tau_kappa`` (and the adaptation eligibility of ALIF
+    layers), the gradient summed over the sample and applied at its end."""
+
+    NAME = "EProp"
+    PARAMETERS = ThreeFactor.PARAMETERS.with_defaults(signal="step", timing="sample")
+
+
+class OTTT(ThreeFactor):
+    """Online training through time (Xiao et al. 2022, NeurIPS): the presynaptic trace times
+    the instantaneous error, applied every step (memory constant in the trial length)."""
+
+    NAME = "OTTT"
+    PARAMETERS = ThreeFactor.PARAMETERS.with_defaults(signal="step", timing="step")
+
+
+class DECOLLE(ThreeFactor):
+    """Deep continuous local learning (Kaiser, Mostafa & Neftci 2020): each layer trained every
+    step by the error of its own fixed random local readout (a non-spiking layer fed by a
+    frozen random projection, its :class:`~.signals.OutputError` sent back through those
+    weights: ``Feedback(local, layer, weights='symmetric', send='error')``)."""
+
+    NAME = "DECOLLE"
+    PARAMETERS = ThreeFactor.PARAMETERS.with_defaults(signal="step", timing="step")

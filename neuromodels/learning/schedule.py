@@ -16,6 +16,15 @@ every step
                  ORDER_TRACE: eligibility traces, or per-step (online) updates
     synapses     spikes are delivered (w is added to the postsynaptic variable)
     resets       the model's reset; spike counts and presynaptic traces increase
+    end          per-step learning, in the step whose spikes it concerns: ORDER_END_TRACE:
+                 eligibilities of non-spiking readouts (their output y(n) is complete only
+                 now); ORDER_END_SCORE/ORDER_END_ERROR: per-step errors of non-spiking
+                 readouts (softmax scores, then the error); ORDER_END_ROUTE: per-step
+                 learning signals routed through summed variables, output first (a layer at
+                 level l at ORDER_END_ROUTE + l), so a signal reaches every layer in the
+                 step its error is computed; ORDER_END_UPDATE: per-step updates (or the
+                 accumulation of e-prop's gradient); ORDER_END_TALLY: per-step sums that
+                 are recorded per sample (a readout's summed output, the loss)
 
 at sample ends (on the *sample clock*, period T*dt, ticking at steps k*T: sample k-1 is
 complete, nothing of sample k has happened yet)
@@ -62,6 +71,14 @@ ORDER_CLEAR = 510
 #: Orders of a layer's group grow by this per level of the signal graph (0 = output).
 ORDER_LEVEL = 10
 #: Readout objects (class scores, softmax normaliser, output error) at sample ends.
+#: Per-step learning in the 'end' slot (module docstring).
+ORDER_END_TRACE = -400
+ORDER_END_SCORE = -300
+ORDER_END_NORMALISER = -290
+ORDER_END_ERROR = -200
+ORDER_END_ROUTE = -100
+ORDER_END_UPDATE = 100
+ORDER_END_TALLY = 150
 ORDER_READOUT_SCORE = 2
 ORDER_READOUT_NORMALISER = 4
 ORDER_OUTPUT_ERROR = 5
@@ -79,6 +96,16 @@ def sum_at_sample_ends(synapses, variable, sample_clock, order=None):
     updater._clock = sample_clock
     if order is not None:
         updater.order = order
+    return updater
+
+
+def sum_in_step(synapses, variable, order):
+    """Let the summed variable ``variable`` of ``synapses`` be computed in the 'end' slot at
+    ``order``, after what it sums was computed in the same step (Brian2's default, the
+    'groups' slot of the target, would deliver it one step late)."""
+    updater = synapses.summed_updaters[variable]
+    updater.when = "end"
+    updater.order = order
     return updater
 
 

@@ -53,17 +53,35 @@ def _warn_clipped(clipped: dict, rule_floor="v_reset + theta_min"):
                       RuntimeWarning, stacklevel=3)
 
 
+def _warn_silent(network, counts, epoch):
+    """An output layer that never fires trains at chance: say so (once, after epoch 1)."""
+    layer = network.readout.layer
+    if epoch == 0 and network.layers[layer].spiking(network.model(layer)) and \
+            not np.any(counts):
+        warnings.warn(f"the output layer '{layer}' fired no spike in epoch 1: training runs at "
+                      f"chance; give its input more weight (init_scale) or lower its threshold",
+                      RuntimeWarning, stacklevel=3)
+
+
+def _is_targets(labels) -> bool:
+    """Per-step regression targets (n, T, n_out) rather than class labels (n,)."""
+    return np.ndim(labels) == 3
+
+
 def train_epoch(network, state, inputs, labels, *, lr_scale=1.0, seed=None, session=None,
                 program=None) -> dict:
     """One run of training on ``inputs`` (spikes (n, T, n_in) or rates (n, n_in)) in the given
-    order; returns the program's result with 'accuracy' (from the readout)."""
+    order; ``labels``: class labels (n,) or per-step targets (n, T, n_out) of a regression
+    error; returns the program's result with 'accuracy' (from the readout; class labels)."""
     labels = np.asarray(labels)
     program = program or Program(network, len(labels), plastic=True)
     res = program.run(state, inputs, labels, lr_scale=lr_scale, seed=seed, session=session)
     _warn_clipped(res["clipped"])
     out = res["counts"][network.readout.layer]
-    res["predictions"] = network.readout.predict(out)
-    res["accuracy"] = accuracy(res["predictions"], labels)
+    _warn_silent(network, out, 0)
+    if not _is_targets(labels):
+        res["predictions"] = network.readout.predict(out)
+        res["accuracy"] = accuracy(res["predictions"], labels)
     return res
 
 
@@ -107,13 +125,17 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     x_train/x_test: analogue inputs in [0, 1] (n, n_in), encoded afresh every epoch by
     ``encode(x, T, rng)`` (default: Bernoulli rate coding, spike probability x per step;
     with a 'rates' input the probabilities themselves); the training samples are shuffled
-    every epoch.  ``program``: a training :class:`Program` for n_train + n_test samples to
-    reuse (the same C++ build for several seeds or networks of the same structure).
+    every epoch.  y_train/y_test: class labels (n,), or per-step targets (n, T, n_out) of a
+    regression error (``OutputError(loss='mse', targets='given')``).  ``program``: a
+    training :class:`Program` (or a :class:`~.twin_program.TwinProgram`: BPTT) for n_train +
+    n_test samples to reuse (the same C++ build for several seeds or networks of the same
+    structure).
     ``record``: layers whose spike counts per sample are kept for every epoch;
     ``record_state``: keys ``(owner, variable)`` of the state (e.g. ``('hidden', 'v_th')``,
     a learned threshold) whose values are kept before training and after every epoch.  Returns a
     dict: 'state' (trained), 'history' (:class:`~neuromodels.history.History`, one row per
-    epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (with a test set), 'seconds' (wall
+    epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (class labels; with a test set),
+    'train_loss', 'test_loss' (mean per sample of the readout layer's loss), 'seconds' (wall
     time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
     'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}, 'states' {key: [initial, after
     epoch 1, ...]} (epochs + 1 copies of each ``record_state`` value).  A run that diverges raises
@@ -122,6 +144,7 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     encode = encode or _default_encode(network)
     rng = np.random.default_rng(seed)
     x_train, y_train = np.asarray(x_train, dtype=float), np.asarray(y_train)
+    regression = _is_targets(y_train)
     n_train = len(y_train)
     has_test = x_test is not None
     if has_test:
@@ -165,10 +188,17 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
         state = res["state"]
         for name, n in res["clipped"].items():
             clipped[name] = clipped.get(name, 0) + n
-        predicted = readout.predict(res["counts"][readout.layer])
-        row = {"train_accuracy": accuracy(predicted[:n_train], y_train[order])}
-        if has_test:
-            row["test_accuracy"] = accuracy(predicted[n_train:], y_test)
+        _warn_silent(network, res["counts"][readout.layer][:n_train], epoch)
+        row = {}
+        if not regression:
+            predicted = readout.predict(res["counts"][readout.layer])
+            row["train_accuracy"] = accuracy(predicted[:n_train], y_train[order])
+            if has_test:
+                row["test_accuracy"] = accuracy(predicted[n_train:], y_test)
+        if "loss" in res:
+            row["train_loss"] = float(np.nanmean(res["loss"][:n_train]))
+            if has_test:
+                row["test_loss"] = float(np.nanmean(res["loss"][n_train:]))
         timings = res["timings"]
         history.record(epoch, **row, seconds=timings["wall"],
                        build_seconds=timings.get("build", np.nan),
@@ -178,8 +208,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
         for key in record_state:
             states[key].append(state[key].copy())
         if progress is not None:
-            progress(f"epoch {epoch + 1}/{epochs}: train accuracy {row['train_accuracy']:.3f}"
-                     + (f", test accuracy {row['test_accuracy']:.3f}" if has_test else "")
+            progress(f"epoch {epoch + 1}/{epochs}: "
+                     + ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in row.items())
                      + f" ({timings['wall']:.2f} s" + (", re-run" if res["rerun"] else "")
                      + ")")
     _warn_clipped(clipped)

@@ -1,0 +1,162 @@
+r"""BPTT as a program of the one training loop: :class:`TwinProgram`.
+
+:func:`~.train.train` runs one program per epoch; a :class:`TwinProgram` is such a program
+whose run trains the network's differentiable twin (:mod:`.twin`) by stochastic gradient
+descent on the surrogate gradient (back-propagation through time), sample by sample in the
+given order, as the framework's own rules learn at sample ends (``batch_size`` B > 1: one
+update per B consecutive samples, with the mean of their terms):
+
+.. math:: \theta \leftarrow \theta - \eta\,\lambda_k\,\partial \mathcal{L}_k/\partial\theta
+
+for sample k with learning-rate factor :math:`\lambda_k` (``lr_scale``: the epoch's
+schedule; 0 for test samples, which are only presented), :math:`\eta` = ``lr`` (unit: the
+square of the trained parameters' unit, volt^2 for weights added to a membrane in volt,
+as NDL's ``eta``).  The counts of a sample are those of the forward pass that its update
+differentiates (before the update).  The whole run is one ``jax.lax.scan`` over samples.
+
+    program = TwinProgram(net, n_train + n_test, lr=0.5 * mV**2)
+    result = train(net, state, x_train, y_train, x_test, y_test, epochs=3, program=program)
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from brian2 import Quantity, have_same_dimensions, mV
+
+from ..exact.precision import in_float64
+from ..parameters import Parameter, ParameterError, ParameterSet, positive
+from .errors import DivergenceError
+from .twin import Twin, TwinError
+
+__all__ = ["TwinProgram"]
+
+PARAMETERS = ParameterSet(
+    positive("lr", 1 * mV ** 2, "SGD step eta (unit: the trained parameters' unit squared)"),
+    Parameter("batch_size", 1, "samples per update (their mean gradient)", low=1,
+              integer=True),
+)
+
+
+def _batches(values, size):
+    """``values`` (n, ...) as (ceil(n/size), size, ...), padded with zeros."""
+    import jax.numpy as jnp
+
+    pad = -len(values) % size
+    values = np.concatenate([values, np.zeros((pad,) + values.shape[1:], values.dtype)])
+    return jnp.asarray(values.reshape((-1, size) + values.shape[1:]))
+
+
+class TwinProgram:
+    """A training program for ``n_samples`` samples that learns by BPTT on the twin of
+    ``network`` (module docstring); ``per_neuron=True`` also trains the layers' per-neuron
+    parameters (learned thresholds); ``record``: layers whose counts are returned besides
+    the readout's."""
+
+    plastic = True
+
+    def __init__(self, network, n_samples: int, *, record=(), per_neuron=False, **params):
+        self.p = PARAMETERS.resolve(params)
+        self.network, self.n_samples = network, int(n_samples)
+        self.twin = Twin(network)
+        readout = network.readout.layer if network.readout else list(network.layers)[-1]
+        self.counted = list(dict.fromkeys([readout, *record]))
+        unknown = [name for name in self.counted if name not in network.layers]
+        if unknown:
+            raise TwinError(f"record: {unknown} are not layers of the network.")
+        plastic = {p.name for p in network.projections if p.plastic}
+        self.trained = [k for k in self.twin.keys()
+                        if (k[1] == "w" and k[0] in plastic) or (k[1] != "w" and per_neuron)]
+        self.twin._output_error()                       # a loss exists (else: TwinError now)
+        self._check_units(network.initial_state(seed=0))
+        self.builds, self.reruns = 0, 0
+        self._epoch = None
+
+    def _check_units(self, state):
+        lr = self.p["lr"]
+        for key in self.trained:
+            value = state[key]
+            unit = Quantity(1, dim=value.dim) if isinstance(value, Quantity) else Quantity(1)
+            if not have_same_dimensions(lr, unit ** 2):
+                raise ParameterError(f"Parameter 'lr' must have the unit of {key[0]}.{key[1]} "
+                                     f"squared ({unit ** 2}); got {lr}.")
+
+    def _compile(self):
+        import jax
+        import jax.numpy as jnp
+
+        twin, names = self.twin, [Twin._name(k) for k in self.trained]
+        lr = float(self.p["lr"])
+        counted = self.counted
+
+        def batch_loss(params, x, y, scale, d):
+            spikes = jax.vmap(lambda xi, di: twin._sample(params, xi, di, False))(x, d)
+            counts = {name: spikes[name].sum(axis=1) for name in counted}
+            losses = twin.losses_of_counts(counts[counted[0]], y)
+            return jnp.mean(scale * losses), counts
+
+        grad = jax.value_and_grad(batch_loss, has_aux=True)
+
+        def epoch(params, xs, ys, scales, draws):
+            def one(p, item):
+                (_, counts), g = grad(p, *item)
+                new = dict(p)
+                for name in names:
+                    new[name] = p[name] - lr * g[name]
+                finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(new[n])) for n in names])) \
+                    if names else jnp.array(True)
+                return new, (counts, finite)
+
+            return jax.lax.scan(one, params, (xs, ys, scales, draws))
+
+        return jax.jit(epoch)
+
+    @in_float64
+    def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None) -> dict:
+        """Present ``inputs`` (0/1 spikes (n_samples, T, n_in)) once, learning from each
+        sample with factor ``lr_scale`` (scalar or per sample); returns {'counts' {layer:
+        (n_samples, n)}, 'state', 'timings', 'rerun', 'clipped'} as a Program does.
+        ``seed``: the JAX key of the models' per-step draws; ``session`` is not used."""
+        import jax
+
+        start = time.perf_counter()
+        self.network.check_state(state)
+        self.twin._check_inputs(inputs)
+        n = self.n_samples
+        if len(inputs) != n:
+            raise TwinError(f"The program presents {n} samples; got {len(inputs)} inputs.")
+        if labels is None or np.ndim(labels) != 1 or len(labels) != n:
+            raise TwinError(f"labels: one class per sample ({n}) is needed to train.")
+        scales = np.broadcast_to(np.asarray(lr_scale, dtype=float), (n,))
+        rerun = self._epoch is not None
+        if not rerun:
+            self._epoch = self._compile()
+        key = jax.random.PRNGKey(0 if seed is None else int(seed))
+        B = int(self.p["batch_size"])
+        pad = -n % B                       # padded samples learn nothing (factor 0)
+        draws = jax.tree_util.tree_map(lambda a: a.reshape((-1, B) + a.shape[1:]),
+                                       self.twin._draws(key, n + pad))
+        params, (counts, finite) = self._epoch(
+            self.twin.parameters(state), _batches(np.asarray(inputs, dtype=float), B),
+            _batches(np.asarray(labels, dtype=float), B), _batches(scales, B), draws)
+        counts = {name: np.asarray(c).reshape((n + pad,) + c.shape[2:])[:n]
+                  for name, c in counts.items()}
+        finite = np.asarray(finite)
+        if not finite.all():
+            k = int(np.argmin(finite)) * B
+            bad = next((key for key in self.trained
+                        if not np.all(np.isfinite(np.asarray(params[Twin._name(key)])))),
+                       self.trained[0])
+            raise DivergenceError(bad[1], bad[0], k)
+        if rerun:
+            self.reruns += 1
+        else:
+            self.builds += 1
+        wall = time.perf_counter() - start
+        return {"counts": {name: np.rint(c).astype(np.int64) for name, c in counts.items()},
+                "state": self.twin.state(params, state),
+                "timings": {"wall": wall, "simulation": wall, "build": 0.0},
+                "rerun": rerun, "clipped": {}}
+
+    def __repr__(self):
+        return f"TwinProgram({self.network!r}, {self.n_samples} samples, lr={self.p['lr']})"
