@@ -9,6 +9,8 @@
     neuromodels results [NAME ...] [--readme README.md]
     neuromodels info FILE
     neuromodels export FILE --to nwb|neo [--out FILE] [--force]
+    neuromodels validate [MODEL ...] [--device D] [--quick|--full] [--out FILE]
+    neuromodels validate --from FILE [--readme README.md]
     neuromodels devices
 """
 from __future__ import annotations
@@ -200,6 +202,49 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from .store import atomic_path
+    from .validation import (ValidationError, read, resolve, table, update_readme, validate,
+                             write)
+
+    if args.readme and not args.from_file:
+        raise ValidationError("--readme quotes a stored run: give it with --from FILE "
+                              "(e.g. --from data/validation.h5)")
+    if args.from_file:
+        if args.models or args.out:
+            raise ValidationError("--from prints a stored run; give no MODEL and no --out")
+        if args.readme:
+            path = Path(args.readme)
+            if not path.is_file():
+                raise ValidationError(f"no such file: {path}")
+            with atomic_path(path) as tmp:
+                tmp.write_text(update_readme(path.read_text(), args.from_file))
+            print(f"{path}: validation block rewritten from {args.from_file}")
+            return 0
+        print(table(read(args.from_file)), end="")
+        return 0
+    if args.out is not None and args.out.is_dir():
+        raise ValidationError(f"--out names a folder ({args.out}); give a file, "
+                              f"e.g. {args.out / 'validation.h5'}")
+    size = "full" if args.full else "quick"
+    targets = resolve(args.models)  # every name checked before anything runs
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    outcomes = validate(targets, size=size, device=args.device, seed=args.seed,
+                        progress=progress)
+    print(table(outcomes), end="")
+    if args.out is not None:
+        command = " ".join(["neuromodels validate", *args.models, f"--{size}",
+                            f"--device {args.device}", f"--seed {args.seed}"])
+        write(args.out, outcomes, size=size, device=args.device, command=command)
+        print(f"wrote {args.out}")
+    failed = [o for o in outcomes if o.passed is False]
+    if failed:
+        print(f"{len(failed)} of {len(outcomes)} checks failed: "
+              + "; ".join(f"{o.model}: {o.check}" for o in failed), file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_results(args) -> int:
     from . import store
     from .results import blocks, update_blocks
@@ -328,6 +373,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output file (default: FILE with suffix .nwb or .neo.pkl)")
     exp.add_argument("--force", action="store_true", help="replace an existing output file")
     exp.set_defaults(func=cmd_export)
+
+    val = sub.add_parser("validate", help="run each model's independent checks (analytic, "
+                         "published, NEST) on shipped models or your own")
+    val.add_argument("models", nargs="*", metavar="MODEL",
+                     help="a shipped model's name, or module:attribute (or file.py:attribute) "
+                          "naming your own model (default: every shipped model)")
+    val.add_argument("--device", default="runtime",
+                     help="runtime, cpp_standalone or genn (default runtime)")
+    sizes = val.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="the quick sizes (the default)")
+    sizes.add_argument("--full", action="store_true",
+                       help="the full sizes, behind the papers' figures")
+    val.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    val.add_argument("--out", type=Path, help="write the table as HDF5 with provenance")
+    val.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                     help="print the table of a stored run instead of running")
+    val.add_argument("--readme", metavar="FILE",
+                     help="with --from: rewrite FILE's <!-- validation --> block")
+    val.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    val.set_defaults(func=cmd_validate)
 
     sub.add_parser("devices", help="which devices can run here").set_defaults(func=cmd_devices)
     return parser

@@ -388,3 +388,19 @@ def test_an_evaluation_program_restores_initial_values_given_with_units():
     trained = Program(net, 4).run(state, spikes, labels, lr_scale=0.0)["counts"]["output"]
     assert forward.sum() > 0
     np.testing.assert_array_equal(forward, trained)
+
+
+def test_readme_five_methods_example_runs_and_learns():
+    """The README's block: e-prop, OTTT, DFA and DECOLLE each reach >= 80 % test accuracy on
+    the two-pattern task in three epochs (what the README prints)."""
+    from .conftest import readme_example
+
+    printed = []
+    namespace = {"print": lambda *args: printed.append(args)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        exec(readme_example("Five learning methods on one network."), namespace)
+    assert [row[0] for row in printed] == ["e-prop", "ottt", "dfa", "decolle"]
+    for method, accuracy, loss in printed:
+        assert accuracy[-1] >= 0.8, (method, accuracy)
+        assert loss[-1] < loss[0], (method, loss)

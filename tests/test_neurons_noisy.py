@@ -4,14 +4,15 @@ import pytest
 from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, defaultclock, mV, ms, nA
 from scipy import stats
 
-from neuromodels.devices import brian2_settings, use_device
+from neuromodels.devices import brian2_settings
 from neuromodels.neurons.noise import get_noise
 from neuromodels.neurons.noisy import DIFFUSIVE_LIF, diffusive_lif, escape_lif
+from neuromodels.networks.neuron_checks import binomial_z, escape_probability
 from neuromodels.parameters import ParameterError
+from neuromodels.validation import run_check
 
 from .conftest import require_device
 
-SHIPPED = ("gaussian", "logistic", "uniform", "triangular", "arctan")
 DEFAULTS = escape_lif().parameters.defaults
 V_TH, V_RESET = DEFAULTS["v_th"], DEFAULTS["v_reset"]
 
@@ -23,42 +24,19 @@ def _numpy_target():
         yield
 
 
-def _clamped_escape_group(name, per, spread=2.5):
-    """Escape neurons whose v stays at v0 (no leak elsewhere, reset to v0, no dead time)."""
-    sigma = get_noise(name).default_scale * (V_TH - V_RESET)
-    v0 = V_TH + np.linspace(-spread, spread, per) * sigma
-    g = escape_lif(name).per_neuron("E_L", "v_reset").group(per, params={"t_ref": 0 * ms})
-    g.E_L = v0
-    g.v_reset = v0
-    g.v = v0
-    return g, v0, sigma
-
-
 def _check_counts(counts, n_steps, F):
-    """Binomial counts vs n*F: exact where F is 0 or 1, else |z| < 4.5 and a chi^2 test."""
-    var = n_steps * F * (1 - F)
-    ok = var > 0
-    assert np.all(counts[~ok] == np.round(n_steps * F[~ok]))
-    z = (counts[ok] - n_steps * F[ok]) / np.sqrt(var[ok])
+    """Binomial counts vs n*F (the checks' binomial_z: exact where F is 0 or 1): |z| < 4.5
+    and a chi^2 test."""
+    z = binomial_z(counts, n_steps, F)
     assert np.max(np.abs(z)) < 4.5, z
-    chi2 = np.sum(z ** 2)
+    ok = n_steps * F * (1 - F) > 0
+    chi2 = np.sum(z[ok] ** 2)
     assert stats.chi2.sf(chi2, ok.sum()) > 1e-4, chi2
 
 
-def test_monte_carlo_firing_probability_equals_cdf_for_every_noise():
-    """At fixed v, P(spike in a step) = F((v - v_th)/sigma) within binomial error."""
-    n_steps, per = 1000, 30
-    groups, mons, v0s, sigmas = {}, {}, {}, {}
-    for name in SHIPPED:
-        g, v0s[name], sigmas[name] = _clamped_escape_group(name, per)
-        groups[name], mons[name] = g, SpikeMonitor(g)
-    net = Network(*groups.values(), *mons.values())
-    net.run(n_steps * defaultclock.dt)
-    for name in SHIPPED:
-        assert np.allclose(groups[name].v[:] / mV, v0s[name] / mV)
-        counts = np.bincount(mons[name].i[:], minlength=per)
-        F = get_noise(name).firing_probability((v0s[name] - V_TH) / mV, sigmas[name] / mV)
-        _check_counts(counts, n_steps, F)
+# At fixed v, P(spike in a step) = F((v - v_th)/sigma) for every noise: the declared checks
+# escape_probability(name) of neuromodels/networks/neuron_checks.py, run by tests/test_validation.py
+# on the runtime device and below on the standalone devices.
 
 
 def test_every_spike_comes_from_the_one_draw_and_is_followed_by_reset():
@@ -157,22 +135,12 @@ def test_diffusive_lif_free_membrane_sd():
 
 @pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
 def test_escape_probability_on_standalone_devices(device, tmp_path):
-    """P(spike | v) = F((v - v_th)/sigma) also in generated C++ and GeNN code (erf included)."""
+    """P(spike | v) = F((v - v_th)/sigma) also in generated C++ and GeNN code (the Gaussian's
+    erf included): the declared check, on that device."""
     require_device(device)
-    n_steps, per = 2000, 24
-    with use_device(device, seed=11, build_root=tmp_path) as session, \
-            brian2_settings(dt=0.1 * ms):
-        groups, mons, v0s, sigmas = {}, {}, {}, {}
-        for name in ("gaussian", "logistic"):
-            g, v0s[name], sigmas[name] = _clamped_escape_group(name, per)
-            groups[name], mons[name] = g, SpikeMonitor(g)
-        session.run(Network(*groups.values(), *mons.values()), n_steps * defaultclock.dt)
-        counts = {name: np.bincount(np.asarray(m.i[:]), minlength=per) for name, m in mons.items()}
-        v_end = {name: g.v[:] / mV for name, g in groups.items()}
-    for name in groups:
-        assert np.allclose(v_end[name], v0s[name] / mV)
-        F = get_noise(name).firing_probability((v0s[name] - V_TH) / mV, sigmas[name] / mV)
-        _check_counts(counts[name], n_steps, F)
+    outcome = run_check(escape_probability("gaussian"), escape_lif("gaussian"), device=device,
+                        seed=11, build_root=tmp_path)
+    assert outcome.passed, (outcome.error, outcome.note)
 
 
 @pytest.mark.parametrize("deterministic", [False, True])

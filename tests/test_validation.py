@@ -1,0 +1,153 @@
+"""neuromodels validate: every declared check passes on its shipped model at the quick size
+(the same calls as `neuromodels validate --quick`, so the two cannot disagree), a user's
+model gets the checks that still apply and the reasons of the others, a broken model
+fails, and the table is stored atomically with provenance and quoted by the README."""
+from pathlib import Path
+
+import h5py
+import pytest
+
+from neuromodels import store
+from neuromodels.cli import main
+from neuromodels.validation import (ValidationError, all_checks, read, resolve, run_check,
+                                    shipped, table, update_readme)
+from neuromodels.validation.runner import README_BLOCK
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = [(name, check) for name, entry in shipped().items() for check in entry.checks]
+
+USER_MODELS = '''
+from brian2 import mV, ms
+from neuromodels.neurons.lif import LIF
+from neuromodels.parameters import Parameter, ParameterSet, positive
+
+ADAPTIVE = LIF.extended("dw/dt = -w / tau_w : volt",
+                        ParameterSet(positive("tau_w", 100 * ms), Parameter("b", 2 * mV)),
+                        reset="v = v_reset; w += b").substituted(v_rest="v_rest - w")
+SLOW = LIF.substituted(tau_m="2*tau_m")   # broken: the membrane is twice as slow
+NOT_A_MODEL = 3
+'''
+
+
+@pytest.mark.parametrize("name, check", CATALOGUE,
+                         ids=[f"{n}: {c.name}" for n, c in CATALOGUE])
+def test_every_shipped_model_passes_its_checks(name, check):
+    """Runtime device, quick size: what `neuromodels validate --quick` runs."""
+    outcome = run_check(check, shipped()[name].model, name)
+    if outcome.passed is None and outcome.note.startswith("not run"):
+        pytest.skip(outcome.note)
+    assert outcome.passed, (outcome.note, outcome.error, outcome.tolerance, outcome.error_unit)
+
+
+def test_every_check_declares_its_reference_and_why_and_applies_to_its_model():
+    for name, check in CATALOGUE:
+        assert check.reference and check.why and check.compares, check.name
+        assert check.tolerance > 0 and set(check.quick) == set(check.full), check.name
+        assert check.applies(shipped()[name].model) is None, (name, check.name)
+
+
+def test_a_shipped_model_is_offered_every_check_and_only_its_own_apply():
+    """What a user's model gets (every check, each deciding), on the shipped models: the
+    declared checks apply, each other one gives a reason."""
+    for name, entry in shipped().items():
+        own = {c.name for c in entry.checks}
+        for check in all_checks():
+            reason = check.applies(entry.model)
+            assert (reason is None) == (check.name in own), (name, check.name, reason)
+            assert reason is None or len(reason) > 20
+
+
+@pytest.fixture
+def user_models(tmp_path, monkeypatch):
+    (tmp_path / "my_models.py").write_text(USER_MODELS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_user_model_gets_reasons_for_checks_that_do_not_apply(user_models, capsys):
+    assert main(["validate", "-q", "my_models:ADAPTIVE"]) == 0
+    out = capsys.readouterr().out
+    assert ("| my_models:ADAPTIVE | rate formula (v_rest drive) |" in out
+            and "n/a: the LIF rate formula assumes no adaptation: the model adds w" in out)
+    assert "pass" not in out and "FAIL" not in out   # nothing applies, nothing ran
+
+
+def test_broken_user_model_fails_its_check(user_models, capsys):
+    assert main(["validate", "my_models:SLOW"]) == 1
+    captured = capsys.readouterr()
+    row = [r for r in captured.out.splitlines() if "rate formula (v_rest drive)" in r][0]
+    assert "| FAIL | runtime |" in row
+    assert "[1/" in captured.err and "checks failed: my_models:SLOW" in captured.err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["validate", "nosuch"], "unknown model nosuch; known: lif, "),
+    (["validate", "my_models:NOPE"], "module 'my_models' has no attribute 'NOPE'"),
+    (["validate", "my_models:NOT_A_MODEL"], "is a int, not a model"),
+    (["validate", "missing_module:X"], "cannot import 'missing_module'"),
+    (["validate", "lif", "--device", "gpu9"], "unknown device 'gpu9'; known: runtime"),
+    (["validate", "lif", "--out", "."], "--out names a folder"),
+    (["validate", "--readme", "README.md"], "--readme quotes a stored run"),
+])
+def test_bad_input_is_one_line_and_exit_2(user_models, capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_out_is_written_atomically_with_provenance(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "v.h5"
+    assert main(["validate", "-q", "theta", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    attrs = store.read_attrs(out)
+    assert attrs["size"] == "quick" and attrs["device"] == "runtime" and attrs["failed"] == 0
+    assert attrs["command"] == "neuromodels validate theta --quick --device runtime --seed 0"
+    assert "brian2" in attrs["versions"] and attrs["git_commit"]
+    assert table(read(out)) in printed
+    assert [p.name for p in tmp_path.iterdir()] == ["v.h5"]
+    # a write that fails half-way leaves the previous file as it was, and no temporary file
+    before = out.read_bytes()
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_write_tree", broken)
+    with pytest.raises(OSError, match="disk full"):
+        main(["validate", "-q", "theta", "--out", str(out)])
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["v.h5"]
+    assert main(["validate", "--from", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("| model | check | reference | measured error |")
+
+
+def test_readme_quotes_the_committed_quick_run():
+    """README's validation block = the table of data/validation.h5 (`neuromodels validate
+    --from data/validation.h5 --readme README.md` rewrites it)."""
+    data = ROOT / "data" / "validation.h5"
+    readme = (ROOT / "README.md").read_text()
+    assert update_readme(readme, data) == readme, "run `neuromodels validate --from " \
+        "data/validation.h5 --readme README.md`"
+    stored = read(data)
+    with h5py.File(data) as f:
+        assert f.attrs["size"] == "quick" and f.attrs["failed"] == 0
+    assert {(o.model, o.check) for o in stored} == {(n, c.name) for n, c in CATALOGUE}
+    assert README_BLOCK.search(readme).group("body") == table(stored)
+    with pytest.raises(ValidationError, match="no <!-- validation -->"):
+        update_readme("no block here", data)
+
+
+def test_resolve_lists_every_shipped_model_and_their_checks():
+    targets = resolve()
+    assert [name for name, _, _ in targets] == list(shipped())
+    assert sum(len(checks) for _, _, checks in targets) == len(CATALOGUE)
+
+
+def test_readme_example_runs_the_checks_on_a_changed_model(capsys):
+    """The README's example: LIF with a twice-as-fast membrane fails the rate formula (which
+    reads tau_m), and every other check says why it does not apply."""
+    from .conftest import readme_example
+
+    exec(readme_example("Your own model."), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("rate formula (v_rest drive) FAIL") for line in lines)
+    assert sum(" n/a " in line for line in lines) == len(lines) - 1
