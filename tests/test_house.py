@@ -1,19 +1,22 @@
-"""The house: ``neuromodels.study`` and ``neuromodels.devices`` are packages of small
-modules, one per job, a compiled program's re-runs have one home, and the arrows between
-layers point one way."""
+"""The house: ``neuromodels.study``, ``neuromodels.devices``, ``neuromodels.model`` and
+``neuromodels.buildcache`` are packages of small modules, one per job, a compiled program's
+re-runs have one home, and the arrows between layers point one way."""
 import re
 from pathlib import Path
 
 import pytest
 
+import neuromodels.buildcache
 import neuromodels.devices
+import neuromodels.model
 import neuromodels.study
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("package", [neuromodels.study, neuromodels.devices],
-                         ids=["study", "devices"])
+@pytest.mark.parametrize("package", [neuromodels.study, neuromodels.devices, neuromodels.model,
+                                     neuromodels.buildcache],
+                         ids=["study", "devices", "model", "buildcache"])
 def test_a_package_of_small_modules(package):
     folder = Path(package.__file__).parent
     assert package.__file__.endswith("__init__.py")  # a package, no longer one module

@@ -18,12 +18,13 @@ nothing of any model.  One module per job:
 * :mod:`.memory`: a run's memory, estimated from its sizes, refused before building if it
   cannot fit (the build-time estimate is :mod:`neuromodels.buildcache`'s).
 * :mod:`.settings`: Brian2's global settings, changed only in a scope.
-* :mod:`.arrays`: explicit connections without copies of the index arrays.
+* :mod:`.arrays`: explicit connections without copies of the index arrays, given in blocks
+  and made by one code object per ``Synapses``.
 """
 from __future__ import annotations
 
 from .active import active_device, network_clock, require_active_device
-from .arrays import _WrittenStaticArray, connect_arrays
+from .arrays import _WrittenStaticArray, connect_arrays, connect_in_blocks
 from .catalogue import (ALL_DEVICES, DEFAULT_DEVICE, GPU_DEVICES, KNOWN_DEVICES, DeviceError,
                         backend_name, device_description)
 from .memory import (MEMORY_BASE, MEMORY_PER_NEURON, MEMORY_PER_RECORDED, MEMORY_PER_SYNAPSE,
@@ -41,6 +42,7 @@ __all__ = [
     "available_devices", "use_device", "device_description", "active_device",
     "require_active_device", "network_clock", "can_rerun", "KNOWN_DEVICES", "GPU_DEVICES",
     "backend_name", "gpu_name", "cuda_path", "brian2_settings", "connect_arrays",
+    "connect_in_blocks",
     "estimate_memory", "available_memory", "require_memory", "CompiledProgram", "assign",
 ]
 # names kept importable from here as when this package was one module

@@ -7,7 +7,8 @@ examples write it (``plain_brian2.py``).  Printed per case: simulation time
 (the best of ``--repeats`` runs, compilation excluded), build time (code
 generation + compilation + set-up), synaptic events per second, peak memory
 (of a process that builds and runs one implementation, or of its compiled program),
-the package/plain ratios, and the memory estimate of ``neuromodels.devices``.  The runs of the
+the package/plain ratios (simulation, build, memory), the C++ files of each standalone
+project, and the memory estimate of ``neuromodels.devices``.  The runs of the
 two implementations are interleaved
 (runtime: both networks in one process, run alternately; cpp_standalone: the
 two compiled programs re-run alternately), so drifts in machine load cancel.
@@ -102,7 +103,8 @@ def worker(impls, device, network, n, duration_s, repeats, build_root):
             results[impl] = {"build": time.perf_counter() - start - sim, "sims": [sim],
                              "spikes": int(mon.num_spikes),
                              "synapses": sum(len(s) for s in synapses),
-                             "directory": str(session.directory)}
+                             "directory": str(session.directory),
+                             "files": len(list(session.directory.rglob("*.cpp")))}
     rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     for res in results.values():
@@ -174,11 +176,12 @@ def main():
           f"{args.duration:g} s simulated, dt 0.1 ms, best of {args.repeats}")
     header = (f"{'device':<15}{'net':<6}{'neurons':>8}{'synapses':>10}{'Hz pkg':>8}{'Hz plain':>9}"
               f"  {'sim pkg':>8}{'sim plain':>10}"
-              f"{'ratio':>7}  {'build pkg':>9}{'build plain':>12}  {'events/s pkg':>13}"
+              f"{'ratio':>7}  {'build pkg':>9}{'build plain':>12}{'ratio':>7}{'files':>9}"
+              f"  {'events/s pkg':>13}"
               f"{'MB pkg':>8}{'MB plain':>9}{'mem ratio':>10}{'MB est':>8}")
     print(header)
     print("-" * len(header))
-    worst = worst_mem = 0.0
+    worst = worst_mem = worst_build = 0.0
     for device in devices:
         for network in args.networks:
             for n in args.sizes:
@@ -186,6 +189,9 @@ def main():
                 pkg, plain = res["package"], res["plain"]
                 ratio = pkg["sim"] / plain["sim"]
                 worst = max(worst, ratio)
+                build_ratio = pkg["build"] / plain["build"]
+                worst_build = max(worst_build, build_ratio)
+                files = f"{pkg.get('files', '-')}/{plain.get('files', '-')}"
                 mem_ratio = pkg["peak_mb"] / plain["peak_mb"]
                 worst_mem = max(worst_mem, mem_ratio)
                 estimate = estimate_memory(neurons=n, synapses=pkg["synapses"],
@@ -193,12 +199,15 @@ def main():
                 print(f"{device:<15}{network:<6}{n:>8}{pkg['synapses']:>10}{pkg['rate']:>8.2f}"
                       f"{plain['rate']:>9.2f}  {pkg['sim']:>8.3f}"
                       f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}"
-                      f"{plain['build']:>12.2f}"
+                      f"{plain['build']:>12.2f}{build_ratio:>7.2f}{files:>9}"
                       f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}"
                       f"{plain['peak_mb']:>9.0f}"
                       f"{mem_ratio:>10.2f}{estimate:>8.0f}", flush=True)
     shutil.rmtree(build_root, ignore_errors=True)
     print(f"# worst simulation-time ratio package/plain: {worst:.3f} (target <= 1.05)")
+    print(f"# worst build-time ratio package/plain: {worst_build:.2f} (target <= 1.0; build: "
+          f"code generation, compilation and set-up, the same run; files: C++ files of the "
+          f"package's/plain project)")
     print(f"# worst peak-memory ratio package/plain: {worst_mem:.2f} (target <= 1.2); MB est: "
           f"neuromodels.devices.estimate_memory, the estimate a study's run is checked with")
 
