@@ -11,9 +11,9 @@ noise, synaptic operations per inference (:mod:`~neuromodels.analysis.energy`) a
 validation (:mod:`~neuromodels.networks.alif_step`).
 
 SL / TL are ``NDL(learn='both')`` with eta_theta = 0 / eta = 0: the same updates as
-learn='weights' / 'thresholds' (tests/test_learning.py checks it) in one program structure,
-so the three builds of a data set and P differ in two to five of 60 C++ files (16 s instead
-of 110-170 s on 2 loaded cores; the last program is dropped before ``session.new_build``).
+learn='weights' / 'thresholds' (tests/test_learning.py checks it) in one program structure;
+the learning rates are run-time values, so SL, TL and STL of a data set and P share one
+build (``Program.adopt``) and the next P's build differs in a few of its C++ files.
 Noise tests run on the training program with learning-rate factor 0.  eta_theta = eta/10: a
 2-epoch pilot (digits, P = 1, seed 0) gave STL 36 % with eta_theta = eta (Sun et al.'s
 choice; output thresholds rose to 1.6 mV) and 94 % with eta/10.  Sizes: a first full run
@@ -85,12 +85,15 @@ def _train_dataset(name, p, ctx):
     out = {"n_train": len(y_tr), "n_test": n_te, "n_in": n_in, "epochs": epochs,
            "levels": {k: np.array(v) for k, v in levels.items()}}
     for P in PER_CLASS:
+        program = None
         for rule in RULES:
             rates = {"eta": 0 * mV ** 2 if rule == "TL" else p["eta"],
                      "eta_theta": 0 * mV ** 2 if rule == "SL" else p["eta_theta"]}
             net = feedforward([n_in, int(p["n_hidden"]), 10 * P], neuron, T=T, per_class=P,
                               rule=NDL(learn="both", **rates))
-            program = Program(net, len(y_tr) + n_te, record=("hidden",))
+            if program is None:   # SL, TL, STL: one build, the rates are run-time values
+                program = Program(net, len(y_tr) + n_te, record=("hidden",))
+            program.adopt(net)
             rec = defaultdict(list)
             for seed in ctx.seeds:
                 ctx.progress(f"{name}: {rule}, P = {P}, seed {seed}")
@@ -119,13 +122,13 @@ def _train_dataset(name, p, ctx):
                 rec["sop_hidden"].append(synaptic_operations(
                     counts["hidden"][:n_te], fan_out(h["state"]["hidden_to_output", "w"])).mean())
             out["equations"] = net.describe()
-            del program, net
-            ctx.session.new_build()   # the next build reuses the unchanged files
             cfg = {k: np.array(v) for k, v in rec.items() if k not in NOISE}
             for l in LAYERS:
                 cfg[f"theta_{l}"], cfg[f"rate_{l}"] = cfg[f"theta_{l}"] * mV, cfg[f"rate_{l}"] * Hz
             cfg["robustness"] = {k: np.array(rec[k]) for k in NOISE}
             out[f"{rule}_P{P}"] = cfg
+        del program, net
+        ctx.session.new_build()   # the next build (P) reuses the unchanged files
     return out
 
 

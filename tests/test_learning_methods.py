@@ -404,3 +404,35 @@ def test_readme_five_methods_example_runs_and_learns():
     for method, accuracy, loss in printed:
         assert accuracy[-1] >= 0.8, (method, accuracy)
         assert loss[-1] < loss[0], (method, loss)
+
+
+def test_a_program_adopts_a_network_that_differs_only_in_its_learning_rates():
+    """SL, TL and STL (NDL with eta or eta_theta 0) share one program: training net B with the
+    program built for net A equals training B with its own program; another structure is
+    refused naming where it differs."""
+    from neuromodels.learning import NDL, LearningError, feedforward
+
+    def net(eta, eta_theta, n_hidden=5):
+        return feedforward([6, n_hidden, 3], ndl_neuron("gaussian", deterministic=True), T=T,
+                           params=HIDDEN, init_scale=3 * mV,
+                           rule=NDL(learn="both", eta=eta, eta_theta=eta_theta))
+    spikes, labels, _ = _task()
+    a, b = net(1 * mV ** 2, 0 * mV ** 2), net(0 * mV ** 2, 0.05 * mV ** 2)
+    state = a.initial_state(seed=2)
+    shared = Program(a, len(labels))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        first = train_epoch(a, state, spikes, labels, program=shared)
+        shared.adopt(b)
+        adopted = train_epoch(b, state, spikes, labels, program=shared)
+        own = train_epoch(b, state, spikes, labels)
+    for key in state:
+        np.testing.assert_array_equal(np.asarray(adopted["state"][key]),
+                                      np.asarray(own["state"][key]))
+    assert not np.array_equal(np.asarray(first["state"]["hidden", "v_th"]),
+                              np.asarray(own["state"]["hidden", "v_th"]))
+    with pytest.raises(LearningError, match="more than its run-time values"):
+        shared.adopt(net(1 * mV ** 2, 0 * mV ** 2, n_hidden=4).rules[0] and
+                     LearningNetwork(InputLayer(6), [_hidden("output", 3)],
+                                     [Projection("input", "output")], [OutputError("output")],
+                                     [NDL(eta=1 * mV ** 2)], Readout("output"), T=T))

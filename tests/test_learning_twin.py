@@ -1,6 +1,8 @@
 """The differentiable twin (learning.twin): the same spikes as the Brian2 program, spike for
 spike (feed-forward and recurrent), gradients of the smoothed network equal central finite
-differences, the readout's losses, one error naming everything that cannot be translated."""
+differences, the readout's losses (per sample and per step, leaky readouts: equal to the
+Brian2 program's), e-prop == BPTT with a detached reset without recurrence, input gradients,
+one error naming everything that cannot be translated."""
 import numpy as np
 import pytest
 from brian2 import mV, ms
@@ -8,8 +10,8 @@ from scipy.stats import norm
 
 from neuromodels.devices import brian2_settings
 from neuromodels.exact import float64
-from neuromodels.learning import (InputLayer, Layer, LearningNetwork, OutputError, Program,
-                                  Projection, Readout, feedforward, ndl_neuron)
+from neuromodels.learning import (EProp, InputLayer, Layer, LearningNetwork, OutputError,
+                                  Program, Projection, Readout, feedforward, ndl_neuron)
 from neuromodels.learning.twin import Twin, TwinError
 from neuromodels.model import NeuronModel, SynapseModel
 from neuromodels.neurons.noisy import diffusive_lif, with_surrogate
@@ -210,3 +212,170 @@ def test_bptt_trains_the_two_pattern_task_through_train():
         want = -0.5 * 1e-6 * np.asarray(grads[name]) / 1e-3     # lr = 1 mV^2, in mV
         assert np.any(want != 0)
         np.testing.assert_allclose(step, want, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# non-spiking readouts and per-step losses; e-prop == BPTT with a detached reset; input
+# gradients (the networks of tests/test_learning_methods.py)
+# --------------------------------------------------------------------------------------------
+
+def _program_run(net, state, spikes, y, lr_scale):
+    with brian2_settings(target="numpy"):
+        return Program(net, len(spikes)).run(state, spikes, y, lr_scale=lr_scale)
+
+
+@pytest.mark.parametrize("case", ["readout", "spiking"])
+def test_twin_loss_and_tallies_equal_the_brian2_programs(case):
+    """The twin's loss per sample equals the Brian2 program's res['loss'] (lr 0) to 1e-9 and
+    its tallies equal res['counts']: a leaky non-spiking readout (its summed y) after a
+    recurrent ALIF hidden layer, with the per-step cross-entropy in a decision window of 8
+    steps; and a spiking output layer whose per-step MSE on label targets (window 5) reads the
+    firing probability.  (Per-step MSE of a readout on given targets:
+    test_bptt_through_train_makes_eprops_updates_without_recurrence.)"""
+    from .test_learning_methods import _hidden, _net, _task
+
+    spikes, labels, _ = _task()
+    if case == "readout":
+        net = _net("eprop", "alif", "ce", recurrent=True)
+    else:
+        net = LearningNetwork(
+            InputLayer(6), [_hidden("hidden", 5), _hidden("output", 3)],
+            [Projection("input", "hidden", init_scale=3 * mV),
+             Projection("hidden", "output", init_scale=3 * mV)],
+            [OutputError("output", loss="mse", timing="step", window=5)],
+            [EProp(layers=("output",), eta=1 * mV ** 2)], Readout("output"), T=12)
+    state = net.initial_state(seed=3)
+    res = _program_run(net, state, spikes, labels, 0.0)
+    twin = Twin(net)
+    params = twin.parameters(state)
+    np.testing.assert_allclose(np.asarray(twin.losses(params, spikes, labels)), res["loss"],
+                               rtol=1e-9, atol=1e-12)
+    counts = twin.counts(params, spikes)
+    np.testing.assert_allclose(np.asarray(counts["output"]), res["counts"]["output"],
+                               rtol=1e-9, atol=1e-12)
+    assert 0.05 < float(np.asarray(counts["hidden"]).mean()) / net.T < 0.5   # it fires
+    assert np.all(res["loss"] > 0.05)
+
+
+def _eprop_changes(net, state, spikes, targets, detach=True):
+    """Weight changes of one e-prop sample in Brian2 and -eta x the twin's BPTT gradient,
+    per projection, in SI units; the program's result; the twin."""
+    res = _program_run(net, state, spikes, targets, 1.0)
+    twin = Twin(net, detach_reset=detach)
+    params = twin.parameters(state)
+    loss, grads = twin.loss_and_gradient(params, spikes, targets)
+    eta = {name: float(rule.p["eta"]) for rule in net.rules for name in rule.governs(net)}
+    changes, want = {}, {}
+    for p in net.projections:
+        changes[p.name] = np.asarray(res["state"][p.name, "w"] - state[p.name, "w"])
+        want[p.name] = -eta[p.post] * np.asarray(grads[p.name])
+    return changes, want, res, twin
+
+
+def test_eprop_is_bptt_with_a_detached_reset_without_recurrence():
+    """input 6 -> LIF hidden 5 -> leaky readout 3, per-step MSE on given targets, e-prop with
+    symmetric feedback of the raw error and kappa = the readout's tau: the weight changes of
+    one sample (Brian2, numpy) equal -eta x the twin's BPTT gradient with detach_reset=True
+    (hard forward, surrogate backward) to 1e-6 relative, both matrices (Bellec et al. 2020,
+    Methods: e-prop is exact for a network without recurrence).  Differentiating the reset
+    breaks the equality.  With a recurrent
+    hidden layer e-prop truncates: the cosine of its update with BPTT's is < 1 (printed)."""
+    from .test_learning_methods import _net, _task
+
+    spikes, _, targets = _task(n=1, seed=5)
+    net = _net("eprop", "lif", "mse")
+    state = net.initial_state(seed=3)
+    changes, want, res, twin = _eprop_changes(net, state, spikes, targets)
+    params = twin.parameters(state)
+    for name, change in changes.items():     # hidden_to_output's: the hidden layer fired
+        assert np.count_nonzero(change) > change.size // 2, name
+        np.testing.assert_allclose(change, want[name], rtol=1e-6,
+                                   atol=1e-6 * np.abs(want[name]).max(), err_msg=name)
+
+    _, grads = Twin(net).loss_and_gradient(params, spikes, targets)   # reset differentiated
+    eta = float(net.rules[0].p["eta"])
+    attached = -eta * np.asarray(grads["input_to_hidden"])
+    assert np.abs(attached - want["input_to_hidden"]).max() > \
+        1e-2 * np.abs(want["input_to_hidden"]).max()
+
+    net = _net("eprop", "lif", "mse", recurrent=True)
+    state = net.initial_state(seed=3)
+    changes, want, res, _ = _eprop_changes(net, state, spikes, targets)
+    for name in ("input_to_hidden", "hidden_to_hidden"):
+        a, b = changes[name].ravel(), want[name].ravel()
+        cosine = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+        print(f"recurrent e-prop vs BPTT, {name}: cosine {cosine:.4f}")
+        assert -1 < cosine <= 1
+
+
+def test_input_gradient_equals_central_finite_differences():
+    """d loss_k / d inputs_k (the attacks' gradient) of a smoothed recurrent LIF network with a
+    leaky readout and per-step MSE on given targets equals central finite differences of the
+    twin's loss in the input array within 1e-4 relative; the straight-through gradient of
+    Bernoulli rates is, for rates 0 or 1 (spikes known), the spike array's summed over steps."""
+    from neuromodels.neurons.readout import leaky_readout
+
+    net = LearningNetwork(
+        InputLayer(4), [Layer("hidden", 5, MY_LIF), Layer("output", 2, leaky_readout(),
+                                                          params={"tau_m": 5 * ms})],
+        [Projection("input", "hidden"), Projection("hidden", "hidden"),
+         Projection("hidden", "output", init_scale=1.0)],
+        [OutputError("output", loss="mse", timing="step", targets="given", window=4)], [],
+        Readout("output"), T=6)
+    state = _state(net, {"input_to_hidden": 3, "hidden_to_hidden": 2})
+    rng = np.random.default_rng(3)
+    inputs = (rng.random((2, 6, 4)) < 0.4).astype(float)
+    targets = rng.uniform(-0.5, 0.5, (2, 6, 2))
+    twin = Twin(net)
+    params = twin.parameters(state)
+    losses, grad = twin.input_gradient(params, inputs, targets, smooth=True)
+    grad = np.asarray(grad)
+    assert grad.shape == inputs.shape
+    h, checked = 1e-6, 0
+    for flat in rng.choice(inputs.size, 12, replace=False):
+        index = np.unravel_index(flat, inputs.shape)
+        up, down = inputs.copy(), inputs.copy()
+        up[index] += h
+        down[index] -= h
+        k = index[0]
+        fd = (float(twin.input_gradient(params, up, targets, smooth=True)[0][k])
+              - float(twin.input_gradient(params, down, targets, smooth=True)[0][k])) / (2 * h)
+        assert abs(grad[index] - fd) <= 1e-4 * abs(fd) + 1e-9, (index, grad[index], fd)
+        checked += abs(fd) > 1e-3
+    assert checked >= 6
+
+    rates = (rng.random((2, 4)) < 0.5).astype(float)
+    spikes = np.repeat(rates[:, None, :], 6, axis=1)
+    _, spike_grad = twin.input_gradient(params, spikes, targets, smooth=True)
+    _, rate_grad = twin.rate_gradient(params, rates, targets, smooth=True)
+    np.testing.assert_allclose(np.asarray(rate_grad), np.asarray(spike_grad).sum(axis=1),
+                               rtol=1e-12, atol=1e-15)
+    assert np.abs(np.asarray(rate_grad)).max() > 1e-3
+
+
+def test_bptt_through_train_makes_eprops_updates_without_recurrence():
+    """TwinProgram on the e-prop configuration (LIF hidden layer, leaky readout, per-step MSE
+    on given targets) with detach_reset=True and e-prop's learning rates per projection: one
+    epoch of three samples through train_epoch ends at the weights of e-prop's Brian2 epoch
+    (1e-6 relative; SGD per sample == e-prop's updates at sample ends), with its losses."""
+    from neuromodels.learning import train_epoch
+    from neuromodels.learning.twin_program import TwinProgram
+
+    from .test_learning_methods import _net, _task
+
+    spikes, _, targets = _task(n=3, seed=6)
+    net = _net("eprop", "lif", "mse")
+    state = net.initial_state(seed=4)
+    with brian2_settings(target="numpy"):
+        eprop = train_epoch(net, state, spikes, targets)
+    lr = {"input_to_hidden": net.rules[0].p["eta"], "hidden_to_output": net.rules[1].p["eta"]}
+    program = TwinProgram(net, 3, lr=lr, detach_reset=True)
+    bptt = train_epoch(net, state, spikes, targets, program=program)
+    np.testing.assert_allclose(bptt["loss"], eprop["loss"], rtol=1e-9)
+    np.testing.assert_allclose(bptt["counts"]["output"], eprop["counts"]["output"], rtol=1e-9)
+    for name in lr:
+        change = np.asarray(eprop["state"][name, "w"] - state[name, "w"])
+        got = np.asarray(bptt["state"][name, "w"] - state[name, "w"])
+        assert np.count_nonzero(change) > change.size // 2, name
+        np.testing.assert_allclose(got, change, rtol=1e-6, atol=1e-6 * np.abs(change).max(),
+                                   err_msg=name)

@@ -1,6 +1,6 @@
 """The learning framework: networks composed of parts, run as Brian2 generated code.
 
-A learning network (:class:`~.network.Network`) is composed of parts, each a small
+A learning network (:class:`~.network.LearningNetwork`) is composed of parts, each a small
 module:
 
 * :mod:`.layers`: the input, and trainable populations made from any
@@ -10,11 +10,14 @@ module:
 * :mod:`.projections`: weights (feed-forward, recurrent within a layer), each with its own
   synapse model;
 * :mod:`.signals`: where each layer's learning signal comes from (output error per
-  sample or per step; symmetric, random and direct feedback), one variable per source;
-* :mod:`.rules`: what changes weights and thresholds, and when (every step or at sample
-  ends); noise-driven learning (NDL) with weight and threshold updates;
+  sample or per step, on spike counts or a leaky readout, given targets or the label;
+  feedback of NDL's delta or of the raw error, symmetric, random and direct), one variable
+  per source;
+* :mod:`.rules`: what changes weights and thresholds, and when: the three-factor rule and
+  its configurations NDL, e-prop, OTTT and DECOLLE (DFA is a signal configuration);
 * :mod:`.readout`: which output neurons stand for which class (one or P per class),
-  used by the loss and the prediction alike;
+  used by the loss and the prediction alike (a non-spiking readout layer is
+  :func:`neuromodels.neurons.readout.leaky_readout`);
 * :mod:`.program`: the Brian2 objects for a whole data set in one run (build, run,
   results), standalone re-runs through :class:`~neuromodels.devices.DeviceSession`;
 * :mod:`.owner_code`: the code of every part merged into one :class:`~.code.Code` per
@@ -25,7 +28,11 @@ module:
 * :mod:`.state_transfer`: a network State into Brian2's variables and back (synapse layout);
 * :mod:`.errors`: LearningError (a misfit said before training) and DivergenceError;
 * :mod:`.train`: the training and evaluation loops; :mod:`.schedule`: where in a time
-  step each part runs; :mod:`.code`: what a part adds to the program.
+  step each part runs; :mod:`.code`: what a part adds to the program;
+* :mod:`.twin`: the same network in JAX for BPTT (:mod:`.jax_code` translates Brian2's
+  code, :mod:`.twin_layers` each layer and projection, :mod:`.twin_losses` the output
+  errors), :mod:`.twin_program`: BPTT with :class:`.program.Program`'s interface, so it
+  trains through :func:`.train.train`.
 
 Why parts that emit code (:class:`~.code.Code`) instead of one network builder: a new
 rule, signal or neuron then adds a module and touches none of the others; the program

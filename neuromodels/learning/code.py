@@ -37,6 +37,10 @@ Fields (all optional):
     at ``order`` of the step (:func:`.schedule.sum_in_step`).
 ``namespace``
     constants and functions the code uses.
+``values``
+    run-time values (learning rates): shared variables of the owner, set before every run,
+    so that a program re-runs with other values without a new build
+    (:meth:`.program.Program.adopt`).
 """
 from __future__ import annotations
 
@@ -62,6 +66,7 @@ class Code:
     summed_at_sample_ends: list = field(default_factory=list)
     summed_in_step: list = field(default_factory=list)
     namespace: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
 
 
 def _unique(items):
@@ -90,16 +95,18 @@ def merge(owner: str, codes) -> Code:
         out.checked += code.checked
         out.summed_at_sample_ends += code.summed_at_sample_ends
         out.summed_in_step += code.summed_in_step
-        for key, value in code.namespace.items():
-            if key in out.namespace and out.namespace[key] is not value:
-                try:
-                    same = bool(out.namespace[key] == value)
-                except (TypeError, ValueError):
-                    same = False
-                if not same:
-                    raise ParameterError(f"'{owner}': two parts give '{key}' different values "
-                                         f"({out.namespace[key]!r} and {value!r}).")
-            out.namespace[key] = value
+        for table in ("namespace", "values"):
+            merged = getattr(out, table)
+            for key, value in getattr(code, table).items():
+                if key in merged and merged[key] is not value:
+                    try:
+                        same = bool(merged[key] == value)
+                    except (TypeError, ValueError):
+                        same = False
+                    if not same:
+                        raise ParameterError(f"'{owner}': two parts give '{key}' different "
+                                             f"values ({merged[key]!r} and {value!r}).")
+                merged[key] = value
     out.equations = list(dict.fromkeys(lines.values()))
     for name in ("on_spike", "every_step", "at_sample_end", "at_sample_start", "periodic", "state",
                  "checked", "summed_at_sample_ends", "summed_in_step"):

@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from brian2 import get_dimensions
+
 from .code import merge
 from .layers import Layer
 
 __all__ = ["owner_codes"]
+
+
+def _unit_of(value) -> str:
+    """The unit of ``value`` in base units, as Brian2 equations accept it (``volt**2`` has no
+    name of its own)."""
+    dim = get_dimensions(value)
+    return "1" if dim.is_dimensionless else dim._str_representation(python_code=True)
 
 
 def owner_codes(network, *, plastic: bool, on_genn: bool) -> dict:
@@ -32,6 +41,9 @@ def owner_codes(network, *, plastic: bool, on_genn: bool) -> dict:
         for owner, share in code.items():
             shares[owner] += share if isinstance(share, list) else [share]
     codes = {owner: merge(owner, share) for owner, share in shares.items()}
+    for code in codes.values():      # run-time values: shared variables, set before each run
+        code.equations += [f"{name} : {_unit_of(value)} (shared, constant)   # run-time value"
+                           for name, value in code.values.items()]
     if plastic:
         for name in net.layers:
             sources = [sig.variable for sig in net.signals_into(name)]

@@ -200,6 +200,38 @@ class Program:
                                           dynamic_vars=set())
         return objects
 
+    def _run_time_values(self):
+        """(variable, value) of every run-time value (learning rates) of the network's parts."""
+        items = []
+        for owner, code in self.codes.items():
+            obj = self.groups.get(owner, self.synapses.get(owner))
+            if obj is not None:
+                items += [(getattr(obj, name), value) for name, value in code.values.items()]
+        return items
+
+    def adopt(self, network):
+        """Run ``network`` from now on: a network whose parts generate the same code as this
+        program's except for run-time values (learning rates), e.g. the same rule with another
+        eta; a compiled program then re-runs without a new build.  Anything else differing is
+        a :class:`LearningError` naming the first difference."""
+        if network is self.network:
+            return
+        mine = owner_codes(self.network, plastic=self.plastic, on_genn=False)
+        theirs = owner_codes(network, plastic=self.plastic, on_genn=False)
+        for owner in sorted(set(mine) | set(theirs)):
+            a, b = mine.get(owner), theirs.get(owner)
+            if a is None or b is None or {**vars(a), "values": None} != {**vars(b), "values": None}:
+                raise LearningError(f"program: the network given differs from the program's "
+                                    f"in more than its run-time values (learning rates), at "
+                                    f"'{owner}'; build a Program for it.")
+        if [p.name for p in network.projections + network.routes] != \
+                [p.name for p in self.network.projections + self.network.routes]:
+            raise LearningError("program: the network given has other projections than the "
+                                "program's; build a Program for it.")
+        self.network = network
+        if hasattr(self, "codes"):
+            self.codes = owner_codes(network, plastic=self.plastic, on_genn=self.on_genn)
+
     def objects_named(self, name):
         """An object a signal added (``nm_output_classes``)."""
         return self.extra_objects[name]
@@ -280,6 +312,7 @@ class Program:
         if self.plastic or not rerun:  # an evaluation program's re-run needs its inputs only
             values += [(self.arrays["label"], label_values), (self.arrays["lr_scale"], lr_values)]
             values += [(self.arrays[name], value) for name, value in target_values]
+        values += self._run_time_values()
         if rerun:
             # a build has set them (_build)
             values += state_items(net, self.groups, self.synapses, state)

@@ -226,7 +226,7 @@ class ThreeFactor:
         """theta += eta_theta r L psi (per step) or L * sum of psi (at sample ends), kept at or
         above v_reset + theta_min."""
         p, th = self.p, self.p["threshold"]
-        ns = {"eta_theta": p["eta_theta"], "theta_min": p["theta_min"]}
+        ns, rate = {"theta_min": p["theta_min"]}, {"eta_theta": p["eta_theta"]}
         eqs = ["clipped : integer   # times a learned threshold was clipped at its floor"]
 
         def update(lr, change):
@@ -235,14 +235,14 @@ class ThreeFactor:
                     f"{th} = theta_new + int(theta_new < v_reset + theta_min)*"
                     f"(v_reset + theta_min - theta_new)")
         if self.signal_timing == "sample":
-            return Code(equations=eqs, namespace=ns, at_sample_end=[
+            return Code(equations=eqs, namespace=ns, values=rate, at_sample_end=[
                 (update("lr_scale(t - dt)", "L*epsi"), sch.ORDER_UPDATE)])
         if self.timing == "step":
-            return Code(equations=eqs, namespace=ns, every_step=[
+            return Code(equations=eqs, namespace=ns, values=rate, every_step=[
                 (update("lr_scale(t)", "L*psi"), "end", sch.ORDER_END_UPDATE)])
         unit = inverse_unit(_membrane_unit(model))
         return Code(equations=eqs + [f"g_theta : {unit}   # sum of L*psi over the sample"],
-                    namespace=ns,
+                    namespace=ns, values=rate,
                     every_step=[("g_theta += L*psi", "end", sch.ORDER_END_UPDATE)],
                     at_sample_end=[(update("lr_scale(t - dt)", "g_theta") + f"\ng_theta = "
                                     f"{zero(unit)}", sch.ORDER_UPDATE)])
@@ -258,7 +258,7 @@ class ThreeFactor:
             equations=[f"elig : {inv}   # eligibility: sum of psi_post*{x}_pre"],
             at_sample_end=[("w = clip(w - eta*lr_scale(t - dt)*L_post*elig, "
                             f"-w_max, w_max)\nelig = {zero(inv)}", sch.ORDER_UPDATE)],
-            namespace={"eta": self.p["eta"], "w_max": self.p["w_max"]})
+            namespace={"w_max": self.p["w_max"]}, values={"eta": self.p["eta"]})
         if K == 1:
             code.every_step.append((f"elig += psi_post*{x}_pre", "thresholds", sch.ORDER_TRACE))
         else:
@@ -286,7 +286,7 @@ class ThreeFactor:
             kappa = float(np.exp(-float(network.dt / self.p["tau_kappa"])))
         k_name, a_name, d_name = (f"kappa_{proj.name}", f"rho_a_{proj.name}",
                                   f"dtheta_{proj.name}")
-        ns = {"eta": self.p["eta"], "w_max": self.p["w_max"], k_name: kappa}
+        ns = {"w_max": self.p["w_max"], k_name: kappa}
         eqs = [f"ebar : {inv}   # eligibility (filtered with kappa)"]
         trace = f"{self.trace(proj)}_pre"
         adaptation = self._adaptation(network, proj.post) if spiking else None
@@ -303,7 +303,7 @@ class ThreeFactor:
         where = ("thresholds", sch.ORDER_TRACE) if spiking else ("end", sch.ORDER_END_TRACE)
         start = [f"ebar = {zero(inv)}"] + (["eps_a = 0"] if adaptation is not None else [])
         code = Code(equations=eqs, namespace=ns, at_sample_start=start,
-                    every_step=[("\n".join(stmts), *where)])
+                    every_step=[("\n".join(stmts), *where)], values={"eta": self.p["eta"]})
         if self.timing == "step":
             code.every_step.append(("w = clip(w - eta*lr_scale(t)*L_post*ebar, -w_max, w_max)",
                                     "end", sch.ORDER_END_UPDATE))

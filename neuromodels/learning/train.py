@@ -128,8 +128,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     every epoch.  y_train/y_test: class labels (n,), or per-step targets (n, T, n_out) of a
     regression error (``OutputError(loss='mse', targets='given')``).  ``program``: a
     training :class:`Program` (or a :class:`~.twin_program.TwinProgram`: BPTT) for n_train +
-    n_test samples to reuse (the same C++ build for several seeds or networks of the same
-    structure).
+    n_test samples to reuse (the same C++ build for several seeds, or for a network that
+    differs only in its learning rates: :meth:`~.program.Program.adopt`).
     ``record``: layers whose spike counts per sample are kept for every epoch;
     ``record_state``: keys ``(owner, variable)`` of the state (e.g. ``('hidden', 'v_th')``,
     a learned threshold) whose values are kept before training and after every epoch.  Returns a
@@ -158,6 +158,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     elif set(record) - set(program.counted):
         raise ValueError(f"record={tuple(record)!r}: the given program counts the spikes of "
                          f"{program.counted} only; build it with Program(..., record=...)")
+    if hasattr(program, "adopt"):   # the same build for a network with other learning rates
+        program.adopt(network)
     missing = [key for key in record_state if key not in state]
     if missing:
         raise ValueError(f"record_state: {missing} are not in the state; it holds "

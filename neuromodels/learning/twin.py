@@ -20,9 +20,19 @@ CDF for a Gaussian surrogate).  The *smoothed* network (``smooth=True``) fires :
 itself and resets by :math:`x \to x + s\,(x_{reset} - x)`, a differentiable network whose
 exact gradient the same spike function gives -- what central finite differences check.
 
-Losses (the readout's, as :class:`~.signals.OutputError` defines them, mean over samples):
-'ce' :math:`-\log\mathrm{softmax}(\beta s)_y` with :math:`s_c = \sum_{o\in c} n_o/(PT)`;
-'mse' :math:`\tfrac12\sum_o (n_o/T - y_o)^2`.
+A non-spiking layer (a leaky readout: no threshold) never spikes; its output is its
+membrane variable ``y`` after each step, what the layers above and the loss read, and its
+tally (the Brian2 program's 'counts') is ``y`` summed over the sample.  ``detach_reset=True``
+makes the jump of each membrane's reset a constant for the gradient (e-prop's convention,
+Bellec et al. 2020, Methods: the surrogate flows through v, not through the reset's
+dependence on the spike); with it, e-prop's updates are the exact BPTT gradient of a
+network without recurrence.
+
+Losses: the readout's :class:`~.signals.OutputError`, per sample or per step, with its
+window and targets (:mod:`.twin_losses`); :meth:`Twin.losses` per sample (the program's
+``res['loss']``), mean over samples in :meth:`Twin.loss_and_gradient`.  Gradients with respect
+to the input (attacks): :meth:`Twin.input_gradient` (the 0/1 spike array) and
+:meth:`Twin.rate_gradient` (Bernoulli rates, straight-through).
 
     twin = Twin(net)
     params = twin.parameters(state)                      # {'input_to_hidden': W, ...}
@@ -32,202 +42,38 @@ Losses (the readout's, as :class:`~.signals.OutputError` defines them, mean over
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Equations, Quantity
+from brian2 import Quantity
 
 from ..exact.precision import in_float64
-from .jax_code import (Expression, Statements, TwinError, antiderivative, lambdify,
-                       state_update_code, subexpression_order)
+from .jax_code import Expression, TwinError
 from .network import State
+from .twin_layers import LayerTwin, ProjectionTwin
+from .twin_losses import reads_probability, sample_loss
 
 __all__ = ["Twin", "TwinError"]
-
-_DRAW = "rand()"
-
-
-def _si(value) -> float:
-    return float(np.asarray(value, dtype=float)) if not isinstance(value, Quantity) \
-        else float(value)
-
-
-class _LayerTwin:
-    """One layer: its translated state update, threshold, reset, firing and start values."""
-
-    def __init__(self, network, name, problems):
-        layer, model = network.layers[name], network.model(name)
-        where = f"layer '{name}' (model '{model.name}')"
-        eqs = Equations(model.equations)
-        self.name, self.n, self.membrane = name, layer.n, model.firing.membrane
-        if model.refractory is not None or any("unless refractory" in eqs[v].flags
-                                               for v in eqs.diff_eq_names):
-            problems.append(f"{where}: refractory period ({model.refractory!r})")
-        if eqs.stochastic_variables:
-            problems.append(f"{where}: noise {sorted(eqs.stochastic_variables)} in the equations")
-        if layer.extra_state:
-            problems.append(f"{where}: variables kept across samples {layer.extra_state}")
-        self.shared = {k: _si(v) for k, v in model.namespace(layer.params).items()}
-        self.shared["dt"] = _si(network.dt)
-        self.per_neuron = [p.name for p in model.local_parameters]
-        subs = set(eqs.subexpr_names)
-        self.variables = [v for v in eqs.names if v not in subs and v not in self.per_neuron]
-        known = set(eqs.names) | set(self.shared)
-        self.draws = []
-        for code, when in model.run_regularly:
-            var, _, rhs = code.partition("=")
-            if rhs.strip() == _DRAW and var.strip() in self.variables and when == "start":
-                self.draws.append(var.strip())
-            else:
-                problems.append(f"{where}: per-step code {code!r} at {when!r} (only 'x = rand()' "
-                                f"at 'start', a uniform draw per step, is translated)")
-        self.subexpressions = subexpression_order(eqs)
-        self._subs = [(n, Expression(e, known, f"{where}, subexpression {n}", problems))
-                      for n, e in self.subexpressions]
-        try:
-            update = state_update_code(eqs, model.method, f"twin_{name}")
-        except Exception as err:   # Brian2's own refusal (a method that cannot integrate)
-            problems.append(f"{where}: state update ({err})")
-            update = ""
-        self.update = Statements(update, known, f"{where}, state update", problems)
-        self.threshold = Expression(model.threshold or "False", known, f"{where}, threshold",
-                                    problems)
-        self.reset = Statements(model.reset or "", known, f"{where}, reset", problems)
-        self.derivative = Expression(model.firing.derivative, known, f"{where}, dP/dv",
-                                     problems)
-        self.initial = []
-        for var, value in model.initial:
-            if var in self.per_neuron:
-                continue
-            if isinstance(value, str):
-                value = Expression(value, known, f"{where}, initial value of {var}", problems)
-            else:
-                value = _si(value)
-            self.initial.append((var, value))
-        self._where, self._smooth = where, None
-
-    # -- evaluation ----------------------------------------------------------------------
-    def full(self, base):
-        """``base`` (variables and per-neuron parameters) with shared values and the
-        subexpressions."""
-        env = {**self.shared, **base}
-        for name, expr in self._subs:
-            env[name] = expr(env)
-        return env
-
-    def start(self, per_neuron):
-        """The variables at a sample start (Layer.code: initial values, else 0)."""
-        import jax.numpy as jnp
-
-        base = {v: jnp.zeros(self.n) for v in self.variables}
-        env = {**self.shared, **per_neuron, **base}
-        for var, value in self.initial:
-            value = value(env) if isinstance(value, Expression) else value
-            base[var] = env[var] = jnp.broadcast_to(jnp.asarray(value, dtype=float), (self.n,))
-        return base
-
-    def smooth(self):
-        """P(v) as a JAX function of the base environment (lazy: sympy integrates once)."""
-        if self._smooth is None:
-            expr = antiderivative(self.derivative.code, self.membrane,
-                                  self.subexpressions, self.shared)
-            if expr is None:
-                raise TwinError(f"The smoothed twin of {self._where} needs P(v) = the integral "
-                                f"of dP/dv = {self.derivative.code!r}, which sympy cannot "
-                                f"integrate in closed form.")
-            names = sorted(s.name for s in expr.free_symbols)
-            f = lambdify(expr, names)
-            self._smooth = lambda base: f(*(base[n] for n in names))
-        return self._smooth
-
-    def spike_function(self, smooth: bool):
-        """s(base): the hard (threshold) or smooth (P(v)) spike, differentiated through dP/dv
-        in the membrane and through P(v)'s partial derivatives in the other variables."""
-        import jax
-        import jax.numpy as jnp
-
-        membrane = self.membrane
-
-        def hard(base):
-            return jnp.asarray(self.threshold(self.full(base)), dtype=float) * jnp.ones(self.n)
-
-        primal = (lambda base: self.smooth()(base) * jnp.ones(self.n)) if smooth else hard
-
-        @jax.custom_jvp
-        def spike(base):
-            return primal(base)
-
-        @spike.defjvp
-        def _jvp(primals, tangents):
-            (base,), (dbase,) = primals, tangents
-            out = primal(base)
-            tangent = self.derivative(self.full(base)) * dbase[membrane]
-            rest = {k: (jnp.zeros_like(t) if k == membrane else t) for k, t in dbase.items()}
-            try:
-                p_smooth = self.smooth()
-            except TwinError:
-                if smooth:
-                    raise
-                return out, tangent          # no P(v): the surrogate in the membrane only
-            tangent = tangent + jax.jvp(lambda b: p_smooth(b) * jnp.ones(self.n),
-                                        (base,), (rest,))[1]
-            return out, tangent
-
-        return spike
-
-
-class _ProjectionTwin:
-    """One projection: its mask and ``on_pre`` = ``<var>_post += <expr>`` as a weight matrix."""
-
-    def __init__(self, network, proj, layers, problems):
-        syn = proj.synapse_model(network)
-        where = f"projection '{proj.name}' (synapse model '{syn.name}')"
-        self.name, self.pre, self.post = proj.name, proj.pre, proj.post
-        self.mask = np.asarray(proj.mask(network), dtype=float)
-        eqs = Equations(syn.model)
-        others = sorted(set(eqs.names) - {"w"})
-        if others or syn.local_parameters:
-            problems.append(f"{where}: synaptic variables besides w "
-                            f"{others + [p.name for p in syn.local_parameters]}")
-        if syn.on_post:
-            problems.append(f"{where}: on_post {syn.on_post!r}")
-        self.shared = {k: _si(v) for k, v in syn.namespace().items()}
-        self.shared["dt"] = _si(network.dt)
-        lines = [line.strip() for line in (syn.on_pre or "").splitlines()
-                 if line.split("#")[0].strip()]
-        target, op, expr = (lines[0].partition("+=") if len(lines) == 1 else ("", "", ""))
-        target = target.strip()
-        post_vars = layers[proj.post].variables
-        pre_vars = layers[proj.pre].variables if proj.pre in layers else []
-        self.target = target[:-len("_post")] if target.endswith("_post") else None
-        if not op or self.target not in post_vars:
-            problems.append(f"{where}: on_pre {syn.on_pre!r} is not '<variable>_post += "
-                            f"<expression>' (one statement)")
-            self.target = None
-        known = ({"w"} | set(self.shared) | {f"{v}_post" for v in post_vars}
-                 | {f"{v}_pre" for v in pre_vars})
-        self.effect = Expression(expr.strip() or "w", known, f"{where}, on_pre", problems)
-
-    def deliver(self, w, spikes, pre_env, post_env):
-        """Sum over spiking presynaptic neurons of the on_pre expression, per target."""
-        import jax.numpy as jnp
-
-        env = {**self.shared, "w": w}
-        env.update({f"{k}_pre": jnp.asarray(v)[:, None] for k, v in pre_env.items()})
-        env.update({f"{k}_post": jnp.asarray(v)[None, :] for k, v in post_env.items()})
-        effect = self.effect(env) if self.effect.names != ["w"] else w
-        return spikes @ (jnp.broadcast_to(effect, self.mask.shape) * self.mask)
 
 
 class Twin:
     """The differentiable twin of ``network`` (module docstring).  Every piece that cannot be
-    translated is named in ONE :class:`TwinError`, raised here."""
+    translated is named in ONE :class:`TwinError`, raised here.  ``detach_reset=True``: the
+    reset of each layer's membrane variable is a constant for the gradient (e-prop's
+    convention; other reset targets, an adaptive threshold's jump, stay differentiated)."""
 
-    def __init__(self, network):
+    def __init__(self, network, *, detach_reset: bool = False):
+        from .signals import OutputError
+
         problems = []
         if network.input.mode != "spikes":
             problems.append(f"input '{network.input.name}': mode {network.input.mode!r} (spike "
                             f"probabilities drawn in the run; the twin takes 0/1 spikes)")
-        self.network = network
-        self.layers = {name: _LayerTwin(network, name, problems) for name in network.layers}
-        self.projections = [_ProjectionTwin(network, p, self.layers, problems)
+        self.network, self.detach_reset = network, bool(detach_reset)
+        self.layers = {name: LayerTwin(network, name, problems) for name in network.layers}
+        for sig in network.signals:
+            if isinstance(sig, OutputError) and sig.layer in self.layers \
+                    and reads_probability(network, sig):
+                layer = self.layers[sig.layer]
+                layer.probability = Expression(*layer._probability, problems)
+        self.projections = [ProjectionTwin(network, p, self.layers, problems)
                             for p in network.projections]
         if problems:
             raise TwinError("The differentiable twin cannot translate:\n  - "
@@ -264,15 +110,18 @@ class Twin:
 
     # -- forward ---------------------------------------------------------------------------
     def _sample(self, params, spikes, draws, smooth):
-        """Spikes {layer: (T, n)} of one sample (spikes: (T, n_in))."""
+        """({layer: (T, n)} per-step outputs: spikes, or a non-spiking layer's membrane
+        variable after the step; {layer: (T, n)} firing probabilities where an error reads
+        them) of one sample (spikes: (T, n_in))."""
         import jax
         import jax.numpy as jnp
 
         per_neuron = {name: {v: params[f"{name}.{v}"] for v in layer.per_neuron}
                       for name, layer in self.layers.items()}
-        fire = {name: layer.spike_function(smooth) for name, layer in self.layers.items()}
+        fire = {name: layer.spike_function(smooth) for name, layer in self.layers.items()
+                if layer.spiking}
         start = {name: layer.start(per_neuron[name]) for name, layer in self.layers.items()}
-        inp = self.network.input.name
+        inp, detach = self.network.input.name, self.detach_reset
 
         def step(carry, xs):
             x, drawn = xs
@@ -281,7 +130,10 @@ class Twin:
                 base = {**carry[name], **drawn[name], **per_neuron[name]}
                 new = layer.update(layer.full(base))
                 env[name] = {**base, **{v: new[v] for v in layer.variables}}
-            s = {name: fire[name](env[name]) for name in self.layers}   # 'thresholds'
+            s = {name: fire[name](env[name]) if layer.spiking else jnp.zeros(layer.n)
+                 for name, layer in self.layers.items()}                # 'thresholds'
+            prob = {name: layer.probability(layer.full(env[name])) * jnp.ones(layer.n)
+                    for name, layer in self.layers.items() if layer.probability is not None}
             s[inp] = x
             delivered = {name: dict(e) for name, e in env.items()}
             for proj in self.projections:                               # 'synapses'
@@ -299,15 +151,20 @@ class Twin:
                     old = base[v]
                     if v not in layer.reset.targets:
                         out[name][v] = old
+                    elif detach and v == layer.membrane:    # the jump: a constant
+                        jump = (k if smooth else jnp.where(hard, 1.0, 0.0)) * (reset[v] - old)
+                        out[name][v] = old + jax.lax.stop_gradient(jump)
                     elif smooth:
                         out[name][v] = old + k * (reset[v] - old)
                     else:    # the exact reset, with the smoothed reset's derivative
                         out[name][v] = jnp.where(hard, reset[v], old) + \
                             (k - jax.lax.stop_gradient(k)) * (reset[v] - old)
-            return out, {name: s[name] for name in self.layers}
+            outputs = {name: s[name] if layer.spiking else out[name][layer.membrane]
+                       for name, layer in self.layers.items()}
+            return out, (outputs, prob)
 
-        _, spikes_out = jax.lax.scan(step, start, (spikes, draws))
-        return spikes_out
+        _, records = jax.lax.scan(step, start, (spikes, draws))
+        return records
 
     def _draws(self, key, n_samples):
         """Uniform draws {layer: {var: (n_samples, T, n)}} of the models' per-step code."""
@@ -322,18 +179,36 @@ class Twin:
                 k += 1
         return draws
 
-    def _check_inputs(self, inputs):
+    def _check_inputs(self, inputs, what="0/1 spikes"):
         shape = np.shape(inputs)
         n_in = self.network.input.n
         if len(shape) != 3 or shape[1:] != (self.T, n_in):
-            raise TwinError(f"inputs must be 0/1 spikes of shape (n_samples, T={self.T}, "
+            raise TwinError(f"inputs must be {what} of shape (n_samples, T={self.T}, "
                             f"n_in={n_in}); got {shape}.")
+
+    def _check_targets(self, y, n_samples):
+        """Labels (n_samples,), or given targets (n_samples, T, n_out) of a regression error."""
+        sig = self._output_error()
+        if sig.p["targets"] == "given":
+            want = (n_samples, self.T, self.network.size(sig.layer))
+            what = "per-step targets (targets='given')"
+        else:
+            want, what = (n_samples,), "one label per sample"
+        if np.shape(y) != want:
+            raise TwinError(f"{what} of shape {want} are needed for the loss of {sig!r}; got "
+                            f"{np.shape(y)}.")
+
+    def _batch(self, params, x, d, smooth):
+        import jax
+
+        return jax.vmap(lambda xi, di: self._sample(params, xi, di, smooth))(x, d)
 
     @in_float64
     def run(self, params, inputs, *, smooth=False, key=None) -> dict:
-        """Spikes (smooth: firing probabilities) ``{layer: (n_samples, T, n)}`` for input
-        spikes ``inputs`` (n_samples, T, n_in); ``key``: the JAX key of the per-step draws
-        (default ``PRNGKey(0)``)."""
+        """Per-step outputs ``{layer: (n_samples, T, n)}`` -- spikes (smooth: firing
+        probabilities), a non-spiking layer's output variable ``y`` after each step -- for
+        input spikes ``inputs`` (n_samples, T, n_in); ``key``: the JAX key of the per-step
+        draws (default ``PRNGKey(0)``)."""
         import jax
         import jax.numpy as jnp
 
@@ -342,12 +217,13 @@ class Twin:
         key = jax.random.PRNGKey(0) if key is None else key
         draws = self._draws(key, inputs.shape[0])
         if smooth not in self._compiled:
-            self._compiled[smooth] = jax.jit(lambda p, x, d: jax.vmap(
-                lambda xi, di: self._sample(p, xi, di, smooth))(x, d))
+            self._compiled[smooth] = jax.jit(lambda p, x, d: self._batch(p, x, d, smooth)[0])
         return self._compiled[smooth](params, inputs, draws)
 
+    @in_float64
     def counts(self, params, inputs, **kwargs) -> dict:
-        """Spike counts per sample ``{layer: (n_samples, n)}``."""
+        """The tally of each layer per sample ``{layer: (n_samples, n)}``: spike counts, or a
+        non-spiking layer's output summed over the sample (the Brian2 program's 'counts')."""
         return {name: s.sum(axis=1) for name, s in self.run(params, inputs, **kwargs).items()}
 
     # -- loss and gradient -----------------------------------------------------------------
@@ -358,57 +234,130 @@ class Twin:
         for sig in self.network.signals:
             if isinstance(sig, OutputError) and readout is not None \
                     and sig.layer == readout.layer:
-                if sig.timing != "sample":
-                    raise TwinError(f"The twin's loss is the per-sample loss of {sig!r}; its "
-                                    f"timing is {sig.timing!r}.")
                 return sig
         raise TwinError("The twin's loss is the readout's OutputError; the network has none "
                         "(add OutputError(readout layer) and a Readout).")
 
+    def _losses(self, records, y):
+        """The loss of each sample (n_samples,) from the batch's records and labels/targets."""
+        import jax
+
+        sig = self._output_error()
+        f = sample_loss(self.network, sig)
+        source = records[1] if reads_probability(self.network, sig) else records[0]
+        return jax.vmap(f)(source[sig.layer], y)
+
     @in_float64
     def losses_of_counts(self, counts, labels):
-        """The readout's loss of each sample (n_samples,) from output counts (n_samples, n_out)."""
+        """The readout's loss of each sample (n_samples,) from output tallies (n_samples,
+        n_out) (per-sample errors only: a per-step error needs the outputs of every step)."""
         import jax
         import jax.numpy as jnp
 
-        sig, readout = self._output_error(), self.network.readout
-        n_out = counts.shape[-1]
-        cls = readout.classes(n_out)
-        n_classes = readout.n_classes(self.network)
-        labels = jnp.asarray(labels)
-        if sig.p["loss"] == "ce":
-            member = jnp.asarray(cls[:, None] == np.arange(n_classes)[None, :], dtype=float)
-            scores = counts @ member / (readout.per_class * self.T)
-            logp = jax.nn.log_softmax(sig.p["beta"] * scores, axis=-1)
-            return -jnp.take_along_axis(logp, labels[:, None].astype(int), axis=1)[:, 0]
-        on = jnp.asarray(cls)[None, :] == labels[:, None]
-        target = sig.p["y_off"] + (sig.p["y_on"] - sig.p["y_off"]) * on
-        return 0.5 * jnp.sum((counts / self.T - target) ** 2, axis=1)
+        sig = self._output_error()
+        if sig.timing != "sample":
+            raise TwinError(f"The loss of {sig!r} is per step; it needs the outputs of every "
+                            f"step (Twin.losses), not the tallies.")
+        counts = jnp.asarray(counts, dtype=float)
+        return jax.vmap(sample_loss(self.network, sig))(counts[:, None, :], jnp.asarray(labels))
 
     @in_float64
     def loss_of_counts(self, counts, labels):
         """The mean over samples of :meth:`losses_of_counts`."""
         return self.losses_of_counts(counts, labels).mean()
 
-    @in_float64
-    def loss(self, params, inputs, labels, *, smooth=False, key=None):
-        counts = self.counts(params, inputs, smooth=smooth, key=key)
-        return self.loss_of_counts(counts[self.network.readout.layer], labels)
-
-    @in_float64
-    def loss_and_gradient(self, params, inputs, labels, *, smooth=False, key=None):
-        """(loss, d loss/d params): BPTT through the surrogate spike (smooth: the exact
-        gradient of the smoothed network)."""
+    def _compiled_fn(self, name, smooth, make):
         import jax
 
-        self._check_inputs(inputs)
-        key = jax.random.PRNGKey(0) if key is None else key
-        name = ("gradient", smooth)
-        if name not in self._compiled:
-            def loss(p, x, y, d):
-                spikes = jax.vmap(lambda xi, di: self._sample(p, xi, di, smooth))(x, d)
-                return self.loss_of_counts(spikes[self.network.readout.layer].sum(axis=1), y)
+        if (name, smooth) not in self._compiled:
+            self._compiled[name, smooth] = jax.jit(make())
+        return self._compiled[name, smooth]
 
-            self._compiled[name] = jax.jit(jax.value_and_grad(loss))
-        return self._compiled[name](params, jax.numpy.asarray(inputs, dtype=float),
-                                    jax.numpy.asarray(labels), self._draws(key, len(inputs)))
+    def _prepare(self, inputs, y, key, what="0/1 spikes"):
+        import jax
+        import jax.numpy as jnp
+
+        self._check_inputs(inputs, what)
+        self._check_targets(y, len(inputs))
+        key = jax.random.PRNGKey(0) if key is None else key
+        return (jnp.asarray(inputs, dtype=float), jnp.asarray(y, dtype=float),
+                self._draws(key, len(inputs)))
+
+    @in_float64
+    def losses(self, params, inputs, y, *, smooth=False, key=None):
+        """The readout's loss of each sample (n_samples,); ``y``: labels (n_samples,) or given
+        per-step targets (n_samples, T, n_out) (the Brian2 program's ``res['loss']``)."""
+        f = self._compiled_fn("losses", smooth, lambda: lambda p, x, y, d: self._losses(
+            self._batch(p, x, d, smooth), y))
+        return f(params, *self._prepare(inputs, y, key))
+
+    @in_float64
+    def loss(self, params, inputs, y, *, smooth=False, key=None):
+        """The mean over samples of :meth:`losses`."""
+        return self.losses(params, inputs, y, smooth=smooth, key=key).mean()
+
+    @in_float64
+    def loss_and_gradient(self, params, inputs, y, *, smooth=False, key=None):
+        """(loss, d loss/d params): BPTT through the surrogate spike (smooth: the exact
+        gradient of the smoothed network; ``detach_reset``: without the reset's path)."""
+        import jax
+
+        def make():
+            return jax.value_and_grad(
+                lambda p, x, y, d: self._losses(self._batch(p, x, d, smooth), y).mean())
+
+        return self._compiled_fn("gradient", smooth, make)(params, *self._prepare(inputs, y, key))
+
+    @in_float64
+    def input_gradient(self, params, inputs, y, *, smooth=False, key=None):
+        r"""(losses (n_samples,), :math:`\partial \mathcal{L}_k/\partial x_k` (n_samples, T,
+        n_in)): the gradient of each sample's loss with respect to its input spike array, the
+        0/1 values taken as real numbers (they enter the membranes linearly, through the
+        ``on_pre`` of the input's projections; the spikes of the layers above through the
+        surrogate): what a gradient attack (FGSM, PGD) steps along."""
+        import jax
+
+        def make():
+            def total(x, p, y, d):
+                losses = self._losses(self._batch(p, x, d, smooth), y)
+                return losses.sum(), losses      # sample k's loss depends on x_k only
+            g = jax.grad(total, has_aux=True)
+            return lambda p, x, y, d: g(x, p, y, d)[::-1]
+
+        return self._compiled_fn("input", smooth, make)(params, *self._prepare(inputs, y, key))
+
+    @in_float64
+    def rate_gradient(self, params, rates, y, *, smooth=False, key=None):
+        r"""(losses, :math:`\partial \mathcal{L}_k/\partial r_k`) for analogue inputs encoded
+        by Bernoulli rates (:func:`neuromodels.datasets.encoding.rate_encode`: a spike with
+        probability :math:`r_i` in every step; ``rates`` (n_samples, n_in), or (n_samples,
+        T, n_in) per step), through the straight-through estimator
+        :math:`s = r + \mathrm{sg}(\mathbb{1}[u < r] - r)`, i.e. :math:`\partial s/\partial r
+        := 1`: the gradient is the spike array's (:meth:`input_gradient`) at the drawn
+        spikes, summed over the steps for per-sample rates (``smooth``: of the smoothed
+        network).  The draws :math:`u` come from
+        the JAX ``key`` (default ``PRNGKey(1)``): Brian2's distribution, not its numbers."""
+        import jax
+        import jax.numpy as jnp
+
+        rates = np.asarray(rates, dtype=float)
+        if rates.ndim not in (2, 3) or np.any((rates < 0) | (rates > 1)):
+            raise TwinError(f"rates must be spike probabilities in [0, 1] of shape (n_samples, "
+                            f"n_in) or (n_samples, T, n_in); got shape {rates.shape}.")
+        full = rates if rates.ndim == 3 else np.broadcast_to(
+            rates[:, None, :], (len(rates), self.T, rates.shape[1]))
+        key = jax.random.PRNGKey(1) if key is None else key
+        x, y, d = self._prepare(full, y, jax.random.fold_in(key, 1), "rates")
+        u = jax.random.uniform(key, x.shape)
+
+        def make():
+            def total(r, p, y, d, u):
+                full = jnp.broadcast_to(r[:, None, :] if r.ndim == 2 else r, u.shape)
+                s = full + jax.lax.stop_gradient(jnp.where(u < full, 1.0, 0.0) - full)
+                losses = self._losses(self._batch(p, s, d, smooth), y)
+                return losses.sum(), losses
+            g = jax.grad(total, has_aux=True)
+            return lambda r, p, y, d, u: g(r, p, y, d, u)[::-1]
+
+        name = f"rates{rates.ndim}"
+        return self._compiled_fn(name, smooth, make)(jnp.asarray(rates), params, y, d, u)

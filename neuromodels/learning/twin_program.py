@@ -11,8 +11,14 @@ update per B consecutive samples, with the mean of their terms):
 for sample k with learning-rate factor :math:`\lambda_k` (``lr_scale``: the epoch's
 schedule; 0 for test samples, which are only presented), :math:`\eta` = ``lr`` (unit: the
 square of the trained parameters' unit, volt^2 for weights added to a membrane in volt,
-as NDL's ``eta``).  The counts of a sample are those of the forward pass that its update
-differentiates (before the update).  The whole run is one ``jax.lax.scan`` over samples.
+as NDL's ``eta``; a dict ``{parameter name: eta}`` gives each its own, e.g. a leaky
+readout's dimensionless weights besides a hidden layer's in volt).  The loss is the
+readout's :class:`~.signals.OutputError` as the Brian2 program computes it (per sample or
+per step, labels or given per-step targets: :mod:`.twin_losses`).  The counts (tallies:
+a readout's summed ``y``) and losses of a sample are those of the forward pass that its
+update differentiates (before the update).  ``detach_reset=True``: e-prop's convention
+(:class:`~.twin.Twin`); with it, SGD on a network without recurrence makes e-prop's
+updates.  The whole run is one ``jax.lax.scan`` over samples.
 
     program = TwinProgram(net, n_train + n_test, lr=0.5 * mV**2)
     result = train(net, state, x_train, y_train, x_test, y_test, epochs=3, program=program)
@@ -55,10 +61,12 @@ class TwinProgram:
 
     plastic = True
 
-    def __init__(self, network, n_samples: int, *, record=(), per_neuron=False, **params):
+    def __init__(self, network, n_samples: int, *, record=(), per_neuron=False,
+                 detach_reset=False, **params):
+        lr = params.pop("lr", None) if isinstance(params.get("lr"), dict) else None
         self.p = PARAMETERS.resolve(params)
         self.network, self.n_samples = network, int(n_samples)
-        self.twin = Twin(network)
+        self.twin = Twin(network, detach_reset=detach_reset)
         readout = network.readout.layer if network.readout else list(network.layers)[-1]
         self.counted = list(dict.fromkeys([readout, *record]))
         unknown = [name for name in self.counted if name not in network.layers]
@@ -68,44 +76,55 @@ class TwinProgram:
         self.trained = [k for k in self.twin.keys()
                         if (k[1] == "w" and k[0] in plastic) or (k[1] != "w" and per_neuron)]
         self.twin._output_error()                       # a loss exists (else: TwinError now)
-        self._check_units(network.initial_state(seed=0))
+        self.lr = self._learning_rates(lr, network.initial_state(seed=0))
+        self._lr_text = self.p["lr"] if lr is None else lr
         self.builds, self.reruns = 0, 0
         self._epoch = None
 
-    def _check_units(self, state):
-        lr = self.p["lr"]
-        for key in self.trained:
+    def _learning_rates(self, given, state):
+        """{trained parameter name: eta in SI}: ``lr`` for all, or the dict ``given``."""
+        names = [Twin._name(k) for k in self.trained]
+        if given is not None:
+            unknown, missing = sorted(set(given) - set(names)), sorted(set(names) - set(given))
+            if unknown or missing:
+                raise ParameterError(f"Parameter 'lr' as a dict needs one learning rate per "
+                                     f"trained parameter {names}; unknown {unknown}, missing "
+                                     f"{missing}.")
+        out = {}
+        for key, name in zip(self.trained, names):
+            lr = self.p["lr"] if given is None else given[name]
             value = state[key]
             unit = Quantity(1, dim=value.dim) if isinstance(value, Quantity) else Quantity(1)
-            if not have_same_dimensions(lr, unit ** 2):
-                raise ParameterError(f"Parameter 'lr' must have the unit of {key[0]}.{key[1]} "
-                                     f"squared ({unit ** 2}); got {lr}.")
+            if not have_same_dimensions(lr, unit ** 2) or not float(lr) > 0:
+                raise ParameterError(f"Parameter 'lr' of {name} must be > 0 with the unit of "
+                                     f"{key[0]}.{key[1]} squared ({unit ** 2}); got {lr}.")
+            out[name] = float(lr)
+        return out
 
     def _compile(self):
         import jax
         import jax.numpy as jnp
 
         twin, names = self.twin, [Twin._name(k) for k in self.trained]
-        lr = float(self.p["lr"])
-        counted = self.counted
+        lr, counted = self.lr, self.counted
 
         def batch_loss(params, x, y, scale, d):
-            spikes = jax.vmap(lambda xi, di: twin._sample(params, xi, di, False))(x, d)
-            counts = {name: spikes[name].sum(axis=1) for name in counted}
-            losses = twin.losses_of_counts(counts[counted[0]], y)
-            return jnp.mean(scale * losses), counts
+            records = twin._batch(params, x, d, False)
+            counts = {name: records[0][name].sum(axis=1) for name in counted}
+            losses = twin._losses(records, y)
+            return jnp.mean(scale * losses), (counts, losses)
 
         grad = jax.value_and_grad(batch_loss, has_aux=True)
 
         def epoch(params, xs, ys, scales, draws):
             def one(p, item):
-                (_, counts), g = grad(p, *item)
+                (_, (counts, losses)), g = grad(p, *item)
                 new = dict(p)
                 for name in names:
-                    new[name] = p[name] - lr * g[name]
+                    new[name] = p[name] - lr[name] * g[name]
                 finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(new[n])) for n in names])) \
                     if names else jnp.array(True)
-                return new, (counts, finite)
+                return new, (counts, losses, finite)
 
             return jax.lax.scan(one, params, (xs, ys, scales, draws))
 
@@ -114,8 +133,10 @@ class TwinProgram:
     @in_float64
     def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None) -> dict:
         """Present ``inputs`` (0/1 spikes (n_samples, T, n_in)) once, learning from each
-        sample with factor ``lr_scale`` (scalar or per sample); returns {'counts' {layer:
-        (n_samples, n)}, 'state', 'timings', 'rerun', 'clipped'} as a Program does.
+        sample with factor ``lr_scale`` (scalar or per sample); ``labels``: class labels
+        (n_samples,) or given per-step targets (n_samples, T, n_out); returns {'counts' {layer:
+        (n_samples, n)}, 'loss' (n_samples,), 'state', 'timings', 'rerun', 'clipped'} as a
+        Program does.
         ``seed``: the JAX key of the models' per-step draws; ``session`` is not used."""
         import jax
 
@@ -125,8 +146,10 @@ class TwinProgram:
         n = self.n_samples
         if len(inputs) != n:
             raise TwinError(f"The program presents {n} samples; got {len(inputs)} inputs.")
-        if labels is None or np.ndim(labels) != 1 or len(labels) != n:
-            raise TwinError(f"labels: one class per sample ({n}) is needed to train.")
+        if labels is None:
+            raise TwinError(f"labels (or per-step targets) of the {n} samples are needed to "
+                            f"train.")
+        self.twin._check_targets(labels, n)
         scales = np.broadcast_to(np.asarray(lr_scale, dtype=float), (n,))
         rerun = self._epoch is not None
         if not rerun:
@@ -136,11 +159,12 @@ class TwinProgram:
         pad = -n % B                       # padded samples learn nothing (factor 0)
         draws = jax.tree_util.tree_map(lambda a: a.reshape((-1, B) + a.shape[1:]),
                                        self.twin._draws(key, n + pad))
-        params, (counts, finite) = self._epoch(
+        params, (counts, losses, finite) = self._epoch(
             self.twin.parameters(state), _batches(np.asarray(inputs, dtype=float), B),
             _batches(np.asarray(labels, dtype=float), B), _batches(scales, B), draws)
         counts = {name: np.asarray(c).reshape((n + pad,) + c.shape[2:])[:n]
                   for name, c in counts.items()}
+        losses = np.asarray(losses).reshape(-1)[:n]
         finite = np.asarray(finite)
         if not finite.all():
             k = int(np.argmin(finite)) * B
@@ -153,10 +177,13 @@ class TwinProgram:
         else:
             self.builds += 1
         wall = time.perf_counter() - start
-        return {"counts": {name: np.rint(c).astype(np.int64) for name, c in counts.items()},
+        spiking = {name: self.twin.layers[name].spiking for name in counts}
+        return {"counts": {name: np.rint(c).astype(np.int64) if spiking[name] else c
+                           for name, c in counts.items()},
+                "loss": losses, "losses": {self.twin._output_error().layer: losses},
                 "state": self.twin.state(params, state),
                 "timings": {"wall": wall, "simulation": wall, "build": 0.0},
                 "rerun": rerun, "clipped": {}}
 
     def __repr__(self):
-        return f"TwinProgram({self.network!r}, {self.n_samples} samples, lr={self.p['lr']})"
+        return f"TwinProgram({self.network!r}, {self.n_samples} samples, lr={self._lr_text})"
