@@ -68,7 +68,7 @@ figures: venv
 # the README's results blocks, re-made from the files in data/ (tests/test_readme_results.py
 # checks them)
 readme-tables: venv
-	$(VENV)/bin/neuromodels results --readme README.md
+	$(VENV)/bin/neuromodels results --readme README.md && $(VENV)/bin/neuromodels validate --from data/validation.h5 --readme README.md
 
 venv: $(VENV)/.installed
 venv-genn: $(VENV_GENN)/.installed

@@ -1,7 +1,6 @@
 """Learning framework: NDL vs finite-difference gradient, exact numpy epochs (the chain of
 issue 4 and the three design tests: a recurrent layer, direct feedback to two layers, a
 per-step rule), learning criteria, fresh and reproducible noise, divergence, devices."""
-import dataclasses
 import warnings
 
 import numpy as np
@@ -35,85 +34,26 @@ def _mV(x):
 # NDL = gradient of the expected loss (single layer, no reset)
 # --------------------------------------------------------------------------------------------
 
-def _expected_counts(noise, W, theta, sigma, spikes, a, shift=False):
-    """Numpy model of one layer without reset: returns x̄ (T, n_in), v (T, n_out)."""
-    T, n_in = spikes.shape
-    xbar = np.zeros((T, n_in))
-    acc = np.zeros(n_in)
-    for n in range(T):
-        acc = a * acc               # decay in the state update of step n
-        xbar[n] = acc               # value at the threshold of step n
-        acc = acc + spikes[n]       # spike of step n (reset slot)
-    if shift:                       # deliberately wrong timing (negative control)
-        xbar = xbar + spikes
-    v = xbar @ W
-    return xbar, v
-
-
-def _loss(noise, W, theta, sigma, spikes, a, y):
-    _, v = _expected_counts(noise, W, theta, sigma, spikes, a)
-    T = spikes.shape[0]
-    Ec = noise.firing_probability(v - theta, sigma).sum(axis=0)
-    return 0.5 * np.sum((Ec / T - y) ** 2)
-
-
 def test_ndl_update_matches_finite_difference_gradient():
-    from neuromodels.neurons.noise import get_noise
+    """The declared check (neuromodels/networks/learning_checks.py, also run by
+    `neuromodels validate`): one epoch's mean NDL update of W and theta (one layer, no
+    reset) equals the finite-difference gradient of the expected loss within 4.5 standard
+    errors, and a reference with the trace one step off is rejected (the check can fail)."""
+    from neuromodels.networks import learning_checks
 
-    rng = np.random.default_rng(3)
-    T, K, n_in, n_rows, R = 10, 40, 6, 3, 100
-    eta = 1e-4
-    neuron = dataclasses.replace(ndl_neuron("gaussian"), reset=None)       # no reset
-    out = Layer("output", n_rows * R, neuron, params=NDL_NEURON_PARAMETERS)
-    net = LearningNetwork(InputLayer(n_in), [out], [Projection("input", "output")],
-                  [OutputError("output", loss="mse", y_off=0.3, y_on=0.3)],
-                  [NDL(eta=eta * mV ** 2, eta_theta=eta * mV ** 2, learn="both",
-                       w_max=10 * mV)], Readout("output"), T=T)
-    state = net.initial_state()
-    W = rng.uniform(0, 0.7, size=(n_in, n_rows)) * np.array([0.5, 1.0, 1.6])
-    state["input_to_output", "w"] = np.tile(W, (1, R)) * mV    # R independent copies of each row
-    spikes = (rng.random((T, n_in)) < 0.5).astype(float)
-    inputs = np.broadcast_to(spikes, (K, T, n_in))
-    res = train_epoch(net, state, inputs, -np.ones(K), seed=5)  # label -1: every target is y_off
-    new = res["state"]
-    dW = _mV(new["input_to_output", "w"] - state["input_to_output", "w"]).reshape(n_in, R, n_rows)
-    dth = _mV(new["output", "v_th"] - state["output", "v_th"]).reshape(R, n_rows)
-    est_w = -dW.mean(axis=1) / (eta * K)           # per-sample gradient estimate
-    est_th = -dth.mean(axis=0) / (eta * K)
-
-    noise, sigma, a, y = get_noise("gaussian"), 0.4, A, 0.3
-    theta = np.ones(n_rows)
-    h = 1e-5
-    G = np.zeros_like(W)
-    for j in range(n_in):
-        for i in range(n_rows):
-            Wp, Wm = W.copy(), W.copy()
-            Wp[j, i] += h
-            Wm[j, i] -= h
-            G[j, i] = (_loss(noise, Wp, theta, sigma, spikes, a, y)
-                       - _loss(noise, Wm, theta, sigma, spikes, a, y)) / (2 * h)
-    Gth = np.array([(_loss(noise, W, theta + h * (np.arange(n_rows) == i), sigma, spikes, a, y)
-                     - _loss(noise, W, theta - h * (np.arange(n_rows) == i), sigma, spikes, a, y))
-                    / (2 * h) for i in range(n_rows)])
-    # sampling error: L_i = (c_i/T - y)/T with Var(c_i) = sum_n p(1-p); e is deterministic
-    xbar, v = _expected_counts(noise, W, theta, sigma, spikes, a)
-    p = noise.firing_probability(v - theta, sigma)
-    psi = noise.density(v - theta, sigma)
-    elig = xbar.T @ psi                               # (n_in, n_rows)
-    sd_L = np.sqrt((p * (1 - p)).sum(axis=0)) / T ** 2
-    se_w = np.abs(elig) * sd_L / np.sqrt(R * K) + 1e-9
-    se_th = psi.sum(axis=0) * sd_L / np.sqrt(R * K) + 1e-9
-    assert np.abs(G).max() > 10 * se_w.max()          # the gradient is resolvable
-    z_w = (est_w - G) / se_w
-    z_th = (est_th - Gth) / se_th
-    assert np.max(np.abs(z_w)) < 4.5, z_w
-    assert np.max(np.abs(z_th)) < 4.5, z_th
+    check = learning_checks.ndl_gradient()
+    found = learning_checks.gradient_errors(ndl_neuron("gaussian"), check.size("quick"))
+    assert np.abs(found["G"]).max() > 10 * found["se_w"].max()     # the gradient is resolvable
+    assert max(np.abs(found["z_w"]).max(), np.abs(found["z_theta"]).max()) < check.tolerance
     # negative control: a trace one step off (x̄ including the current spike)
-    # is rejected by the same comparison -> the test can fail
-    xbar_bad, _ = _expected_counts(noise, W, theta, sigma, spikes, a, shift=True)
-    Ec = p.sum(axis=0)
-    G_bad = xbar_bad.T @ psi * ((Ec / T - y) / T)
-    assert np.max(np.abs((est_w - G_bad) / se_w)) > 6
+    run, noise = found["run"], found["noise"]
+    xbar_bad, _ = learning_checks.expected_counts(run["W"], run["spikes"], run["a"], shift=True)
+    _, v = learning_checks.expected_counts(run["W"], run["spikes"], run["a"])
+    p = noise.firing_probability(v - run["theta"], run["sigma"])
+    psi = noise.density(v - run["theta"], run["sigma"])
+    T = run["spikes"].shape[0]
+    G_bad = xbar_bad.T @ psi * ((p.sum(axis=0) / T - run["y"]) / T)
+    assert np.max(np.abs((run["est_w"] - G_bad) / found["se_w"])) > 6
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ what Brian2 simulates with a reference that shares no code with the model:
 * theta neuron: free-running period :math:`\tau\pi/\sqrt{I_0 - 1/4}`
   (:func:`neuromodels.theory.theta.qif_period`).
 
+Escape noise and the ALIF take their inputs from the model's code: a model whose ``p_fire``
+(or reset and threshold) reads a constant expression where the shipped one reads ``sigma``,
+``v_th``, ``delta_theta`` or ``v_reset`` (``substituted(sigma="2*sigma")``) is checked with
+that value (:mod:`neuromodels.validation.template`).
+
 :data:`VALIDATED` lists the shipped models with their checks; ``CHECKS`` every check once.
 """
 from __future__ import annotations
@@ -44,6 +49,7 @@ from ..neurons.noisy import DIFFUSIVE_LIF, escape_lif
 from ..neurons.theta import THETA, spike_times
 from ..neurons.thresholds import (ALIF, FIXED_THRESHOLD_LIF, HOMEOSTATIC_LIF,
                                   adaptive_threshold)
+from ..validation import template
 from ..validation.errors import Unavailable
 from .alif_step import nest_spike_trains
 
@@ -165,11 +171,15 @@ def binomial_z(counts, n_trials: int, p) -> np.ndarray:
 
 
 def escape_probability(noise: str) -> Check:
-    dist = get_noise(noise)
-    expected = dist.cdf_expr("(v - v_th)/sigma")
+    dist, reference = get_noise(noise), escape_lif(noise)
+
+    def parts(model):  # the reference reads v_th and sigma where p_fire has them
+        return {"p_fire": (expression_of(model, "p_fire"),
+                           expression_of(reference, "p_fire"))}
 
     def measure(model, size, run):
-        p = model.namespace()
+        p = {**model.namespace(), **template.inputs(model, reference, parts(model),
+                                                      ("v_th", "sigma"))}
         per, n_steps, dt = size["neurons"], size["steps"], size["dt"]
         v0 = p["v_th"] + np.linspace(-2.5, 2.5, per) * p["sigma"]
         with brian2_settings(dt=dt):
@@ -188,7 +198,7 @@ def escape_probability(noise: str) -> Check:
                        threshold="u_draw < p_fire", extra_reason="other state")
         if why:
             return why
-        if not same_code(expression_of(model, "p_fire"), expected):
+        if template.distance(model, reference, parts(model)):
             return (f"the reference is the {dist.name} CDF of (v − v_th)/σ: the model's p_fire "
                     f"is {expression_of(model, 'p_fire')}")
         return None
@@ -208,16 +218,37 @@ def escape_probability(noise: str) -> Check:
 _ALIF_NAMES = ("tau_m", "E_L", "R_m", "v_th", "t_ref", "tau_theta", "delta_theta")
 
 
+def _alif_reference(reset: bool):
+    return ALIF if reset else adaptive_threshold(reset_membrane=False)
+
+
+def _alif_parts(model, reset: bool) -> dict:
+    """The code in which the map reads ``v_reset``, ``delta_theta`` and ``v_th``."""
+    reference = _alif_reference(reset)
+    return {"reset": (model.reset, reference.reset),
+            "theta": (expression_of(model, "theta"), expression_of(reference, "theta"))}
+
+
+def _alif_inputs(model, reset: bool) -> dict:
+    """The model's parameters, with the constant expressions that replace ``v_reset``,
+    ``delta_theta`` or ``v_th`` in its reset or threshold (:mod:`~neuromodels.validation.
+    template`)."""
+    return {**model.namespace(), **template.inputs(
+        model, _alif_reference(reset), _alif_parts(model, reset),
+        ("v_th", "delta_theta") + (("v_reset",) if reset else ()))}
+
+
 def _alif_applies(model, reset: bool, what: str) -> str | None:
     names = _ALIF_NAMES + (("v_reset",) if reset else ())
     why = requires(model, what=what, parameters=names,
                    variables=("v", "I_ext", "theta", "theta_a"), threshold="v > theta")
     if why:
         return why
-    code = "v = v_reset\ntheta_a += delta_theta" if reset else "theta_a += delta_theta"
-    if not same_code(model.reset, code):
-        return f"{what} assumes the reset {code!r}: the model's is {model.reset!r}"
-    if not same_code(expression_of(model, "theta"), "v_th + theta_a"):
+    reference = _alif_reference(reset)
+    parts = _alif_parts(model, reset)
+    if template.distance(model, reference, {"reset": parts["reset"]}):
+        return f"{what} assumes the reset {reference.reset!r}: the model's is {model.reset!r}"
+    if template.distance(model, reference, {"theta": parts["theta"]}):
         return f"{what} assumes theta = v_th + theta_a: the model's is " \
                f"{expression_of(model, 'theta')}"
     return None
@@ -238,8 +269,8 @@ def _max_isi_difference(trains_a, trains_b, n_isi=None) -> float:
     worst = 0.0
     for a, b in zip(trains_a, trains_b):
         ia, ib = np.diff(a), np.diff(b)
-        n = min(len(ia), len(ib)) if n_isi is None else n_isi
-        if len(ia) < max(n, 3) or len(ib) < max(n, 3) or abs(len(ia) - len(ib)) > 1:
+        n = min(len(ia), len(ib), n_isi or len(ia))  # the first n_isi, where both have them
+        if n < 3 or abs(len(ia) - len(ib)) > 1:
             return np.inf
         worst = max(worst, float(np.max(np.abs(ia[:n] - ib[:n]))))
     return worst
@@ -249,7 +280,7 @@ def alif_map(reset: bool = True) -> Check:
     what = "the ALIF spike-to-spike map" + ("" if reset else " without membrane reset")
 
     def measure(model, size, run):
-        p = {k: float(v) for k, v in model.namespace().items()}
+        p = {k: float(v) for k, v in _alif_inputs(model, reset).items()}
         currents, trains = _alif_trains(model, size, run)
         T = float(size["duration"] / second)
         theory = []
@@ -287,7 +318,7 @@ def alif_nest(reset: bool = True) -> Check:
             raise Unavailable("NEST 3 is not installed (pip install nest-simulator)")
         _quiet_nest()
         currents, trains = _alif_trains(model, size, run)
-        nest = nest_spike_trains(variant, model.namespace(), currents, size["duration"],
+        nest = nest_spike_trains(variant, _alif_inputs(model, reset), currents, size["duration"],
                                  size["dt"])
         return _max_isi_difference(trains, nest, size["n_isi"]) / float(size["dt"] / second)
 

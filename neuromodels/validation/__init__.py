@@ -1,10 +1,12 @@
 """Every model's independent checks, for ``neuromodels validate`` and the tests alike.
 
-A check is declared as data (``networks/neuron_checks.py``, ``networks/synapse_checks.py``):
-what is compared, against which reference, the tolerance and why (:mod:`.check`); the
-catalogue finds them, and a user's model by ``module:attribute`` (:mod:`.catalogue`); the
-runner runs them on a device and writes the table (:mod:`.runner`).  Run one check on your
-own model::
+A check is declared as data (``networks/neuron_checks.py``, ``networks/synapse_checks.py``,
+``networks/learning_checks.py``): what is compared, against which reference, the tolerance
+and why (:mod:`.check`); the catalogue finds them, and a user's model by
+``module:attribute`` (:mod:`.catalogue`); :mod:`.template` reads from a model's code the
+reference's inputs (a parameter replaced by a constant expression) and which shipped code
+it is nearest; the runner runs them on a device and writes the table (:mod:`.runner`).
+Run one check on your own model::
 
     from neuromodels.validation import all_checks, run_check
     for check in all_checks():
