@@ -9,14 +9,18 @@ Two optimiser configurations of the paper: ``decay`` (AdaBelief, learning rate d
 1/e every ``decay_steps`` trials) and ``line_search`` (AdaBelief with b2 = 0.99, each step
 scaled by the best of 50 factors that moves no output spike by more than ``dt_max``).
 Training is exact (JAX, device-independent); the trained networks are then run as one
-Brian2 simulation (theta equations) on the chosen device and compared with the exact spikes.
+Brian2 network (theta equations; block-diagonal weights, one copy of the inputs each) on the
+chosen device and compared with the exact spikes (``--quick`` on runtime: Brian2's numpy
+target, nothing to compile).
 Stored weights ``W`` are (n_pre, n_post); ``V_init``, ``I_init`` the learned initial state.
 
     neuromodels run spike-time-recurrent [--device runtime|cpp_standalone] [--quick]
 """
 import numpy as np
 from brian2 import Network, ms
+from scipy.linalg import block_diag
 
+from neuromodels.devices import brian2_settings
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import RECURRENT_SEED, RecurrentTask, train_recurrent
 from neuromodels.networks.theta import network_from_exact
@@ -46,6 +50,8 @@ PARAMETERS = ParameterSet(
     positive("tau", 10 * ms, "membrane time constant, the time unit of the task (Brian2 run)"),
     positive("dt", 10 * ms * 2.0 ** -12, "Brian2 integration step of the check run (the "
              "line-search network has weights up to ~50: tau/1024 gave 4e-3 tau, tau/4096 2e-4)"),
+    Parameter("numpy_target", False, "on runtime, Brian2's numpy target for the check run "
+              "(nothing to compile)"),
     steps_per("dt", "tau", at_least=100, what="time unit"),
 )
 
@@ -96,15 +102,22 @@ def simulate(p, ctx):
         }
         ctx.progress(f"{name}: loss {loss[0]:.3g} -> {loss[-1]:.3g} "
                      f"({data[name]['orders']:.2f} orders of magnitude)")
-    # all trained networks in one Brian2 run (one build on standalone devices)
+    # all trained networks as one Brian2 network (block-diagonal weights, each network its own
+    # copy of the inputs): one set of code objects to build and run, however many there are
     ctx.progress(f"trained network(s) in Brian2 ({ctx.device}), dt = {float(p['dt'] / ms):.3g} ms")
-    built = {name: network_from_exact(W, np.asarray(task.w_in), np.asarray(task.in_times),
-                                      np.asarray(task.in_channels), V_init, I_init,
-                                      tau=p["tau"], dt=p["dt"])
-             for name, (W, V_init, I_init) in trained.items()}
-    ctx.run(Network(*[o for b in built.values() for o in b["objects"]]), T * p["tau"])
-    for name, b in built.items():
-        got = spike_times(b["monitor"], p["dt"], p["tau"])
+    W, V_init, I_init = (list(x) for x in zip(*trained.values()))
+    w_in, copies = np.asarray(task.w_in), len(trained)
+    channels = np.concatenate([np.asarray(task.in_channels) + k * w_in.shape[0]
+                               for k in range(copies)])
+    with brian2_settings(target="numpy" if p["numpy_target"] else None):
+        built = network_from_exact(block_diag(*W), block_diag(*[w_in] * copies),
+                                   np.tile(np.asarray(task.in_times), copies), channels,
+                                   np.concatenate(V_init), np.concatenate(I_init),
+                                   tau=p["tau"], dt=p["dt"])
+        ctx.run(Network(*built["objects"]), T * p["tau"])
+    produced = spike_times(built["monitor"], p["dt"], p["tau"])
+    for copy, name in enumerate(trained):
+        got = produced[copy * N:(copy + 1) * N]
         exact = data[name]["after"]
         ex = [exact["t"][exact["i"] == k] for k in range(N)]
         same = all(len(g) == len(e) for g, e in zip(got, ex))
@@ -223,7 +236,8 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     results=results,
-    quick={"n_trials": 300, "n_trials_line_search": 60, "dt": 10 * ms * 2.0 ** -10},
+    quick={"n_trials": 300, "n_trials_line_search": 60, "dt": 10 * ms * 2.0 ** -10,
+           "numpy_target": True},
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",
     reference="Klos C, Memmesheimer R-M (2025) Phys Rev Lett; arXiv 2309.14523 (recurrent task)",

@@ -117,6 +117,43 @@ def test_agreement_with_nest(data):
     _agree_with_nest(data)
 
 
+def test_rules_of_the_same_code_share_one_synapses_object():
+    """Issue 24 (a cold quick run under a minute): every Synapses object is 4-8 more files for
+    a C++ build to compile (123 files, 62 s, with one object per rule); rules whose code is
+    the same (the triplet fits of one interaction, APB at two strengths: 14 rules, 10 codes)
+    are one object, with their differing parameters per synapse, each rule's its own."""
+    from brian2 import Synapses
+
+    from neuromodels.devices import brian2_settings
+    from neuromodels.networks import rule_checks
+    from neuromodels.synapses.triplet import FITS
+
+    study = STUDIES["plasticity-rules"]
+    p = study.parameters.checked(study.quick)
+    with brian2_settings(dt=p["dt"], target="numpy"):
+        checks = rule_checks.RuleChecks(p, np.random.default_rng(0))
+    codes = {name: (r.model, r.on_pre, r.on_post) for name, r in checks.rules.items()}
+    synapses = [o for o in checks.objects if isinstance(o, Synapses)
+                and o in checks.syn.values()]
+    assert len(synapses) == len(set(codes.values())) == 10 < len(codes) == 14
+    for a in codes:
+        for b in codes:
+            assert (checks.syn[a] is checks.syn[b]) == (codes[a] == codes[b]), (a, b)
+    fits = {"triplet_visual_cortex_all": (("visual_cortex", "all", "minimal"), "pairing"),
+            "triplet_hippocampal_nearest": (("hippocampal", "nearest", "minimal"), "pairing"),
+            "triplet_visual_cortex_all_full": (("visual_cortex", "all", "full"), "trains")}
+    for name, (fit, experiment) in fits.items():
+        own = checks._range(name, experiment)
+        syn = checks.syn[name]
+        for key in ("A2_plus", "A3_plus", "A2_minus", "A3_minus", "tau_x", "tau_y"):
+            values = (np.asarray(getattr(syn, key)[:])[own] if key in syn.variables  # per synapse
+                      else float(syn.namespace[key]))                           # or shared
+            assert own.stop > own.start and np.all(values == float(FITS[fit][key])), (name, key)
+    beta = np.asarray(checks.syn["apb_beta"].beta[:])
+    assert np.all(beta[checks._range("apb_0", "coactive")] == 0)
+    assert np.all(beta[checks._range("apb_beta", "coactive")] == float(p["apb_beta"]))
+
+
 def test_song_weights_stay_bounded_and_spread(song):
     s = song["song"]
     w = np.asarray(s["w"])

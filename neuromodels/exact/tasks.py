@@ -264,7 +264,9 @@ def _train(task, opt, n_trials, chunk, progress, grid=None, dt_max=None, scan=Fa
                 for _ in range(length):
                     p, o, out = step(p, o)
                     outs.append(out)
-                return (p, o), jax.tree.map(lambda *xs: jnp.stack(xs), *outs)
+                # stacked on the host: jnp.stack of `length` arrays is one more XLA compile
+                # per chunk length and leaf (~0.3-0.7 s each)
+                return (p, o), jax.tree.map(lambda *xs: np.stack(xs), *jax.device_get(outs))
             return run
         scanned = jax.jit(lambda p, o: jax.lax.scan(
             lambda c, _: (lambda r: ((r[0], r[1]), r[2]))(one(*c, K)), (p, o), None,

@@ -2,7 +2,10 @@
 theory (:mod:`neuromodels.theory`) and NEST 3 expect of them.
 
 One :class:`~neuromodels.networks.imposed.Stage` (one program, so one build) holds every
-experiment; each rule is one ``Synapses`` object whose synapses are the experiments' in turn:
+experiment; each rule's synapses are the experiments' in turn, and rules with the same code
+(the triplet fits of one interaction, APB at two strengths) share one ``Synapses`` object with
+the parameters in which they differ per synapse (:func:`sharing`; each object is 4 to 8
+files for a C++ build to compile):
 
 - ``window``: pair STDP (all/nearest x additive/multiplicative), one presynaptic spike at
   0.2 s and one postsynaptic spike at each lag of :data:`LAGS`;
@@ -22,8 +25,9 @@ experiment; each rule is one ``Synapses`` object whose synapses are the experime
 from __future__ import annotations
 
 import numpy as np
-from brian2 import Hz, SpikeGeneratorGroup, StateMonitor, ms, second
+from brian2 import Hz, Quantity, SpikeGeneratorGroup, StateMonitor, get_dimensions, ms, second
 
+from ..parameters import canonical
 from ..reference import nest_synapses
 from ..synapses import apb, reward, short_term, stdp, triplet
 from ..theory import short_term as tm_theory
@@ -31,7 +35,7 @@ from ..theory import stdp as theory
 from . import imposed
 
 __all__ = ["GRID", "LAGS", "RATES", "COACTIVE", "PAIRS", "REWARDED", "DOPAMINE", "FITS",
-           "REWARD", "rules", "NEST", "RuleChecks"]
+           "REWARD", "rules", "NEST", "sharing", "RuleChecks"]
 
 GRID = 1 * ms  #: the grid of the Poisson trains and of the monitors
 LAGS = np.setdiff1d(np.arange(-100, 101, 2), [0]) * 1e-3  #: s, t_post - t_pre of the window
@@ -62,6 +66,47 @@ def rules(apb_beta: float = 0.2) -> dict:
 #: the rules compared with NEST 3
 NEST = [k for k in rules()
         if k.startswith(("stdp_", "tm_", "reward", "triplet_visual_cortex_all_full"))]
+
+
+def _code(rule) -> tuple:
+    """What a rule's generated code depends on besides its parameter values."""
+    return (rule.model, rule.on_pre, rule.on_post, rule.method, rule.initial, rule.functions,
+            tuple(p.name for p in rule.parameters), tuple(p.name for p in rule.local_parameters))
+
+
+def sharing(rules: dict) -> list[list[str]]:
+    """The rules' names grouped by identical code (equations, ``on_pre``, ``on_post``,
+    method, initial values, parameter names), in the order of ``rules``: each group is one
+    ``Synapses`` object."""
+    groups: list[list[str]] = []
+    for name, rule in rules.items():
+        group = next((g for g in groups if _code(rules[g[0]]) == _code(rule)), None)
+        if group is None:
+            groups.append([name])
+        else:
+            group.append(name)
+    return groups
+
+
+def _shared_model(models: list, sizes: list[int]):
+    """One model for rules of the same code (:func:`sharing`) with ``sizes`` synapses each:
+    the parameters whose defaults differ become per-synapse values, each rule's own.
+    Returns ``(model, params)`` for ``connect``."""
+    first = models[0]
+    differ = [p.name for p in (*first.parameters, *first.local_parameters)
+              if len({canonical(m.parameters[p.name].default if p.name in m.parameters
+                                else m.local_parameters[p.name].default)
+                      for m in models}) > 1]
+    shared = [name for name in differ if name in first.parameters]
+    model = first.per_synapse(*shared) if shared else first
+    params = {}
+    for name in differ:
+        values = [m.parameters[name].default if name in m.parameters
+                  else m.local_parameters[name].default for m in models]
+        per_synapse = np.repeat([float(np.asarray(v)) for v in values], sizes)
+        dim = get_dimensions(values[0])
+        params[name] = per_synapse if dim.is_dimensionless else Quantity(per_synapse, dim=dim)
+    return model, params
 
 
 def _experiments(name: str) -> list[str]:
@@ -101,34 +146,52 @@ class RuleChecks:
         self.runs = {name: {e: stage.add(*trains[e]) for e in _experiments(name)}
                      for name in self.rules}  # rule -> experiment -> (i, j)
         self.objects = stage.build()
-        self.syn = {name: stage.connect(rule, *map(np.concatenate, zip(*self.runs[name].values())),
-                                        name=name) for name, rule in self.rules.items()}
+        # rule -> its Synapses object and the index of its first synapse there
+        self.syn, self.first = {}, {}
+        for names in sharing(self.rules):
+            sizes = [self._size(name) for name in names]
+            model, params = _shared_model([self.rules[name] for name in names], sizes)
+            i, j = (np.concatenate([np.concatenate([ij[k] for ij in self.runs[name].values()])
+                                    for name in names]) for k in (0, 1))
+            label = names[0] if len(names) == 1 else "_".join(  # e.g. triplet_all_shared
+                [w for w in names[0].split("_") if all(w in n.split("_") for n in names)]
+                + ["shared"])
+            syn = stage.connect(model, i, j, params=params, name=label)
+            for name, start in zip(names, np.cumsum([0] + sizes[:-1])):
+                self.syn[name], self.first[name] = syn, int(start)
         self.monitors, self.recorded = {}, {}
         for name in NEST:  # from the first synapse of "regular" (TM) or "trains" on
             kept = self._range(name, "regular" if name.startswith("tm_") else "trains").start
-            self.recorded[name] = np.concatenate([i for i, _ in self.runs[name].values()])[kept:]
+            ours = np.arange(kept, self.first[name] + self._size(name))
+            self.recorded[name] = np.concatenate([i for i, _ in self.runs[name].values()])[
+                kept - self.first[name]:]
             variable = "r" if name.startswith("tm_") else "w"
-            self.monitors[name] = stage.monitor(self.syn[name], variable, dt=GRID,
-                                                record=np.arange(kept, len(self.syn[name])))
-        self.traces = StateMonitor(self.syn["reward_stdp"], ["w", "c"], record=[0, 1, 2],
-                                   dt=10 * ms)
+            self.monitors[name] = stage.monitor(self.syn[name], variable, dt=GRID, record=ours)
+        self.traces = StateMonitor(self.syn["reward_stdp"], ["w", "c"],
+                                   record=self.first["reward_stdp"] + np.arange(3), dt=10 * ms)
         dopamine = SpikeGeneratorGroup(2, np.repeat([0, 1], [PAIRS.size, DOPAMINE.size]),
                                        np.concatenate([PAIRS + 1.01, DOPAMINE]) * second)
         targets = np.concatenate([self.runs["reward_stdp"]["single"][1][[0, 2]],
                                   self.runs["reward_stdp"]["trains"][1]])
         release = reward.dopamine_release().connect(dopamine, stage.post, [0, 0, 1, 1], targets)
         self.stage = stage
-        self.objects = (self.objects + list(self.syn.values()) + list(self.monitors.values())
+        unique = list({id(syn): syn for syn in self.syn.values()}.values())
+        self.objects = (self.objects + unique + list(self.monitors.values())
                         + [self.traces, dopamine, release])
         longest = max(15 / p["frequencies"].min(), 11 * second, p["tm_duration"],
                       p["trains_duration"])
         self.duration = longest + 0.2 * second
 
+    def _size(self, name: str) -> int:
+        """The number of synapses of rule ``name``."""
+        return sum(i.size for i, _ in self.runs[name].values())
+
     def _range(self, name: str, experiment: str) -> slice:
-        """The synapses of rule ``name`` that belong to ``experiment``."""
+        """The synapses of rule ``name`` that belong to ``experiment`` (indices into its
+        ``Synapses`` object)."""
         sizes = [i.size for i, _ in self.runs[name].values()]
-        k = list(self.runs[name]).index(experiment)
-        return slice(sum(sizes[:k]), sum(sizes[:k + 1]))
+        k, first = list(self.runs[name]).index(experiment), self.first[name]
+        return slice(first + sum(sizes[:k]), first + sum(sizes[:k + 1]))
 
     def _dw(self, name: str, experiment: str) -> np.ndarray:
         """Weight changes (from w = 0.5 w_max) of rule ``name``'s synapses in ``experiment``."""
