@@ -10,8 +10,8 @@ zeta = 1 - alpha, kappa = exp(-dt/tau_out), zeta_out = 1 - kappa):
 1. Input timing and scale: NEST adds an input spike of step k to v^k *undecayed*
    (v^k = alpha v^{k-1} + zeta I^k); Brian2 delivers a spike after the threshold test of its
    step, so it counts, decayed once, in the next step.  Brian2's input of step n is NEST's of
-   step n + 1 (``_brian_inputs``), and a NEST weight w (pA, C_m = 1 pF) is the Brian2 jump
-   zeta*w/alpha (mV) (``_brian_state``).  NEST does not deliver inputs at k = 0 and has an
+   step n + 1 (``eprop_inputs``), and a NEST weight w (pA, C_m = 1 pF) is the Brian2 jump
+   zeta*w/alpha (mV) (``eprop_state``).  NEST does not deliver inputs at k = 0 and has an
    artefact for inputs at k = 1 (module docstring of nest_eprop): the task is silent there.
 2. Recurrent spikes: z^{k-1} enters v^k in NEST, z(n) counts from step n + 1 in Brian2: the
    same timing; the weight is scaled by zeta/alpha as in 1.
@@ -45,23 +45,21 @@ as |dW_brian - dW_nest| / |dW_nest| for every entry above 1e-3 max |dW_nest|.
 """
 import numpy as np
 import pytest
-from brian2 import mV, ms
 
 from neuromodels.devices import brian2_settings
-from neuromodels.learning import (EProp, Feedback, InputLayer, Layer, LearningNetwork,
-                                  OutputError, Program, Projection, Readout, train_epoch)
-from neuromodels.neurons.eprop import EPROP_IAF
-from neuromodels.neurons.readout import leaky_readout
+from neuromodels.learning import Program
+from neuromodels.networks.learning_checks import (EPROP_TASK, eprop_first_update, eprop_inputs,
+                                                  eprop_network, eprop_state, eprop_task,
+                                                  nest_eprop_run, nest_units)
 from neuromodels.reference import nest_eprop
 
 pytestmark = pytest.mark.skipif(nest_eprop.available() is not None,
                                 reason=str(nest_eprop.available()))
 
-# the harness author's smallest comparison (tests/test_reference_nest_eprop.py)
-N_IN, N_REC, N_OUT, T = 20, 15, 2, 200
-DT, TAU_M, TAU_OUT, V_TH, GAMMA, ETA = 1.0, 20.0, 30.0, 0.03, 0.3, 1e-3   # ms, mV
-ALPHA, KAPPA = np.exp(-DT / TAU_M), np.exp(-DT / TAU_OUT)
-ZETA, ZETA_OUT = 1 - ALPHA, 1 - KAPPA
+# the task, the networks and the unit conversions are the declared check's
+# (neuromodels/networks/learning_checks.py: eprop_nest, run by tests/test_validation.py at
+# t_ref = 0): one home
+T = EPROP_TASK["steps"]
 SEED, SPREAD_SEEDS = 3, range(5)
 MATRICES = (("input_to_hidden", "w_in"), ("hidden_to_hidden", "w_rec"),
             ("hidden_to_output", "w_out"))
@@ -71,66 +69,6 @@ MATRICES = (("input_to_hidden", "w_in"), ("hidden_to_hidden", "w_rec"),
 def _numpy_target():
     with brian2_settings(target="numpy"):
         yield
-
-
-def _task(seed):
-    """NEST's sine-wave task, input weights x5 so that the network fires, inputs silent at
-    k = 0 and 1 (convention 1)."""
-    task = nest_eprop.sine_wave_task(seed=seed, n_in=N_IN, n_rec=N_REC, n_out=N_OUT, steps=T,
-                                     periods=(200, 100, 50))
-    task["w_in"] = 5 * task["w_in"]
-    task["inputs"][:2] = False
-    return task
-
-
-def _nest(task, n_iter, record_weights=True, t_ref=0.0):
-    return nest_eprop.run(task["w_in"], task["w_rec"], task["w_out"], task["b"],
-                          task["inputs"], task["target"], n_iter=n_iter, dt=DT, tau_m=TAU_M,
-                          tau_out=TAU_OUT, v_th=V_TH, gamma=GAMMA, t_ref=t_ref, eta=ETA,
-                          c_reg=0.0, record_weights=record_weights)
-
-
-def _network(t_ref=0.0):
-    """input -> recurrent e-prop LIF (NEST's neuron) -> leaky readout, per-step MSE on given
-    targets, the raw error broadcast through fixed feedback; eta in Brian2's units (8)."""
-    return LearningNetwork(
-        InputLayer(N_IN),
-        [Layer("hidden", N_REC, EPROP_IAF,
-               params={"tau_m": TAU_M * ms, "v_th": V_TH * mV, "gamma": GAMMA,
-                       "t_ref": t_ref * ms}),
-         Layer("output", N_OUT, leaky_readout(), params={"tau_m": TAU_OUT * ms})],
-        [Projection("input", "hidden"), Projection("hidden", "hidden"),
-         Projection("hidden", "output", init_scale=1.0)],
-        [OutputError("output", loss="mse", targets="given", timing="step"),
-         Feedback("output", "hidden", weights="random", send="error", timing="step")],
-        [EProp(layers=("hidden",), tau_kappa=TAU_OUT * ms, w_max=100 * mV,
-               eta=ETA * T * (1 - KAPPA) * (ZETA / ALPHA) ** 2 * mV ** 2),
-         EProp(layers=("output",), eta=ETA * T * ZETA_OUT ** 2, w_max=1e3)],
-        Readout("output"), T=T, dt=DT * ms)
-
-
-def _brian_state(net, task):
-    """NEST's weights in Brian2's units (conventions 1, 2, 7, 9)."""
-    state = net.initial_state(seed=0)
-    state["input_to_hidden", "w"] = ZETA / ALPHA * task["w_in"] * mV
-    state["hidden_to_hidden", "w"] = ZETA / ALPHA * task["w_rec"] * mV
-    state["hidden_to_output", "w"] = ZETA_OUT * task["w_out"]
-    state["feedback_output_to_hidden", "B"] = task["b"].T.copy()
-    return state
-
-
-def _brian_inputs(task, n_iter):
-    """(n_iter, T, n_in): Brian2's step n is NEST's step n + 1 (convention 1)."""
-    x = np.zeros((n_iter, T, N_IN))
-    x[:, :-1] = task["inputs"][1:]
-    return x, np.repeat(task["target"][None], n_iter, axis=0)
-
-
-def _nest_units(name, w):
-    """Brian2's weights (or changes) in NEST's pA (conventions 1, 2, 7)."""
-    if name == "hidden_to_output":
-        return np.asarray(w) / ZETA_OUT
-    return np.asarray(w / mV) * ALPHA / ZETA
 
 
 def _assert_changes_agree(got, want, name, rtol=0.01, floor=1e-3):
@@ -147,13 +85,13 @@ def _losses_agree_within_seed_spread(n_iter, t_ref):
     """NEST's loss curves for task seeds 0-4 (their spread: the s.d. over seeds per
     iteration) and the Brian2 and NEST curves of one seed after n_iter updates; returns
     Brian2's result and NEST's run of that seed (with its weights)."""
-    runs = {s: _nest(_task(s), n_iter, record_weights=s == SEED, t_ref=t_ref)
+    runs = {s: nest_eprop_run(eprop_task(s), n_iter, record_weights=s == SEED, t_ref=t_ref)
             for s in SPREAD_SEEDS}
     spread = np.array([run.loss for run in runs.values()]).std(axis=0)
-    net = _network(t_ref)
-    task = _task(SEED)
-    x, targets = _brian_inputs(task, n_iter)
-    res = Program(net, n_iter).run(_brian_state(net, task), x, targets, lr_scale=1.0)
+    net = eprop_network(t_ref=t_ref)
+    task = eprop_task(SEED)
+    x, targets = eprop_inputs(task, n_iter)
+    res = Program(net, n_iter).run(eprop_state(net, task), x, targets, lr_scale=1.0)
     ours, theirs = res["loss"] * T, runs[SEED].loss
     assert theirs[-1] < 0.8 * theirs[0]                        # it learned
     assert np.all(np.abs(ours - theirs) <= spread), np.abs(ours - theirs) / spread
@@ -166,16 +104,10 @@ def test_first_update_weight_changes_equal_nest(t_ref):
     """One sequence: the change of every input, recurrent and readout weight equals NEST's
     within 1 % (per matrix and per entry), and so does the sequence's loss; without and with
     refractoriness (t_ref in ms)."""
-    task = _task(SEED)
-    reference = _nest(task, 1, t_ref=t_ref)
-    net = _network(t_ref)
-    state = _brian_state(net, task)
-    x, targets = _brian_inputs(task, 1)
-    res = train_epoch(net, state, x, targets)
-    np.testing.assert_allclose(res["loss"] * T, reference.loss, rtol=0.01)
-    for name, key in MATRICES:
-        change = _nest_units(name, res["state"][name, "w"] - state[name, "w"])
-        _assert_changes_agree(change, np.diff(getattr(reference, key), axis=0)[0], name)
+    found = eprop_first_update(seed=SEED, t_ref=t_ref)
+    np.testing.assert_allclose(*found["loss"], rtol=0.01)
+    for name, (change, want) in found["changes"].items():
+        _assert_changes_agree(change, want, name)
 
 
 def test_loss_curve_over_10_iterations_within_nest_seed_spread():
@@ -183,9 +115,9 @@ def test_loss_curve_over_10_iterations_within_nest_seed_spread():
     afresh with each sequence): the loss curve within the spread of NEST's curves over task
     seeds 0-4, and the weights after the tenth update equal NEST's (1 %)."""
     res, reference = _losses_agree_within_seed_spread(10, t_ref=3.0)
-    start = _brian_state(_network(), _task(SEED))
+    start = eprop_state(eprop_network(), eprop_task(SEED))
     for name, key in MATRICES:
-        change = _nest_units(name, res["state"][name, "w"] - start[name, "w"])
+        change = nest_units(name, res["state"][name, "w"] - start[name, "w"])
         _assert_changes_agree(change, getattr(reference, key)[-1] - getattr(reference, key)[0],
                               name)
 

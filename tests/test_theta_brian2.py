@@ -11,6 +11,7 @@ from brian2 import Network, NeuronGroup, SpikeMonitor, ms, start_scope  # noqa: 
 from neuromodels.devices import DeviceError, brian2_settings  # noqa: E402
 from neuromodels.exact.network import run as run_exact  # noqa: E402
 from neuromodels.networks.theta import network_from_exact  # noqa: E402
+from neuromodels.networks.theta_checks import exact_case, exact_solver_errors  # noqa: E402
 from neuromodels.neurons.theta import THETA, spike_times, theta_group  # noqa: E402
 from neuromodels.theory.theta import qif_period  # noqa: E402
 
@@ -31,57 +32,40 @@ def _fit_order(hs, errs):
     return float(np.polyfit(np.log(hs), np.log(errs), 1)[0])
 
 
-def _brian_errors(W, w_in, t_in, c_in, V_init, I_init, T, ks):
-    exact = run_exact(W, w_in, t_in, c_in, V_init, I_init, T)["spikes"]
-    assert sum(len(s) for s in exact) >= 2
+def _brian_errors(case, T, ks):
+    """The declared check's comparison (networks/theta_checks.py), one home: the largest
+    spike-time difference from the exact solver at dt = tau/2^k for each k."""
     errs = []
     for k in ks:
-        dt = TAU * 2.0 ** -k
         start_scope()
-        objs = network_from_exact(W, w_in, t_in, c_in, V_init, I_init, tau=TAU, dt=dt)
-        Network(*objs["objects"]).run(T * TAU)
-        got = spike_times(objs["monitor"], dt, TAU)
-        assert [len(g) for g in got] == [len(e) for e in exact]
-        errs.append(max(np.max(np.abs(g - e)) for g, e in zip(got, exact) if len(e)))
+        errs.append(exact_solver_errors(THETA, case, T, [k])[0])
+    assert np.all(np.isfinite(errs)), "a spike count differs from the exact solver's"
     return np.array(errs)
 
 
 def test_feedforward_converges_at_rk4_order():
     """Inputs on the grid of every dt: the only errors are RK4's (order 4) and the
     O(dt^3) spike-time interpolation, so the fitted order must be close to 4."""
-    t_in = np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0])
-    w_in = np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]).T  # (n_in, 1)
     ks = [4, 5, 6, 7]
-    errs = _brian_errors(np.zeros((1, 1)), w_in, t_in, np.arange(10), np.array([0.2]),
-                         np.zeros(1), 10.0, ks)
+    errs = _brian_errors(exact_case("grid"), 10.0, ks)
     order = _fit_order(2.0 ** -np.array(ks), errs)
     assert 3.5 < order < 4.5
     assert errs[-1] < 1e-6
-
-
-def _recurrent_case():
-    rng = np.random.default_rng(1)
-    N, n_in = 3, 12
-    W = rng.normal(0, 1.0, (N, N)) * (1 - np.eye(N))  # (n_pre, n_post)
-    w_in = np.zeros((n_in, N))  # each input channel onto one neuron
-    w_in[np.arange(n_in), rng.integers(0, N, n_in)] = rng.normal(2.5, 1.5, n_in)
-    t_in = np.sort(rng.uniform(0, 10.0, n_in))
-    return dict(W=W, w_in=w_in, in_times=t_in, in_channels=np.arange(n_in),
-                V_init=np.zeros(N), I_init=np.array([3.0, 0.0, 1.0]))
 
 
 def test_recurrent_network_off_grid_inputs_converge():
     """Arbitrary input times and recurrent spikes fall between steps; the synapses'
     sub-step correction is exact to O(delta^2), so the order must be at least ~2."""
     ks = [6, 7, 8, 9]
-    errs = _brian_errors(*_recurrent_case().values(), 10.0, ks)
+    errs = _brian_errors(exact_case("recurrent"), 10.0, ks)
     order = _fit_order(2.0 ** -np.array(ks), errs)
     assert order > 1.8
     assert errs[-1] < 1e-4
 
 
-# The free-running period is the declared check theta_period() of
-# neuromodels/networks/neuron_checks.py, run by tests/test_validation.py.
+# The free-running period and the exact solver at one dt are the declared checks
+# theta_period() and exact_solver() of neuromodels/networks/theta_checks.py, run by
+# tests/test_validation.py.
 
 
 def test_equations_are_plain_brian2():
@@ -127,10 +111,7 @@ def test_trained_single_neuron_runs_in_brian2():
     np.testing.assert_allclose(got, [2.5, 7.5], atol=1e-3)
 
 
-_FF_CASE = dict(W=np.zeros((1, 1)),
-                w_in=np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]).T,
-                in_times=np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0]),
-                in_channels=np.arange(10), V_init=np.array([0.2]), I_init=np.zeros(1))
+_FF_CASE = exact_case("grid")
 
 
 def _run_on_device(device, build_root, dt, T=10.0, I0=1.3):
@@ -144,10 +125,10 @@ def _run_on_device(device, build_root, dt, T=10.0, I0=1.3):
         M = SpikeMonitor(G, variables=["theta"])
         nets = {"ff": network_from_exact(**_FF_CASE, tau=TAU, substep=False)}
         if device != "genn":
-            nets["rec"] = network_from_exact(**_recurrent_case(), tau=TAU)
+            nets["rec"] = network_from_exact(**exact_case("recurrent"), tau=TAU)
         else:
             with pytest.raises(DeviceError, match="substep=False"):
-                network_from_exact(**_recurrent_case(), tau=TAU)
+                network_from_exact(**exact_case("recurrent"), tau=TAU)
         objects = [o for objs in nets.values() for o in objs["objects"]]
         session.run(Network(G, M, *objects), T * TAU)
         got = {name: spike_times(objs["monitor"], dt, TAU) for name, objs in nets.items()}

@@ -11,7 +11,10 @@ from brian2 import mV  # noqa: F401 (in the models' code)
 
 from neuromodels import store
 from neuromodels.cli import main
+from neuromodels.neurons.eprop import EPROP_IAF
 from neuromodels.neurons.noisy import escape_lif
+from neuromodels.neurons.readout import leaky_readout
+from neuromodels.neurons.theta import THETA
 from neuromodels.neurons.thresholds import adaptive_threshold
 from neuromodels.synapses.reward import reward_stdp
 from neuromodels.validation import (ValidationError, all_checks, read, resolve, run_check,
@@ -130,8 +133,13 @@ def _reward_weight_times(factor):
     (lambda: adaptive_threshold(reset_membrane=False).substituted(delta_theta="2*delta_theta"),
      "exact map (no reset)", True),
     (lambda: _reward_weight_times(1.1), "distal reward pairs", False),
+    (lambda: replace(THETA, equations=THETA.equations.replace("-2*I/tau", "-2.2*I/tau")),
+     "exact solver", False),
+    (lambda: leaky_readout().substituted(tau_m="2*tau_m"), "readout update = gradient", False),
+    (lambda: EPROP_IAF.extended(reset="v -= v_th"), "NEST eprop_iaf_bsshslm_2020", False),
 ], ids=["escape, 2 sigma", "escape, 2 sigma, reset below the clamp", "ALIF no reset, 2 delta_theta",
-        "R-STDP, dw/dt = 1.1 c n"])
+        "R-STDP, dw/dt = 1.1 c n", "theta, synaptic current 10 % faster",
+        "readout decaying at 2 tau_m", "e-prop reset before the decay"])
 def test_changed_models_get_the_checks_that_still_hold(make, check, passed):
     """Changed sigma (escape noise, read in p_fire) and delta_theta (the no-reset ALIF, read
     in its reset): checked with the new values and passed; a reset that leaves v below its
@@ -194,6 +202,15 @@ def test_readme_quotes_the_committed_quick_run():
     assert README_BLOCK.search(readme).group("body") == table(stored)
     with pytest.raises(ValidationError, match="no <!-- validation -->"):
         update_readme("no block here", data)
+
+
+def test_exact_solver_check_says_why_it_does_not_apply():
+    """The exact solver has no constant drive, and its neuron resets by 2 pi."""
+    check = {c.name: c for c in all_checks()}["exact solver"]
+    assert "has no constant drive: the model's I0 is 0.5" in check.applies(
+        replace(THETA, parameters=THETA.parameters.with_defaults(I0=0.5)))
+    assert "assumes the reset 'theta -= 2*pi'" in check.applies(
+        THETA.extended(reset="theta -= 2*pi; I = 0"))
 
 
 def test_resolve_lists_every_shipped_model_and_their_checks():

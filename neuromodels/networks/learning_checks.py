@@ -10,6 +10,16 @@ the loss :math:`L = \tfrac12 \sum_i (\sum_n p_{n,i}/T - y)^2`.  One training epo
 gradient; :math:`R` copies of each output row average the sampling noise, and the mean
 update is compared with the central finite difference of :math:`L` (step ``h``) in units
 of its standard error.
+
+The leaky readout (:func:`neuromodels.neurons.readout.leaky_readout`): trained by e-prop on
+a per-step MSE, its weight change over a sample is :math:`-\eta\,\partial L/\partial w`;
+the loss is quadratic in :math:`w`, so the central finite difference of the loss the Brian2
+network itself reports is exact up to rounding (:func:`readout_updates`).
+
+The e-prop neuron (:data:`neuromodels.neurons.eprop.EPROP_IAF`) against NEST 3.10's
+``eprop_iaf_bsshslm_2020`` (:mod:`neuromodels.reference.nest_eprop`) on NEST's sine-wave
+task: the first update's change of every weight matrix (:func:`eprop_first_update`; the
+conventions that differ and how each is aligned: tests/test_learning_eprop_nest.py).
 """
 from __future__ import annotations
 
@@ -18,15 +28,23 @@ import dataclasses
 import numpy as np
 from brian2 import mV
 
-from ..learning import (NDL, NDL_NEURON_PARAMETERS, InputLayer, Layer, LearningNetwork,
-                        OutputError, Projection, Readout, ndl_neuron, train_epoch)
+from brian2 import ms
+
+from ..learning import (NDL, NDL_NEURON_PARAMETERS, EProp, Feedback, InputLayer, Layer,
+                        LearningNetwork, OutputError, Program, Projection, Readout, ndl_neuron,
+                        train_epoch)
+from ..neurons.eprop import EPROP_IAF
+from ..neurons.readout import leaky_readout
 from ..neurons.noise import available_noises, get_noise
 from ..neurons.noisy import escape_lif
 from ..validation import template
 from ..validation.check import Check, Validated, expression_of, requires
+from ..validation.errors import Unavailable
 
 __all__ = ["VALIDATED", "expected_counts", "expected_loss", "loss_gradient", "ndl_gradient",
-           "ndl_updates", "z_scores", "gradient_errors"]
+           "ndl_updates", "z_scores", "gradient_errors", "readout_updates", "readout_gradient",
+           "EPROP_TASK", "eprop_task", "eprop_network", "eprop_state", "eprop_inputs",
+           "nest_units", "nest_eprop_run", "eprop_first_update", "eprop_nest"]
 
 
 def expected_counts(W, spikes, a, shift: bool = False):
@@ -159,5 +177,217 @@ def ndl_gradient() -> Check:
         full=dict(seed=3, steps=10, samples=100, inputs=6, copies=200))
 
 
+# ------------------------------------------------------------------------ leaky readout
+def readout_updates(model, size) -> dict:
+    """input (6) -> readout layer of ``model`` (3), per-step MSE on sine targets, e-prop
+    applied at the end of one sample (runtime): ``change`` of the weights, ``fd`` the central
+    finite difference (step ``h``) of the loss the network reports, at the ``pairs`` (i, j)
+    of inputs that spiked, and ``eta``."""
+    rng = np.random.default_rng(size["seed"])
+    T, n_in, n_out, eta, h = size["steps"], 6, 3, 0.05, size["h"]
+    spikes = (rng.random((1, T, n_in)) < 0.35).astype(float)
+    rng.integers(0, n_out, 1)  # the draws of the tests' task, kept so the sample is theirs
+    phase = rng.uniform(0, 2 * np.pi, (1, 1, n_out))
+    targets = 0.5 * np.sin(2 * np.pi * np.arange(T)[None, :, None] / T + phase)
+    net = LearningNetwork(InputLayer(n_in),
+                          [Layer("output", n_out, model, params={"tau_m": size["tau_m"]})],
+                          [Projection("input", "output", init_scale=1.0)],
+                          [OutputError("output", loss="mse", targets="given", timing="step")],
+                          [EProp(eta=eta, w_max=1e3)], Readout("output"), T=T)
+    state = net.initial_state(seed=0)
+    program = Program(net, 1)
+    new = program.run(state, spikes, targets, lr_scale=1.0)["state"]
+    change = np.asarray(new["input_to_output", "w"] - state["input_to_output", "w"])
+    pairs = [(i, j) for i in np.flatnonzero(spikes[0].sum(axis=0)) for j in range(n_out)]
+    fd = np.zeros_like(change)
+    for i, j in pairs[:size["pairs"]]:
+        losses = []
+        for sign in (1, -1):
+            s = state.copy()
+            s["input_to_output", "w"][i, j] += sign * h
+            losses.append(program.run(s, spikes, targets, lr_scale=0.0)["loss"][0])
+        fd[i, j] = (losses[0] - losses[1]) / (2 * h)
+    return dict(change=change, fd=fd, eta=eta, pairs=pairs[:size["pairs"]])
+
+
+def readout_gradient() -> Check:
+    what = "the readout's e-prop update"
+
+    def measure(model, size, run):
+        found = readout_updates(model, size)
+        i, j = np.array(found["pairs"]).T
+        fd, change = found["fd"][i, j], found["change"][i, j]
+        if len(fd) < 3 or np.min(np.abs(fd)) < 1e-3:
+            return np.inf  # too few weights that the loss depends on: nothing is checked
+        return float(np.max(np.abs(change + found["eta"] * fd) / np.abs(found["eta"] * fd)))
+
+    def applies(model):
+        why = requires(model, what=what, parameters=("tau_m",), variables=("y",),
+                       extra_reason="other state")
+        if why is None and (model.threshold or model.firing is None
+                            or model.firing.membrane != "y"):
+            why = f"{what} is for a non-spiking readout whose output is y: the model " \
+                  f"{'spikes' if model.threshold else 'declares no firing on y'}"
+        return why
+
+    return Check(
+        name="readout update = gradient", compares="e-prop's change of the input-to-readout "
+        "weights after one sample (per-step MSE) and -η times the loss's gradient",
+        reference="central finite differences of the loss the Brian2 network reports (exact: "
+                  "the loss is quadratic in w); Bellec et al. (2020) Nat Commun 11:3625",
+        tolerance=1e-6, error_unit="relative",
+        why="a quadratic loss makes the central difference exact; what is left is rounding "
+            "(~1e-12 / h) of losses of order 1",
+        measure=measure, applies=applies, devices=("runtime",),
+        quick=dict(seed=4, steps=12, tau_m=5 * ms, h=1e-4, pairs=6),
+        full=dict(seed=4, steps=12, tau_m=5 * ms, h=1e-4, pairs=18))
+
+
+# ------------------------------------------------------------------- e-prop vs NEST 3.10
+#: NEST's smallest comparison (sizes; dt, tau_m, tau_out ms; v_th mV; gamma, eta)
+EPROP_TASK = dict(n_in=20, n_rec=15, n_out=2, steps=200, dt=1.0, tau_m=20.0, tau_out=30.0,
+                  v_th=0.03, gamma=0.3, eta=1e-3)
+_MATRICES = (("input_to_hidden", "w_in"), ("hidden_to_hidden", "w_rec"),
+             ("hidden_to_output", "w_out"))
+
+
+def _factors(p=EPROP_TASK):
+    alpha, kappa = np.exp(-p["dt"] / p["tau_m"]), np.exp(-p["dt"] / p["tau_out"])
+    return alpha, kappa, 1 - alpha, 1 - kappa
+
+
+def eprop_task(seed: int) -> dict:
+    """NEST's sine-wave task, input weights x5 so that the network fires, inputs silent at
+    NEST's steps 0 and 1 (where NEST delivers none or has an artefact)."""
+    from ..reference import nest_eprop
+
+    p = EPROP_TASK
+    task = nest_eprop.sine_wave_task(seed=seed, n_in=p["n_in"], n_rec=p["n_rec"],
+                                     n_out=p["n_out"], steps=p["steps"], periods=(200, 100, 50))
+    task["w_in"] = 5 * task["w_in"]
+    task["inputs"][:2] = False
+    return task
+
+
+def nest_eprop_run(task, n_iter: int, t_ref: float = 0.0, record_weights: bool = True):
+    """NEST 3.10's e-prop on ``task`` (:func:`neuromodels.reference.nest_eprop.run`)."""
+    from ..reference import nest_eprop
+
+    p = EPROP_TASK
+    return nest_eprop.run(task["w_in"], task["w_rec"], task["w_out"], task["b"],
+                          task["inputs"], task["target"], n_iter=n_iter, dt=p["dt"],
+                          tau_m=p["tau_m"], tau_out=p["tau_out"], v_th=p["v_th"],
+                          gamma=p["gamma"], t_ref=t_ref, eta=p["eta"], c_reg=0.0,
+                          record_weights=record_weights)
+
+
+def eprop_network(model=EPROP_IAF, t_ref: float = 0.0) -> LearningNetwork:
+    """input -> recurrent layer of ``model`` -> leaky readout, per-step MSE on given targets,
+    the error broadcast through fixed feedback; eta in Brian2's units:
+    eta_hidden = eta T (1 − κ) (ζ/α)² mV², eta_readout = eta T ζ_out²."""
+    p, (alpha, kappa, zeta, zeta_out) = EPROP_TASK, _factors()
+    T = p["steps"]
+    return LearningNetwork(
+        InputLayer(p["n_in"]),
+        [Layer("hidden", p["n_rec"], model,
+               params={"tau_m": p["tau_m"] * ms, "v_th": p["v_th"] * mV, "gamma": p["gamma"],
+                       "t_ref": t_ref * ms}),
+         Layer("output", p["n_out"], leaky_readout(), params={"tau_m": p["tau_out"] * ms})],
+        [Projection("input", "hidden"), Projection("hidden", "hidden"),
+         Projection("hidden", "output", init_scale=1.0)],
+        [OutputError("output", loss="mse", targets="given", timing="step"),
+         Feedback("output", "hidden", weights="random", send="error", timing="step")],
+        [EProp(layers=("hidden",), tau_kappa=p["tau_out"] * ms, w_max=100 * mV,
+               eta=p["eta"] * T * (1 - kappa) * (zeta / alpha) ** 2 * mV ** 2),
+         EProp(layers=("output",), eta=p["eta"] * T * zeta_out ** 2, w_max=1e3)],
+        Readout("output"), T=T, dt=p["dt"] * ms)
+
+
+def eprop_state(net, task):
+    """NEST's weights (pA, C_m = 1 pF) in Brian2's units: ζ/α w mV, ζ_out w, B transposed."""
+    alpha, _, zeta, zeta_out = _factors()
+    state = net.initial_state(seed=0)
+    state["input_to_hidden", "w"] = zeta / alpha * task["w_in"] * mV
+    state["hidden_to_hidden", "w"] = zeta / alpha * task["w_rec"] * mV
+    state["hidden_to_output", "w"] = zeta_out * task["w_out"]
+    state["feedback_output_to_hidden", "B"] = task["b"].T.copy()
+    return state
+
+
+def eprop_inputs(task, n_iter: int):
+    """(n_iter, T, n_in) inputs and targets: Brian2's step n is NEST's step n + 1."""
+    p = EPROP_TASK
+    x = np.zeros((n_iter, p["steps"], p["n_in"]))
+    x[:, :-1] = task["inputs"][1:]
+    return x, np.repeat(task["target"][None], n_iter, axis=0)
+
+
+def nest_units(name: str, w):
+    """Brian2's weights (or changes) of matrix ``name`` in NEST's pA."""
+    alpha, _, zeta, zeta_out = _factors()
+    if name == "hidden_to_output":
+        return np.asarray(w) / zeta_out
+    return np.asarray(w / mV) * alpha / zeta
+
+
+def eprop_first_update(model=EPROP_IAF, seed: int = 3, t_ref: float = 0.0) -> dict:
+    """One sequence of NEST's task with ``model`` as the recurrent neuron: ``changes`` {matrix:
+    (Brian2's change in NEST's units, NEST's change)} and ``loss`` (Brian2's x T, NEST's)."""
+    task = eprop_task(seed)
+    reference = nest_eprop_run(task, 1, t_ref=t_ref)
+    net = eprop_network(model, t_ref)
+    state = eprop_state(net, task)
+    x, targets = eprop_inputs(task, 1)
+    res = train_epoch(net, state, x, targets)
+    changes = {name: (nest_units(name, res["state"][name, "w"] - state[name, "w"]),
+                      np.diff(getattr(reference, key), axis=0)[0]) for name, key in _MATRICES}
+    return dict(changes=changes, loss=(float(res["loss"][0]) * EPROP_TASK["steps"],
+                                       float(reference.loss[0])))
+
+
+def eprop_nest() -> Check:
+    what = "the comparison with NEST eprop_iaf_bsshslm_2020"
+
+    def measure(model, size, run):
+        from ..reference import nest_eprop
+
+        if nest_eprop.available() is not None:
+            raise Unavailable(str(nest_eprop.available()))
+        worst = 0.0
+        for t_ref in size["t_ref_ms"]:
+            found = eprop_first_update(model, size["seed"], t_ref)
+            for got, want in found["changes"].values():
+                scale = np.abs(want).max()
+                if scale < 1e-4:
+                    return np.inf  # nothing learned: nothing compared
+                worst = max(worst, float(np.abs(got - want).max() / scale))
+            ours, theirs = found["loss"]
+            worst = max(worst, abs(ours / theirs - 1))
+        return worst
+
+    def applies(model):
+        why = requires(model, what=what, parameters=("tau_m", "v_th", "gamma", "t_ref"),
+                       variables=("v",), threshold="v >= v_th")
+        if why is None and (model.firing is None or model.firing.membrane != "v"):
+            why = f"{what} needs a surrogate derivative on v: the model declares none"
+        return why
+
+    return Check(
+        name="NEST eprop_iaf_bsshslm_2020",
+        compares="first update of the input, recurrent and readout weights and the loss, "
+                 "NEST's sine-wave task (20-15-2, 200 steps)",
+        reference="NEST 3.10 eprop_iaf_bsshslm_2020 + eprop_readout_bsshslm_2020, same "
+                  "weights, inputs and parameters; Bellec et al. (2020) Nat Commun 11:3625",
+        tolerance=1e-9, error_unit="relative",
+        why="the same arithmetic in another order once the conventions are aligned: rounding "
+            "(1.2e-13 measured); a convention off by one step changes the changes by O(1)",
+        measure=measure, applies=applies, devices=("runtime",),
+        quick=dict(seed=3, t_ref_ms=(0.0,)), full=dict(seed=3, t_ref_ms=(0.0, 3.0)))
+
+
 VALIDATED = (Validated("ndl_lif_gaussian", ndl_neuron("gaussian"), (ndl_gradient(),),
-                       "NDL neuron (gaussian escape noise)"),)
+                       "NDL neuron (gaussian escape noise)"),
+             Validated("leaky_readout", leaky_readout(), (readout_gradient(),),
+                       "leaky non-spiking readout (e-prop)"),
+             Validated("eprop_iaf", EPROP_IAF, (eprop_nest(),),
+                       "e-prop LIF (NEST's eprop_iaf_bsshslm_2020)"))

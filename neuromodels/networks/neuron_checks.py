@@ -18,9 +18,10 @@ what Brian2 simulates with a reference that shares no code with the model:
   ``gif_psc_exp`` / ``mat2_psc_exp`` on the same grid with the same parameters
   (:func:`neuromodels.networks.alif_step.nest_spike_trains`; listed as not run where NEST is
   missing);
-* homeostatic threshold: its only bounded state fires at ``r_target`` (Lazar et al. 2009);
-* theta neuron: free-running period :math:`\tau\pi/\sqrt{I_0 - 1/4}`
-  (:func:`neuromodels.theory.theta.qif_period`).
+* homeostatic threshold: its only bounded state fires at ``r_target`` (Lazar et al. 2009).
+
+The theta neuron's checks (its period, the exact solver) are in
+:mod:`neuromodels.networks.theta_checks`.
 
 Escape noise and the ALIF take their inputs from the model's code: a model whose ``p_fire``
 (or reset and threshold) reads a constant expression where the shipped one reads ``sigma``,
@@ -40,13 +41,11 @@ from brian2 import Network, SpikeMonitor, mV, ms, nA, second, usecond
 from ..devices import brian2_settings
 from ..theory.alif import alif_spike_times
 from ..theory.lif import lif_rate_deterministic, siegert_rate
-from ..theory.theta import qif_period, theta_from_voltage
 from ..validation.check import (Check, Validated, expression_of, has_noise, requires,
                                 same_code)
 from ..neurons.lif import LIF
 from ..neurons.noise import available_noises, get_noise
 from ..neurons.noisy import DIFFUSIVE_LIF, escape_lif
-from ..neurons.theta import THETA, spike_times
 from ..neurons.thresholds import (ALIF, FIXED_THRESHOLD_LIF, HOMEOSTATIC_LIF,
                                   adaptive_threshold)
 from ..validation import template
@@ -54,7 +53,7 @@ from ..validation.errors import Unavailable
 from .alif_step import nest_spike_trains
 
 __all__ = ["VALIDATED", "lif_rate", "siegert", "escape_probability", "alif_map", "alif_nest",
-           "homeostatic_rate", "theta_period", "binomial_z"]
+           "homeostatic_rate", "binomial_z"]
 
 _LIF_NAMES = ("tau_m", "v_th", "v_reset", "t_ref")
 _CURRENT_DRIVE = ("E_L", "R_m")
@@ -373,40 +372,6 @@ def homeostatic_rate() -> Check:
                   currents_nA=[0.16, 0.2, 0.3, 0.5, 0.8]))
 
 
-# ---------------------------------------------------------------------------------- theta
-def theta_period() -> Check:
-    def measure(model, size, run):
-        tau = model.namespace()["tau"]
-        dt = tau * 2.0 ** -size["steps_per_tau_log2"]
-        with brian2_settings(dt=dt):
-            g = model.group(1, params={"I0": size["I0"]})
-            g.theta = theta_from_voltage(0.0)
-            g.I = 0
-            m = SpikeMonitor(g, variables=["theta"])
-            run(Network(g, m), size["periods_tau"] * tau)
-            t = spike_times(m, dt, tau)[0]
-        if len(t) < 3:
-            return np.inf
-        return float(np.max(np.abs(np.diff(t) / qif_period(size["I0"]) - 1)))
-
-    def applies(model):
-        why = requires(model, what="the QIF period", parameters=("tau", "I0"),
-                       variables=("theta", "I"), threshold="theta > pi")
-        if why is None and not same_code(model.reset, "theta -= 2*pi"):
-            why = f"the QIF period assumes the reset 'theta -= 2*pi': the model's is " \
-                  f"{model.reset!r}"
-        return why
-
-    return Check(
-        name="free-running period", compares="ISIs at I0 = 1.3 (units of tau)",
-        reference="τπ/√(I0 − 1/4), Ermentrout & Kopell (1986)",
-        tolerance=1e-7, error_unit="relative",
-        why="RK4 at dt = τ/128 and the O(dt³) interpolation of the crossing leave 3e-8",
-        measure=measure, applies=applies, numpy_target=True,
-        quick=dict(I0=1.3, steps_per_tau_log2=7, periods_tau=20),
-        full=dict(I0=1.3, steps_per_tau_log2=7, periods_tau=60))
-
-
 _ESCAPE = {name: escape_lif(name) for name in available_noises()
            if name in ("gaussian", "logistic", "uniform", "triangular", "arctan")}
 
@@ -422,5 +387,4 @@ VALIDATED = (
               (alif_map(False), alif_nest(False)), "adaptive threshold, no membrane reset"),
     Validated("lif_homeostatic_threshold", HOMEOSTATIC_LIF, (homeostatic_rate(),),
               "homeostatic threshold"),
-    Validated("theta", THETA, (theta_period(),), "theta neuron"),
 )

@@ -18,7 +18,7 @@ import numpy as np
 from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, ms, second
 
 from ..devices import DeviceError, network_clock, require_active_device
-from ..neurons.theta import (THETA_INPUT_SYNAPSE, THETA_OSC, THETA_OSC_SYNAPSE,
+from ..neurons.theta import (THETA, THETA_INPUT_SYNAPSE, THETA_OSC, THETA_OSC_SYNAPSE,
                              THETA_RECURRENT_SYNAPSE, THETA_SYNAPSE, TIME_UNIT, crossing_times,
                              theta_group)
 
@@ -26,7 +26,7 @@ __all__ = ["network_from_exact", "run_feedforward", "first_spike_agreement"]
 
 
 def network_from_exact(W, w_in, in_times, in_channels, V_init, I_init, tau=10 * ms, dt=None,
-                       substep=True):
+                       substep=True, model=THETA):
     """Brian2 objects for an exact QIF network (:func:`neuromodels.exact.network.simulate`).
 
     ``W`` (N, N) recurrent weights and ``w_in`` (n_in, N) input weights, both
@@ -43,6 +43,10 @@ def network_from_exact(W, w_in, in_times, in_channels, V_init, I_init, tau=10 * 
     sub-step-corrected synapses (which write two postsynaptic variables, which GeNN cannot):
     spike timing is then exact to RK4 order only for inputs on the time grid and first order
     in ``dt`` otherwise.
+
+    ``model``: the neuron (default :data:`~neuromodels.neurons.theta.THETA`; a user's variant
+    of it, with the variables ``theta`` and ``I``, for
+    :func:`neuromodels.networks.neuron_checks.exact_solver`).
     """
     W = np.asarray(W, dtype=float)
     w_in = np.asarray(w_in, dtype=float)
@@ -59,15 +63,15 @@ def network_from_exact(W, w_in, in_times, in_channels, V_init, I_init, tau=10 * 
         raise ValueError("in_times must be >= 0")
     synapse_in, synapse_rec = ((THETA_INPUT_SYNAPSE, THETA_RECURRENT_SYNAPSE) if substep
                                else (THETA_SYNAPSE, THETA_SYNAPSE))
-    for model in (synapse_in, synapse_rec):
+    for synapse in (synapse_in, synapse_rec):
         try:
-            require_active_device(model.devices, f"Synapse model '{model.name}'")
+            require_active_device(synapse.devices, f"Synapse model '{synapse.name}'")
         except DeviceError as err:
             raise DeviceError(f"{err} Pass substep=False to use '{THETA_SYNAPSE.name}'.") from None
     clock = network_clock(dt)  # one clock for every object (GeNN: the default clock)
     dt_s = float(clock.dt / second)
     tau_s = float(tau / second)
-    G = theta_group(N, V_init=V_init, I_init=I_init, clock=clock, tau=tau)
+    G = theta_group(N, V_init=V_init, I_init=I_init, clock=clock, tau=tau, model=model)
     # one generator index per input spike, emitted in the step whose end is the first grid
     # time >= t_k; the synapse carries the lag of the step's end behind t_k
     n_end = np.maximum(np.ceil(t_in * tau_s / dt_s - 1e-9).astype(int), 1)

@@ -138,12 +138,13 @@ THETA_RECURRENT_SYNAPSE = SynapseModel(name="theta_recurrent", parameters=Parame
 
 
 def theta_group(N, V_init=0.0, I_init=0.0, *, params=None, name=None, dt=None, clock=None,
-                **more):
+                model=THETA, **more):
     """A NeuronGroup of ``N`` theta neurons starting at voltage ``V_init`` and synaptic
     current ``I_init`` (``theta = 2 arctan(2 V_init - 1)``); ``params``/``more`` override
     ``tau`` and the constant drive ``I0``; ``dt`` or ``clock`` as in
-    :meth:`~neuromodels.model.NeuronModel.group`."""
-    G = THETA.group(N, name=name, params=params, dt=dt, clock=clock, **more)
+    :meth:`~neuromodels.model.NeuronModel.group`.  ``model``: the neuron (default
+    :data:`THETA`; a user's variant of it, with the variables ``theta`` and ``I``)."""
+    G = model.group(N, name=name, params=params, dt=dt, clock=clock, **more)
     G.theta = 2 * np.arctan(2 * np.asarray(V_init, dtype=float) - 1)
     G.I = I_init
     return G

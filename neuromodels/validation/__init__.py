@@ -1,6 +1,7 @@
 """Every model's independent checks, for ``neuromodels validate`` and the tests alike.
 
-A check is declared as data (``networks/neuron_checks.py``, ``networks/synapse_checks.py``,
+A check is declared as data (``networks/neuron_checks.py``, ``networks/theta_checks.py``,
+``networks/synapse_checks.py``,
 ``networks/learning_checks.py``): what is compared, against which reference, the tolerance
 and why (:mod:`.check`); the catalogue finds them, and a user's model by
 ``module:attribute`` (:mod:`.catalogue`); :mod:`.template` reads from a model's code the
