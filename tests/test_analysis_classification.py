@@ -71,3 +71,18 @@ def test_the_linear_readout_has_one_home():
     """It is a classifier: here, not also in analysis.population (no second spelling)."""
     assert not {"fit_linear_readout", "predict_linear_readout"} & (set(vars(population))
                                                                    | set(population.__all__))
+
+
+def test_class_voting_assignment_and_prediction_by_hand():
+    """Diehl & Cook's voting: class means per neuron (class 0: [3, 0, 2], class 1:
+    [0.5, 3, 3], class 2 without samples: 0) -> assignment [0, 1, 1]; predictions by the mean
+    count of each class's neurons (class 2 has none: never predicted; ties: lower class)."""
+    from neuromodels.analysis.classification import assign_by_vote, predict_by_vote
+
+    counts = np.array([[4, 0, 1], [2, 0, 3], [0, 5, 1], [1, 1, 5]])
+    assignment = assign_by_vote(counts, np.array([0, 0, 1, 1]), 3)
+    np.testing.assert_array_equal(assignment, [0, 1, 1])
+    test = np.array([[1, 2, 2], [5, 1, 0], [0, 0, 0], [2, 4, 0]])
+    np.testing.assert_array_equal(predict_by_vote(test, assignment, 3), [1, 0, 0, 0])
+    with pytest.raises(ValueError, match="n_classes"):
+        assign_by_vote(counts, np.array([0, 0, 1, 3]), 3)

@@ -10,7 +10,13 @@ Three read-outs: two of an output layer with one neuron per class, one of any po
   never correct (silence is no answer);
 * :func:`fit_linear_readout`, :func:`predict_linear_readout` (a trained linear classifier of
   the spike counts of any population): least-squares weights :math:`W` (ridge optional) and
-  :math:`\hat y = \arg\max_k ([x, 1] W)_k`.
+  :math:`\hat y = \arg\max_k ([x, 1] W)_k`;
+* :func:`assign_by_vote`, :func:`predict_by_vote` (label assignment by class voting, Diehl &
+  Cook 2015): each neuron is assigned the class of its highest mean response over the
+  labelled samples, :math:`a_j = \arg\max_c \langle n_j \rangle_{y = c}`, and a sample is
+  predicted as the class whose assigned neurons have the highest mean count,
+  :math:`\hat y = \arg\max_c \langle n_j \rangle_{j: a_j = c}` (a class without neurons
+  is never predicted).
 
 :func:`accuracy` is the fraction of samples with :math:`\hat y = y`. The spiking read-outs
 and the accuracy use only array methods and arithmetic, so they run on numpy arrays and,
@@ -25,7 +31,7 @@ depend on it.
 import numpy as np
 
 __all__ = ["NO_PREDICTION", "predict_most_spikes", "predict_first_spike", "accuracy",
-           "fit_linear_readout", "predict_linear_readout"]
+           "fit_linear_readout", "predict_linear_readout", "assign_by_vote", "predict_by_vote"]
 
 #: Prediction of a sample without an output spike in the trial (never a class).
 NO_PREDICTION = -1
@@ -151,3 +157,36 @@ def predict_linear_readout(W, X):
             f"got {W.shape}"
         )
     return np.argmax(X @ W[:-1] + W[-1], axis=1)
+
+
+def assign_by_vote(counts, labels, n_classes):
+    """Class of each neuron: the class with its highest mean count over the samples of that
+    class (Diehl & Cook 2015; a class without samples has mean 0; ties: the lower class).
+    ``counts`` (n_samples, n_neurons), ``labels`` (n_samples,) in [0, n_classes)."""
+    counts, labels = np.asarray(counts, dtype=float), np.asarray(labels)
+    if counts.ndim != 2 or labels.shape != (counts.shape[0],):
+        raise ValueError(f"counts must be (n_samples, n_neurons) and labels (n_samples,), got "
+                         f"{counts.shape} and {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must be class indices in [0, n_classes) = [0, {n_classes})")
+    means = np.zeros((int(n_classes), counts.shape[1]))
+    for c in range(int(n_classes)):
+        if np.any(labels == c):
+            means[c] = counts[labels == c].mean(axis=0)
+    return means.argmax(axis=0)
+
+
+def predict_by_vote(counts, assignment, n_classes):
+    """Class per sample whose assigned neurons (``assignment`` from :func:`assign_by_vote`)
+    have the highest mean count; a class without neurons is never predicted (ties: the
+    lower class)."""
+    counts, assignment = np.asarray(counts, dtype=float), np.asarray(assignment)
+    if counts.ndim != 2 or assignment.shape != (counts.shape[1],):
+        raise ValueError(f"counts must be (n_samples, n_neurons) with one assignment per "
+                         f"neuron; got {counts.shape} and {assignment.shape}")
+    scores = np.full((counts.shape[0], int(n_classes)), -np.inf)
+    for c in range(int(n_classes)):
+        members = assignment == c
+        if np.any(members):
+            scores[:, c] = counts[:, members].mean(axis=1)
+    return predict_most_spikes(scores)

@@ -15,9 +15,13 @@ module:
   per source;
 * :mod:`.rules`: what changes weights and thresholds, and when: the three-factor rule and
   its configurations NDL, e-prop, OTTT and DECOLLE (DFA is a signal configuration);
-* :mod:`.readout`: which output neurons stand for which class (one or P per class),
-  used by the loss and the prediction alike (a non-spiking readout layer is
+* :mod:`.readout`: which output neurons stand for which class (one or P per class, or
+  assigned by class voting on the training responses: Diehl & Cook), used by the loss and
+  the prediction alike (a non-spiking readout layer is
   :func:`neuromodels.neurons.readout.leaky_readout`);
+* :mod:`.plasticity`: unsupervised STDP on a projection (no learning signal; off on test
+  samples); :mod:`.normalisation`: each neuron's incoming weights scaled to a fixed sum
+  before every training sample;
 * :mod:`.program`: the Brian2 objects for a whole data set in one run (build, run,
   results), standalone re-runs through :class:`~neuromodels.devices.DeviceSession`;
 * :mod:`.owner_code`: the code of every part merged into one :class:`~.code.Code` per
@@ -52,8 +56,10 @@ from .layers import InputLayer, Layer
 from .network import NDL_NEURON_PARAMETERS, LearningNetwork, State, feedforward, ndl_neuron
 from .program import (EVALUATION_DEVICES, TRAINING_DEVICES, DivergenceError, LearningError,
                       Program)
+from .normalisation import Normalisation
+from .plasticity import STDP
 from .projections import Projection
-from .readout import Readout
+from .readout import Readout, VotingReadout
 from .rules import DECOLLE, NDL, OTTT, EProp, ThreeFactor
 from .schedule import SampleSchedule
 from .signals import Feedback, OutputError
@@ -63,7 +69,7 @@ __all__ = ["Code", "InputLayer", "Layer", "LearningNetwork", "State", "feedforwa
            "NDL_NEURON_PARAMETERS", "Program", "DivergenceError", "LearningError",
            "TRAINING_DEVICES",
            "EVALUATION_DEVICES", "Projection", "Readout", "NDL", "EProp", "OTTT", "DECOLLE",
-           "ThreeFactor", "SampleSchedule",
+           "ThreeFactor", "STDP", "Normalisation", "VotingReadout", "SampleSchedule",
            "Feedback", "OutputError", "Twin", "TwinError", "TwinProgram",
            "train", "train_epoch", "evaluate", "cosine_schedule",
            "epoch_seed"]

@@ -24,7 +24,9 @@ What a layer adds itself (:meth:`Layer.code`):
 
 :class:`InputLayer` replays 0/1 spikes (``mode='spikes'``, one row per step) or draws them
 from per-sample probabilities (``'rates'``) read from a TimedArray at the start of every
-step.
+step.  ``rest=R``: the input is silent in the last R steps of every sample (a rest period
+between presentations, as in Diehl & Cook 2015; a sample stays T steps: T - R of
+presentation, then R of rest).
 """
 from __future__ import annotations
 
@@ -68,23 +70,44 @@ class InputLayer:
         Parameter("n", 1, "input neurons", low=1, integer=True),
         Parameter("mode", "spikes", "0/1 spikes per step, or spike probabilities per sample",
                   choices=tuple(INPUT_READ)),
+        Parameter("rest", 0, "silent steps at the end of every sample (< T)", low=0,
+                  integer=True),
     )
+    #: 1 in the presentation steps of a sample, 0 in its rest (step n is step n mod T of its
+    #: sample)
+    PRESENTING = "int((int(t/dt + 0.5) % T_input) < T_present)"
 
-    def __init__(self, n: int, name: str = "input", mode: str = "spikes"):
-        p = self.PARAMETERS.resolve(n=n, mode=mode)
-        self.n, self.name, self.mode = p["n"], name, p["mode"]
+    def __init__(self, n: int, name: str = "input", mode: str = "spikes", rest: int = 0):
+        p = self.PARAMETERS.resolve(n=n, mode=mode, rest=rest)
+        self.n, self.name, self.mode, self.rest = p["n"], name, p["mode"], int(p["rest"])
+
+    def problems(self, network) -> list[str]:
+        if self.rest >= network.T:
+            return [f"InputLayer '{self.name}': parameter 'rest' = {self.rest} steps must be "
+                    f"less than the sample's T = {network.T} steps."]
+        return []
 
     def code(self, network, read_at_start=False) -> dict[str, Code]:
+        ns = ({"T_input": int(network.T), "T_present": int(network.T - self.rest)}
+              if self.rest else {})
         if not read_at_start:
-            return {self.name: Code()}
+            return {self.name: Code(namespace=ns)}
+        read = INPUT_READ[self.mode]
+        if self.rest:
+            read = f"{read}*{self.PRESENTING}"
         return {self.name: Code(equations=["s_in : 1   # input spike of this step (0 or 1)"],
-                                every_step=[(INPUT_READ[self.mode], "start", 0)])}
+                                every_step=[(read, "start", 0)], namespace=ns)}
 
     def threshold(self, read_at_start=False) -> str:
-        return "s_in > 0.5" if read_at_start else INPUT_THRESHOLD[self.mode]
+        if read_at_start:
+            return "s_in > 0.5"
+        if self.rest:
+            return f"({INPUT_THRESHOLD[self.mode]}) and {self.PRESENTING} == 1"
+        return INPUT_THRESHOLD[self.mode]
 
     def __repr__(self):
-        return f"InputLayer({self.n}, name={self.name!r}, mode={self.mode!r})"
+        rest = f", rest={self.rest}" if self.rest else ""
+        return f"InputLayer({self.n}, name={self.name!r}, mode={self.mode!r}{rest})"
 
 
 class Layer:

@@ -104,7 +104,7 @@ class LearningNetwork:
             self._models[name] = model
         self.levels = self._levels()
         problems = self._rule_problems()
-        for part in self.signals + self.rules:
+        for part in [self.input] + self.projections + self.signals + self.rules:
             problems += part.problems(self) if hasattr(part, "problems") else []
         if problems:
             raise ParameterError("The learning network does not fit together:\n  - "
@@ -161,16 +161,20 @@ class LearningNetwork:
                     out.append(f"{rule!r} trains '{name}', which is not a layer.")
                     continue
                 for other in governed.get(name, []):
+                    unsupervised = getattr(rule, "unsupervised", False) or \
+                        getattr(other, "unsupervised", False)
                     if (rule.learns_weights and other.learns_weights) or \
                             (rule.learns_thresholds and other.learns_thresholds):
                         out.append(f"Layer '{name}' is trained by two rules that change the same "
                                    f"values ({other.NAME} and {rule.NAME}); give them "
                                    f"learn='weights' and learn='thresholds'.")
-                    elif other.signal_timing != rule.signal_timing:
+                    elif not unsupervised and other.signal_timing != rule.signal_timing:
                         out.append(f"Layer '{name}': its rules read the learning signal at "
                                    f"different timings ({other.signal_timing!r}, "
                                    f"{rule.signal_timing!r}).")
                 governed.setdefault(name, []).append(rule)
+                if getattr(rule, "unsupervised", False):   # needs no learning signal
+                    continue
                 sigs = self.signals_into(name)
                 if not sigs:
                     out.append(f"Layer '{name}' is trained but receives no learning signal "
@@ -182,7 +186,8 @@ class LearningNetwork:
                                f"of a layer must have the timing its rule reads.")
         for sig in self.signals:
             for src in sig.sources():
-                timings = {r.signal_timing for r in governed.get(src, [])}
+                timings = {r.signal_timing for r in governed.get(src, [])
+                           if not getattr(r, "unsupervised", False)}
                 if timings and sig.timing not in timings:
                     out.append(f"{sig!r} has timing '{sig.timing}' but its source is trained "
                                f"with signals at '{timings.pop()}'.")

@@ -11,17 +11,25 @@ decision framework of Sun et al. (2023) is P > 1.
 :meth:`Readout.predict` is :func:`~neuromodels.analysis.classification.predict_most_spikes`
 of the class scores, and :meth:`Readout.accuracy` is that module's
 :func:`~neuromodels.analysis.classification.accuracy` (their one home).
+
+:class:`VotingReadout` (unsupervised networks, Diehl & Cook 2015): the classes of the
+layer's neurons are not fixed but assigned from the training responses by class voting
+(:func:`~neuromodels.analysis.classification.assign_by_vote`; :func:`.train.train` fits it
+after each epoch's training samples, before that epoch's test predictions); a sample is
+predicted as the class whose neurons have the highest mean count
+(:func:`~neuromodels.analysis.classification.predict_by_vote`).
 """
 from __future__ import annotations
 
 import numpy as np
 from brian2 import NeuronGroup, Synapses, linked_var
 
-from ..analysis.classification import accuracy, predict_most_spikes
+from ..analysis.classification import (accuracy, assign_by_vote, predict_by_vote,
+                                       predict_most_spikes)
 from ..parameters import Parameter, ParameterError, ParameterSet
 from . import schedule as sch
 
-__all__ = ["Readout"]
+__all__ = ["Readout", "VotingReadout"]
 
 
 class Readout:
@@ -134,3 +142,35 @@ class Readout:
 
     def __repr__(self):
         return f"Readout({self.layer!r}, per_class={self.per_class})"
+
+
+class VotingReadout(Readout):
+    """Layer ``layer`` read as ``n_classes`` classes whose neurons are assigned by class voting
+    on the training responses (module docstring); :meth:`fit` before :meth:`predict`."""
+
+    fits = True
+
+    def __init__(self, layer: str = "output", n_classes: int = 10):
+        super().__init__(layer)
+        if int(n_classes) != n_classes or n_classes < 2:
+            raise ParameterError(f"VotingReadout: parameter 'n_classes' must be a whole number "
+                                 f">= 2; got {n_classes!r}.")
+        self._n_classes = int(n_classes)
+        self.assignment = None
+
+    def n_classes(self, network) -> int:
+        return self._n_classes
+
+    def fit(self, counts, labels) -> np.ndarray:
+        """Assign each neuron its class from the counts (n_samples, n) of labelled samples."""
+        self.assignment = assign_by_vote(counts, labels, self._n_classes)
+        return self.assignment
+
+    def predict(self, counts) -> np.ndarray:
+        if self.assignment is None:
+            raise ParameterError(f"VotingReadout('{self.layer}'): no neuron has a class yet; "
+                                 f"fit it on the training responses first (train() does).")
+        return predict_by_vote(counts, self.assignment, self._n_classes)
+
+    def __repr__(self):
+        return f"VotingReadout({self.layer!r}, n_classes={self._n_classes})"

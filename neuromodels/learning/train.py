@@ -79,6 +79,8 @@ def train_epoch(network, state, inputs, labels, *, lr_scale=1.0, seed=None, sess
     _warn_clipped(res["clipped"])
     out = res["counts"][network.readout.layer]
     _warn_silent(network, out, 0)
+    if getattr(network.readout, "fits", False):    # class voting on these responses
+        network.readout.fit(out, labels)
     if not _is_targets(labels):
         res["predictions"] = network.readout.predict(out)
         res["accuracy"] = accuracy(res["predictions"], labels)
@@ -134,7 +136,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     ``record_state``: keys ``(owner, variable)`` of the state (e.g. ``('hidden', 'v_th')``,
     a learned threshold) whose values are kept before training and after every epoch.  Returns a
     dict: 'state' (trained), 'history' (:class:`~neuromodels.history.History`, one row per
-    epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (class labels; with a test set),
+    epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (class labels; with a test set; a
+    :class:`~.readout.VotingReadout` is fitted on the epoch's training responses first),
     'train_loss', 'test_loss' (mean per sample of the readout layer's loss), 'seconds' (wall
     time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
     'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}, 'states' {key: [initial, after
@@ -192,6 +195,8 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
             clipped[name] = clipped.get(name, 0) + n
         _warn_silent(network, res["counts"][readout.layer][:n_train], epoch)
         row = {}
+        if getattr(readout, "fits", False):    # class voting on this epoch's training responses
+            readout.fit(res["counts"][readout.layer][:n_train], y_train[order])
         if not regression:
             predicted = readout.predict(res["counts"][readout.layer])
             row["train_accuracy"] = accuracy(predicted[:n_train], y_train[order])

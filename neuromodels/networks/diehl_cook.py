@@ -1,0 +1,160 @@
+"""Diehl & Cook (2015, Front Comput Neurosci 9:99): unsupervised digit learning by STDP, as a
+configuration of the learning framework (:mod:`neuromodels.learning`).
+
+:func:`diehl_cook` returns a :class:`~neuromodels.learning.LearningNetwork`:
+
+* input: ``n_input`` Poisson neurons ('rates' input: one spike probability per step and
+  sample; :func:`encoder` turns intensities in [0, 1] into ``x * max_rate * dt``), silent
+  during the rest at the end of every sample (``InputLayer(rest=...)``);
+* 'exc': ``n_exc`` LIF neurons with the adaptive threshold ``theta = v_th + theta_a``,
+  ``theta_a += delta_theta`` per spike, decaying with ``tau_theta``
+  (:func:`~neuromodels.neurons.thresholds.adaptive_threshold`), ``theta_a`` layer state that
+  persists from sample to sample and from epoch to epoch;
+* 'inh': ``n_exc`` LIF neurons; exc -> inh one-to-one, inh -> exc all-but-self (frozen,
+  fixed weights: lateral inhibition);
+* input -> exc: nearest-spike pair STDP (:func:`~neuromodels.synapses.stdp.pair_stdp`,
+  ``A_minus = nu_pre/w_max``, ``A_plus = nu_post/w_max``; :class:`~neuromodels.learning.
+  plasticity.STDP`), weights normalised to a column sum ``total`` before every training
+  sample (:class:`~neuromodels.learning.normalisation.Normalisation`); both, and the threshold
+  increments, are off while test samples are shown (learning-rate factor 0);
+* readout: class voting on the training responses
+  (:class:`~neuromodels.learning.readout.VotingReadout`).
+
+Train it with :func:`~neuromodels.learning.train` and ``encode=encoder(network)``, and
+``lr_schedule=lambda epoch, epochs: 1.0`` for the paper's constant learning rates (the
+default cosine schedule scales the STDP amplitudes and threshold increments per epoch).
+
+Point by point against Brian2's ``examples/frompapers/Diehl_Cook_2015.py`` (400 neurons):
+
+* time step: 0.5 ms here (default ``dt``; the paper's), Brian2's example uses its default
+  0.1 ms;
+* presentation/rest: 350 ms + 150 ms, as the example (``t_present``, ``t_rest``); the whole
+  data set runs in one Brian2 run (the example: two ``run()`` calls per sample);
+* synapses: current-based (a presynaptic spike adds ``J w`` to v) where the example has
+  conductances (``ge`` with a 1 ms, ``gi`` with a 2 ms time constant, reversal 0 and
+  -100 mV); the jumps are the example's conductance jumps converted at rest: input
+  ``J = w * 1 ms * 65 mV / 100 ms`` = 0.65 mV per unit weight, exc -> inh
+  ``10.4 * 1 ms * 60 mV / 10 ms`` = 62 mV, inh -> exc ``-17 * 2 ms * 35 mV / 100 ms`` =
+  -11.9 mV; no synaptic delays (the example draws input delays in [0, 10] ms);
+* STDP: the example's pre trace (20 ms) and post trace (20 ms) with ``nu_pre = 1e-4``,
+  ``nu_post = 1e-2``, ``w_max = 1``, nearest spike; its second post trace (40 ms), which
+  multiplies the potentiation (a triplet term), is left out; traces start at 0 in every
+  sample (the example's decay through the 150 ms rest);
+* threshold: ``theta_plus = 0.05 mV``, ``tau_theta = 1e7 ms``, starting at 0 above
+  ``v_th = -52 mV`` (the example: theta = 20 mV with threshold ``theta - 72 mV``); the
+  example freezes theta in test mode, here only its increments stop (the decay goes on:
+  a relative change of 3.5e-5 per sample);
+* normalisation to 78 per neuron (for 784 inputs; ``total`` scales with ``n_input``:
+  ``0.1 * n_input`` by default) before every training sample, in the generated code (the
+  example: in Python);
+* initial input weights U(0, 0.3) (the example: (U(0, 1) + 0.01) * 0.3);
+* assignment: class voting on the training responses of each epoch (the example: on a
+  separate observation run with plasticity off);
+* the example shows a sample again, with the input rate raised by 1/8 of its maximum each
+  time, when it gave fewer than 5 excitatory spikes: NOT implemented here (every sample is
+  shown once).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from brian2 import Hz, mV, ms
+
+from ..learning import InputLayer, Layer, LearningNetwork, Projection
+from ..learning.normalisation import Normalisation
+from ..learning.plasticity import STDP
+from ..learning.readout import VotingReadout
+from ..neurons.noisy import with_surrogate
+from ..neurons.thresholds import adaptive_threshold, fixed_threshold
+from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
+from ..synapses.stdp import pair_stdp
+
+__all__ = ["diehl_cook", "encoder", "PARAMETERS", "EXC_PARAMETERS", "INH_PARAMETERS"]
+
+#: The network's parameters (defaults: Brian2's Diehl_Cook_2015.py, module docstring).
+PARAMETERS = ParameterSet(
+    positive("dt", 0.5 * ms, "time step"),
+    positive("t_present", 350 * ms, "presentation of a sample"),
+    nonnegative("t_rest", 150 * ms, "rest after each sample (input silent)"),
+    positive("J_input", 0.65 * mV, "jump of v per unit input weight"),
+    positive("w_exc_inh", 62 * mV, "exc -> inh jump of v (one-to-one)"),
+    positive("w_inh_exc", 11.9 * mV, "inh -> exc drop of v (all but self)"),
+    positive("w_max", 1.0, "upper bound of the input weights"),
+    positive("w_init", 0.3, "initial input weights ~ U(0, w_init)"),
+    nonnegative("nu_pre", 1e-4, "depression per pre spike at zero lag"),
+    nonnegative("nu_post", 1e-2, "potentiation per post spike at zero lag"),
+    positive("tau_pre", 20 * ms, "presynaptic trace time constant"),
+    positive("tau_post", 20 * ms, "postsynaptic trace time constant"),
+    Parameter("total", 0.0, "column sum of the input weights (0: 0.1 * n_input; D&C 78 for "
+                            "784)", low=0.0),
+    Parameter("n_classes", 10, "classes of the voting readout", low=2, integer=True),
+)
+
+#: The excitatory neurons (adaptive threshold; Diehl & Cook 2015).
+EXC_PARAMETERS = {"E_L": -65 * mV, "v_reset": -65 * mV, "v_th": -52 * mV, "tau_m": 100 * ms,
+                  "t_ref": 5 * ms, "tau_theta": 1e7 * ms, "delta_theta": 0.05 * mV}
+#: The inhibitory neurons.
+INH_PARAMETERS = {"E_L": -60 * mV, "v_reset": -45 * mV, "v_th": -40 * mV, "tau_m": 10 * ms,
+                  "t_ref": 2 * ms}
+
+
+def _steps(duration, dt, name) -> int:
+    steps = float(duration / dt)
+    if abs(steps - round(steps)) > 1e-9:
+        raise ParameterError(f"Parameter '{name}' = {duration} must be a whole number of time "
+                             f"steps dt = {dt}.")
+    return int(round(steps))
+
+
+def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
+               inh_params: dict | None = None, **params) -> LearningNetwork:
+    """The Diehl & Cook (2015) network (module docstring) for ``n_input`` inputs and ``n_exc``
+    excitatory (and as many inhibitory) neurons; ``params``: :data:`PARAMETERS`;
+    ``exc_params``, ``inh_params``: overrides of :data:`EXC_PARAMETERS`,
+    :data:`INH_PARAMETERS` (checked by the neuron model)."""
+    p = PARAMETERS.resolve(params)
+    for name, value in (("n_input", n_input), ("n_exc", n_exc)):
+        if int(value) != value or value < 1:
+            raise ParameterError(f"Parameter '{name}' must be a whole number >= 1; got "
+                                 f"{value!r}.")
+    dt = p["dt"]
+    present, rest = _steps(p["t_present"], dt, "t_present"), _steps(p["t_rest"], dt, "t_rest")
+    exc_model = with_surrogate(adaptive_threshold())
+    exc_model = replace(exc_model, initial=exc_model.initial + (("theta_a", 0 * mV),))
+    inh_model = with_surrogate(fixed_threshold())
+    exc = Layer("exc", n_exc, exc_model, params={**EXC_PARAMETERS, **(exc_params or {})},
+                state=("theta_a",))
+    inh = Layer("inh", n_exc, inh_model, params={**INH_PARAMETERS, **(inh_params or {})})
+    w_max = float(p["w_max"])
+    stdp = pair_stdp("v", p["J_input"], interaction="nearest", bounds="additive",
+                     w_max=w_max, w=min(0.5 * w_max, float(p["w_init"])),
+                     A_plus=float(p["nu_post"]) / w_max, A_minus=float(p["nu_pre"]) / w_max,
+                     tau_plus=p["tau_pre"], tau_minus=p["tau_post"], name="diehl_cook_stdp")
+    projections = [
+        Projection("input", "exc", synapse=stdp, init="uniform", init_scale=float(p["w_init"])),
+        Projection("exc", "inh", connect="one_to_one", init="constant",
+                   init_scale=p["w_exc_inh"], plastic=False),
+        Projection("inh", "exc", connect="all_but_self", init="constant",
+                   init_scale=-p["w_inh_exc"], plastic=False),
+    ]
+    total = float(p["total"]) or 0.1 * n_input
+    rules = [STDP("input_to_exc"), Normalisation("input_to_exc", total=total)]
+    return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest), [exc, inh],
+                           projections, rules=rules,
+                           readout=VotingReadout("exc", n_classes=int(p["n_classes"])),
+                           T=present + rest, dt=dt)
+
+
+def encoder(network: LearningNetwork, max_rate=63.75 * Hz):
+    """``encode(x, T, rng)`` for :func:`~neuromodels.learning.train`: intensities x in [0, 1]
+    -> spike probabilities per step ``x * max_rate * dt`` (Diehl & Cook: pixel/8 * 2 Hz,
+    63.75 Hz for a white pixel)."""
+    p = float(max_rate * network.dt)
+    if not 0 < p <= 1:
+        raise ParameterError(f"Parameter 'max_rate' = {max_rate} gives a spike probability "
+                             f"{p:g} per step of {network.dt}; it must be in (0, 1].")
+
+    def encode(x, T, rng):
+        return np.clip(np.asarray(x, dtype=float), 0.0, 1.0) * p
+    return encode
