@@ -50,6 +50,8 @@ bench: venv
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
 	$(VENV)/bin/python tests/benchmarks/bench_exact.py
 	$(VENV)/bin/python tests/benchmarks/bench_ndl.py
+	$(VENV)/bin/python tests/benchmarks/bench_learning.py
+	$(VENV)/bin/python tests/benchmarks/bench_learning.py --memory
 	$(VENV)/bin/python tests/benchmarks/bench_quick.py
 	$(VENV)/bin/python tests/benchmarks/bench_sweep.py
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi

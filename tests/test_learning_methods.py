@@ -424,3 +424,17 @@ def test_a_program_adopts_a_network_that_differs_only_in_its_learning_rates():
                      LearningNetwork(InputLayer(6), [_hidden("output", 3)],
                                      [Projection("input", "output")], [OutputError("output")],
                                      [NDL(eta=1 * mV ** 2)], Readout("output"), T=T))
+
+
+def test_long_samples_get_an_event_driven_chunk():
+    """NDL's event-driven eligibility picks its chunk for T = 2000 steps (a**-(K-1) overflowed
+    a float for T >~ 1025 before): the largest divisor of T with growth <= 1e4."""
+    from neuromodels.learning import NDL, feedforward
+
+    net = feedforward([4, 3, 2], ndl_neuron("gaussian", deterministic=True), T=2000,
+                      params=HIDDEN, rule=NDL())
+    K = net.rules[0].chunk(net, "output")
+    a = 0.5                                       # decay per step of the NDL neuron
+    assert 2000 % K == 0 and (K - 1) * np.log(1 / a) <= np.log(1e4)
+    assert not any(2000 % k == 0 and (k - 1) * np.log(1 / a) <= np.log(1e4)
+                   for k in range(K + 1, 2001))

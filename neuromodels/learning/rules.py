@@ -334,9 +334,10 @@ class ThreeFactor:
         """Steps per chunk of the event-driven eligibility (1: the per-step form)."""
         if self.p["eligibility"] == "per_step" or self.signal_timing == "step":
             return 1
-        a = float(np.exp(-float(network.dt / self._tau_x(network, post))))
+        # a**-(K-1) <= MAX_GROWTH in logarithms (a**-(K-1) itself overflows for long samples)
+        decay = float(network.dt / self._tau_x(network, post))        # -log a
         return max(K for K in range(1, network.T + 1)
-                   if network.T % K == 0 and a ** -(K - 1) <= self.MAX_GROWTH)
+                   if network.T % K == 0 and (K - 1) * decay <= np.log(self.MAX_GROWTH))
 
     @staticmethod
     def trace(proj) -> str:

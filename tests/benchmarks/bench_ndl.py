@@ -152,16 +152,16 @@ def worker_snntorch(epochs, seed, batch=128, threads=1):
     return clock.result(test_accuracy=acc)
 
 
-def _old_tree():
-    """The package at OLD_COMMIT in a temporary directory, or (None, reason)."""
+def _old_tree(commit=OLD_COMMIT):
+    """The package at ``commit`` in a temporary directory, or (None, reason)."""
     if shutil.which("git") is None:
         return None, "git is not installed"
     tmp = tempfile.mkdtemp(prefix="nm-old-")
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", OLD_COMMIT, "neuromodels"],
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "neuromodels"],
                              capture_output=True)
     if archive.returncode:
         shutil.rmtree(tmp)
-        return None, f"commit {OLD_COMMIT} is not in this clone ({archive.stderr.decode().strip()})"
+        return None, f"commit {commit} is not in this clone ({archive.stderr.decode().strip()})"
     subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
     return tmp, None
 
