@@ -10,10 +10,8 @@ every neuron's threshold and test-set rate per epoch; after training, accuracy u
 noise, synaptic operations per inference (:mod:`~neuromodels.analysis.energy`) and the ALIF
 validation (:mod:`~neuromodels.networks.alif_step`).
 
-SL / TL are ``NDL(learn='both')`` with eta_theta = 0 / eta = 0: the same updates as
-learn='weights' / 'thresholds' (tests/test_learning.py checks it) in one program structure;
-the learning rates are run-time values, so SL, TL and STL of a data set and P share one
-build (``Program.adopt``) and the next P's build differs in a few of its C++ files.
+SL / TL are ``NDL(learn='both')`` with eta_theta = 0 / eta = 0 (the same updates as learn=
+'weights' / 'thresholds'); rates are run-time values: SL, TL, STL share a build (``adopt``).
 Noise tests run on the training program with learning-rate factor 0.  eta_theta = eta/10: a
 2-epoch pilot (digits, P = 1, seed 0) gave STL 36 % with eta_theta = eta (Sun et al.'s
 choice; output thresholds rose to 1.6 mV) and 94 % with eta/10.  Sizes: a first full run
@@ -91,9 +89,8 @@ def _train_dataset(name, p, ctx):
                      "eta_theta": 0 * mV ** 2 if rule == "SL" else p["eta_theta"]}
             net = feedforward([n_in, int(p["n_hidden"]), 10 * P], neuron, T=T, per_class=P,
                               rule=NDL(learn="both", **rates))
-            if program is None:   # SL, TL, STL: one build, the rates are run-time values
-                program = Program(net, len(y_tr) + n_te, record=("hidden",))
-            program.adopt(net)
+            program = program or Program(net, len(y_tr) + n_te, record=("hidden",))
+            program.adopt(net)   # SL, TL, STL: one build, the rates are run-time values
             rec = defaultdict(list)
             for seed in ctx.seeds:
                 ctx.progress(f"{name}: {rule}, P = {P}, seed {seed}")

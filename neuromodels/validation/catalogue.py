@@ -23,7 +23,8 @@ __all__ = ["CHECK_MODULES", "shipped", "all_checks", "resolve"]
 
 #: the modules that declare checks (``VALIDATED``), in the order of the table
 CHECK_MODULES = ("neuromodels.networks.neuron_checks", "neuromodels.networks.theta_checks",
-                 "neuromodels.networks.synapse_checks", "neuromodels.networks.learning_checks")
+                 "neuromodels.networks.brette_checks", "neuromodels.networks.synapse_checks",
+                 "neuromodels.networks.learning_checks")
 
 
 def shipped() -> dict[str, Validated]:
