@@ -87,7 +87,7 @@ def exact_case(name: str) -> dict:
     if name == "grid":
         return dict(W=np.zeros((1, 1)),
                     w_in=np.array([[4.0, -1.0, 3.0, 2.0, -2.0, 5.0, 1.0, 3.0, -1.5, 4.0]]).T,
-                    in_times=np.array([0.5, 1.25, 2.0, 3.5, 4.0, 5.25, 6.0, 7.5, 8.0, 9.0]),
+                    in_times=np.array([2, 5, 8, 14, 16, 21, 24, 30, 32, 36]) / 4,  # tau/4 grid
                     in_channels=np.arange(10), V_init=np.array([0.2]), I_init=np.zeros(1))
     if name != "recurrent":
         raise ValueError(f"case must be 'grid' or 'recurrent'; got {name!r}")
