@@ -270,3 +270,45 @@ def test_stratified_split_keeps_each_class_share_and_is_seeded():
     assert np.array_equal(again[1], X_test)
     with pytest.raises(ValueError, match="test_size"):
         stratified_split(X, y, test_size=1.0)
+
+
+def test_evidence_accumulation_labels_cues_and_recall():
+    """The label is the side with more cues; cues lie only in their windows, the recall only
+    in the last steps, everything else is background; every cue ends >= delay steps before
+    the recall (Bellec et al. 2020's store-and-recall layout)."""
+    from neuromodels.datasets.evidence import encode, evidence_accumulation, n_steps
+
+    kw = dict(n_cues=5, cue_steps=3, gap_steps=2, delay=7, recall_steps=4)
+    x, y, cues = evidence_accumulation(400, n_in=8, rate=0.7, noise=0.05, seed=1, **kw)
+    T = n_steps(**kw)
+    assert x.shape == (400, T, 8) and T == 5 * 5 - 2 + 7 + 4
+    np.testing.assert_array_equal(y, (cues.sum(axis=1) >= 3).astype(int))
+    assert 0.3 < y.mean() < 0.7
+    expected = np.full_like(x, 0.05)
+    for k in range(5):
+        for side in (0, 1):
+            on = cues[:, k] == side
+            expected[on, 5 * k:5 * k + 3, 2 * side:2 * side + 2] = 0.7
+    expected[:, T - 4:, 4:6] = 0.7
+    np.testing.assert_array_equal(x, expected)
+    last_cue_end = 4 * 5 + 3
+    assert T - 4 - last_cue_end == 7
+    agree = (cues == ((cues.sum(axis=1) >= 3)[:, None])).mean()   # p_majority 0.8 by default
+    assert 0.75 < agree < 0.9
+    again = evidence_accumulation(400, n_in=8, rate=0.7, noise=0.05, seed=1, **kw)
+    np.testing.assert_array_equal(again[0], x)
+    spikes = encode(x, T, np.random.default_rng(0))
+    assert set(np.unique(spikes)) <= {0.0, 1.0}
+    assert abs(spikes[:, T - 4:, 4:6].mean() - 0.7) < 0.02     # Bernoulli, p = the rate
+
+
+@pytest.mark.parametrize("kw, message", [(dict(n_cues=4), "n_cues must be an odd"),
+                                         (dict(n_in=6), "n_in must be a multiple of 4"),
+                                         (dict(rate=1.5), "rate must be a probability"),
+                                         (dict(delay=-1), "delay must be a whole number")])
+def test_evidence_accumulation_refuses_bad_input_naming_it(kw, message):
+    from neuromodels.datasets.evidence import evidence_accumulation
+    from neuromodels.parameters import ParameterError
+
+    with pytest.raises(ParameterError, match=message):
+        evidence_accumulation(10, **kw)

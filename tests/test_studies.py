@@ -71,6 +71,7 @@ CLAIM_TESTS = {
     "song2000": "test_study_plasticity.py",
     "distal-reward": "test_study_plasticity.py",
     "threshold-learning": "test_studies.py",
+    "locality": "test_study_locality.py",
 }
 
 

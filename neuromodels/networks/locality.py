@@ -1,0 +1,188 @@
+r"""One network, five learning methods of varying locality (Lin et al. 2025): the builders.
+
+Every method trains the same network: ``n_in`` inputs -> a hard-threshold LIF layer 'hidden'
+(Gaussian surrogate of width ``sigma``) -> a leaky non-spiking readout 'output'
+(:func:`~neuromodels.neurons.readout.leaky_readout`), with a per-step cross-entropy in the
+last ``window`` steps of each sample; ``architecture='recurrent'`` adds explicit recurrent
+weights ``hidden -> hidden``.  The methods differ only in how 'hidden' learns:
+
+=========  ==================================================================================
+BPTT       the exact surrogate gradient of the JAX twin (:class:`~neuromodels.learning.
+           TwinProgram`): non-local in space and time
+e-prop     raw output error every step through the readout weights, eligibility filtered
+           with the readout's :math:`\kappa` (Bellec et al. 2020)
+OTTT       raw output error every step through the readout weights, the step's eligibility
+           (Xiao et al. 2022)
+DFA        as OTTT with a fixed random feedback matrix :math:`B` (Nokland 2016)
+DECOLLE    the error of a fixed random local readout of 'hidden' (Kaiser et al. 2020)
+=========  ==================================================================================
+
+(the README's "Five learning methods on one network" block, with BPTT as a sixth program of
+the same loop).  The readout learns with the method's rule (BPTT: its gradient); the twin of
+:func:`network` ('bptt') gives the reference gradient at any weights (:func:`twin`).
+
+References
+----------
+Lin J, Lu S, Bal M, Sengupta A (2025) Benchmarking spiking neural network learning methods
+with varying locality. IEEE Access (arXiv 2402.01782).
+"""
+import numpy as np
+from brian2 import mV, ms
+
+from ..analysis.attacks import accuracy_vs_eps
+from ..datasets import perturbations
+from ..learning import (DECOLLE, NDL_NEURON_PARAMETERS, OTTT, EProp, Feedback, InputLayer,
+                        Layer, LearningNetwork, OutputError, Program, Projection, Readout,
+                        ndl_neuron)
+from ..neurons.readout import leaky_readout
+from ..parameters import ParameterError
+
+__all__ = ["METHODS", "ARCHITECTURES", "network", "program", "twin", "hidden_keys",
+           "bptt_gradient", "weight_change", "Probe", "robustness"]
+
+METHODS = ("bptt", "e-prop", "ottt", "dfa", "decolle")
+ARCHITECTURES = ("feedforward", "recurrent")
+RULES = {"e-prop": EProp, "ottt": OTTT, "dfa": OTTT, "decolle": DECOLLE}
+
+
+def network(method, architecture, n_in, n_hidden, n_out, *, T=12, window=6, tau_m=5 * ms,
+            tau_out=5 * ms, v_th=0.3 * mV, sigma=0.4 * mV, w_in=3 * mV, w_rec=0.5 * mV,
+            w_out=0.1, eta=2 * mV ** 2, eta_out=0.05):
+    """The network of ``method`` (:data:`METHODS`) and ``architecture``
+    (:data:`ARCHITECTURES`): sizes, time constants, initial weight scales (``w_in``,
+    ``w_rec`` volt, ``w_out`` a number) and learning rates (``eta`` volt^2 for 'hidden',
+    ``eta_out`` for the readout) are the same for every method (module docstring)."""
+    if method not in METHODS:
+        raise ParameterError(f"method must be one of {METHODS}, got {method!r}")
+    if architecture not in ARCHITECTURES:
+        raise ParameterError(f"architecture must be one of {ARCHITECTURES}, got "
+                             f"{architecture!r}")
+    lif, readout = ndl_neuron("gaussian", sigma=sigma, deterministic=True), leaky_readout()
+    step = dict(timing="step")
+    layers = [Layer("hidden", n_hidden, lif,
+                    params=dict(NDL_NEURON_PARAMETERS, tau_m=tau_m, v_th=v_th)),
+              Layer("output", n_out, readout, params={"tau_m": tau_out})]
+    projections = [Projection("input", "hidden", init_scale=w_in),
+                   Projection("hidden", "output", init_scale=w_out)]
+    if architecture == "recurrent":
+        projections.append(Projection("hidden", "hidden", init_scale=w_rec))
+    signals, rules = [OutputError("output", loss="ce", window=window, **step)], []
+    if method == "decolle":                      # a fixed random local readout trains 'hidden'
+        layers.append(Layer("local", n_out, readout, params={"tau_m": tau_out}))
+        projections.append(Projection("hidden", "local", init_scale=1.0, plastic=False))
+        signals += [OutputError("local", loss="ce", window=window, **step),
+                    Feedback("local", "hidden", weights="symmetric", send="error", **step)]
+    elif method != "bptt":                       # the raw output error, sent back to 'hidden'
+        weights = "random" if method == "dfa" else "symmetric"
+        signals.append(Feedback("output", "hidden", weights=weights, send="error", **step))
+    if method != "bptt":
+        Rule = RULES[method]
+        kappa = {"tau_kappa": tau_out} if method == "e-prop" else {}
+        rules = [Rule(layers=("hidden",), eta=eta, **kappa),
+                 Rule(layers=("output",), eta=eta_out, w_max=20.0)]
+    return LearningNetwork(InputLayer(n_in), layers, projections, signals, rules,
+                           Readout("output"), T=T)
+
+
+def program(method, net, n_samples, *, eta=2 * mV ** 2, eta_out=0.05, record=("hidden",),
+            batch_size=1):
+    """The training program of ``net`` for ``n_samples`` samples: a Brian2
+    :class:`~neuromodels.learning.Program`, or for 'bptt' a
+    :class:`~neuromodels.learning.TwinProgram` (SGD, ``batch_size`` samples per update, the
+    same learning rates as the local rules)."""
+    if method == "bptt":
+        from ..learning import TwinProgram
+
+        rates = {name: eta_out if name == "hidden_to_output" else eta
+                 for name in (p.name for p in net.projections if p.plastic)}
+        return TwinProgram(net, n_samples, lr=rates, record=record, batch_size=batch_size)
+    return Program(net, n_samples, plastic=True, record=record)
+
+
+def twin(net):
+    """The BPTT twin of ``net``'s method-free network (the loss is the readout's only)."""
+    from ..learning import Twin
+
+    return Twin(net)
+
+
+def hidden_keys(net):
+    """The weights into 'hidden' (input, and recurrent where present): where methods differ."""
+    return [(p.name, "w") for p in net.projections if p.post == "hidden"]
+
+
+def bptt_gradient(twin_, state, spikes, labels, keys):
+    """BPTT's surrogate gradient of the mean loss at the weights of ``state`` (any method's:
+    the twin reads its own keys) on ``spikes`` (n, T, n_in): ``{projection: dL/dW}`` (SI)
+    for the weight ``keys`` (e.g. :func:`hidden_keys`)."""
+    _, grads = twin_.loss_and_gradient(twin_.parameters(state), spikes, labels)
+    return {k[0]: np.asarray(grads[k[0]]) for k in keys}
+
+
+def weight_change(before, after, keys):
+    """``{projection: W_after - W_before}`` (SI) for the weight ``keys``."""
+    return {k[0]: np.asarray(after[k], dtype=float) - np.asarray(before[k], dtype=float)
+            for k in keys}
+
+
+class Probe:
+    """A trained network seen through its twin, for robustness curves: inputs are spike
+    probabilities ``x`` ((n, n_in) per sample or (n, T, n_in) per step) in [0, 1], encoded
+    with fixed uniform draws (common random numbers: a query's answer depends on x only).
+
+    ``spikes(x)`` (n, T, n_in); ``predict_spikes``, ``predict(x)`` the readout's classes;
+    ``loss(x, y)`` each sample's loss (black-box queries); ``grad(x, y)`` its gradient in x
+    through the straight-through rate code and the surrogate spike
+    (:meth:`~neuromodels.learning.Twin.rate_gradient`)."""
+
+    def __init__(self, twin_, state, seed=0):
+        self.twin, self.params, self.seed = twin_, twin_.parameters(state), seed
+        self.readout = twin_.network.readout
+
+    def spikes(self, x):
+        x = np.asarray(x, dtype=float)
+        full = x if x.ndim == 3 else np.broadcast_to(x[:, None, :], (len(x), self.twin.T,
+                                                                    x.shape[-1]))
+        u = np.random.default_rng(self.seed).random(full.shape)
+        return (u < full).astype(float)
+
+    def predict_spikes(self, spikes):
+        counts = self.twin.counts(self.params, spikes)[self.readout.layer]
+        return self.readout.predict(np.asarray(counts))
+
+    def predict(self, x):
+        return self.predict_spikes(self.spikes(x))
+
+    def loss(self, x, y):
+        return np.asarray(self.twin.losses(self.params, self.spikes(x), y))
+
+    def grad(self, x, y):
+        import jax
+
+        key = jax.random.PRNGKey(self.seed)
+        return np.asarray(self.twin.rate_gradient(self.params, x, y, key=key)[1])
+
+
+def robustness(probe, x, y, grids, seed, steps=2, n_queries=800, sigma=0.05):
+    """Accuracy of ``probe`` (a :class:`Probe`) on ``x``, ``y`` for each strength of
+    ``grids`` ``{kind: strengths}``: 'gaussian' input noise s.d., spike 'deletion'
+    probability, and the L-inf radii of 'fgsm', 'pgd' and 'nes'
+    (:func:`~neuromodels.analysis.attacks.accuracy_vs_eps`; PGD and NES with ``steps``
+    steps, NES with ``n_queries`` queries per sample and step of search s.d. ``sigma``):
+    ``{kind: array of accuracies}``."""
+    out = {}
+    for kind, grid in grids.items():
+        if kind == "gaussian":
+            out[kind] = [np.mean(probe.predict(perturbations.gaussian_noise(x, s, seed)) == y)
+                         for s in grid]
+        elif kind == "deletion":
+            spikes = np.moveaxis(probe.spikes(x), 1, 0)            # time first
+            out[kind] = [np.mean(probe.predict_spikes(np.moveaxis(
+                perturbations.delete_spikes(spikes, q, seed), 0, 1)) == y) for q in grid]
+        else:
+            opts = {} if kind == "fgsm" else dict(steps=steps)
+            if kind == "nes":
+                opts.update(n_queries=n_queries, sigma=sigma)
+            out[kind] = accuracy_vs_eps(x, y, grid, kind, probe.predict, loss=probe.loss,
+                                        grad=probe.grad, seed=seed, **opts)
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
