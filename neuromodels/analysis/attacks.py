@@ -118,6 +118,20 @@ def _step_size(step_size, eps, steps):
     return _positive(step_size, "step_size", "per-step change, units of the input")
 
 
+def _projected_sign_steps(x, grad_at, eps, steps, step_size, clip, start=None):
+    r"""The iteration PGD and the NES attack share: :math:`x_{k+1} = \Pi_S(x_k +
+    \alpha\,\mathrm{sign}\,g(x_k))` from ``start(x, eps, lo, hi)`` (default x itself),
+    after checking eps, steps, step_size and the inputs."""
+    eps = _eps(eps)
+    steps = _whole(steps, "steps", 1)
+    x, lo, hi = _inputs(x, clip)
+    alpha = _step_size(step_size, eps, steps)
+    x_adv = x.copy() if start is None else start(x, eps, lo, hi)
+    for _ in range(steps):
+        x_adv = _project(x_adv + alpha * np.sign(grad_at(x_adv)), x, eps, lo, hi)
+    return x_adv
+
+
 # -- white-box ------------------------------------------------------------------------
 def fgsm(x, grad, eps, clip=(0.0, 1.0)):
     r"""Fast gradient sign method: :math:`\Pi_S(x + \epsilon\,\mathrm{sign}\,\nabla_x L(x))`.
@@ -173,18 +187,14 @@ def pgd(x, grad, eps, steps=10, step_size=None, random_start=False, seed=None,
     -------
     numpy.ndarray of float, shape of x
     """
-    eps = _eps(eps)
-    steps = _whole(steps, "steps", 1)
-    x, lo, hi = _inputs(x, clip)
-    alpha = _step_size(step_size, eps, steps)
-    x_adv = x.copy()
-    if random_start:
+    def start(x, eps, lo, hi):
+        if not random_start:
+            return x.copy()
         rng = np.random.default_rng(seed)
-        x_adv = _project(x + rng.uniform(-eps, eps, x.shape), x, eps, lo, hi)
-    for _ in range(steps):
-        step = alpha * np.sign(_called(grad, x_adv, "grad", x.shape))
-        x_adv = _project(x_adv + step, x, eps, lo, hi)
-    return x_adv
+        return _project(x + rng.uniform(-eps, eps, x.shape), x, eps, lo, hi)
+
+    return _projected_sign_steps(x, lambda x_adv: _called(grad, x_adv, "grad", x_adv.shape),
+                                 eps, steps, step_size, clip, start)
 
 
 # -- black-box ------------------------------------------------------------------------
@@ -284,18 +294,11 @@ def nes_attack(x, loss, eps, steps=10, step_size=None, sigma=1e-3, n_queries=100
     -------
     numpy.ndarray of float, shape of x
     """
-    eps = _eps(eps)
-    steps = _whole(steps, "steps", 1)
     _positive(sigma, "sigma", "NES search s.d., units of the input")
     _whole(n_queries, "n_queries", 2, even=True)
-    x, lo, hi = _inputs(x, clip)
-    alpha = _step_size(step_size, eps, steps)
     rng = np.random.default_rng(seed)
-    x_adv = x.copy()
-    for _ in range(steps):
-        g = nes_gradient(loss, x_adv, sigma, n_queries, rng)
-        x_adv = _project(x_adv + alpha * np.sign(g), x, eps, lo, hi)
-    return x_adv
+    return _projected_sign_steps(x, lambda x_adv: nes_gradient(loss, x_adv, sigma, n_queries, rng),
+                                 eps, steps, step_size, clip)
 
 
 #: attacks by name, and which of the model's functions each needs
