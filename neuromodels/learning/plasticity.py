@@ -2,29 +2,35 @@ r"""Unsupervised plasticity: trace STDP on a projection, without a learning sign
 
 :class:`STDP` is a rule (:mod:`.rules`) that trains one projection by the spike-timing
 rule of its own synapse model: the projection's ``synapse`` is a
-:class:`~neuromodels.model.SynapseModel` of :mod:`neuromodels.synapses.stdp` (one home for
-the STDP math), e.g. :func:`~neuromodels.synapses.stdp.pair_stdp` with nearest-spike
-traces, the form of Diehl & Cook (2015)'s rule (pre: :math:`w \leftarrow w - \nu_{pre}
-x_{post}`, post: :math:`w \leftarrow w + \nu_{post} x_{pre}`, clipped to
-:math:`[0, w_{max}]`; ``A_minus = nu_pre/w_max``, ``A_plus = nu_post/w_max``).  For one
+:class:`~neuromodels.model.SynapseModel` of :mod:`neuromodels.synapses` (one home for
+the STDP math): pair STDP (:func:`~neuromodels.synapses.stdp.pair_stdp`), triplet STDP
+(:func:`~neuromodels.synapses.triplet.triplet_stdp`) or APB
+(:func:`~neuromodels.synapses.apb.apb_stdp`).  Diehl & Cook (2015)'s rule is the nearest-spike
+triplet rule without pair potentiation and triplet depression (pre: :math:`w \leftarrow w -
+\nu_{pre} x_{post}`, post: :math:`w \leftarrow w + \nu_{post} x_{pre} x_{post2}`, with
+:math:`x_{post2}` read before its own update; clipped to :math:`[0, w_{max}]`).  For one
 presented sample with presynaptic spikes :math:`t_m` and postsynaptic spikes :math:`t_k`,
-without clipping (all-to-all traces):
+without clipping, pair STDP with all-to-all traces gives
 
 .. math::
     \Delta w = r\,w_{max}\Big(A_+ \sum_k \sum_{t_m \le t_k} e^{-(t_k - t_m)/\tau_+}
     - A_- \sum_m \sum_{t_k < t_m} e^{-(t_m - t_k)/\tau_-}\Big)
 
-(nearest-spike traces: only the latest earlier spike of the other side counts), with
-:math:`r` = ``lr_scale``, the program's learning-rate factor of the sample (0 for test
-samples: no plasticity while they are shown).  The gate is in the generated code: the rule
-substitutes ``A_plus -> A_plus*lr_scale(t)`` and ``A_minus -> A_minus*lr_scale(t)`` in the
-synapse model (:meth:`STDP.gated`).  The traces start at 0 in every sample.
+(nearest-spike traces: only the latest earlier spike of the other side counts; the triplet
+rule multiplies each potentiation by :math:`A_3^+ o_2`, the slow post trace of the earlier
+post spikes), with :math:`r` = ``lr_scale``, the program's learning-rate factor of the sample
+(0 for test samples: no plasticity while they are shown).  The gate is in the generated
+code: the rule substitutes every amplitude ``A -> A*lr_scale(t)`` (:data:`AMPLITUDES` that
+the synapse model has) in the synapse model (:meth:`STDP.gated`).  The traces start at 0
+in every sample.
 
-An adaptive threshold of the postsynaptic layer (``delta_theta`` of
+An adaptive threshold of the postsynaptic layer (``delta_theta``, ``tau_theta`` of
 :func:`~neuromodels.neurons.thresholds.adaptive_threshold`, declared as layer state so that
-it persists across samples) is gated the same way (``delta_theta -> delta_theta*
-lr_scale(t)``, ``gate_threshold=True``): its increments stop in test samples; its decay
-(time constant ``tau_theta``) goes on.
+it persists across samples) is frozen the same way (``gate_threshold=True``): its increments
+are gated (``delta_theta -> delta_theta*lr_scale(t)``) and its decay stops in samples with
+``lr_scale`` 0 (``tau_theta -> tau_theta/theta_adapting``, ``theta_adapting =
+int(lr_scale(t) > 0)``, constant over a step), as Diehl & Cook's test mode, where theta is
+a constant.
 
 The rule needs no learning signal (``unsupervised``); weight normalisation is a part of its
 own (:mod:`.normalisation`).
@@ -38,14 +44,23 @@ from .code import Code
 
 __all__ = ["STDP"]
 
-#: the parameters of a STDP synapse model that the learning-rate factor gates
-GATED = ("A_plus", "A_minus")
+#: the amplitudes of a STDP synapse model that the learning-rate factor gates (pair, triplet)
+AMPLITUDES = ("A_plus", "A_minus", "A2_plus", "A3_plus", "A2_minus", "A3_minus")
+#: whether the adaptive threshold adapts in this step: 0 in samples without learning
+ADAPTING = ("theta_adapting = int(lr_scale(t) > 0) : 1 (constant over dt)   # 0: the adaptive "
+            "threshold is frozen")
+
+
+def amplitudes(model) -> list[str]:
+    """The STDP amplitudes of synapse model ``model`` (:data:`AMPLITUDES` it has)."""
+    return [name for name in AMPLITUDES if name in model.parameters]
 
 
 class STDP:
     """Trace STDP on projection ``projection`` (its synapse model's rule), gated by the
     sample's learning-rate factor; ``gate_threshold``: also gate the increments
-    ``delta_theta`` of the postsynaptic layer's adaptive threshold (module docstring)."""
+    ``delta_theta`` of the postsynaptic layer's adaptive threshold and freeze its decay in
+    samples without learning (module docstring)."""
 
     NAME = "STDP"
     unsupervised = True
@@ -79,24 +94,29 @@ class STDP:
         if not proj.plastic:
             out.append(f"STDP trains projection '{proj.name}', which is frozen "
                        f"(plastic=False).")
-        if proj.synapse is None or not all(name in proj.synapse.parameters for name in GATED):
+        if proj.synapse is None or not amplitudes(proj.synapse):
             out.append(f"STDP: projection '{proj.name}' needs a STDP synapse model with "
-                       f"parameters {list(GATED)} (synapse=neuromodels.synapses.stdp."
-                       f"pair_stdp(...)).")
+                       f"amplitudes among {list(AMPLITUDES)} (synapse=neuromodels.synapses."
+                       f"stdp.pair_stdp(...) or triplet.triplet_stdp(...)).")
         return out
 
     def gated(self, projection, model):
         """The synapse model of ``projection`` with its STDP amplitudes times lr_scale(t)."""
-        if projection.name != self.projection or not projection.plastic or \
-                not all(name in model.parameters for name in GATED):
+        names = amplitudes(model)
+        if projection.name != self.projection or not projection.plastic or not names:
             return model
-        return model.substituted(**{name: f"{name}*lr_scale(t)" for name in GATED})
+        return model.substituted(**{name: f"{name}*lr_scale(t)" for name in names})
 
     def prepare(self, layer, model):
-        """The postsynaptic layer's model with gated threshold increments."""
-        if self.gate_threshold and "delta_theta" in model.parameters:
+        """The postsynaptic layer's model with gated threshold increments and a decay that
+        stops in samples without learning."""
+        if not self.gate_threshold or "delta_theta" not in model.parameters:
+            return model
+        if "tau_theta" not in model.parameters:
             return model.substituted(delta_theta="delta_theta*lr_scale(t)")
-        return model
+        return model.substituted(delta_theta="delta_theta*lr_scale(t)",
+                                 tau_theta="tau_theta/theta_adapting").extended(
+            ADAPTING, name=model.name, reference=model.reference)
 
     def code(self, network) -> dict:
         proj = self._projection(network)

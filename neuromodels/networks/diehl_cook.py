@@ -12,13 +12,24 @@ configuration of the learning framework (:mod:`neuromodels.learning`).
   persists from sample to sample and from epoch to epoch;
 * 'inh': ``n_exc`` LIF neurons; exc -> inh one-to-one, inh -> exc all-but-self (frozen,
   fixed weights: lateral inhibition);
-* input -> exc: nearest-spike pair STDP (:func:`~neuromodels.synapses.stdp.pair_stdp`,
-  ``A_minus = nu_pre/w_max``, ``A_plus = nu_post/w_max``; :class:`~neuromodels.learning.
-  plasticity.STDP`), weights normalised to a column sum ``total`` before every training
-  sample (:class:`~neuromodels.learning.normalisation.Normalisation`); both, and the threshold
-  increments, are off while test samples are shown (learning-rate factor 0);
+* input -> exc: the example's STDP, the nearest-spike triplet rule
+  (:func:`~neuromodels.synapses.triplet.triplet_stdp`) with ``A2_minus = nu_pre/w_max``,
+  ``A3_plus = nu_post/w_max`` and no pair potentiation nor triplet depression: a pre spike
+  depresses by ``nu_pre * x_post``, a post spike potentiates by ``nu_post * x_pre *
+  x_post2`` (``x_post2``, 40 ms, read before its own update;
+  :class:`~neuromodels.learning.plasticity.STDP`), weights normalised to a column sum
+  ``total`` before every training sample
+  (:class:`~neuromodels.learning.normalisation.Normalisation`); both are off while test
+  samples are shown (learning-rate factor 0), and the threshold is frozen (no increments,
+  no decay);
 * readout: class voting on the training responses
-  (:class:`~neuromodels.learning.readout.VotingReadout`).
+  (:class:`~neuromodels.learning.readout.VotingReadout`);
+* ``rule='apb'``: APB (Shen et al. 2022; :func:`~neuromodels.synapses.apb.apb_stdp`) on
+  input -> exc instead: nearest-spike pair STDP (the same ``nu_pre``, ``nu_post``, traces;
+  no second post trace: APB is defined on the pair rule) whose potentiation is scaled by
+  ``1 + beta * (co-activity of the neuron's other inputs)`` (``tau_apb``), the exc neurons
+  extended with the co-activity trace (:func:`~neuromodels.synapses.apb.with_coactivity`);
+  ``beta = 0`` is the plain pair rule, the baseline to compare APB with.
 
 Train it with :func:`~neuromodels.learning.train` and ``encode=encoder(network)``, and
 ``lr_schedule=lambda epoch, epochs: 1.0`` for the paper's constant learning rates (the
@@ -36,27 +47,26 @@ Point by point against Brian2's ``examples/frompapers/Diehl_Cook_2015.py`` (400 
   ``J = w * 1 ms * 65 mV / 100 ms`` = 0.65 mV per unit weight, exc -> inh
   ``10.4 * 1 ms * 60 mV / 10 ms`` = 62 mV, inh -> exc ``-17 * 2 ms * 35 mV / 100 ms`` =
   -11.9 mV; no synaptic delays (the example draws input delays in [0, 10] ms);
-* STDP: the example's pre trace (20 ms) and post trace (20 ms) with ``nu_pre = 1e-4``,
-  ``nu_post = 1e-2``, ``w_max = 1``, nearest spike; its second post trace (40 ms), which
-  multiplies the potentiation (a triplet term), is left out; traces start at 0 in every
-  sample (the example's decay through the 150 ms rest);
+* STDP: the example's pre trace (20 ms), post trace (20 ms) and second post trace (40 ms,
+  ``tau_post2``; it multiplies the potentiation) with ``nu_pre = 1e-4``, ``nu_post = 1e-2``,
+  ``w_max = 1``, nearest spike, as there; traces start at 0 in every sample (the example's
+  decay through the 150 ms rest: to 5e-4 and 0.02 of their values);
 * threshold: ``theta_plus = 0.05 mV``, ``tau_theta = 1e7 ms``, starting at 0 above
-  ``v_th = -52 mV`` (the example: theta = 20 mV with threshold ``theta - 72 mV``); the
-  example freezes theta in test mode, here only its increments stop (the decay goes on:
-  a relative change of 3.5e-5 per sample);
+  ``v_th = -52 mV`` (the example: theta = 20 mV with threshold ``theta - 72 mV``); frozen
+  (no increments, no decay) on test samples, as the example's test mode;
 * normalisation to 78 per neuron (for 784 inputs; ``total`` scales with ``n_input``:
   ``0.1 * n_input`` by default) before every training sample, in the generated code (the
   example: in Python);
 * initial input weights U(0, 0.3) (the example: (U(0, 1) + 0.01) * 0.3);
 * assignment: class voting on the training responses of each epoch (the example: on a
   separate observation run with plasticity off);
-* the example shows a sample again, with the input rate raised by 1/8 of its maximum each
-  time, when it gave fewer than 5 excitatory spikes: NOT implemented here (every sample is
-  shown once).
+* the example shows a sample again after its rest when it gave fewer than 5 excitatory
+  spikes in the presentation, brighter: rates ``pixel/8 * intensity`` Hz with intensity 2,
+  then 3, 4, ... (each repetition adds half the first rate: +31.875 Hz for a white pixel),
+  without a cap, in training, observation and test alike: NOT implemented here (every
+  sample is shown once; it needs a schedule in which one sample may take several slots).
 """
 from __future__ import annotations
-
-from dataclasses import replace
 
 import numpy as np
 from brian2 import Hz, mV, ms
@@ -68,7 +78,8 @@ from ..learning.readout import VotingReadout
 from ..neurons.noisy import with_surrogate
 from ..neurons.thresholds import adaptive_threshold, fixed_threshold
 from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
-from ..synapses.stdp import pair_stdp
+from ..synapses.apb import apb_stdp, with_coactivity
+from ..synapses.triplet import triplet_stdp
 
 __all__ = ["diehl_cook", "encoder", "PARAMETERS", "EXC_PARAMETERS", "INH_PARAMETERS"]
 
@@ -85,10 +96,17 @@ PARAMETERS = ParameterSet(
     nonnegative("nu_pre", 1e-4, "depression per pre spike at zero lag"),
     nonnegative("nu_post", 1e-2, "potentiation per post spike at zero lag"),
     positive("tau_pre", 20 * ms, "presynaptic trace time constant"),
-    positive("tau_post", 20 * ms, "postsynaptic trace time constant"),
+    positive("tau_post", 20 * ms, "postsynaptic trace time constant (depression)"),
+    positive("tau_post2", 40 * ms, "second postsynaptic trace (multiplies the potentiation)"),
     Parameter("total", 0.0, "column sum of the input weights (0: 0.1 * n_input; D&C 78 for "
                             "784)", low=0.0),
     Parameter("n_classes", 10, "classes of the voting readout", low=2, integer=True),
+    Parameter("rule", "triplet", "input -> exc STDP: the example's rule ('triplet') or APB "
+                                 "('apb': nearest pair STDP with associative potentiation)",
+              choices=("triplet", "apb")),
+    nonnegative("beta", 0.0, "APB: associative boost per unit of the other inputs' trace "
+                             "(rule='apb'; 0: pair STDP)"),
+    positive("tau_apb", 20 * ms, "APB: co-activity trace time constant (rule='apb')"),
 )
 
 #: The excitatory neurons (adaptive threshold; Diehl & Cook 2015).
@@ -121,16 +139,26 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
     dt = p["dt"]
     present, rest = _steps(p["t_present"], dt, "t_present"), _steps(p["t_rest"], dt, "t_rest")
     exc_model = with_surrogate(adaptive_threshold())
-    exc_model = replace(exc_model, initial=exc_model.initial + (("theta_a", 0 * mV),))
+    if p["rule"] != "apb" and float(p["beta"]) != 0:
+        raise ParameterError(f"Parameter 'beta' = {p['beta']!r} is the APB boost; it needs "
+                             f"rule='apb' (rule is {p['rule']!r}).")
+    w_max = float(p["w_max"])
+    weights = dict(w_max=w_max, w=min(0.5 * w_max, float(p["w_init"])), tau_plus=p["tau_pre"],
+                   tau_minus=p["tau_post"])
+    if p["rule"] == "apb":
+        exc_model = with_coactivity(exc_model, p["tau_apb"])
+        stdp = apb_stdp("v", p["J_input"], beta=float(p["beta"]), interaction="nearest",
+                        name="diehl_cook_apb", A_plus=float(p["nu_post"]) / w_max,
+                        A_minus=float(p["nu_pre"]) / w_max, **weights)
+    else:
+        stdp = triplet_stdp("v", p["J_input"], interaction="nearest", name="diehl_cook_stdp",
+                            A2_plus=0.0, A3_plus=float(p["nu_post"]) / w_max,
+                            A2_minus=float(p["nu_pre"]) / w_max, A3_minus=0.0,
+                            tau_y=p["tau_post2"], **weights)
     inh_model = with_surrogate(fixed_threshold())
     exc = Layer("exc", n_exc, exc_model, params={**EXC_PARAMETERS, **(exc_params or {})},
                 state=("theta_a",))
     inh = Layer("inh", n_exc, inh_model, params={**INH_PARAMETERS, **(inh_params or {})})
-    w_max = float(p["w_max"])
-    stdp = pair_stdp("v", p["J_input"], interaction="nearest", bounds="additive",
-                     w_max=w_max, w=min(0.5 * w_max, float(p["w_init"])),
-                     A_plus=float(p["nu_post"]) / w_max, A_minus=float(p["nu_pre"]) / w_max,
-                     tau_plus=p["tau_pre"], tau_minus=p["tau_post"], name="diehl_cook_stdp")
     projections = [
         Projection("input", "exc", synapse=stdp, init="uniform", init_scale=float(p["w_init"])),
         Projection("exc", "inh", connect="one_to_one", init="constant",

@@ -159,9 +159,10 @@ def fixed_threshold(noise=None, sigma=None, deterministic: bool = False) -> Neur
 def adaptive_threshold(noise=None, sigma=None, deterministic: bool = False,
                        reset_membrane: bool = True) -> NeuronModel:
     """The ALIF: ``theta = v_th + theta_a``, ``theta_a`` += ``delta_theta`` at each spike and
-    decays with ``tau_theta``.  ``reset_membrane=False``: v is not reset and integrates through
-    the dead time ``t_ref`` (the form of NEST's ``mat2_psc_exp``)."""
-    return _threshold_model(
+    decays with ``tau_theta``, starting at ``theta_a = 0``.  ``reset_membrane=False``: v is not
+    reset and integrates through the dead time ``t_ref`` (the form of NEST's
+    ``mat2_psc_exp``)."""
+    model = _threshold_model(
         "alif",
         """
         theta = v_th + theta_a : volt                   # the threshold
@@ -169,6 +170,7 @@ def adaptive_threshold(noise=None, sigma=None, deterministic: bool = False,
         """,
         ADAPTIVE_THRESHOLD_PARAMETERS, "theta_a += delta_theta", noise=noise, sigma=sigma,
         deterministic=deterministic, reset_membrane=reset_membrane, reference=_ALIF_REFERENCE)
+    return replace(model, initial=model.initial + (("theta_a", 0 * mV),))
 
 
 def homeostatic_threshold(noise=None, sigma=None, deterministic: bool = False) -> NeuronModel:
