@@ -49,8 +49,8 @@ the same rule the family of online local methods (:class:`EProp`, :class:`OTTT`,
     \qquad \epsilon^a_{ij}(n+1) = \rho\,\bigl(\epsilon^a_{ij}(n) + \Delta\theta\,
     \psi_j(n) (\bar x_i(n) - \epsilon^a_{ij}(n))\bigr),
 
-is computed with the layer's ψ ('thresholds' slot; for a non-spiking readout, whose output
-is complete only after the step's spikes, in the 'end' slot with ψ = 1), multiplied by the
+is computed with the layer's ψ and the trace before the step's spikes (for a non-spiking
+readout, whose output is complete only after them: ψ = 1 and the trace after), times the
 signal of the same step, :math:`L_j(n)\,\bar e_{ij}(n)`, and either applied at once
 (``timing='step'``: OTTT, DECOLLE) or summed over the sample and applied at its end
 (``timing='sample'``: e-prop).  :math:`\kappa = e^{-dt/\tau_\kappa}` filters the
@@ -58,7 +58,11 @@ eligibility with the readout's time constant (``tau_kappa``; 0: no filter) and
 :math:`\epsilon^a` is the adaptation eligibility of an ALIF layer (threshold ``v_th +
 theta_a``, ``theta_a`` jumping by ``delta_theta`` = Δθ and decaying with ``tau_theta``, ρ =
 :math:`e^{-dt/\tau_\theta}`; Bellec et al. 2020, Methods, eq. 25-26), 0 for other layers.
-As in e-prop, the reset is not differentiated.
+As in e-prop, the reset is not differentiated.  Each step makes ONE pass over the synapses,
+in the 'end' slot, with :math:`\bar x_i(n)` of a spiking layer read from a per-neuron
+snapshot taken before the step's spikes; without filter (κ = 0) and adaptation,
+:math:`\bar e_{ij}(n) = \psi_j(n) \bar x_i(n)` is used without being stored
+(``eligibility='per_step'`` stores it: the same result).
 
 ``learn``: 'weights' (SL), 'thresholds' (TL) or 'both' (STL, synapse-threshold synergistic
 learning).  Learned thresholds (the neuron parameter ``threshold``, default ``v_th``,
@@ -109,8 +113,9 @@ class ThreeFactor:
         Parameter("adaptation", "auto", "per-step signals: the ALIF eligibility of layers with "
                                         "theta_a, delta_theta, tau_theta ('auto') or none",
                   choices=("auto", "off")),
-        Parameter("eligibility", "auto", "per-sample signals: how e_ij is computed (equal "
-                                         "results)", choices=("auto", "per_step", "event")),
+        Parameter("eligibility", "auto", "how e_ij is computed (equal results; per-step "
+                                         "signals: 'per_step' stores it per synapse)",
+                  choices=("auto", "per_step", "event")),
     )
 
     #: largest growth a**-(K-1) of the event-driven eligibility's running sum
@@ -277,7 +282,12 @@ class ThreeFactor:
 
     def _per_step_weight_code(self, network, proj, codes):
         """The online form: the filtered eligibility of each step times that step's L, applied
-        at once (timing 'step') or summed to the sample's end (timing 'sample')."""
+        at once (timing 'step') or summed to the sample's end (timing 'sample'), in ONE pass
+        over the synapses per step, in the 'end' slot (where L of the step is known).  A
+        spiking layer's eligibility reads the presynaptic trace of the step before its spikes
+        (a per-neuron snapshot ``<trace>_step``, taken in the 'thresholds' slot); a readout's
+        the trace after them.  Without a filter (kappa = 0) and adaptation the eligibility is
+        psi_post*xbar_pre itself and is not stored (``eligibility='per_step'``: stored)."""
         post, model = network.layers[proj.post], network.model(proj.post)
         inv = inverse_unit(post.membrane_unit(model))
         spiking = post.spiking(model)
@@ -286,33 +296,48 @@ class ThreeFactor:
             kappa = float(np.exp(-float(network.dt / self.p["tau_kappa"])))
         k_name, a_name, d_name = (f"kappa_{proj.name}", f"rho_a_{proj.name}",
                                   f"dtheta_{proj.name}")
-        ns = {"w_max": self.p["w_max"], k_name: kappa}
-        eqs = [f"ebar : {inv}   # eligibility (filtered with kappa)"]
-        trace = f"{self.trace(proj)}_pre"
+        ns = {"w_max": self.p["w_max"]}
+        x = self.trace(proj)
+        trace = f"{x}_pre"
+        if spiking:
+            trace = f"{x}_step_pre"
+            codes.setdefault(proj.pre, []).append(Code(
+                equations=[f"{x}_step : 1   # {x} in this step before its spikes"],
+                every_step=[(f"{x}_step = {x}", "thresholds", sch.ORDER_TRACE)]))
         adaptation = self._adaptation(network, proj.post) if spiking else None
-        stmts = []
-        if adaptation is not None:
-            rho, jump = adaptation
-            eqs.append("eps_a : 1   # adaptation eligibility (d theta_a/d w over its unit)")
-            ns.update({a_name: rho, d_name: jump})
-            trace = f"({trace} - eps_a)"
-            stmts = [f"ebar = {k_name}*ebar + psi_post*{trace}",
-                     f"eps_a = {a_name}*(eps_a + {d_name}*psi_post*{trace})"]
+        eqs, start, stmts = [], [], []
+        if self.stores_eligibility(kappa, adaptation):
+            eqs.append(f"ebar : {inv}   # eligibility (filtered with kappa)")
+            start.append(f"ebar = {zero(inv)}")
+            ns[k_name] = kappa
+            if adaptation is not None:
+                rho, jump = adaptation
+                eqs.append("eps_a : 1   # adaptation eligibility (d theta_a/d w over its unit)")
+                start.append("eps_a = 0")
+                ns.update({a_name: rho, d_name: jump})
+                trace = f"({trace} - eps_a)"
+            stmts.append(f"ebar = {k_name}*ebar + psi_post*{trace}")
+            if adaptation is not None:    # after ebar, which reads the step's old eps_a
+                stmts.append(f"eps_a = {a_name}*(eps_a + {d_name}*psi_post*{trace})")
+            elig = "ebar"
         else:
-            stmts = [f"ebar = {k_name}*ebar + psi_post*{trace}"]
-        where = ("thresholds", sch.ORDER_TRACE) if spiking else ("end", sch.ORDER_END_TRACE)
-        start = [f"ebar = {zero(inv)}"] + (["eps_a = 0"] if adaptation is not None else [])
+            elig = f"(psi_post*{trace})"
         code = Code(equations=eqs, namespace=ns, at_sample_start=start,
-                    every_step=[("\n".join(stmts), *where)], values={"eta": self.p["eta"]})
+                    values={"eta": self.p["eta"]})
         if self.timing == "step":
-            code.every_step.append(("w = clip(w - eta*lr_scale(t)*L_post*ebar, -w_max, w_max)",
-                                    "end", sch.ORDER_END_UPDATE))
+            stmts.append(f"w = clip(w - eta*lr_scale(t)*L_post*{elig}, -w_max, w_max)")
         else:
             code.equations.append(f"grad : {inv}   # sum of L_post*ebar over the sample")
-            code.every_step.append(("grad += L_post*ebar", "end", sch.ORDER_END_UPDATE))
+            stmts.append(f"grad += L_post*{elig}")
             code.at_sample_end.append((f"w = clip(w - eta*lr_scale(t - dt)*grad, -w_max, w_max)"
                                        f"\ngrad = {zero(inv)}", sch.ORDER_UPDATE))
+        code.every_step.append(("\n".join(stmts), "end", sch.ORDER_END_UPDATE))
         codes.setdefault(proj.name, []).append(code)
+
+    def stores_eligibility(self, kappa, adaptation) -> bool:
+        """Whether the online form keeps a per-synapse eligibility ``ebar`` (a filter or an
+        adaptation eligibility need it; ``eligibility='per_step'`` asks for it)."""
+        return kappa != 0 or adaptation is not None or self.p["eligibility"] == "per_step"
 
     def _adaptation(self, network, post):
         """(rho, delta_theta) of an ALIF layer, or None (module docstring)."""

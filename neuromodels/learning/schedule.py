@@ -13,17 +13,19 @@ every step
     thresholds   ORDER_SURROGATE: psi = dP/dv of this step (the model's ``firing``),
                  ORDER_STEP_SIGNAL: per-step output errors,
                  (the layers' thresholds),
-                 ORDER_TRACE: eligibility traces, or per-step (online) updates
+                 ORDER_TRACE: per-sample eligibilities summed every step; the
+                 presynaptic traces of the step, before its spikes, for the online rules
     synapses     spikes are delivered (w is added to the postsynaptic variable)
     resets       the model's reset; spike counts and presynaptic traces increase
-    end          per-step learning, in the step whose spikes it concerns: ORDER_END_TRACE:
-                 eligibilities of non-spiking readouts (their output y(n) is complete only
-                 now); ORDER_END_SCORE/ORDER_END_ERROR: per-step errors of non-spiking
+    end          per-step learning, in the step whose spikes it concerns (a non-spiking
+                 readout's output y(n) is complete only now): ORDER_END_SCORE/
+                 ORDER_END_ERROR: per-step errors of non-spiking
                  readouts (softmax scores, then the error); ORDER_END_ROUTE: per-step
                  learning signals routed through summed variables, output first (a layer at
                  level l at ORDER_END_ROUTE + l), so a signal reaches every layer in the
-                 step its error is computed; ORDER_END_UPDATE: per-step updates (or the
-                 accumulation of e-prop's gradient); ORDER_END_TALLY: per-step sums that
+                 step its error is computed; ORDER_END_UPDATE: the online rules' one pass
+                 over the synapses (eligibility, and the update or the accumulation of
+                 e-prop's gradient); ORDER_END_TALLY: per-step sums that
                  are recorded per sample (a readout's summed output, the loss)
 
 at sample ends (on the *sample clock*, period T*dt, ticking at steps k*T: sample k-1 is
@@ -72,7 +74,6 @@ ORDER_CLEAR = 510
 ORDER_LEVEL = 10
 #: Readout objects (class scores, softmax normaliser, output error) at sample ends.
 #: Per-step learning in the 'end' slot (module docstring).
-ORDER_END_TRACE = -400
 ORDER_END_SCORE = -300
 ORDER_END_NORMALISER = -290
 ORDER_END_ERROR = -200
