@@ -41,6 +41,16 @@ def _state(net, scale, seed=1):
     return state
 
 
+def assert_twin_fires_as_brian2(net, state, inputs):
+    """Every layer's spikes in the twin are the Brian2 program's, and every layer fires."""
+    expected = _brian2_spikes(net, state, inputs)
+    twin = Twin(net)
+    spikes = twin.run(twin.parameters(state), inputs)
+    for name, want in expected.items():
+        assert 0.05 < want.mean() < 0.5, (name, want.mean())     # the layers do fire
+        np.testing.assert_array_equal(np.asarray(spikes[name]), want, err_msg=name)
+
+
 def _brian2_spikes(net, state, inputs):
     """0/1 spikes {layer: (n_samples, T, n)} of the Brian2 evaluation program (numpy)."""
     n = len(inputs)
@@ -71,12 +81,7 @@ def test_twin_fires_the_spikes_of_the_brian2_network(kind):
         state = _state(net, {"input_to_hidden": 3, "hidden_to_hidden": 3,
                              "hidden_to_output": 6})
     inputs = (np.random.default_rng(0).random((6, net.T, 8)) < 0.3).astype(float)
-    expected = _brian2_spikes(net, state, inputs)
-    twin = Twin(net)
-    spikes = twin.run(twin.parameters(state), inputs)
-    for name, want in expected.items():
-        assert 0.05 < want.mean() < 0.5, (name, want.mean())     # the layers do fire
-        np.testing.assert_array_equal(np.asarray(spikes[name]), want, err_msg=name)
+    assert_twin_fires_as_brian2(net, state, inputs)
 
 
 def test_smoothed_firing_is_the_integral_of_the_declared_derivative():
@@ -145,8 +150,9 @@ def test_losses_are_the_readouts():
 
 
 def test_untranslatable_network_is_refused_in_one_message():
-    """Noise (xi), a refractory period, spike-probability input and an on_pre that is not
-    '<var>_post += <expr>' are all named, with the layer's model and the projection."""
+    """Noise (xi), a refractory period and an on_pre that is not '<var>_post += <expr>' are
+    all named, with the layer's model and the projection (a spike-probability input is
+    translated: tests/test_learning_twin_inputs.py)."""
     noisy = with_surrogate(diffusive_lif())
     setter = SynapseModel(name="setter", parameters=ParameterSet(), model="w : volt",
                           on_pre="v_post = w")
@@ -158,10 +164,10 @@ def test_untranslatable_network_is_refused_in_one_message():
     with pytest.raises(TwinError) as err:
         Twin(net)
     text = str(err.value)
-    for part in ("layer 'hidden' (model 'diffusive_lif')", "refractory", "xi", "rates",
+    for part in ("layer 'hidden' (model 'diffusive_lif')", "refractory", "xi",
                  "projection 'hidden_to_output' (synapse model 'setter')", "v_post = w"):
         assert part in text, part
-    assert "'output'" not in text                      # the translatable layer is not named
+    assert "'output'" not in text and "'input'" not in text     # translatable: not named
 
 
 def test_twin_program_refuses_a_learning_rate_of_the_wrong_unit():
@@ -202,7 +208,8 @@ def test_bptt_trains_the_two_pattern_task_through_train():
     assert trained["history"]["test_accuracy"][-1] >= 0.9
     assert program.builds == 1 and program.reruns == 2
 
-    two = TwinProgram(net, 2, lr=1 * mV ** 2, batch_size=2)    # one SGD step on 2 samples
+    two = TwinProgram(net, 2, lr=1 * mV ** 2, batch_size=2,    # one SGD step on 2 samples
+                      precision="float64")                        # as exact as the twin
     spikes = (rng.random((2, 10, 8)) < 0.5).astype(float)
     new = two.run(state, spikes, np.array([1, 0]), lr_scale=0.5)["state"]
     twin = two.twin
@@ -369,7 +376,7 @@ def test_bptt_through_train_makes_eprops_updates_without_recurrence():
     with brian2_settings(target="numpy"):
         eprop = train_epoch(net, state, spikes, targets)
     lr = {"input_to_hidden": net.rules[0].p["eta"], "hidden_to_output": net.rules[1].p["eta"]}
-    program = TwinProgram(net, 3, lr=lr, detach_reset=True)
+    program = TwinProgram(net, 3, lr=lr, detach_reset=True, precision="float64")
     bptt = train_epoch(net, state, spikes, targets, program=program)
     np.testing.assert_allclose(bptt["loss"], eprop["loss"], rtol=1e-9)
     np.testing.assert_allclose(bptt["counts"]["output"], eprop["counts"]["output"], rtol=1e-9)

@@ -21,16 +21,24 @@ import functools
 
 import jax
 
-__all__ = ["float64", "in_float64"]
+__all__ = ["float64", "in_float64", "scoped_precision"]
 
 
 def float64():
     """Context manager: JAX arrays and computations inside are float64 (scoped)."""
-    if hasattr(jax, "enable_x64"):  # JAX >= 0.8
-        return jax.enable_x64(True)
-    from jax.experimental import enable_x64  # JAX 0.4 - 0.7
+    return scoped_precision("float64")
 
-    return enable_x64()
+
+def scoped_precision(name: str):
+    """Context manager: JAX computes in ``name`` ('float64': x64 on, 'float32': x64 off)
+    inside, whatever the global setting."""
+    if name not in ("float32", "float64"):
+        raise ValueError(f"precision must be 'float32' or 'float64', got {name!r}")
+    if hasattr(jax, "enable_x64"):  # JAX >= 0.8
+        return jax.enable_x64(name == "float64")
+    from jax.experimental import disable_x64, enable_x64  # JAX 0.4 - 0.7
+
+    return enable_x64() if name == "float64" else disable_x64()
 
 
 def _is_tracer(x) -> bool:

@@ -10,7 +10,9 @@ initial values; in step n, the state update of every layer ('groups'), every thr
 resets ('resets') -- as ``jax.lax.scan`` over steps, ``vmap`` over samples.  Uniform draws
 of a model's per-step code (``u_draw = rand()`` at 'start') are drawn from a JAX key: the
 same distribution as Brian2's, not the same numbers (a deterministic model fires alike for
-every draw).
+every draw).  A 'rates' input draws its spikes so too, :math:`\mathbb{1}[u < r]` per step
+and channel from the sample's probabilities :math:`r` (:meth:`Twin._input_spikes`); an
+input's ``rest`` steps are silent, as in the Brian2 program.
 
 A spike :math:`s = H(\text{threshold})` is differentiated through the model's declared
 :math:`dP/dv` (``model.firing.derivative``): the surrogate gradient.  Its partial derivatives
@@ -63,10 +65,10 @@ class Twin:
         from .signals import OutputError
 
         problems = []
-        if network.input.mode != "spikes":
-            problems.append(f"input '{network.input.name}': mode {network.input.mode!r} (spike "
-                            f"probabilities drawn in the run; the twin takes 0/1 spikes)")
         self.network, self.detach_reset = network, bool(detach_reset)
+        inp = network.input
+        self.rates = inp.mode == "rates"
+        self._presenting = np.arange(network.T) < network.T - inp.rest     # rest: silent
         self.layers = {name: LayerTwin(network, name, problems) for name in network.layers}
         for sig in network.signals:
             if isinstance(sig, OutputError) and sig.layer in self.layers \
@@ -92,12 +94,14 @@ class Twin:
         return key[0] if key[1] == "w" else f"{key[0]}.{key[1]}"
 
     @in_float64
-    def parameters(self, state: State) -> dict:
-        """``{name: float64 array in SI units}`` of the state: weights ``(n_pre, n_post)`` by
-        projection name, per-neuron parameters as ``'layer.var'``."""
+    def parameters(self, state: State, dtype=float) -> dict:
+        """``{name: array in SI units}`` of the state (float64; ``dtype``: another, e.g. for a
+        float32 training run): weights ``(n_pre, n_post)`` by projection name, per-neuron
+        parameters as ``'layer.var'``."""
         import jax.numpy as jnp
 
-        return {self._name(k): jnp.asarray(np.asarray(state[k], dtype=float)) for k in self.keys()}
+        return {self._name(k): jnp.asarray(np.asarray(state[k], dtype=dtype))
+                for k in self.keys()}
 
     def state(self, params: dict, state: State) -> State:
         """A copy of ``state`` with the values of ``params`` (in the state's units)."""
@@ -163,25 +167,52 @@ class Twin:
                        for name, layer in self.layers.items()}
             return out, (outputs, prob)
 
-        _, records = jax.lax.scan(step, start, (spikes, draws))
+        x = self._input_spikes(spikes, draws.get(inp, {}).get("u"))
+        draws = {name: d for name, d in draws.items() if name != inp}
+        _, records = jax.lax.scan(step, start, (x, draws))
         return records
 
-    def _draws(self, key, n_samples):
-        """Uniform draws {layer: {var: (n_samples, T, n)}} of the models' per-step code."""
+    def _input_spikes(self, x, u):
+        r"""The input's spikes (T, n_in) of one sample: the given 0/1 spikes ``x`` (T, n_in),
+        or, for a 'rates' input, :math:`s = \mathbb{1}[u < r]` from the probabilities ``x``
+        (n_in,) and the uniform draws ``u`` (T, n_in), differentiated as :math:`r` (the
+        straight-through estimator, :math:`\partial s/\partial r := 1`); 0 in a rest."""
+        import jax
+        import jax.numpy as jnp
+
+        if self.rates:
+            x = x[None, :] + jax.lax.stop_gradient(jnp.where(u < x[None, :], 1.0, 0.0)
+                                                   - x[None, :])
+        return x if self._presenting.all() else x * self._presenting[:, None]
+
+    def _draws(self, key, n_samples, dtype=float):
+        """Uniform draws {owner: {var: (n_samples, T, n)}} of the models' per-step code and a
+        'rates' input's, from the JAX ``key``, or (a :class:`numpy.random.Generator` ``key``)
+        drawn on the host in ``dtype``: on a CPU 5x cheaper than JAX's threefry (training)."""
         import jax
 
-        draws, k = {}, 0
-        for name, layer in self.layers.items():
-            draws[name] = {}
-            for var in layer.draws:
-                draws[name][var] = jax.random.uniform(jax.random.fold_in(key, k),
-                                                      (n_samples, self.T, layer.n))
-                k += 1
+        inp = self.network.input
+        wanted = [(name, var, layer.n) for name, layer in self.layers.items()
+                  for var in layer.draws] + ([(inp.name, "u", inp.n)] if self.rates else [])
+        draws = {name: {} for name in self.layers}
+        for k, (name, var, n) in enumerate(wanted):
+            shape = (n_samples, self.T, n)
+            draws.setdefault(name, {})[var] = key.random(shape, dtype=dtype) \
+                if isinstance(key, np.random.Generator) else \
+                jax.random.uniform(jax.random.fold_in(key, k), shape)
         return draws
 
     def _check_inputs(self, inputs, what="0/1 spikes"):
         shape = np.shape(inputs)
-        n_in = self.network.input.n
+        inp = self.network.input
+        n_in = inp.n
+        if self.rates and what == "0/1 spikes":
+            if len(shape) != 2 or shape[1] != n_in or np.any(
+                    (np.asarray(inputs) < 0) | (np.asarray(inputs) > 1)):
+                raise TwinError(f"inputs of the 'rates' input '{inp.name}' must be spike "
+                                f"probabilities in [0, 1] of shape (n_samples, n_in={n_in}); "
+                                f"got shape {shape}.")
+            return
         if len(shape) != 3 or shape[1:] != (self.T, n_in):
             raise TwinError(f"inputs must be {what} of shape (n_samples, T={self.T}, "
                             f"n_in={n_in}); got {shape}.")
@@ -207,8 +238,9 @@ class Twin:
     def run(self, params, inputs, *, smooth=False, key=None) -> dict:
         """Per-step outputs ``{layer: (n_samples, T, n)}`` -- spikes (smooth: firing
         probabilities), a non-spiking layer's output variable ``y`` after each step -- for
-        input spikes ``inputs`` (n_samples, T, n_in); ``key``: the JAX key of the per-step
-        draws (default ``PRNGKey(0)``)."""
+        input spikes ``inputs`` (n_samples, T, n_in) (a 'rates' input: probabilities
+        (n_samples, n_in)); ``key``: the JAX key of the per-step draws (default
+        ``PRNGKey(0)``)."""
         import jax
         import jax.numpy as jnp
 
@@ -314,7 +346,9 @@ class Twin:
         n_in)): the gradient of each sample's loss with respect to its input spike array, the
         0/1 values taken as real numbers (they enter the membranes linearly, through the
         ``on_pre`` of the input's projections; the spikes of the layers above through the
-        surrogate): what a gradient attack (FGSM, PGD) steps along."""
+        surrogate): what a gradient attack (FGSM, PGD) steps along.  A 'rates' input:
+        :math:`\partial \mathcal{L}_k/\partial r_k` (n_samples, n_in), straight through its
+        draws (:meth:`rate_gradient`'s estimator)."""
         import jax
 
         def make():
@@ -340,6 +374,9 @@ class Twin:
         import jax
         import jax.numpy as jnp
 
+        if self.rates:
+            raise TwinError(f"The input '{self.network.input.name}' draws its spikes from "
+                            f"rates itself: its gradient is input_gradient's.")
         rates = np.asarray(rates, dtype=float)
         if rates.ndim not in (2, 3) or np.any((rates < 0) | (rates > 1)):
             raise TwinError(f"rates must be spike probabilities in [0, 1] of shape (n_samples, "

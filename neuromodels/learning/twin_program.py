@@ -18,7 +18,17 @@ per step, labels or given per-step targets: :mod:`.twin_losses`).  The counts (t
 a readout's summed ``y``) and losses of a sample are those of the forward pass that its
 update differentiates (before the update).  ``detach_reset=True``: e-prop's convention
 (:class:`~.twin.Twin`); with it, SGD on a network without recurrence makes e-prop's
-updates.  The whole run is one ``jax.lax.scan`` over samples.
+updates.
+
+The whole run is one jitted ``jax.lax.scan`` over batches, its inputs, labels and the
+models' per-step draws (numpy's PCG64 seeded with the run's ``seed``, drawn on the host:
+the same distribution as Brian2's, not its numbers) transferred once; a batch whose factors
+are all 0 (test samples) runs forward only; XLA's compilation goes to the package's
+compile cache (:func:`~neuromodels.buildcache.compile_cache`: a fresh process reads it).
+``precision``: 'float32' (default: about 4x faster on a CPU than float64, where the
+Gaussian escape noise's ``erf`` dominates; the test accuracy of the digits benchmark is
+that of float64 within the seeds' spread) or 'float64' (the exact twin's,
+:class:`~.twin.Twin`: what exact comparisons need).
 
     program = TwinProgram(net, n_train + n_test, lr=0.5 * mV**2)
     result = train(net, state, x_train, y_train, x_test, y_test, epochs=3, program=program)
@@ -30,7 +40,8 @@ import time
 import numpy as np
 from brian2 import Quantity, have_same_dimensions, mV
 
-from ..exact.precision import in_float64
+from ..buildcache import compile_cache
+from ..exact.precision import in_float64, scoped_precision
 from ..parameters import Parameter, ParameterError, ParameterSet, positive
 from .errors import DivergenceError
 from .twin import Twin, TwinError
@@ -41,6 +52,8 @@ PARAMETERS = ParameterSet(
     positive("lr", 1 * mV ** 2, "SGD step eta (unit: the trained parameters' unit squared)"),
     Parameter("batch_size", 1, "samples per update (their mean gradient)", low=1,
               integer=True),
+    Parameter("precision", "float32", "floating-point type of the training run",
+              choices=("float32", "float64")),
 )
 
 
@@ -116,15 +129,22 @@ class TwinProgram:
 
         grad = jax.value_and_grad(batch_loss, has_aux=True)
 
+        def learn(p, item):
+            (_, (counts, losses)), g = grad(p, *item)
+            new = dict(p)
+            for name in names:
+                new[name] = p[name] - lr[name] * g[name]
+            finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(new[n])) for n in names])) \
+                if names else jnp.array(True)
+            return new, (counts, losses, finite)
+
+        def present(p, item):                 # factor 0 for the whole batch: forward only
+            _, (counts, losses) = batch_loss(p, *item)
+            return dict(p), (counts, losses, jnp.array(True))
+
         def epoch(params, xs, ys, scales, draws):
             def one(p, item):
-                (_, (counts, losses)), g = grad(p, *item)
-                new = dict(p)
-                for name in names:
-                    new[name] = p[name] - lr[name] * g[name]
-                finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(new[n])) for n in names])) \
-                    if names else jnp.array(True)
-                return new, (counts, losses, finite)
+                return jax.lax.cond(jnp.any(item[2] != 0), learn, present, p, item)
 
             return jax.lax.scan(one, params, (xs, ys, scales, draws))
 
@@ -132,12 +152,13 @@ class TwinProgram:
 
     @in_float64
     def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None) -> dict:
-        """Present ``inputs`` (0/1 spikes (n_samples, T, n_in)) once, learning from each
+        """Present ``inputs`` (0/1 spikes (n_samples, T, n_in); a 'rates' input's spike
+        probabilities (n_samples, n_in)) once, learning from each
         sample with factor ``lr_scale`` (scalar or per sample); ``labels``: class labels
         (n_samples,) or given per-step targets (n_samples, T, n_out); returns {'counts' {layer:
         (n_samples, n)}, 'loss' (n_samples,), 'state', 'timings', 'rerun', 'clipped'} as a
         Program does.
-        ``seed``: the JAX key of the models' per-step draws; ``session`` is not used."""
+        ``seed``: the seed of the models' per-step draws; ``session`` is not used."""
         import jax
 
         start = time.perf_counter()
@@ -154,17 +175,19 @@ class TwinProgram:
         rerun = self._epoch is not None
         if not rerun:
             self._epoch = self._compile()
-        key = jax.random.PRNGKey(0 if seed is None else int(seed))
         B = int(self.p["batch_size"])
         pad = -n % B                       # padded samples learn nothing (factor 0)
-        draws = jax.tree_util.tree_map(lambda a: a.reshape((-1, B) + a.shape[1:]),
-                                       self.twin._draws(key, n + pad))
-        params, (counts, losses, finite) = self._epoch(
-            self.twin.parameters(state), _batches(np.asarray(inputs, dtype=float), B),
-            _batches(np.asarray(labels, dtype=float), B), _batches(scales, B), draws)
-        counts = {name: np.asarray(c).reshape((n + pad,) + c.shape[2:])[:n]
+        real = np.dtype(self.p["precision"])
+        rng = np.random.default_rng(0 if seed is None else int(seed))
+        draws = jax.tree_util.tree_map(lambda a: _batches(a, B),    # one transfer each
+                                       self.twin._draws(rng, n, real))
+        with compile_cache(compiler=False), scoped_precision(self.p["precision"]):
+            params, (counts, losses, finite) = self._epoch(
+                self.twin.parameters(state, real), _batches(np.asarray(inputs, real), B),
+                _batches(np.asarray(labels, real), B), _batches(scales.astype(real), B), draws)
+        counts = {name: np.asarray(c, dtype=float).reshape((n + pad,) + c.shape[2:])[:n]
                   for name, c in counts.items()}
-        losses = np.asarray(losses).reshape(-1)[:n]
+        losses = np.asarray(losses, dtype=float).reshape(-1)[:n]
         finite = np.asarray(finite)
         if not finite.all():
             k = int(np.argmin(finite)) * B
