@@ -22,7 +22,8 @@ from typing import Iterator
 import numpy as np
 
 __all__ = ["fixed_probability", "fixed_probability_blocks", "fixed_probability_count",
-           "BLOCK_SYNAPSES", "one_to_one", "all_to_all", "all_but_self", "fixed_indegree"]
+           "BLOCK_SYNAPSES", "GAPS_PER_DRAW", "one_to_one", "all_to_all", "all_but_self",
+           "fixed_indegree"]
 
 #: Synapses per block: 2**19 (4 MiB of int32 indices for i and j together; measured peak
 #: of building the 64k-neuron CUBA network: 2**20 +46 MB, 2**19 +28 MB over the imports).
@@ -47,6 +48,11 @@ def fixed_probability_count(n_source: int, n_target: int, p: float, autapses: bo
     return float(n_source) * max(n_target if autapses else n_target - 1, 0) * p
 
 
+#: Geometric gaps per call of the generator: fixed, so that the draw (and the generator's state
+#: after it) does not depend on the block size.
+GAPS_PER_DRAW = 2 ** 16
+
+
 def fixed_probability_blocks(n_source: int, n_target: int, p: float, rng: np.random.Generator,
                              autapses: bool = True, block: int | None = None
                              ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -54,29 +60,48 @@ def fixed_probability_blocks(n_source: int, n_target: int, p: float, rng: np.ran
     most ``block`` synapses each (default :data:`BLOCK_SYNAPSES`; a source with more gets
     a block of its own).
 
-    The blocks concatenated equal :func:`fixed_probability` with the same generator state.
+    The pairs are numbered source by source, ``k = i * candidates + c`` (``c`` the target, or
+    with ``autapses=False`` the target among the ``n_target - 1`` others); the gaps between
+    consecutive connected pairs of a Bernoulli(``p``) sequence are independent and
+    Geometric(``p``) (support 1, 2, ...), so drawing the gaps (at most
+    :data:`GAPS_PER_DRAW` per call) and summing them gives every pair connected independently with
+    probability ``p``, in O(synapses) with numpy.  The blocks concatenated equal
+    :func:`fixed_probability` with the same generator state, whatever ``block``.
     """
     _check(n_source, n_target, p)
     block = block or BLOCK_SYNAPSES
     candidates = n_target if autapses else n_target - 1
-    counts = rng.binomial(max(candidates, 0), p, size=n_source)
-    first = 0
-    while first < n_source:
-        cumulative = np.cumsum(counts[first:], dtype=np.int64)
-        last = first + max(int(np.searchsorted(cumulative, block, side="right")), 1)
-        rows = counts[first:last]
-        i = np.repeat(np.arange(first, last, dtype=np.int32), rows)
-        j = np.empty(int(rows.sum()), dtype=np.int32)
+    pairs = int(n_source) * max(candidates, 0)
+    if pairs == 0 or p == 0:
+        return
+    # gaps per call: a function of the arguments only (a small network draws few spare gaps)
+    expected = pairs * p
+    size = int(min(GAPS_PER_DRAW, expected + 6 * np.sqrt(expected) + 16))
+    last, pending, done = -1, np.empty(0, dtype=np.int64), False
+    while not done:
+        drawn = last + np.cumsum(rng.geometric(p, size=size))
+        last = int(drawn[-1])
+        done = last >= pairs
+        pending = np.concatenate([pending, drawn[drawn < pairs]])
+        if len(pending) < block and not done:
+            continue
+        # every pair of the sources before `complete` has been drawn
+        complete = n_source if done else last // candidates
+        ready = int(np.searchsorted(pending, complete * candidates))
         start = 0
-        for source, k in zip(range(first, last), rows):
-            if k:
-                targets = rng.choice(candidates, size=k, replace=False)
-                if not autapses:
-                    targets[targets >= source] += 1
-                j[start:start + k] = np.sort(targets)
-                start += k
-        yield i, j
-        first = last
+        while start < ready and (done or ready - start >= block):
+            end = min(start + block, ready)
+            if end < ready:   # end at a source's first synapse; a source with more: its own
+                row = int(pending[end]) // candidates
+                if int(pending[start]) // candidates == row:
+                    row += 1
+                end = min(int(np.searchsorted(pending, row * candidates)), ready)
+            i, j = np.divmod(pending[start:end], candidates)
+            if not autapses:
+                j[j >= i] += 1
+            yield i.astype(np.int32), j.astype(np.int32)
+            start = end
+        pending = pending[start:]
 
 
 def fixed_probability(n_source: int, n_target: int, p: float, rng: np.random.Generator,
@@ -85,7 +110,8 @@ def fixed_probability(n_source: int, n_target: int, p: float, rng: np.random.Gen
 
     With ``autapses=False`` (only meaningful when source and target are the same
     group) pairs with ``i == j`` are excluded and each source has ``n_target - 1``
-    candidates.  Cost is O(number of synapses), not O(n_source * n_target).
+    candidates.  Cost is O(number of synapses), not O(n_source * n_target): the gaps between
+    connected pairs are drawn (:func:`fixed_probability_blocks`).
     """
     blocks = list(fixed_probability_blocks(n_source, n_target, p, rng, autapses))
     if not blocks:

@@ -75,7 +75,9 @@ def test_compiler_environment_only_inside_a_standalone_session(cache, monkeypatc
         if buildcache.ccache_executable() is None:
             assert not using
         else:
-            assert using and os.environ["CXX"].split() == [buildcache.ccache_executable(), "g++"]
+            # ccache over the script that adds the precompiled header (buildcache.precompiled)
+            assert using and os.environ["CXX"].split() == [buildcache.ccache_executable(),
+                                                           str(cache / "compiler" / "g++")]
             assert os.environ["CCACHE_DIR"] == str(cache / "ccache")
     assert "CXX" not in os.environ and "CCACHE_DIR" not in os.environ
     with buildcache.compile_cache(compiler=False) as using:   # runtime: Cython via setuptools

@@ -6,7 +6,8 @@ import pytest
 from brian2 import NeuronGroup, get_device, ms
 
 from neuromodels import devices
-from neuromodels.devices import DeviceError, check_device, use_device
+from neuromodels.devices import (DeviceError, DeviceSession, brian2_settings, check_device,
+                                 use_device)
 
 pytestmark = pytest.mark.compat
 
@@ -79,6 +80,27 @@ def test_use_device_checks_before_activating_and_restores_runtime():
             draws.append(group.v[:].copy())
     assert (draws[0] == draws[1]).all()  # the seed reached Brian2's generator
     assert session.seeded_device_rng and session.provenance["device"] == "runtime"
+    # what ran: 'rand()' set through Brian2's prefs.codegen.string_expression_target (numpy);
+    # the group has no state updater, so no Cython code object ran although the target is Cython
+    assert session.provenance["backend"] == "Brian2 runtime (numpy)"
+
+
+def test_runtime_provenance_names_the_target_that_ran():
+    """A network run on Brian2's numpy target is recorded as numpy, not as the session's
+    default Cython; code objects of both targets in one session are both named."""
+    from brian2 import Network
+
+    with use_device("runtime") as session:
+        with brian2_settings(target="numpy"):
+            group = NeuronGroup(2, "dv/dt = -v/(10*ms) : 1", method="exact")
+            session.run(Network(group), 1 * ms)
+        assert session.runtime_targets == {"numpy"}
+        assert session.provenance["backend"] == "Brian2 runtime (numpy)"
+        session.runtime_targets.add("cython")
+        assert session.provenance["backend"] == "Brian2 runtime (Cython and numpy)"
+    with use_device("runtime") as session:  # nothing of Brian2's ran: no target is claimed
+        assert session.provenance["backend"] == "Brian2 runtime (no code object ran)"
+    assert DeviceSession("runtime").provenance["backend"] == "Brian2 runtime (Cython)"
 
 
 def test_standalone_session_runs_in_its_own_directory_and_restores(tmp_path):

@@ -13,6 +13,7 @@ from .clock_order import _sort_clock_resets
 from .estimate import (_add_record, _no_cache_reason, _records, _remember, _say,
                        _source_fingerprints, estimate_compile_seconds, still_running)
 from .folders import cache_dir, enabled
+from .precompiled import prepare_project
 
 relies_on(  # compile_source(directory, ...); the clock resets that build puts in main.cpp
     ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.compile_source",
@@ -55,13 +56,17 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
         caching = use_records and "ccache" in os.environ.get("CXX", "")
         fingerprints, known, new = [], set(), 0
         if internals:   # compile_source(directory, compiler, debug, clean)
+            directory = Path(args[0] if args else kwargs["directory"])
             try:
-                fingerprints = _source_fingerprints(Path(args[0] if args else kwargs["directory"]))
+                fingerprints = _source_fingerprints(directory)
             except OSError:
                 fingerprints = []
             folder = cache_dir() / "compiled"
             known = {f for f in fingerprints if caching and (folder / f).exists()}
             new = len(fingerprints) - len(known)
+            if use_records and fingerprints:  # objects.cpp at -O0, the precompiled header
+                with contextlib.suppress(OSError):
+                    prepare_project(directory, new, pch=caching and _wrapped_compiler())
             if verbose and fingerprints:
                 total = len(fingerprints)
                 seconds = estimate_compile_seconds(name, new)
@@ -150,6 +155,12 @@ def instrument_cython(what: str = "this network", verbose: bool = True, on_compi
         vars(manager).pop("_load_module", None)
         if compiled and enabled():
             _add_record("runtime", {"new_files": len(compiled), "seconds": sum(compiled)})
+
+
+def _wrapped_compiler() -> bool:
+    """Whether ``CXX`` is ccache over :func:`~.precompiled.compiler_wrapper`'s script."""
+    words = os.environ.get("CXX", "").split()
+    return len(words) > 1 and Path(words[1]).parent == cache_dir() / "compiler"
 
 
 def uninstrument_compile(device) -> None:

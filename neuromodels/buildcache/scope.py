@@ -11,6 +11,7 @@ from .brian2_version import brian2_patches_apply
 from .codegen import _flag_check_cache, _stateupdater_cache
 from .folders import _environment, cache_dir, ccache_executable, enabled
 from .jax_cache import _jax_compilation_cache
+from .precompiled import compiler_wrapper
 
 def _compiler_environment(build_root: Path) -> dict[str, str]:
     """Environment for ccache-wrapped C++ builds (empty if ccache is not available)."""
@@ -20,8 +21,8 @@ def _compiler_environment(build_root: Path) -> dict[str, str]:
     cxx = os.environ.get("CXX", "g++")
     if "ccache" in os.path.basename(cxx.split()[0]):
         wrapped = cxx
-    else:
-        wrapped = f"{ccache} {cxx}"
+    else:  # the compiler as the script that adds the precompiled header (if it can be written)
+        wrapped = f"{ccache} {compiler_wrapper(cxx) or cxx}"
     return {
         "CXX": wrapped,
         "CCACHE_DIR": str(cache_dir() / "ccache"),

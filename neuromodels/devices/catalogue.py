@@ -46,10 +46,24 @@ def device_description(name: str) -> str:
     return _DESCRIPTIONS[name]
 
 
-def backend_name(name: str, use_gpu: bool = False) -> str:
-    """The backend that runs device ``name`` (recorded in the results file's provenance)."""
+#: How a results file names the code-generation targets of Brian2's runtime device.
+_RUNTIME_TARGETS = {"cython": "Cython", "numpy": "numpy"}
+
+
+def backend_name(name: str, use_gpu: bool = False, targets=None) -> str:
+    """The backend that runs device ``name`` (recorded in the results file's provenance).
+
+    ``targets``: on ``runtime``, the code-generation targets its code objects ran on
+    (``"numpy"``, ``"cython"``, as :attr:`DeviceSession.runtime_targets` records them); ``None``
+    (not recorded) names Cython, the target a session starts with."""
     if name == "genn":
         return "GeNN CUDA" if use_gpu else "GeNN CPU"
-    return {"runtime": "Brian2 runtime (Cython)", "cpp_standalone": "C++ standalone",
-            "cuda_standalone": "Brian2CUDA"}[name]
+    if name == "runtime":
+        if targets is None:
+            targets = ("cython",)
+        if not targets:
+            return "Brian2 runtime (no code object ran)"
+        return "Brian2 runtime (" + " and ".join(
+            _RUNTIME_TARGETS.get(t, t) for t in sorted(set(targets))) + ")"
+    return {"cpp_standalone": "C++ standalone", "cuda_standalone": "Brian2CUDA"}[name]
 

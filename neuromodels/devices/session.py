@@ -36,6 +36,10 @@ class DeviceSession:
     what: str = "this model"
     verbose: bool = True
     history: list = field(default_factory=list)
+    #: runtime: the code-generation targets (``"numpy"``, ``"cython"``) of the code objects
+    #: created in the session (:func:`~neuromodels.devices.use_device` records them); ``None``:
+    #: not recorded
+    runtime_targets: set | None = None
     _compile_seconds: float = field(default=0.0, repr=False)
 
     def _record(self, kind: str, wall: float, sim: float) -> None:
@@ -190,10 +194,35 @@ class DeviceSession:
 
     @property
     def provenance(self) -> dict:
-        return {"device": self.name, "backend": backend_name(self.name, self.use_gpu),
+        return {"device": self.name,
+                "backend": backend_name(self.name, self.use_gpu, self.runtime_targets),
                 "threads": self.threads or 0, "seed": self.seed,
                 "seeded_device_rng": self.seeded_device_rng,
                 **({"gpu": requirements.gpu_name() or "unknown"} if self.use_gpu else {})}
+
+
+@contextlib.contextmanager
+def record_runtime_targets(session: DeviceSession):
+    """For the ``with`` block: the runtime device's code objects add their code-generation
+    target (their class's ``class_name``: ``numpy``, ``cython``) to ``session.runtime_targets``,
+    so that the provenance names what ran, not what was asked for (values set from strings run
+    on Brian2's ``codegen.string_expression_target``, numpy by default, whatever the target)."""
+    import brian2
+
+    device = brian2.get_device()
+    original = device.code_object
+    session.runtime_targets = set()
+
+    def code_object(*args, **kwargs):
+        codeobj = original(*args, **kwargs)
+        session.runtime_targets.add(getattr(type(codeobj), "class_name", type(codeobj).__name__))
+        return codeobj
+
+    device.code_object = code_object
+    try:
+        yield
+    finally:
+        vars(device).pop("code_object", None)
 
 
 def _instrument(session: DeviceSession) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from .. import buildcache
 from .catalogue import ALL_DEVICES, GPU_DEVICES
 from .requirements import check_device, cuda_path
-from .session import DeviceSession, _instrument
+from .session import DeviceSession, _instrument, record_runtime_targets
 from .settings import brian2_settings
 
 
@@ -58,6 +58,7 @@ def use_device(name: str, *, supported: tuple[str, ...] = ALL_DEVICES, threads: 
         if name == "runtime":
             set_device("runtime")
             caches.enter_context(buildcache.instrument_cython(what, verbose, session._compiled))
+            caches.enter_context(record_runtime_targets(session))
         else:
             root.mkdir(parents=True, exist_ok=True)
             directory = root / f"{name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"

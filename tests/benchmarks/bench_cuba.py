@@ -5,7 +5,8 @@ neuron, p = 80/n), the network is built through the package
 (``neuromodels.networks.brette2007`` + ``use_device``) and as Brian2's
 examples write it (``plain_brian2.py``).  Printed per case: simulation time
 (the best of ``--repeats`` runs, compilation excluded), build time (code
-generation + compilation + set-up), synaptic events per second, peak memory
+generation + compilation + set-up; wall, and CPU seconds of the process and its compilers,
+which a loaded machine distorts less), synaptic events per second, peak memory
 (of a process that builds and runs one implementation, or of its compiled program),
 the package/plain ratios (simulation, build, memory), the C++ files of each standalone
 project, and the memory estimate of ``neuromodels.devices``.  The runs of the
@@ -96,11 +97,12 @@ def worker(impls, device, network, n, duration_s, repeats, build_root):
         with use_device(device, seed=None if device == "genn" else 1, build_root=build_root,
                         keep_build=True) as session:
             defaultclock.dt = 0.1 * ms
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), _cpu_seconds()
             net, mon, synapses = _build(impl, network, n, np.random.default_rng(1))
             _run(impl, net, duration)
             sim = float(get_device()._last_run_time)
             results[impl] = {"build": time.perf_counter() - start - sim, "sims": [sim],
+                             "build_cpu": _cpu_seconds() - cpu - sim,
                              "spikes": int(mon.num_spikes),
                              "synapses": sum(len(s) for s in synapses),
                              "directory": str(session.directory),
@@ -111,6 +113,13 @@ def worker(impls, device, network, n, duration_s, repeats, build_root):
         res["peak_mb"] = rss  # one process per implementation except on runtime (see main)
         res["rate"] = res["spikes"] / n / duration_s
     return results
+
+
+def _cpu_seconds():
+    """User and system seconds of this process and its finished children (the compilers)."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                          resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def rerun_binary(directory):
@@ -177,7 +186,7 @@ def main():
     header = (f"{'device':<15}{'net':<6}{'neurons':>8}{'synapses':>10}{'Hz pkg':>8}{'Hz plain':>9}"
               f"  {'sim pkg':>8}{'sim plain':>10}"
               f"{'ratio':>7}  {'build pkg':>9}{'build plain':>12}{'ratio':>7}{'files':>9}"
-              f"  {'events/s pkg':>13}"
+              f"{'CPU pkg':>8}{'CPU plain':>10}{'ratio':>6}  {'events/s pkg':>13}"
               f"{'MB pkg':>8}{'MB plain':>9}{'mem ratio':>10}{'MB est':>8}")
     print(header)
     print("-" * len(header))
@@ -193,13 +202,16 @@ def main():
                 worst_build = max(worst_build, build_ratio)
                 files = f"{pkg.get('files', '-')}/{plain.get('files', '-')}"
                 mem_ratio = pkg["peak_mb"] / plain["peak_mb"]
+                cpu_cells = (f"{pkg['build_cpu']:>8.2f}{plain['build_cpu']:>10.2f}"
+                             f"{pkg['build_cpu'] / plain['build_cpu']:>6.2f}"
+                             if "build_cpu" in pkg else f"{'-':>8}{'-':>10}{'-':>6}")
                 worst_mem = max(worst_mem, mem_ratio)
                 estimate = estimate_memory(neurons=n, synapses=pkg["synapses"],
                                            recorded=pkg["spikes"]) / 2 ** 20
                 print(f"{device:<15}{network:<6}{n:>8}{pkg['synapses']:>10}{pkg['rate']:>8.2f}"
                       f"{plain['rate']:>9.2f}  {pkg['sim']:>8.3f}"
                       f"{plain['sim']:>10.3f}{ratio:>7.3f}  {pkg['build']:>9.2f}"
-                      f"{plain['build']:>12.2f}{build_ratio:>7.2f}{files:>9}"
+                      f"{plain['build']:>12.2f}{build_ratio:>7.2f}{files:>9}{cpu_cells}"
                       f"  {pkg['events_per_s']:>13.3g}{pkg['peak_mb']:>8.0f}"
                       f"{plain['peak_mb']:>9.0f}"
                       f"{mem_ratio:>10.2f}{estimate:>8.0f}", flush=True)

@@ -5,7 +5,8 @@ matplotlib caches, as on a fresh machine): *cold* is the first run, *warm* the s
 Mode ``before`` turns the caches off (``NEUROMODELS_CACHE=off``; with ``--before-source
 DIR`` it runs the package in DIR instead, e.g. an export of the main branch), mode
 ``after`` is this checkout with its caches.  Printed per study: the wall times (the
-whole command, imports and figure included), the CPU seconds of the last mode's warm run
+whole command, imports and figure included), the CPU seconds of the last mode's cold and warm
+run
 (its processes and compilers: on a loaded machine closer to what a quiet one takes than
 the wall time) and, from that run's results file, its build / simulation / JAX compile /
 other seconds (other: JAX running, data, analysis; imports and the figure are outside).
@@ -15,7 +16,10 @@ type, and each C++ build's announced estimate (``compiling: ..., about N s``) wi
 compiled new files, from the build records in its fresh cache folder).
 
     python tests/benchmarks/bench_quick.py [--studies NAME[@DEVICE] ...] [--modes before after]
-                                           [--before-source DIR]
+                                           [--before-source DIR] [--keep DIR]
+
+``--keep DIR`` copies each cold run's results file to ``DIR/NAME.MODE.h5`` (to compare the
+data of two builds, e.g. that a build change left every array bit-identical).
 """
 import argparse
 import json
@@ -80,7 +84,7 @@ def timings_of(path):
     return t
 
 
-def measure(entry, mode, before_source):
+def measure(entry, mode, before_source, keep=None):
     name, _, device = entry.partition("@")
     home = Path(tempfile.mkdtemp(prefix="neuromodels-bench-home-"))
     out = home / "out"
@@ -96,11 +100,14 @@ def measure(entry, mode, before_source):
         os.pathsep) if p])
     env["NEUROMODELS_STUDIES"] = str(source / "studies")
     try:
-        cold, _, printed = run_once(name, device, env, out, source)  # cwd: `python -m` imports
+        cold, cold_cpu, printed = run_once(name, device, env, out, source)  # cwd: `python -m`
         ratios = estimate_ratios(printed, home)
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            shutil.copy(out / f"{name}.quick.h5", Path(keep) / f"{name}.{mode}.h5")
         warm, cpu, _ = run_once(name, device, env, out, source)
         t = timings_of(out / f"{name}.quick.h5")
-        t["cpu"], t["estimates"] = cpu, ratios
+        t["cpu"], t["cold cpu"], t["estimates"] = cpu, cold_cpu, ratios
     finally:
         shutil.rmtree(home, ignore_errors=True)
     return cold, warm, t
@@ -112,6 +119,7 @@ def main():
     parser.add_argument("--modes", nargs="*", default=["before", "after"],
                         choices=["before", "after"])
     parser.add_argument("--before-source", help="package checkout to run as 'before'")
+    parser.add_argument("--keep", help="folder for each cold run's results file")
     args = parser.parse_args()
     studies = args.studies or default_studies()
     print(f"# {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
@@ -120,24 +128,24 @@ def main():
              else "NEUROMODELS_CACHE=off"))
     header = (f"{'study':<34}"
               + "".join(f"{m + ' cold':>13}{m + ' warm':>13}" for m in args.modes)
-              + f"{'warm CPU':>10}{'estimate/measured':>20}   "
+              + f"{'cold CPU':>10}{'warm CPU':>10}{'estimate/measured':>20}   "
                 f"{'warm run: build / simulation / JAX compile / other (s)':>55}")
     print(header)
     print("-" * len(header))
     for entry in studies:
-        cells, split, cpu, ratios = [], "", 0.0, ""
+        cells, split, cpu, cold_cpu, ratios = [], "", 0.0, 0.0, ""
         for mode in args.modes:
-            cold, warm, t = measure(entry, mode, args.before_source)
+            cold, warm, t = measure(entry, mode, args.before_source, args.keep)
             cells += [cold, warm]
             if mode == args.modes[-1] and t:
                 jax = t.get("compile (JAX)", 0)
                 other = t.get("total", 0) - t.get("build", 0) - t.get("simulation", 0) - jax
                 split = (f"{t.get('build', 0):.1f} / {t.get('simulation', 0):.1f} / {jax:.1f} / "
                          f"{other:.1f}")
-                cpu = t["cpu"]
+                cpu, cold_cpu = t["cpu"], t["cold cpu"]
                 ratios = ", ".join(f"{r:.2f}" for r in t["estimates"]) or "-"
         print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells)
-              + f"{cpu:>9.1f}s{ratios:>20}   {split:>55}",
+              + f"{cold_cpu:>9.1f}s{cpu:>9.1f}s{ratios:>20}   {split:>55}",
               flush=True)
     print(f"# load average at end {os.getloadavg()[0]:.1f}")
 
