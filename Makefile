@@ -18,7 +18,7 @@ JOBS ?= 2
 PYTEST_FLAGS ?= -q -rs -n $(JOBS) --dist loadgroup --durations=25 --durations-min=10
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: demo test lint test-full test-compat test-genn bench gpu-bundle figures readme-tables venv venv-genn lock clean
+.PHONY: demo test lint test-full test-compat test-genn bench gpu-bundle figures readme-tables venv venv-genn venv-bindsnet lock clean
 
 demo: venv
 	$(VENV)/bin/neuromodels run cuba-coba
@@ -44,7 +44,25 @@ test-genn: venv-genn
 # CUDA libraries). It goes on top of the locked environment with the lock's pins as
 # constraints (without hashes, which pip would apply to every package), so no locked
 # package changes.
-bench: venv
+# BindsNET 0.3.4 (bench_stdp's peer) in its own environment. It declares torch >= 2.14, whose
+# only wheel on the registry is the CUDA build (2.7 GB with its nvidia wheels); it runs on
+# torch 2.13.0's CPU build (installed without BindsNET's pins: pip warns of the conflict, the
+# worker runs). torchvision's compiled operators do not load (it is linked against CUDA);
+# BindsNET uses them only for its data sets, the worker skips their registration.
+VENV_BINDSNET := .venv-bindsnet
+BINDSNET_REQUIRES := 'numpy>=2,<3' 'scipy>=1,<2' 'matplotlib>=3,<4' 'pandas>=3,<4' 'tqdm>=4,<5' \
+	'scikit-learn>=1,<2' 'scikit-image<1' 'tensorboardX>=2.6.4,<3' 'opencv-python>=4.14,<6' \
+	'gymnasium>=1,<2' 'ale-py<1'
+venv-bindsnet: $(VENV_BINDSNET)/.installed
+$(VENV_BINDSNET)/.installed:
+	rm -rf $(VENV_BINDSNET)
+	$(PYTHON) -m venv $(VENV_BINDSNET)
+	$(VENV_BINDSNET)/bin/pip install $(PIP_FLAGS) 'torch==2.13.0+cpu' 'torchvision==0.28.0'
+	$(VENV_BINDSNET)/bin/pip install $(PIP_FLAGS) --no-deps bindsnet==0.3.4
+	$(VENV_BINDSNET)/bin/pip install $(PIP_FLAGS) $(BINDSNET_REQUIRES)
+	touch $@
+
+bench: venv venv-bindsnet
 	grep -E '^[A-Za-z0-9][^ ]*==' $(LOCK) | sed 's/ .*//' > $(VENV)/lock-constraints.txt
 	$(VENV)/bin/pip install $(PIP_FLAGS) --no-build-isolation -c $(VENV)/lock-constraints.txt -e '.[bench]'
 	$(VENV)/bin/python tests/benchmarks/bench_cuba.py
@@ -54,6 +72,7 @@ bench: venv
 	$(VENV)/bin/python tests/benchmarks/bench_learning.py --memory
 	$(VENV)/bin/python tests/benchmarks/bench_quick.py
 	$(VENV)/bin/python tests/benchmarks/bench_sweep.py
+	$(VENV)/bin/python tests/benchmarks/bench_stdp.py  # Brian2's example: $$BRIAN2_EXAMPLES, else skipped
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
 
 # What the GPU benchmark needs on a GPU machine without network (README, "GPU"): wheels,

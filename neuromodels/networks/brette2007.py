@@ -24,8 +24,8 @@ tools and strategies. J Comput Neurosci 23:349-398, appendix B.
 Connectivity and initial values are drawn with numpy (see
 :mod:`neuromodels.connectivity`), so a seed gives the same network on
 every device; a large draw made before is read from the build caches
-(:func:`neuromodels.buildcache.cached_blocks`: the same draw, 4-5 s less at 64,000
-neurons), and the blocks of a connection make one code object on cpp_standalone
+(:func:`neuromodels.buildcache.cached_blocks`: the same draw; the draw itself takes about
+0.3 s at 64,000 neurons), and the blocks of a connection make one code object on cpp_standalone
 (:func:`neuromodels.devices.connect_in_blocks`).
 """
 from __future__ import annotations
