@@ -6,7 +6,9 @@ explicit recurrence, and their robustness to noise and to white- and black-box a
 
 Network and methods: :mod:`neuromodels.networks.locality` (BPTT: the twin's SGD in the same
 training loop; the others: Brian2, numpy target).  Recorded per method, architecture and
-seed: test accuracy and seconds per epoch; CKA of the hidden spike counts on the test set
+seed: test accuracy (the temporal task's ``evidence``: read in the recall window, through
+the twin) and seconds per epoch; the peak memory of the training
+(:mod:`neuromodels.devices.peak_memory`); CKA of the hidden spike counts on the test set
 with BPTT's (same seed, same input spikes) after every epoch; the cosine of the epoch's
 change of the weights into 'hidden' with minus BPTT's gradient at the epoch's start (the
 twin, on ``n_probe`` training samples).  Robustness of every trained network, through its
@@ -14,15 +16,14 @@ twin (:class:`~neuromodels.networks.locality.Probe`): Gaussian input noise, spik
 FGSM, PGD (rate gradient, straight-through) and NES (queries of the loss only), accuracy
 on ``n_attack`` test samples vs the strength on a grid of ``n_levels`` from 0 to the max.
 """
+import gc
+
 import numpy as np
-from brian2 import mV
+from brian2 import mV, prefs
 
 from neuromodels.analysis.similarity import linear_cka, linear_cka_chance, update_cosine
-from neuromodels.datasets import evidence
-from neuromodels.datasets.digits import load_digits
-from neuromodels.datasets.encoding import rate_encode
-from neuromodels.datasets.mnist import load_mnist
 from neuromodels.devices import brian2_settings
+from neuromodels.devices.peak_memory import peak_memory
 from neuromodels.learning import Twin, train
 from neuromodels.networks import locality as loc
 from neuromodels.parameters import Parameter, ParameterSet, positive
@@ -40,7 +41,8 @@ PARAMETERS = ParameterSet(
     Parameter("n_train", 200, "training samples per task (0: all)", low=0, integer=True),
     Parameter("n_test", 80, "test samples per task (0: all)", low=0, integer=True),
     Parameter("n_seeds", 3, "seeds", low=1, integer=True),
-    Parameter("delay", 30, "evidence: steps from the last cue to the recall", low=0,
+    Parameter("delay", 10, "evidence: steps from the last cue to the recall (at 20 and 30 "
+              "BPTT stays near chance in 3 epochs of 200 trials; README)", low=0,
               integer=True),
     positive("eta", 0.1 * mV ** 2, "learning rate of the weights into 'hidden'"),
     positive("eta_out", 0.0005, "learning rate of the readout weights"),
@@ -58,23 +60,6 @@ PARAMETERS = ParameterSet(
 )
 
 
-def _rate_code(x, T, rng):
-    return np.moveaxis(rate_encode(x, T, seed=rng), 0, 1)
-
-
-def _task(name, p, seed):
-    """(x_train, y_train, x_test, y_test, T, encode or None)."""
-    n_tr, n_te = int(p["n_train"]), int(p["n_test"])
-    if name == "evidence":
-        x, y, _ = evidence.evidence_accumulation((n_tr or 1000) + (n_te or 300),
-                                                 delay=int(p["delay"]), seed=seed + 99)
-        k = n_tr or 1000
-        return x[:k], y[:k], x[k:], y[k:], x.shape[1], evidence.encode
-    x_tr, x_te, y_tr, y_te = load_digits() if name == "digits" else load_mnist(pool=4)
-    n_tr, n_te = n_tr or len(y_tr), n_te or len(y_te)
-    return x_tr[:n_tr], y_tr[:n_tr], x_te[:n_te], y_te[:n_te], int(p["T"]), None
-
-
 def _run(name, p, ctx):
     levels = np.linspace(0, 1, int(p["n_levels"]))
     grids = {"gaussian": levels * p["noise_max"], "deletion": levels * p["deletion_max"],
@@ -83,24 +68,31 @@ def _run(name, p, ctx):
     rates = dict(eta=p["eta"], eta_out=p["eta_out"])
     for arch in loc.ARCHITECTURES:
         rec = {m: {} for m in loc.METHODS}
+        twin = bptt = None              # one twin and one BPTT program (one XLA build) per arch
         for seed in ctx.seeds:
-            x_tr, y_tr, x_te, y_te, T, encode = _task(name, p, seed)
+            x_tr, y_tr, x_te, y_te, T, encode, window = loc.task(
+                name, seed, int(p["n_train"]), int(p["n_test"]), int(p["T"]), int(p["delay"]))
             n_in, n_out = x_tr.shape[-1], int(max(y_tr.max(), y_te.max()) + 1)
-            ref = loc.network("bptt", arch, n_in, int(p["n_hidden"]), n_out, T=T, **rates)
-            twin = Twin(ref)
+            sizes = dict(T=T, **rates, **({"window": window} if window else {}))
+            ref = loc.network("bptt", arch, n_in, int(p["n_hidden"]), n_out, **sizes)
+            twin = twin or Twin(ref)
+            bptt = bptt or loc.program("bptt", ref, len(y_tr) + len(y_te), **rates)
             k = min(int(p["n_probe"]), len(y_tr))
             rng = np.random.default_rng(seed + 7)
-            probe_in = (encode or _rate_code)(x_tr[:k], T, rng)
+            probe_in = (encode or loc.rate_code)(x_tr[:k], T, rng)
             ka = min(int(p["n_attack"]), len(y_te))
             bptt_hidden = None
             for method in loc.METHODS:
                 ctx.progress(f"{name}, {arch}, seed {seed}: {method}")
-                net = loc.network(method, arch, n_in, int(p["n_hidden"]), n_out, T=T, **rates)
+                net = loc.network(method, arch, n_in, int(p["n_hidden"]), n_out, **sizes)
                 keys, kept = loc.hidden_keys(net), twin.keys()
-                h = train(net, net.initial_state(seed=seed), x_tr, y_tr, x_te, y_te,
-                          epochs=int(p["epochs"]), seed=seed, encode=encode, session=ctx.session,
-                          program=loc.program(method, net, len(y_tr) + len(y_te), **rates),
-                          record=("hidden",), record_state=kept)
+                program = bptt if method == "bptt" else loc.program(
+                    method, net, len(y_tr) + len(y_te), **rates)
+                with peak_memory() as memory:
+                    h = train(net, net.initial_state(seed=seed), x_tr, y_tr, x_te, y_te,
+                              epochs=int(p["epochs"]), seed=seed, encode=encode,
+                              session=ctx.session, program=program, record=("hidden",),
+                              record_state=kept)
                 hidden = [c[len(y_tr):] for c in h["counts"]["hidden"]]
                 bptt_hidden = hidden if method == "bptt" else bptt_hidden
                 states = [dict(zip(kept, w)) for w in zip(*(h["states"][k_] for k_ in kept))]
@@ -111,12 +103,15 @@ def _run(name, p, ctx):
                 cka = [linear_cka(a, b) if a.std() > 0 and b.std() > 0 else np.nan
                        for a, b in zip(hidden, bptt_hidden)]
                 with ctx.timer("robustness (JAX twin)"):
-                    curves = loc.robustness(loc.Probe(twin, h["state"], seed=seed), x_te[:ka],
+                    curves = loc.robustness(loc.Probe(twin, h["state"], seed, window), x_te[:ka],
                                             y_te[:ka], grids, seed, steps=int(p["pgd_steps"]),
                                             n_queries=int(p["nes_queries"]),
                                             sigma=float(p["nes_sigma"]))
-                r = {"test": h["history"]["test_accuracy"], "seconds": h["history"]["seconds"],
-                     "cka": cka, "cosine": cos, **curves}
+                test = h["history"]["test_accuracy"] if window is None else [   # the recall
+                    np.mean(loc.Probe(twin, s, seed, window).predict(x_te) == y_te)
+                    for s in states[1:]]
+                r = {"test": test, "seconds": h["history"]["seconds"],
+                     "cka": cka, "cosine": cos, "memory": memory.mib, **curves}
                 for key, v in r.items():
                     rec[method].setdefault(key, []).append(np.asarray(v, dtype=float))
         out[arch] = {m: {k: np.array(v) for k, v in r.items()} for m, r in rec.items()}
@@ -126,9 +121,18 @@ def _run(name, p, ctx):
 
 def simulate(p, ctx):
     data = {"seeds": np.array(ctx.seeds)}
-    with brian2_settings(target="numpy"):      # no C++ build: small networks, many configs
-        for name in p["tasks"].split("+"):
-            data[name] = _run(name, p, ctx)
+    # Brian2 calls gc.collect() before every run (to warn of objects outside the network); the
+    # objects alive now (modules, JAX, Brian2) cannot be garbage and are left out of it
+    gc.freeze()
+    try:
+        with brian2_settings(target="numpy"):      # no C++ build: small networks, many configs
+            # a Function's numpy code without Brian2's per-call unit check, which formats the
+            # result array into its error message on every call (erf: ~15 % of the quick run)
+            prefs.codegen.runtime.numpy.discard_units = True
+            for name in p["tasks"].split("+"):
+                data[name] = _run(name, p, ctx)
+    finally:
+        gc.unfreeze()
     data["equations"] = [data[name].pop("equations") for name in p["tasks"].split("+")][-1]
     return data
 
@@ -183,12 +187,6 @@ def plot(data):
     return fig
 
 
-def _drop(r, kinds):
-    """Accuracy lost to the perturbation (clean minus the mean over the non-zero strengths),
-    mean over the perturbations ``kinds``, per seed."""
-    return np.mean([r[k][:, 0] - r[k][:, 1:].mean(axis=1) for k in kinds], axis=0)
-
-
 def results(data):
     """The table per task and the paper's three claims, as measured."""
     from neuromodels.results import mean_sd, table
@@ -204,6 +202,9 @@ def results(data):
                       *(mean_sd(r[m]["seconds"][:, 1:].mean(axis=1) if r[m]["seconds"].shape[1]
                                 > 1 else r[m]["seconds"][:, 0], 1, 2, None)
                         for m in loc.METHODS)],
+                     *([[f"{name}, {arch}: peak memory of training (MiB)",
+                         *(f"{np.nanmedian(r[m]['memory']):.0f}" for m in loc.METHODS)]]
+                       if "memory" in r["bptt"] else []),     # (runs before it was measured)
                      [f"{name}, {arch}: final CKA with BPTT / mean update cosine", "—",
                       *(f"{np.nanmean(r[m]['cka'][:, -1]):.2f} / "
                         f"{np.nanmean(r[m]['cosine']):+.2f}" for m in loc.METHODS[1:])]]
@@ -217,7 +218,7 @@ def results(data):
                                        if np.nanmean(r[m]["cka"][:, -1]) > chance)
                            + "; cosine > 0: " + ", ".join(m for m in loc.METHODS[1:]
                                                           if np.nanmean(r[m]["cosine"]) > 0)])
-        drop = {a: {m: _drop(d[a][m], ATTACKS).mean() for m in loc.METHODS}
+        drop = {a: {m: loc.accuracy_drop(d[a][m], ATTACKS).mean() for m in loc.METHODS}
                 for a in loc.ARCHITECTURES}
         more = [m for m in loc.METHODS if drop["recurrent"][m] < drop["feedforward"][m]]
         claims.append([f"2. {name}: recurrent loses less accuracy (mean over the 5 curves)",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from brian2 import mV
+from brian2 import mV, ms
 
 from neuromodels import store
 from neuromodels.analysis.attacks import nes_gradient
@@ -38,6 +38,8 @@ def test_locality_quick_run_holds_every_panel_and_claim(quick_study):
             for c in clean[1:]:
                 np.testing.assert_array_equal(c, clean[0])
             assert all(r[k].shape == (n_seeds, levels) for k in ATTACKS)
+            # peak memory of each training, measured (VmHWM): the Brian2 or XLA run's buffers
+            assert r["memory"].shape == (n_seeds,) and np.all(r["memory"] > 0), r["memory"]
         # BPTT compared with itself: CKA 1 (same network, same spikes)
         np.testing.assert_allclose(d[arch]["bptt"]["cka"], 1, atol=1e-9)
         assert d[arch]["bptt"]["test"][:, -1].mean() > 0.2     # 10 classes: chance 0.1
@@ -63,7 +65,8 @@ def test_one_sgd_step_of_the_twin_has_cosine_one_with_the_reference_gradient(arc
     net = _tiny(arch=arch)
     spikes, y = _spikes(6)
     state = net.initial_state(seed=3)
-    program = loc.program("bptt", net, 6, eta=1 * mV ** 2, eta_out=0.5, batch_size=6)
+    program = loc.program("bptt", net, 6, eta=1 * mV ** 2, eta_out=0.5, batch_size=6,
+                          precision="float64")          # the reference's precision
     after = program.run(state, spikes, y, lr_scale=1.0)["state"]
     keys = loc.hidden_keys(net)
     grad = loc.bptt_gradient(Twin(net), state, spikes, y, keys)
@@ -84,6 +87,27 @@ def test_the_probe_predicts_what_the_brian2_network_predicts():
     probe = loc.Probe(Twin(_tiny("bptt", "recurrent")), state)
     assert len(set(brian2["predictions"])) > 1          # not a constant answer
     np.testing.assert_array_equal(probe.predict_spikes(spikes), brian2["predictions"])
+
+
+def test_the_probe_reads_the_answer_in_the_last_window_steps_only():
+    """Probe(window=k) reads the readout in the last k steps (a temporal task's recall).  With
+    a readout time constant far below dt nothing outlasts a step there (exp(-dt/tau)
+    underflows to 0), and without input the hidden membranes only decay, below threshold:
+    input spikes only in the first 4 of 8 steps leave the readout exactly 0 in the last 3, so
+    every window answer is the tie's class 0, while the whole sample's answers differ;
+    window = T is the whole sample."""
+    fast = dict(T=8, tau_out=1e-6 * ms, w_in=2 * mV, w_out=1.0)
+    net = loc.network("bptt", "feedforward", 8, 6, 3, **fast)
+    twin, state = Twin(net), net.initial_state(seed=0)
+    spikes, _ = _spikes(30)
+    spikes[:, 4:] = 0                                   # nothing in the last 4 steps
+    whole = loc.Probe(twin, state).predict_spikes(spikes)
+    assert len(set(whole)) > 1
+    np.testing.assert_array_equal(loc.Probe(twin, state, window=3).predict_spikes(spikes), 0)
+    np.testing.assert_array_equal(loc.Probe(twin, state, window=8).predict_spikes(spikes), whole)
+    for bad in (0, 9):
+        with pytest.raises(ParameterError, match="window must be"):
+            loc.Probe(twin, state, window=bad)
 
 
 def test_nes_recovers_the_smoothed_twins_input_gradient_at_the_study_budget():

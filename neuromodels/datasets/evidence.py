@@ -10,7 +10,8 @@ background channels fire at ``noise`` throughout (and every silent channel too).
 goes to the side of a trial's drawn preferred side with probability ``p_majority``; the
 label is the side that got MORE cues (0: left, 1: right), so it is known only from the cues,
 all of which end ``delay`` steps or more before the recall: a network whose memory is
-shorter than the delay is at chance (50 %).
+shorter than the delay is at chance (50 %) when its answer is read in the recall window
+(``RECALL_STEPS``; an output summed over the whole trial sees the cues themselves).
 
 References
 ----------
@@ -21,16 +22,20 @@ import numpy as np
 
 from ..parameters import ParameterError
 
-__all__ = ["evidence_accumulation", "encode", "n_steps"]
+__all__ = ["evidence_accumulation", "encode", "n_steps", "RECALL_STEPS"]
+
+#: Steps of the recall window by default: where a network's answer is read (and its loss).
+RECALL_STEPS = 6
 
 
-def n_steps(n_cues=3, cue_steps=4, gap_steps=2, delay=10, recall_steps=6):
+def n_steps(n_cues=3, cue_steps=4, gap_steps=2, delay=10, recall_steps=RECALL_STEPS):
     """Trial length T: the cues, the delay after the last cue, the recall window."""
     return n_cues * (cue_steps + gap_steps) - gap_steps + delay + recall_steps
 
 
 def evidence_accumulation(n_trials, n_in=16, n_cues=3, cue_steps=4, gap_steps=2, delay=10,
-                          recall_steps=6, rate=0.6, noise=0.02, p_majority=0.8, seed=None):
+                          recall_steps=RECALL_STEPS, rate=0.6, noise=0.02, p_majority=0.8,
+                          seed=None):
     """Per-step spike probabilities (n_trials, T, n_in) and labels (n_trials,) of the task
     (module docstring); T = :func:`n_steps`; ``cues`` (n_trials, n_cues) the side of each cue
     is returned too: ``(rates, labels, cues)``."""

@@ -30,14 +30,18 @@ import numpy as np
 from brian2 import mV, ms
 
 from ..analysis.attacks import accuracy_vs_eps
-from ..datasets import perturbations
+from ..datasets import evidence, perturbations
+from ..datasets.digits import load_digits
+from ..datasets.encoding import rate_encode
+from ..datasets.mnist import load_mnist
 from ..learning import (DECOLLE, NDL_NEURON_PARAMETERS, OTTT, EProp, Feedback, InputLayer,
                         Layer, LearningNetwork, OutputError, Program, Projection, Readout,
                         ndl_neuron)
 from ..neurons.readout import leaky_readout
 from ..parameters import ParameterError
 
-__all__ = ["METHODS", "ARCHITECTURES", "network", "program", "twin", "hidden_keys",
+__all__ = ["METHODS", "ARCHITECTURES", "network", "program", "twin", "hidden_keys", "task",
+           "rate_code", "accuracy_drop",
            "bptt_gradient", "weight_change", "Probe", "robustness"]
 
 METHODS = ("bptt", "e-prop", "ottt", "dfa", "decolle")
@@ -85,17 +89,19 @@ def network(method, architecture, n_in, n_hidden, n_out, *, T=12, window=6, tau_
 
 
 def program(method, net, n_samples, *, eta=2 * mV ** 2, eta_out=0.05, record=("hidden",),
-            batch_size=1):
+            batch_size=1, **options):
     """The training program of ``net`` for ``n_samples`` samples: a Brian2
     :class:`~neuromodels.learning.Program`, or for 'bptt' a
     :class:`~neuromodels.learning.TwinProgram` (SGD, ``batch_size`` samples per update, the
-    same learning rates as the local rules)."""
+    same learning rates as the local rules; ``options``: its other parameters, e.g.
+    ``precision``)."""
     if method == "bptt":
         from ..learning import TwinProgram
 
         rates = {name: eta_out if name == "hidden_to_output" else eta
                  for name in (p.name for p in net.projections if p.plastic)}
-        return TwinProgram(net, n_samples, lr=rates, record=record, batch_size=batch_size)
+        return TwinProgram(net, n_samples, lr=rates, record=record, batch_size=batch_size,
+                           **options)
     return Program(net, n_samples, plastic=True, record=record)
 
 
@@ -130,14 +136,19 @@ class Probe:
     probabilities ``x`` ((n, n_in) per sample or (n, T, n_in) per step) in [0, 1], encoded
     with fixed uniform draws (common random numbers: a query's answer depends on x only).
 
-    ``spikes(x)`` (n, T, n_in); ``predict_spikes``, ``predict(x)`` the readout's classes;
-    ``loss(x, y)`` each sample's loss (black-box queries); ``grad(x, y)`` its gradient in x
-    through the straight-through rate code and the surrogate spike
+    ``spikes(x)`` (n, T, n_in); ``predict_spikes``, ``predict(x)`` the readout's classes
+    (``window``: from its output summed over the last ``window`` steps only, the recall of a
+    temporal task; None: over the sample, as the Brian2 readout); ``loss(x, y)`` each
+    sample's loss (black-box queries); ``grad(x, y)`` its gradient in x through the
+    straight-through rate code and the surrogate spike
     (:meth:`~neuromodels.learning.Twin.rate_gradient`)."""
 
-    def __init__(self, twin_, state, seed=0):
+    def __init__(self, twin_, state, seed=0, window=None):
+        if window is not None and not 1 <= int(window) <= twin_.T:
+            raise ParameterError(f"window must be None or a number of steps in [1, T = "
+                                 f"{twin_.T}], got {window!r}")
         self.twin, self.params, self.seed = twin_, twin_.parameters(state), seed
-        self.readout = twin_.network.readout
+        self.readout, self.window = twin_.network.readout, window
 
     def spikes(self, x):
         x = np.asarray(x, dtype=float)
@@ -147,7 +158,12 @@ class Probe:
         return (u < full).astype(float)
 
     def predict_spikes(self, spikes):
-        counts = self.twin.counts(self.params, spikes)[self.readout.layer]
+        layer = self.readout.layer
+        if self.window is None:
+            counts = self.twin.counts(self.params, spikes)[layer]
+        else:
+            steps = np.asarray(self.twin.run(self.params, spikes)[layer])
+            counts = steps[:, steps.shape[1] - int(self.window):].sum(axis=1)
         return self.readout.predict(np.asarray(counts))
 
     def predict(self, x):
@@ -186,3 +202,29 @@ def robustness(probe, x, y, grids, seed, steps=2, n_queries=800, sigma=0.05):
             out[kind] = accuracy_vs_eps(x, y, grid, kind, probe.predict, loss=probe.loss,
                                         grad=probe.grad, seed=seed, **opts)
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def rate_code(x, T, rng):
+    """Rate-coded 0/1 spikes (n_samples, T, n_in) of images ``x`` in [0, 1]."""
+    return np.moveaxis(rate_encode(x, T, seed=rng), 0, 1)
+
+
+def task(name, seed, n_train, n_test, T, delay):
+    """The study's task ``name`` ('digits', 'mnist' or 'evidence'): (x_train, y_train,
+    x_test, y_test, T, encode or None, window), ``window`` the steps at the end of a trial
+    where the answer is read (evidence: the recall) or None (the whole sample, as the Brian2
+    readout); ``n_train``/``n_test`` 0: all (evidence: 1000 / 300 trials)."""
+    if name == "evidence":
+        x, y, _ = evidence.evidence_accumulation((n_train or 1000) + (n_test or 300),
+                                                 delay=delay, seed=seed + 99)
+        k = n_train or 1000
+        return x[:k], y[:k], x[k:], y[k:], x.shape[1], evidence.encode, evidence.RECALL_STEPS
+    x_tr, x_te, y_tr, y_te = load_digits() if name == "digits" else load_mnist(pool=4)
+    n_tr, n_te = n_train or len(y_tr), n_test or len(y_te)
+    return x_tr[:n_tr], y_tr[:n_tr], x_te[:n_te], y_te[:n_te], T, None, None
+
+
+def accuracy_drop(curves, kinds):
+    """Accuracy lost to a perturbation (clean minus the mean over the non-zero strengths),
+    mean over the perturbations ``kinds``, per seed; ``curves[kind]``: (seeds, strengths)."""
+    return np.mean([curves[k][:, 0] - curves[k][:, 1:].mean(axis=1) for k in kinds], axis=0)
