@@ -11,7 +11,9 @@ neuron is written twice: the layer's Brian2 group is ``model.group(n, ...)`` of 
 
 What a layer adds itself (:meth:`Layer.code`):
 
-* ``count``: spikes in the current sample (the readout and the losses read it);
+* ``count``: spikes in the current sample, an integer (the readout and the losses read it;
+  :meth:`~.program.Program.run` returns it per sample as the smallest unsigned integer type
+  that holds T, :attr:`~.schedule.SampleSchedule.count_dtype`);
 * at the start of every sample, the model's initial values (``v = E_L``; 0 for a
   differential equation without one, e.g. an adaptation variable), except for the
   variables that are part of the network state;
@@ -26,7 +28,9 @@ What a layer adds itself (:meth:`Layer.code`):
 from per-sample probabilities (``'rates'``) read from a TimedArray at the start of every
 step.  ``rest=R``: the input is silent in the last R steps of every sample (a rest period
 between presentations, as in Diehl & Cook 2015; a sample stays T steps: T - R of
-presentation, then R of rest).
+presentation, then R of rest).  ``repeat=Repeat(...)`` ('rates'): a sample that gave too few
+spikes is shown again brighter (:class:`~.schedule.Repeat`; the input reads the shown
+sample's probabilities at ``t_shown``, times ``intensity``).
 """
 from __future__ import annotations
 
@@ -77,19 +81,33 @@ class InputLayer:
     #: sample)
     PRESENTING = "int((int(t/dt + 0.5) % T_input) < T_present)"
 
-    def __init__(self, n: int, name: str = "input", mode: str = "spikes", rest: int = 0):
+    def __init__(self, n: int, name: str = "input", mode: str = "spikes", rest: int = 0,
+                 repeat: sch.Repeat | None = None):
         p = self.PARAMETERS.resolve(n=n, mode=mode, rest=rest)
         self.n, self.name, self.mode, self.rest = p["n"], name, p["mode"], int(p["rest"])
+        if repeat is not None and not isinstance(repeat, sch.Repeat):
+            raise ParameterError(f"InputLayer '{name}': parameter 'repeat' must be a "
+                                 f"Repeat(...) or None; got {type(repeat).__name__}.")
+        self.repeat = repeat
 
     def problems(self, network) -> list[str]:
+        out = []
         if self.rest >= network.T:
-            return [f"InputLayer '{self.name}': parameter 'rest' = {self.rest} steps must be "
-                    f"less than the sample's T = {network.T} steps."]
-        return []
+            out.append(f"InputLayer '{self.name}': parameter 'rest' = {self.rest} steps must be "
+                       f"less than the sample's T = {network.T} steps.")
+        if self.repeat is not None:
+            if self.mode != "rates":
+                out.append(f"InputLayer '{self.name}': samples are shown again brighter "
+                           f"(repeat=) only with mode='rates'.")
+            layer = network.layers.get(self.repeat.layer)
+            if layer is None or not layer.spiking(network.model(layer.name)):
+                out.append(f"{self.repeat!r}: parameter 'layer' must be a spiking layer of the "
+                           f"network ({list(network.layers)}).")
+        return out
 
     def code(self, network, read_at_start=False) -> dict[str, Code]:
         ns = ({"T_input": int(network.T), "T_present": int(network.T - self.rest)}
-              if self.rest else {})
+              if self.rest or self.repeat is not None else {})
         if not read_at_start:
             return {self.name: Code(namespace=ns)}
         read = INPUT_READ[self.mode]
@@ -101,12 +119,15 @@ class InputLayer:
     def threshold(self, read_at_start=False) -> str:
         if read_at_start:
             return "s_in > 0.5"
+        if self.repeat is not None:   # the shown sample's probabilities times its intensity
+            return f"(rand() < stimulus(t_shown, i)*intensity) and {self.PRESENTING} == 1"
         if self.rest:
             return f"({INPUT_THRESHOLD[self.mode]}) and {self.PRESENTING} == 1"
         return INPUT_THRESHOLD[self.mode]
 
     def __repr__(self):
         rest = f", rest={self.rest}" if self.rest else ""
+        rest += f", repeat={self.repeat!r}" if self.repeat is not None else ""
         return f"InputLayer({self.n}, name={self.name!r}, mode={self.mode!r}{rest})"
 
 
@@ -224,7 +245,7 @@ class Layer:
         if not learning:
             return {self.name: Code(at_sample_start=start, state=state, namespace=constants)}
         return {self.name: Code(
-            equations=["count : 1   # spikes in the current sample"],
+            equations=["count : integer   # spikes in the current sample"],
             on_spike=["count += 1"],
             at_sample_end=[("count = 0", sch.ORDER_CLEAR)],
             at_sample_start=start,

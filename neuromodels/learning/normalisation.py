@@ -75,7 +75,7 @@ class Normalisation:
         unit = _unit_string(Quantity(1, dim=Equations(proj.synapse_model(network).model)["w"]
                                      .dim))
         s, total = self.variable(), f"total_{self.projection}"
-        gate = f"int(lr_scale(t) > 0)*int({s}_post > 0*{total})"
+        gate = f"int(lr_scale({sch.sample_time(network, '_post')}) > 0)*int({s}_post > 0*{total})"
         scale = (f"w = w*(1 + {gate}*({total}/(abs({s}_post) + (1 - {gate})*{total}) - 1))")
         if unit == "1":
             scale = scale.replace(f"0*{total}", "0")

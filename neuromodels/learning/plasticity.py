@@ -30,7 +30,8 @@ it persists across samples) is frozen the same way (``gate_threshold=True``): it
 are gated (``delta_theta -> delta_theta*lr_scale(t)``) and its decay stops in samples with
 ``lr_scale`` 0 (``tau_theta -> tau_theta/theta_adapting``, ``theta_adapting =
 int(lr_scale(t) > 0)``, constant over a step), as Diehl & Cook's test mode, where theta is
-a constant.
+a constant.  ``repeat=True`` (a network that shows samples again, :class:`~.schedule.Repeat`):
+the factor is read at the shown sample's time ``t_shown`` instead of ``t``.
 
 The rule needs no learning signal (``unsupervised``); weight normalisation is a part of its
 own (:mod:`.normalisation`).
@@ -68,12 +69,16 @@ class STDP:
     learns_thresholds = False
     signal_timing = None
 
-    def __init__(self, projection: str, gate_threshold: bool = True):
+    def __init__(self, projection: str, gate_threshold: bool = True, repeat: bool = False):
         if not isinstance(projection, str):
             raise ParameterError(f"STDP: parameter 'projection' must be the name of a "
                                  f"projection; got {projection!r}.")
         self.projection = projection
         self.gate_threshold = bool(gate_threshold)
+        self.repeat = bool(repeat)
+        #: where lr_scale is read: the shown sample's time in a network that shows samples
+        #: again (schedule.Repeat; synapses read their postsynaptic layer's t_shown)
+        self._at, self._at_syn = ("t_shown", "t_shown_post") if self.repeat else ("t", "t")
 
     def _projection(self, network):
         for proj in network.projections:
@@ -91,6 +96,9 @@ class STDP:
             return [f"STDP: parameter 'projection' = {self.projection!r} is not a projection of "
                     f"the network ({[p.name for p in network.projections]})."]
         out = []
+        if self.repeat != (getattr(network.input, "repeat", None) is not None):
+            out.append(f"STDP('{self.projection}'): parameter 'repeat' must be True exactly "
+                       f"when the input shows samples again (InputLayer(repeat=...)).")
         if not proj.plastic:
             out.append(f"STDP trains projection '{proj.name}', which is frozen "
                        f"(plastic=False).")
@@ -105,18 +113,19 @@ class STDP:
         names = amplitudes(model)
         if projection.name != self.projection or not projection.plastic or not names:
             return model
-        return model.substituted(**{name: f"{name}*lr_scale(t)" for name in names})
+        return model.substituted(**{name: f"{name}*lr_scale({self._at_syn})" for name in names})
 
     def prepare(self, layer, model):
         """The postsynaptic layer's model with gated threshold increments and a decay that
         stops in samples without learning."""
         if not self.gate_threshold or "delta_theta" not in model.parameters:
             return model
+        gated = f"delta_theta*lr_scale({self._at})"
         if "tau_theta" not in model.parameters:
-            return model.substituted(delta_theta="delta_theta*lr_scale(t)")
-        return model.substituted(delta_theta="delta_theta*lr_scale(t)",
-                                 tau_theta="tau_theta/theta_adapting").extended(
-            ADAPTING, name=model.name, reference=model.reference)
+            return model.substituted(delta_theta=gated)
+        return model.substituted(delta_theta=gated, tau_theta="tau_theta/theta_adapting").extended(
+            ADAPTING.replace("lr_scale(t)", f"lr_scale({self._at})"), name=model.name,
+            reference=model.reference)
 
     def code(self, network) -> dict:
         proj = self._projection(network)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2 import Network, SpikeMonitor, StateMonitor, TimedArray
+from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray
 
 from ..devices import CompiledProgram, active_device, assign, require_active_device
 from ..model import NeuronModel
@@ -67,7 +67,13 @@ class Program:
         for name in self.counted:
             if name not in network.layers:
                 raise LearningError(f"record: '{name}' is not a layer of the network.")
-        self.schedule = sch.SampleSchedule(self.n_samples, network.T, network.dt)
+        self.repeat = getattr(network.input, "repeat", None)
+        if self.repeat is not None and not self.plastic:
+            raise LearningError("A network that shows samples again (InputLayer(repeat=...)) "
+                                "runs in training programs only (plastic=True; lr_scale 0 "
+                                "for samples that are only tested).")
+        spare = self.repeat.slots(self.n_samples) - self.n_samples if self.repeat else 0
+        self.schedule = sch.SampleSchedule(self.n_samples, network.T, network.dt, spare=spare)
         self._compiled = CompiledProgram()
         self.builds = 0
         self.reruns = 0
@@ -90,7 +96,10 @@ class Program:
         if not self.plastic:
             self.namespace["sample_start"] = sched.sample_start()
         self.codes = owner_codes(net, plastic=self.plastic, on_genn=self.on_genn)
-        objects = self._populations() + self._projections()
+        slots = self._slots() if self.repeat else []
+        objects = slots + self._populations() + self._projections()
+        if self.repeat:
+            objects += self._slot_tally()
         self.extra_objects = {}
         if self.plastic:     # signals that need objects of their own (the readout's softmax)
             for sig in net.signals:
@@ -118,8 +127,15 @@ class Program:
                     self.loss_monitors[sig.layer] = StateMonitor(
                         source[0], source[1], record=True, clock=self.sample_clock,
                         when="groups", order=sch.ORDER_RECORD, name=f"nm_{sig.layer}_loss")
+        slot_monitor = []
+        if self.repeat:   # the sample and its repetition of every slot, at its end
+            self.slot_monitor = StateMonitor(
+                self.slot_group, ["slot_sample", "slot_repeat"], record=True,
+                clock=self.sample_clock, when="groups", order=sch.ORDER_RECORD,
+                name="nm_slots_record")
+            slot_monitor = [self.slot_monitor]
         self.brian_network = Network(*objects, *self.monitors.values(),
-                                     *self.loss_monitors.values())
+                                     *self.loss_monitors.values(), *slot_monitor)
         write_state(net, self.groups, self.synapses, state)
 
     def _check_device(self) -> bool:
@@ -141,13 +157,54 @@ class Program:
                                   f"neuromodels.devices.brian2_settings(dt={self.network.dt}).")
         return on_genn
 
+    def _slots(self):
+        """The group deciding at slot ends which sample is shown (:class:`~.schedule.Repeat`)."""
+        rep = self.repeat
+        self.slot_group = NeuronGroup(
+            1, sch.SLOT_EQUATIONS, clock=self.sample_clock, name="nm_slots",
+            namespace={"T_sample": self.schedule.sample_period, "repeat_below": rep.below,
+                       "repeat_cap": rep.cap})
+        self.slot_group.intensity = 1
+        decide = self.slot_group.run_regularly(sch.SLOT_DECISION, when="before_start",
+                                               order=sch.ORDER_DECIDE, name="nm_slots_decide")
+        return [self.slot_group, decide]
+
+    def _slot_tally(self):
+        """The watched layer's spikes of the slot summed into the slot group before the
+        decision (at the slot end's start, before the counts are cleared)."""
+        layer = self.groups[self.repeat.layer]
+        tally = Synapses(layer, self.slot_group, "total_post = count_pre : integer (summed)",
+                         clock=self.sample_clock, name="nm_slots_tally")
+        tally.connect(i=np.arange(layer.N), j=np.zeros(layer.N, dtype=int))
+        updater = sch.sum_at_sample_ends(tally, "total_post", self.sample_clock,
+                                         order=sch.ORDER_DECIDE - 1)
+        updater.when = "before_start"
+        return [tally]
+
+    def _copy_shown(self, name, group):
+        """``t_shown`` (and the input's ``intensity``) copied from the slot group into every
+        neuron of ``group`` right after the decision (a summed variable of one synapse)."""
+        copied = ["t_shown_post = t_shown_pre : second (summed)"]
+        if name == self.network.input.name:
+            copied.append("intensity_post = intensity_pre : 1 (summed)")
+        copy = Synapses(self.slot_group, group, "\n".join(copied), clock=self.sample_clock,
+                        name=f"nm_slots_to_{name}")
+        copy.connect(i=np.zeros(group.N, dtype=int), j=np.arange(group.N))
+        for var in ("t_shown_post", "intensity_post")[:len(copied)]:
+            updater = sch.sum_at_sample_ends(copy, var, self.sample_clock,
+                                             order=sch.ORDER_DECIDE + 1)
+            updater.when = "before_start"
+        return [copy]
+
     def _populations(self):
         """The input and layer groups (each layer: its model extended by the merged code)."""
         net, codes, groups = self.network, self.codes, {}
         check = check_equations("") if self.plastic else []
+        shown = [sch.SHOWN_EQUATION] if self.repeat else []
         inp, code = net.input, self.codes.get(net.input.name, Code())
         eqs = code.equations + ([] if self.on_genn else
                                 ["rng_seed : integer (shared, constant)   # seed of this run"])
+        eqs += shown + (["intensity : 1   # of the shown sample"] if self.repeat else [])
         model = NeuronModel(name="input", equations="\n".join(eqs), parameters=ParameterSet(),
                             threshold=inp.threshold(read_at_start=self.on_genn),
                             reset="\n".join(code.on_spike))
@@ -157,13 +214,15 @@ class Program:
             code, model = codes[name], net.model(name)
             reset = "\n".join([line for line in [model.reset] if line] + code.on_spike)
             extended = model.extended(
-                "\n".join(code.equations + (check if code.checked else [])),
+                "\n".join(code.equations + (check if code.checked else []) + shown),
                 name=f"{model.name}_in_{name}", **({"reset": reset} if reset else {}))
             groups[name] = extended.group(layer.n, params=layer.params, clock=self.step_clock,
                                           name=f"nm_{name}",
                                           namespace={**self.namespace, **code.namespace})
         objects = []
         for name, group in groups.items():
+            if self.repeat:
+                objects += self._copy_shown(name, group)
             group.order = net.order(name)
             for obj in group.contained_objects:   # state update, threshold, reset, model code
                 obj.order = group.order
@@ -274,10 +333,14 @@ class Program:
         ``targets=``, one array for all or ``{layer: array}``); lr_scale:
         learning-rate factor per sample (scalar or (n_samples,); 0 = no learning); seed:
         Brian2's random numbers of this run.  Keys: 'counts' {layer: (n_samples, n)} (spike
-        counts; a non-spiking readout's output summed over the sample), 'losses' {layer:
-        (n_samples,)} and 'loss' (the readout layer's; training programs),
+        counts as the schedule's ``count_dtype``, uint8 for T <= 255; a non-spiking
+        readout's output summed over the sample), 'losses' {layer: (n_samples,)} and 'loss'
+        (the readout layer's; training programs),
         'state' (the new state; training programs), 'clipped' {layer: number of clipped
-        threshold updates}, 'timings' (wall, simulation, build; seconds), 'rerun'.
+        threshold updates}, 'timings' (wall, simulation, build; seconds), 'rerun'; with
+        :class:`~.schedule.Repeat`: 'counts' of each sample's last showing, 'repeats'
+        (n_samples,) its showings beyond the first, 'slots' {'sample', 'repeat'} per slot
+        (sample n_samples: a spare slot left over).
         """
         import brian2
 
@@ -337,13 +400,51 @@ class Program:
             self.builds += 1
         return self._results(state, timings, rerun)
 
+    def _slot_map(self) -> dict:
+        """The sample and repetition of every slot, and the samples done."""
+        sample = np.asarray(self.slot_monitor.slot_sample[0])[1:]
+        repeat = np.asarray(self.slot_monitor.slot_repeat[0])[1:]
+        return {"sample": sample, "repeat": repeat,
+                "done": int(np.asarray(self.slot_group.shown[:])[0])}
+
+    def _samples_of_slots(self, slots) -> dict:
+        """Each sample's last showing and repetitions (:meth:`_slot_map`); a
+        :class:`LearningError` if the spare slots did not suffice."""
+        sample, repeat, done = slots["sample"], slots["repeat"], slots["done"]
+        if done < self.n_samples:
+            raise LearningError(
+                f"{self.repeat!r}: {self.n_samples - done} of {self.n_samples} samples were "
+                f"not shown in the {self.schedule.n_slots} slots of the run (samples shown "
+                f"again took the spare ones); raise parameter 'spare' (now "
+                f"{self.repeat.spare} slots per sample, at most cap = {self.repeat.cap}).")
+        shown = sample < self.n_samples
+        last = np.flatnonzero(shown & (np.append(sample[1:], -1) != sample))
+        dtype = np.min_scalar_type(self.repeat.cap)
+        return {"last": last, "repeats": repeat[last].astype(dtype),
+                "sample": np.minimum(sample, self.n_samples).astype(   # n: no sample
+                    np.min_scalar_type(self.n_samples)),
+                "repeat": repeat.astype(dtype)}
+
     def _results(self, state, timings, rerun):
         counts, net = {}, self.network
+        slots = None
+        if self.repeat:   # a divergence names its sample, not its slot; then all were shown
+            slots = self._slot_map()
+            try:
+                raise_if_diverged({**self.groups, **self.synapses}, self.codes)
+            except DivergenceError as err:
+                k = err.sample
+                raise DivergenceError(err.variable, err.owner, int(slots["sample"][k])
+                                      if 0 <= k < len(slots["sample"]) else k) from None
+            slots = self._samples_of_slots(slots)
         for name, mon in self.monitors.items():
             tally = net.layers[name].tally(net.model(name))
             if self.plastic:
-                values = np.asarray(getattr(mon, tally)[:]).T[1:]
-                counts[name] = np.rint(values).astype(np.int64) if tally == "count" else values
+                values = np.asarray(getattr(mon, tally)[:]).T[1:]   # count: int32 records
+                counts[name] = (values.astype(self.schedule.count_dtype) if tally == "count"
+                                else values)
+                if slots is not None:
+                    counts[name] = counts[name][slots["last"]]
             elif tally == "count":
                 counts[name] = self.schedule.counts_per_sample(np.asarray(mon.t_), mon.i[:],
                                                                self.groups[name].N)
@@ -351,6 +452,9 @@ class Program:
                 values = np.asarray(getattr(mon, tally)[:]).T
                 counts[name] = values[net.T - 1::net.T][:self.n_samples]
         result = {"counts": counts, "timings": timings, "rerun": rerun, "clipped": {}}
+        if slots is not None:
+            result["repeats"] = slots["repeats"]
+            result["slots"] = {"sample": slots["sample"], "repeat": slots["repeat"]}
         if self.plastic:
             result["losses"] = self._losses(counts)
             readout = net.readout.layer if net.readout else None

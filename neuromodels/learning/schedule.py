@@ -2,8 +2,11 @@
 part of a learning network runs.
 
 Sample k occupies the time steps k*T ... k*T + T - 1; the run lasts n_samples*T + 1 steps
-(the last step only finishes the last sample).  Within a step, Brian2 runs the slots
-'start', 'groups', 'thresholds', 'synapses', 'resets', 'end'; the framework uses them so:
+(the last step only finishes the last sample).  With :class:`Repeat` (a sample shown again
+when it gave too few spikes) the run has spare slots of T steps, and slot k shows the
+sample decided at its start (per-sample arrays read at ``t_shown``, not ``t``).  Within a
+step, Brian2 runs the slots 'start', 'groups', 'thresholds', 'synapses', 'resets', 'end';
+the framework uses them so:
 
 every step
     start        the neuron model's own per-step code (e.g. the escape-noise draw);
@@ -59,7 +62,13 @@ from brian2 import Clock, TimedArray, ms
 
 from ..analysis.binning import bin_spikes
 from ..devices import network_clock
+from ..parameters import ParameterError
 
+#: At slot ends, before anything else (slot 'before_start', before the groups' constant
+#: subexpressions such as theta_adapting): the spikes of the watched layer summed (- 1),
+#: the decision which sample the next slot shows (:class:`Repeat`), its time and intensity
+#: copied into the populations (+ 1).
+ORDER_DECIDE = -500
 ORDER_FLUSH = -300
 ORDER_FLUSH_CLEAR = -250
 ORDER_CHECK = -200
@@ -110,13 +119,88 @@ def sum_in_step(synapses, variable, order):
     return updater
 
 
+class Repeat:
+    """"Show again brighter" (Diehl & Cook 2015; Brian2's ``Diehl_Cook_2015.py``): a sample
+    whose presentation gave fewer than ``below`` spikes of layer ``layer`` is shown again in
+    the next slot (after its rest), its spike probabilities times the intensity
+    ``1 + r/2`` at the r-th repetition (the example's rates ``pixel/8 * (2 + r)`` Hz), at
+    most ``cap`` times (the example has no cap); the run has ``ceil(spare * n_samples)``
+    slots more than samples.
+
+    In the generated code (training programs, 'rates' input): a one-neuron group
+    ``nm_slots`` decides at every slot end, before anything else of that step (slot
+    'before_start'), from the
+    layer's spike count summed into it: ``advance = [total >= below or r >= cap]``, the
+    shown sample ``k += advance``, ``r = (r + 1)(1 - advance)``; the per-sample arrays
+    (stimulus, label, lr_scale) are read at ``t_shown = k * T_sample`` (copied from it into
+    every population; synapses read ``t_shown_post``) instead of ``t``.
+    """
+
+    def __init__(self, layer: str, below: int = 5, cap: int = 5, spare: float = 1.0):
+        if not isinstance(layer, str):
+            raise ParameterError(f"Repeat: parameter 'layer' must be a layer name; got "
+                                 f"{layer!r}.")
+        for name, value in (("below", below), ("cap", cap)):
+            if int(value) != value or value < 1:
+                raise ParameterError(f"Repeat: parameter '{name}' must be a whole number >= 1; "
+                                     f"got {value!r}.")
+        if not 0 <= float(spare) <= float(cap):
+            raise ParameterError(f"Repeat: parameter 'spare' (extra slots per sample) must be "
+                                 f"in [0, cap = {cap}]; got {spare!r}.")
+        self.layer, self.below, self.cap, self.spare = layer, int(below), int(cap), float(spare)
+
+    def slots(self, n_samples: int) -> int:
+        """Slots of a run of ``n_samples`` samples."""
+        return int(n_samples) + int(np.ceil(self.spare * int(n_samples)))
+
+    def __repr__(self):
+        return (f"Repeat({self.layer!r}, below={self.below}, cap={self.cap}, "
+                f"spare={self.spare})")
+
+
+#: The slot group of :class:`Repeat` (one neuron, on the sample clock).
+SLOT_EQUATIONS = """
+total : integer         # spikes of the watched layer in the slot that ended (summed)
+shown : integer         # the sample shown in the current slot
+repeat : integer        # how many times in a row it was shown before
+slot_sample : integer   # the sample of the slot that ended (recorded)
+slot_repeat : integer   # its repetition
+t_shown : second        # shown * T_sample: where the per-sample arrays are read
+intensity : 1           # 1 + repeat/2: the factor of its spike probabilities
+"""
+#: The decision at every slot end (not at t = 0: no slot has ended).  ``shown = shown +
+#: advance``, not ``+=``: on the numpy target the in-place update would also change the
+#: ``slot_sample`` just copied from it.
+SLOT_DECISION = """
+first = int(t < 0.5*dt)
+slot_sample = shown
+slot_repeat = repeat
+advance = int(total >= repeat_below or repeat >= repeat_cap)*(1 - first)
+shown = shown + advance
+repeat = (repeat + 1 - first)*(1 - advance)
+t_shown = shown*T_sample
+intensity = 1 + 0.5*repeat
+"""
+#: What every population of such a program reads from the slot group.
+SHOWN_EQUATION = "t_shown : second   # shown sample * T_sample (copied from the slot group)"
+
+
+def sample_time(network, side: str = "") -> str:
+    """The time at which a part reads the per-sample arrays (``lr_scale(...)``): ``'t'``, or
+    ``'t_shown'`` (``'t_shown_post'`` from synapses, ``side='_post'``) in a network that
+    shows samples again (:class:`Repeat`)."""
+    return "t" if getattr(network.input, "repeat", None) is None else f"t_shown{side}"
+
+
 @dataclass(frozen=True)
 class SampleSchedule:
-    """n_samples samples of T steps of length dt, one continuous run."""
+    """n_samples samples of T steps of length dt, one continuous run; ``spare`` extra slots
+    of T steps (samples shown again, :class:`Repeat`)."""
 
     n_samples: int
     T: int
     dt: object = field(default_factory=lambda: 1 * ms)
+    spare: int = 0
 
     def __post_init__(self):
         if int(self.n_samples) < 1:
@@ -125,12 +209,23 @@ class SampleSchedule:
             raise ValueError(f"parameter 'T' must be >= 1 time step, got {self.T!r}")
 
     @property
+    def n_slots(self):
+        """Presentations of T steps: the samples and the spare slots."""
+        return self.n_samples + int(self.spare)
+
+    @property
     def n_steps(self):
-        return self.n_samples * self.T + 1
+        return self.n_slots * self.T + 1
 
     @property
     def duration(self):
         return self.n_steps * self.dt
+
+    @property
+    def count_dtype(self):
+        """The smallest unsigned integer type that holds any spike count of one sample (at
+        most one spike per step: T), e.g. uint8 for T <= 255, uint16 for T <= 65535."""
+        return np.min_scalar_type(int(self.T))
 
     @property
     def sample_period(self):
@@ -197,5 +292,6 @@ class SampleSchedule:
         """Spike counts per sample (n_samples, n) of neurons ``i`` (0 ... n-1) spiking at times
         ``t`` (s): the package's one binning (:func:`~neuromodels.analysis.binning.bin_spikes`)
         with bins of one sample, so the spikes of steps k*T ... k*T+T-1 count for sample k
-        and those of the last, extra step for none."""
-        return bin_spikes(t, self.n_samples * self.sample_period, self.sample_period, i=i, n=n)
+        and those of the last, extra step for none; as :attr:`count_dtype`."""
+        counts = bin_spikes(t, self.n_samples * self.sample_period, self.sample_period, i=i, n=n)
+        return counts.astype(self.count_dtype)

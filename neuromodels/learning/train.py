@@ -139,7 +139,9 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
     epoch 0, 1, ...: 'train_accuracy', 'test_accuracy' (class labels; with a test set; a
     :class:`~.readout.VotingReadout` is fitted on the epoch's training responses first),
     'train_loss', 'test_loss' (mean per sample of the readout layer's loss), 'seconds' (wall
-    time of the epoch's run), 'build_seconds', 'simulation_seconds'; summary 'builds',
+    time of the epoch's run), 'build_seconds', 'simulation_seconds', 'repeats' (samples
+    shown again, :class:`~.schedule.Repeat`: showings beyond the first; the run has the
+    repeat's spare slots besides the training and test samples); summary 'builds',
     'reruns'), 'counts' {layer: [per epoch (n_samples, n)]}, 'states' {key: [initial, after
     epoch 1, ...]} (epochs + 1 copies of each ``record_state`` value).  A run that diverges raises
     :class:`DivergenceError` naming the epoch and the data-set sample.
@@ -207,9 +209,10 @@ def train(network, state, x_train, y_train, x_test=None, y_test=None, *, epochs=
             if has_test:
                 row["test_loss"] = float(np.nanmean(res["loss"][n_train:]))
         timings = res["timings"]
+        shown_again = {"repeats": int(np.sum(res["repeats"]))} if "repeats" in res else {}
         history.record(epoch, **row, seconds=timings["wall"],
                        build_seconds=timings.get("build", np.nan),
-                       simulation_seconds=timings.get("simulation", np.nan))
+                       simulation_seconds=timings.get("simulation", np.nan), **shown_again)
         for name in record:
             counts.setdefault(name, []).append(res["counts"][name])
         for key in record_state:

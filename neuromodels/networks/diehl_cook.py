@@ -63,8 +63,12 @@ Point by point against Brian2's ``examples/frompapers/Diehl_Cook_2015.py`` (400 
 * the example shows a sample again after its rest when it gave fewer than 5 excitatory
   spikes in the presentation, brighter: rates ``pixel/8 * intensity`` Hz with intensity 2,
   then 3, 4, ... (each repetition adds half the first rate: +31.875 Hz for a white pixel),
-  without a cap, in training, observation and test alike: NOT implemented here (every
-  sample is shown once; it needs a schedule in which one sample may take several slots).
+  without a cap, in training, observation and test alike.  Here ``repeat_below=5`` does
+  the same in training and test (:class:`~neuromodels.learning.schedule.Repeat`, decided
+  inside the generated code), with a cap ``max_repeats`` (default 5) and the spikes of the
+  whole slot (presentation and rest) counted; the run has ``spare`` (1) extra slots per
+  sample, too few is an error.  Off by default (``repeat_below=0``: every sample shown
+  once).
 """
 from __future__ import annotations
 
@@ -75,6 +79,7 @@ from ..learning import InputLayer, Layer, LearningNetwork, Projection
 from ..learning.normalisation import Normalisation
 from ..learning.plasticity import STDP
 from ..learning.readout import VotingReadout
+from ..learning.schedule import Repeat
 from ..neurons.noisy import with_surrogate
 from ..neurons.thresholds import adaptive_threshold, fixed_threshold
 from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
@@ -107,6 +112,12 @@ PARAMETERS = ParameterSet(
     nonnegative("beta", 0.0, "APB: associative boost per unit of the other inputs' trace "
                              "(rule='apb'; 0: pair STDP)"),
     positive("tau_apb", 20 * ms, "APB: co-activity trace time constant (rule='apb')"),
+    Parameter("repeat_below", 0, "show a sample again, brighter, when it gave fewer exc "
+                                 "spikes (0: never; the example: 5)", low=0, integer=True),
+    Parameter("max_repeats", 5, "cap on the showings again of one sample (repeat_below > 0)",
+              low=1, integer=True),
+    Parameter("spare", 1.0, "extra slots per sample for showings again (repeat_below > 0)",
+              low=0.0),
 )
 
 #: The excitatory neurons (adaptive threshold; Diehl & Cook 2015).
@@ -167,8 +178,12 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
                    init_scale=-p["w_inh_exc"], plastic=False),
     ]
     total = float(p["total"]) or 0.1 * n_input
-    rules = [STDP("input_to_exc"), Normalisation("input_to_exc", total=total)]
-    return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest), [exc, inh],
+    below = int(p["repeat_below"])
+    repeat = Repeat("exc", below=below, cap=int(p["max_repeats"]),
+                    spare=float(p["spare"])) if below else None
+    rules = [STDP("input_to_exc", repeat=repeat is not None),
+             Normalisation("input_to_exc", total=total)]
+    return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest, repeat=repeat), [exc, inh],
                            projections, rules=rules,
                            readout=VotingReadout("exc", n_classes=int(p["n_classes"])),
                            T=present + rest, dt=dt)
