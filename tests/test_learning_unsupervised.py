@@ -262,6 +262,33 @@ def test_same_seed_same_spikes_on_runtime_and_cpp_standalone(tmp_path):
                                    rtol=1e-12, atol=0)
 
 
+def test_a_rerun_on_cpp_standalone_continues_as_on_runtime(tmp_path):
+    """A plastic program without a supervised error (its code never reads the labels) run
+    twice on C++ standalone (build, then a re-run of the binary with the first run's state
+    and new inputs) gives the counts and state of the same two runs on runtime (numpy); a
+    re-run passed the unread label array and failed."""
+    require_device("cpp_standalone")
+    net = _net(normalise=3.0)
+    x1, x2 = _input(3, seed=4), _input(3, seed=5)
+
+    def two_runs(session=None):
+        program, state = Program(net, 3, plastic=True), net.initial_state(seed=1)
+        first = program.run(state, x1, np.zeros(3), lr_scale=1.0, seed=3, session=session)
+        second = program.run(first["state"], x2, np.zeros(3), lr_scale=1.0, seed=4,
+                             session=session)
+        assert second["rerun"] == (session is not None)
+        return second
+
+    a = two_runs()
+    with use_device("cpp_standalone", build_root=tmp_path) as session:
+        b = two_runs(session)
+    assert a["counts"]["exc"].sum() > 0
+    np.testing.assert_array_equal(a["counts"]["exc"], b["counts"]["exc"])
+    for key in a["state"]:
+        np.testing.assert_allclose(np.asarray(a["state"][key]), np.asarray(b["state"][key]),
+                                   rtol=1e-12, atol=0)
+
+
 def test_diehl_cook_builder():
     """The D&C network as a configuration: T = (350 + 150) ms / 0.5 ms with the last 300 steps
     rest; one-to-one exc -> inh, all-but-self inh -> exc (fixed), input -> exc U(0, 0.3)

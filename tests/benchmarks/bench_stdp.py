@@ -14,8 +14,7 @@ excitatory neurons (400), one thread everywhere, each configuration in a fresh p
   its ``--package-samples`` samples (the first ``--samples`` of the same shuffled digits,
   then more), median over the epochs after the first; an epoch's fixed cost (encoding,
   writing the inputs, starting the binary, reading the counts back) is shared by its samples
-  (the binary's own time per sample is printed beside it).  A re-run drops the run-time
-  values of arrays that the build did not generate (:func:`_rerun_known_arrays_only`).
+  (the binary's own time per sample is printed beside it).
 * ``brian2``: Brian2's ``examples/frompapers/Diehl_Cook_2015.py`` (not in the pip wheel:
   ``--brian2-example PATH``, else ``$BRIAN2_EXAMPLES/frompapers/Diehl_Cook_2015.py``,
   ``$BRIAN2_EXAMPLES/Diehl_Cook_2015.py``, ``~/brian2/examples/frompapers/...``; absent: one
@@ -106,23 +105,6 @@ def load_digits(n, seed):
     return x[:n], y[:n]
 
 
-def _rerun_known_arrays_only(session):
-    """Work-around: a re-run of the D&C program also passes the per-sample label array,
-    which its generated code never reads (class voting needs no labels in the run), and the
-    standalone binary rejects it ('Cannot set unknown variable nm_label.values'); drop the
-    TimedArrays that the build did not generate."""
-    import brian2
-
-    rerun = session.rerun
-
-    def rerun_known(values=None, *, seed=None):
-        known = brian2.get_device().timed_arrays
-        values = {k: v for k, v in dict(values or {}).items()
-                  if not isinstance(k, brian2.TimedArray) or k in known}
-        return rerun(values, seed=seed)
-    session.rerun = rerun_known
-
-
 def worker_package(data, config, n_exc, epochs, seed):
     """The package's network on cpp_standalone, ``epochs`` runs over the digits in ``data``."""
     from brian2 import Hz, ms
@@ -138,7 +120,6 @@ def worker_package(data, config, n_exc, epochs, seed):
     marks, counts, timings = [], None, []
     _stamp(marks)
     with use_device("cpp_standalone", seed=seed, verbose=False) as session:
-        _rerun_known_arrays_only(session)
         program, state = Program(net, len(y), plastic=True), net.initial_state(seed=seed)
         for epoch in range(epochs):
             res = train_epoch(net, state, encode(x, net.T, rng), y, lr_scale=1.0,
