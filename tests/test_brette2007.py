@@ -79,7 +79,7 @@ def test_rate_and_cv_match_brettes_script(name):
 def test_coba_sustains_itself_without_drive():
     """Benchmark 1 has no external input: from R. Brette's initial state the activity must
     last to the end of the second, while the same network started at rest stays silent.
-    Measured here (seed 1, runtime): 19.73 Hz, CV 1.544, 20.54 Hz in the last 200 ms; the
+    Measured here (seed 1, runtime): 20.06 Hz, CV 1.573, 19.78 Hz in the last 200 ms; the
     rate and CV are compared with R. Brette's script by test_rate_and_cv_match_brettes_script."""
     stats = statistics("runtime")
     s = stats["coba"]
@@ -91,8 +91,9 @@ def test_coba_sustains_itself_without_drive():
 @pytest.mark.parametrize("device", ["cpp_standalone", "genn"])
 def test_same_spikes_on_every_device(device):
     """The same network gives the same spikes on runtime, C++ standalone and GeNN (measured:
-    all 21,634 CUBA and 78,919 COBA spikes identical on brian2 2.9.0 cpp_standalone and on
-    brian2 2.5.4 runtime, cpp_standalone and genn with GeNN 4.9.0's CPU backend)."""
+    all 22,360 CUBA and 80,247 COBA spikes of the connectivity draw of 2026-12-06 identical on
+    brian2 2.9.0 cpp_standalone and brian2 2.5.4; genn with GeNN 4.9.0's CPU backend was
+    identical with the earlier draw)."""
     ref, got = statistics("runtime"), statistics(device)
     for name in ("cuba", "coba"):
         np.testing.assert_array_equal(got[name]["i"], ref[name]["i"], err_msg=name)
