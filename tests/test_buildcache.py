@@ -126,10 +126,10 @@ def test_a_build_says_how_long_it_will_take(cache, tmp_path, monkeypatch, capsys
     seconds = []
     buildcache.instrument_compile(device, "cpp_standalone", "Study 'x'", on_compile=seconds.append)
     sources = {f"f{k}.cpp": f"int f{k}() {{ return {k}; }}" for k in range(4)}
+    expected = buildcache.modelled_compile_seconds(4)   # nothing measured here yet
     device.compile_source(str(_project(tmp_path / "a", sources)), "gcc", False, False)
     first = capsys.readouterr().out
-    per_file = buildcache.DEFAULT_SECONDS_PER_FILE
-    assert f"compiling: first run of Study 'x', 4 files, about {4 * per_file:.0f} s" in first
+    assert f"compiling: first run of Study 'x', 4 files, about {expected:.0f} s" in first
     # another directory, the same sources: all cached; one changed file: one new
     device.compile_source(str(_project(tmp_path / "b", sources)), "gcc", False, False)
     assert "all 4 files of Study 'x' are cached" in capsys.readouterr().out
@@ -137,11 +137,14 @@ def test_a_build_says_how_long_it_will_take(cache, tmp_path, monkeypatch, capsys
     device.compile_source(str(_project(tmp_path / "c", sources)), "gcc", False, False)
     assert "1 of 4 files changed since an earlier run of Study 'x'" in capsys.readouterr().out
     assert device.calls == 3 and len(seconds) == 3
-    # the next estimate uses the seconds per new file measured here
+    # the next estimate scales the model by how fast builds ran here (the builds with new files)
     records = buildcache._records("cpp_standalone")
     assert [r["new_files"] for r in records] == [4, 0, 1]
-    measured = records[0]["seconds"] / 4
-    assert buildcache.estimate_compile_seconds("cpp_standalone", 10) == pytest.approx(10 * measured)
+    ratios = sorted(r["seconds"] / buildcache.modelled_compile_seconds(
+        r["new_files"], r["pch"], r["files"], r["new_code_objects"])
+        for r in (records[0], records[2]))
+    assert buildcache.estimate_compile_seconds("cpp_standalone", 10) == pytest.approx(
+        buildcache.modelled_compile_seconds(10) * ratios[1])
     buildcache.uninstrument_compile(device)
     assert "compile_source" not in vars(device)
 

@@ -25,8 +25,11 @@ the exact solver (20-30 s).  These caches remove them on a repeat:
   header (the headers every one includes, three quarters of its compile time), hidden from
   ccache; ``objects.cpp`` (arrays and their file input/output) at ``-O0``
   (:mod:`.precompiled`; the same machine code, half the CPU time of a cold build).
-* **build records**: how long new files took to compile here, so that a build says
-  beforehand how long it will take (``compiling: first run of ..., about N s``).
+* **build records**: how long builds took here, so that a build says beforehand how long it
+  will take (``compiling: first run of ..., about N s``): a model of a build's cost per kind
+  of new file (code object with or without the precompiled header, main.cpp and the other
+  project files, the header, a file ccache returns; :data:`BUILD_SECONDS`, fitted to measured
+  builds), scaled by how fast this machine's last builds ran (:func:`machine_factor`).
 * **random draws**: large draws on the host (a network's connectivity), keyed by the
   generator's state, kept with the state after the draw (:func:`cached_blocks`).
 
@@ -58,8 +61,9 @@ from .brian2_version import (BRIAN2_SOURCES, BRIAN2_VERSION, brian2_patches_appl
                              brian2_source_hash, relies_on)
 from .clock_order import _sort_clock_resets
 from .draws import cached_blocks
-from .estimate import (DEFAULT_GENN_SECONDS, DEFAULT_SECONDS_PER_FILE, PROGRESS_SECONDS,
-                       _records, estimate_compile_seconds, still_running)
+from .estimate import (BUILD_SECONDS, DEFAULT_GENN_SECONDS, DEFAULT_SECONDS_PER_FILE,
+                       PROGRESS_SECONDS, _records, estimate_compile_seconds, machine_factor,
+                       modelled_compile_seconds, still_running)
 from .folders import cache_dir, ccache_executable, enabled
 from .instrument import (DEFAULT_CYTHON_SECONDS, instrument_compile, instrument_cython,
                          uninstrument_compile)
@@ -68,6 +72,7 @@ from .scope import compile_cache
 
 __all__ = ["enabled", "cache_dir", "ccache_executable", "compile_cache", "instrument_compile",
            "uninstrument_compile", "instrument_cython", "estimate_compile_seconds", "still_running",
+           "modelled_compile_seconds", "machine_factor", "BUILD_SECONDS",
            "brian2_patches_apply", "brian2_source_hash", "relies_on", "jax_compile_time",
            "cached_blocks",
            "BRIAN2_VERSION", "BRIAN2_SOURCES", "DEFAULT_SECONDS_PER_FILE", "DEFAULT_GENN_SECONDS",

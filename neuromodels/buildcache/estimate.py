@@ -1,6 +1,6 @@
-"""Build records and the estimate a build says beforehand (seconds per new file, measured
-here), the fingerprints of a project's source files, and the lines that say a long build is
-still going."""
+"""Build records and the estimate a build says beforehand (a model of its cost per kind of
+file, scaled by how fast this machine's last builds ran), the fingerprints of a project's
+source files, and the lines that say a long build is still going."""
 from __future__ import annotations
 
 import contextlib
@@ -12,14 +12,45 @@ from pathlib import Path
 
 from .folders import _digest, _write_atomic, cache_dir, ccache_executable, enabled
 
-#: Seconds per newly compiled file of a cpp_standalone project before any build was measured
-#: here, with make -j2 on the 2-core machine type and an empty compile cache (2026-12-06):
-#: cuba-coba --quick 31 files in 14.7 s, noise-learning --quick 57 files in 28 s (the former
-#: default, 2.5 s, came from a loaded machine and announced "about 78 s" before 15 s builds).
-DEFAULT_SECONDS_PER_FILE = 0.5
+#: Wall seconds of a cpp_standalone build with make -j2 on a quiet 2-core machine of the
+#: type the tests run on, before any build was measured here; per new file: a code object
+#: compiled against the precompiled header (``code_object``) or without it
+#: (``code_object_no_pch``, in a build of fewer than :data:`~.precompiled.PCH_MIN_NEW_FILES`
+#: new code objects), any other file (``other_file``: main.cpp, objects.cpp at -O0, run.cpp,
+#: network.cpp); ``pch``: the precompiled header, once; ``cached_file``: each file ccache
+#: returns.  The relative costs of the new files are their compile CPU seconds (g++ one file
+#: at a time, the CUBA project of 64,000 neurons: 0.16-0.76 s a code object with the header,
+#: 0.65-1.23 s without, 0.5-1.3 s the other files, 2.0 s the header); their common scale and
+#: ``cached_file`` are fitted (least squares of the log ratio; a constant term fitted to 0)
+#: to the CPU seconds of :data:`FITTED_BUILDS`, and the whole scaled to cuba-coba's cold
+#: ``--quick`` build on a quiet machine (12.8 s: README, Quick runs, 2026-12-06).
+BUILD_SECONDS = {"code_object": 0.293, "code_object_no_pch": 0.766, "other_file": 0.643,
+                 "pch": 1.961, "cached_file": 0.052}
+#: The builds :data:`BUILD_SECONDS` was fitted to: ``--quick`` runs in fresh cache folders
+#: (cold; cuba-coba again with ``--seed 1, 2, 3``: 6 changed files), 2026-12-06, the 2-core
+#: machine at load average 5-10: ``(study, new files, new code objects, files, precompiled
+#: header, CPU seconds of make and the compilers, wall seconds)``.  The model over the CPU
+#: seconds: 0.70 (plasticity-rules: larger code objects) to 1.21; the wall seconds, which the
+#: load stretched 1.6-4x, set :func:`machine_factor`.
+FITTED_BUILDS = (
+    ("cuba-coba", 31, 26, 31, True, 18.3, 41.8), ("cuba-coba --seed 1", 6, 4, 31, False, 7.3, 14.4),
+    ("cuba-coba --seed 2", 6, 4, 31, False, 7.4, 11.2),
+    ("cuba-coba --seed 3", 6, 4, 31, False, 7.0, 15.3),
+    ("noise-learning", 57, 52, 57, True, 25.7, 63.3),
+    ("noise-learning", 31, 26, 31, True, 14.1, 25.5),
+    ("plasticity-rules", 95, 90, 95, True, 57.8, 143.1),
+    ("threshold-learning", 17, 12, 17, True, 9.2, 37.6),
+    ("threshold-learning", 60, 55, 60, True, 24.8, 78.4),
+    ("threshold-learning", 28, 26, 60, True, 16.4, 51.3),
+)
+DEFAULT_SECONDS_PER_FILE = BUILD_SECONDS["code_object"]
 #: GeNN builds (code generator, runner, Brian2 side) before any was measured here.
 DEFAULT_GENN_SECONDS = 120.0
 _RECORDS_KEPT = 30
+#: The recent builds whose speed scales the estimate (:func:`machine_factor`): enough that one
+#: study's larger or smaller code objects (0.7-1.2 of the model) move the median little, few
+#: enough that it follows a change of machine load.
+_FACTOR_BUILDS = 10
 
 
 def _records_path(device: str) -> Path:
@@ -38,21 +69,53 @@ def _add_record(device: str, record: dict) -> None:
         _write_atomic(_records_path(device), json.dumps({"builds": records}))
 
 
-def estimate_compile_seconds(device: str, new_files: int = 0) -> float:
-    """Seconds a build with ``new_files`` uncached files takes here (from recorded builds).
+def modelled_compile_seconds(new_files: int, pch: bool = False, files: int | None = None,
+                             new_code_objects: int | None = None) -> float:
+    """:data:`BUILD_SECONDS`' wall seconds of a cpp_standalone build of ``files`` files
+    (default ``new_files``), ``new_files`` of them new, ``new_code_objects`` of those code
+    objects (default all), ``pch``: the precompiled header is built; 0 for a build with
+    nothing new::
 
-    cpp_standalone: ``new_files`` times the seconds per new file of recent builds with at
-    least 3 new files (default :data:`DEFAULT_SECONDS_PER_FILE`).  genn: the median of
-    recent GeNN builds (default :data:`DEFAULT_GENN_SECONDS`).
+        code_object[_no_pch] new_code_objects + other_file (new_files - new_code_objects)
+            + pch + cached_file (files - new_files)
+    """
+    if new_files <= 0:
+        return 0.0
+    c = BUILD_SECONDS
+    objects = new_files if new_code_objects is None else min(new_code_objects, new_files)
+    cached = max((new_files if files is None else files) - new_files, 0)
+    return ((c["code_object"] if pch else c["code_object_no_pch"]) * objects
+            + c["other_file"] * (new_files - objects) + (c["pch"] if pch else 0.0)
+            + c["cached_file"] * cached)
+
+
+def machine_factor(records: list) -> float:
+    """Measured over modelled seconds of this machine's last :data:`_FACTOR_BUILDS`
+    cpp_standalone builds that compiled new files (the median; 1 without any): how much
+    slower or faster than the machine type of :data:`BUILD_SECONDS` builds run here, load
+    included."""
+    builds = [r for r in records if r.get("new_files", 0) >= 1 and "new_code_objects" in r]
+    ratios = sorted(r["seconds"] / modelled_compile_seconds(r["new_files"], r["pch"], r["files"],
+                                                            r["new_code_objects"])
+                    for r in builds[-_FACTOR_BUILDS:])
+    return ratios[len(ratios) // 2] if ratios else 1.0
+
+
+def estimate_compile_seconds(device: str, new_files: int = 0, pch: bool = False,
+                             files: int | None = None,
+                             new_code_objects: int | None = None) -> float:
+    """Seconds a build with ``new_files`` uncached files takes here.
+
+    cpp_standalone: :func:`modelled_compile_seconds` times :func:`machine_factor` of the
+    builds recorded here.  genn: the median of recent GeNN builds (default
+    :data:`DEFAULT_GENN_SECONDS`).
     """
     records = _records(device) if enabled() else []
     if device == "genn":
         seconds = sorted(r["seconds"] for r in records)
         return seconds[len(seconds) // 2] if seconds else DEFAULT_GENN_SECONDS
-    big = [r for r in records if r.get("new_files", 0) >= 3]
-    per_file = (sum(r["seconds"] for r in big) / sum(r["new_files"] for r in big)
-                if big else DEFAULT_SECONDS_PER_FILE)
-    return new_files * per_file
+    return (modelled_compile_seconds(new_files, pch, files, new_code_objects)
+            * machine_factor(records))
 
 
 def _makefile_sources(directory: Path) -> tuple[list[str], str]:
@@ -62,12 +125,13 @@ def _makefile_sources(directory: Path) -> tuple[list[str], str]:
     return (sources.group(1).split() if sources else []), (flags.group(1) if flags else "")
 
 
-def _source_fingerprints(directory: Path) -> list[str]:
-    """One fingerprint per source file: its text, the project's header, the flags."""
+def _source_fingerprints(directory: Path) -> tuple[list[str], list[str]]:
+    """The project's source files (as the makefile names them) and one fingerprint per
+    file: its text, the project's header, the flags."""
     sources, flags = _makefile_sources(directory)
     header = (directory / "objects.h").read_bytes() if (directory / "objects.h").is_file() else b""
-    return [_digest((directory / s).read_bytes(), header, flags, os.environ.get("CXX", ""))
-            for s in sources]
+    return sources, [_digest((directory / s).read_bytes(), header, flags,
+                             os.environ.get("CXX", "")) for s in sources]
 
 
 def _remember(folder: Path, fingerprints: set, keep: int = 20000) -> None:

@@ -54,22 +54,28 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
     def compile_source(*args, **kwargs):
         use_records = enabled()
         caching = use_records and "ccache" in os.environ.get("CXX", "")
-        fingerprints, known, new = [], set(), 0
+        fingerprints, known, new, new_code_objects, pch = [], set(), 0, 0, False
         if internals:   # compile_source(directory, compiler, debug, clean)
             directory = Path(args[0] if args else kwargs["directory"])
             try:
-                fingerprints = _source_fingerprints(directory)
+                sources, fingerprints = _source_fingerprints(directory)
             except OSError:
-                fingerprints = []
+                sources, fingerprints = [], []
             folder = cache_dir() / "compiled"
             known = {f for f in fingerprints if caching and (folder / f).exists()}
             new = len(fingerprints) - len(known)
+            new_code_objects = sum(s.startswith("code_objects/") and f not in known
+                                   for s, f in zip(sources, fingerprints))
             if use_records and fingerprints:  # objects.cpp at -O0, the precompiled header
                 with contextlib.suppress(OSError):
-                    prepare_project(directory, new, pch=caching and _wrapped_compiler())
+                    pch = prepare_project(directory, new_code_objects,
+                                          pch=caching and _wrapped_compiler())
             if verbose and fingerprints:
                 total = len(fingerprints)
-                seconds = estimate_compile_seconds(name, new)
+                # a build that compiles anything takes at least a second: never "about 0 s"
+                seconds = (max(estimate_compile_seconds(name, new, pch, total,
+                                                        new_code_objects), 1.0)
+                           if new else 0.0)
                 if not caching:
                     _say(f"compiling: {what}, {total} files, about {seconds:.0f} s "
                          f"(no compile cache: {_no_cache_reason()})")
@@ -85,14 +91,15 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
         elif verbose:
             label = "GeNN" if name == "genn" else name
             _say(f"compiling ({label}): {what}, about {estimate_compile_seconds(name):.0f} s")
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         with still_running(f"compiling {what}", verbose):
             result = original(*args, **kwargs)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
         if on_compile is not None:
             on_compile(seconds)
         if use_records:
-            _add_record(name, {"new_files": new, "files": len(fingerprints), "seconds": seconds})
+            _add_record(name, {"new_files": new, "files": len(fingerprints), "seconds": seconds,
+                               "cpu": cpu, "new_code_objects": new_code_objects, "pch": pch})
         if caching and fingerprints:
             _remember(cache_dir() / "compiled", set(fingerprints))
         return result
@@ -155,6 +162,16 @@ def instrument_cython(what: str = "this network", verbose: bool = True, on_compi
         vars(manager).pop("_load_module", None)
         if compiled and enabled():
             _add_record("runtime", {"new_files": len(compiled), "seconds": sum(compiled)})
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (``make`` and the compilers)."""
+    try:
+        import resource
+    except ImportError:   # Windows has no resource module
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _wrapped_compiler() -> bool:
