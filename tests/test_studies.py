@@ -72,6 +72,7 @@ CLAIM_TESTS = {
     "distal-reward": "test_study_plasticity.py",
     "threshold-learning": "test_studies.py",
     "locality": "test_study_locality.py",
+    "stdp-learning": "test_study_stdp_learning.py",
 }
 
 
