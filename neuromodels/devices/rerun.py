@@ -78,8 +78,16 @@ class CompiledProgram:
         whether it was a re-run.  A build assigns the values first (:func:`assign`) and runs
         through :meth:`DeviceSession.run` (``seed``, ``seed_variable`` and ``run_kwargs``
         passed on); a re-run hands them to :meth:`DeviceSession.rerun` (with ``seed``)."""
+        import brian2
+
         pairs = list(values.items() if isinstance(values, Mapping) else values)
         if self.holds(session):
+            # the binary takes only the TimedArrays its code reads (one the build never
+            # generated, e.g. labels a plastic program without a supervised error leaves
+            # unread, is refused: 'Cannot set unknown variable')
+            built = getattr(brian2.get_device(), "timed_arrays", {})
+            pairs = [(target, value) for target, value in pairs
+                     if not isinstance(target, brian2.TimedArray) or target in built]
             # (a VariableView is a dict key only on brian2 >= 2.6, which a re-run needs)
             session.rerun(dict(pairs), seed=seed)
             self.reruns += 1

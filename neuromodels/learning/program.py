@@ -379,10 +379,6 @@ class Program:
         if rerun:
             # a build has set them (_build)
             values += state_items(net, self.groups, self.synapses, state)
-            built = getattr(dev, "timed_arrays", None)
-            if built is not None:   # the binary takes only the arrays its code reads
-                values = [(target, value) for target, value in values
-                          if not isinstance(target, TimedArray) or target in built]
         if session is not None:
             seed_var = None if self.on_genn else self.groups[net.input.name].rng_seed
             # namespace={}: every name comes from the objects' own namespaces, none
