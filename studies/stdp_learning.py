@@ -53,10 +53,11 @@ def simulate(p, ctx):
                 rec = {}
                 for rule in RULES:
                     net = sl.network(d[0].shape[1], size, rule, p["beta"])
+                    program = sl.program(net, d)             # one build for every seed
                     for seed in ctx.seeds:
                         ctx.progress(f"{name}, {size} neurons, {rule}, seed {seed}")
                         r = sl.train_with_control(net, d, int(p["epochs"]), seed, ctx.session,
-                                                  control=rule == RULES[0])
+                                                  control=rule == RULES[0], program=program)
                         for key, v in r.items():
                             group, k = (("control", key[8:] or "test") if
                                         key.startswith("control") else (rule, key))
@@ -166,6 +167,7 @@ STUDY = Study(
     title="Diehl & Cook STDP networks (plain STDP, APB) on digits and MNIST-5k by size",
     quick={"datasets": "digits", "sizes": "20+30", "epochs": 2, "n_train": 60, "n_test": 40,
            "n_seeds": 2, "n_fields": 9, "numpy_target": True},
-    seeds_parameter="n_seeds", devices=("runtime", "cpp_standalone"), default_device="runtime",
+    seeds_parameter="n_seeds", devices=("runtime", "cpp_standalone"),
+    default_device="cpp_standalone",
     reference="Diehl & Cook (2015) Front Comput Neurosci 9:99",
 )

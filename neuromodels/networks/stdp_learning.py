@@ -15,12 +15,12 @@ from brian2 import Hz, mV, ms
 
 from ..datasets.digits import load_digits
 from ..datasets.mnist import load_mnist
-from ..learning import train
+from ..learning import Program, train
 from ..parameters import ParameterError
 from .diehl_cook import diehl_cook, encoder
 
-__all__ = ["DATASETS", "dataset", "network", "train_with_control", "receptive_fields",
-           "mosaic"]
+__all__ = ["DATASETS", "dataset", "network", "program", "train_with_control",
+           "receptive_fields", "mosaic"]
 
 #: data set -> (loader of (x_train, x_test, y_train, y_test), side of the image in pixels)
 DATASETS = {"digits": (load_digits, 8), "mnist": (lambda: load_mnist(pool=2), 14)}
@@ -53,19 +53,28 @@ def network(n_input: int, n_exc: int, rule: str = "triplet", beta: float = 0.0):
                       exc_params=dict(delta_theta=THETA_PLUS))
 
 
-def train_with_control(net, data, epochs: int, seed: int, session=None, control=True):
+def program(net, data):
+    """The training :class:`~neuromodels.learning.Program` of ``net`` for ``data``
+    (:func:`dataset`'s tuple), counting the excitatory spikes: one build that every seed and
+    the control of :func:`train_with_control` re-run (C++ standalone)."""
+    return Program(net, len(data[1]) + len(data[3]), plastic=True, record=("exc",))
+
+
+def train_with_control(net, data, epochs: int, seed: int, session=None, control=True,
+                       program=None):
     """Train ``net`` for ``epochs`` epochs on ``data`` (:func:`dataset`'s tuple) from seed
     ``seed``'s initial state; then (``control``) the same initial state and seed (the same
     input spikes in the first epoch) with learning-rate factor 0 for one epoch (voting on
-    the initial weights).  Returns {'train', 'test' (epochs,), 'theta' (mV, n_exc, after
-    training; float32), 'seconds' (per epoch), 'train_spikes' (n_exc: spikes in the
-    training samples of all epochs)} and 'control' (test accuracy), 'control_theta' (after
-    the control), 'control_w_change' (its largest weight change)."""
+    the initial weights).  ``program``: :func:`program`'s, to share one build.  Returns
+    {'train', 'test' (epochs,), 'theta' (mV, n_exc, after training; float32), 'seconds'
+    (per epoch), 'train_spikes' (n_exc: spikes in the training samples of all epochs)} and
+    'control' (test accuracy), 'control_theta' (after the control), 'control_w_change' (its
+    largest weight change)."""
     x_tr, y_tr, x_te, y_te, _ = data
     encode, state = encoder(net, MAX_RATE), net.initial_state(seed=seed)
     w0, out = np.asarray(state["input_to_exc", "w"]).copy(), {}
     h = train(net, state, x_tr, y_tr, x_te, y_te, epochs=epochs, encode=encode, seed=seed,
-              lr_schedule=lambda e, n: 1.0, session=session, record=("exc",))
+              lr_schedule=lambda e, n: 1.0, session=session, record=("exc",), program=program)
     out.update(train_spikes=sum(c[:len(y_tr)].sum(axis=0, dtype=np.int64)
                                 for c in h["counts"]["exc"]),
                train=np.asarray(h["history"]["train_accuracy"], dtype=float),
@@ -75,7 +84,8 @@ def train_with_control(net, data, epochs: int, seed: int, session=None, control=
                w=np.asarray(h["state"]["input_to_exc", "w"], dtype=np.float32))
     if control:
         c = train(net, net.initial_state(seed=seed), x_tr, y_tr, x_te, y_te, epochs=1,
-                  encode=encode, seed=seed, lr_schedule=lambda e, n: 0.0, session=session)
+                  encode=encode, seed=seed, lr_schedule=lambda e, n: 0.0, session=session,
+                  program=program)
         out.update(control=float(c["history"]["test_accuracy"][-1]),
                    control_theta=np.asarray(c["state"]["exc", "theta_a"] / mV),
                    control_w_change=np.abs(c["state"]["input_to_exc", "w"] - w0).max())
