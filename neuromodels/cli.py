@@ -38,10 +38,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
-def _parse_params(pairs: list[str]) -> dict:
-    """``-p NAME=VALUE`` options as ``{NAME: value}``; a name given twice is an error."""
+def _parse_params(pairs: list[str], parameters=()) -> dict:
+    """``-p NAME=VALUE`` options as ``{NAME: value}``; a name given twice is an error.  The
+    value of a text parameter of ``parameters`` (a string default, e.g. ``sizes=100+400``)
+    is its text as given, never read as a number or sum."""
     from .parameters import ParameterError, parse_value
 
+    texts = {p.name for p in parameters if isinstance(p.default, str)}
     params, given = {}, {}
     for pair in pairs or []:
         if "=" not in pair:
@@ -51,7 +54,7 @@ def _parse_params(pairs: list[str]) -> dict:
             raise ParameterError(f"-p {key} given twice ({given[key]!r} and {value!r}); "
                                  f"give each parameter once")
         given[key] = value
-        params[key] = parse_value(value)
+        params[key] = value if key in texts else parse_value(value)
     return params
 
 
@@ -89,8 +92,9 @@ def cmd_list(args) -> int:
 def cmd_run(args) -> int:
     from .study import get_study, run_study
 
-    params = _parse_params(args.param)
+    params = _parse_params(args.param)      # a name given twice: refused before anything
     study = get_study(args.name)
+    params = _parse_params(args.param, study.parameters)
     if args.show_parameters:
         print(study.parameters.table())
         return 0
@@ -112,6 +116,7 @@ def cmd_sweep(args) -> int:
     from .sweep import parse_grid, run_sweep
 
     study = get_study(args.name)
+    params = _parse_params(args.param, study.parameters)
     try:
         result = run_sweep(study, parse_grid(args.grid), args.seeds,
                            params=params, device=args.device,

@@ -257,3 +257,17 @@ def test_ctrl_c_during_build_or_simulation_keeps_the_previous_file(tmp_path, pha
     assert [p.name for p in out.iterdir()] == ["toy.h5"]
     assert (out / "toy.h5").read_bytes() == PREVIOUS
     assert list(builds.iterdir()) == []
+
+
+def test_a_text_parameter_keeps_the_text_given():
+    """``-p sizes=100+400`` and ``-p sizes=400`` of a text parameter are the texts, not the
+    sum 500 nor the number 400 (which its choices refused: "got 400" among '400'); a number
+    parameter still reads arithmetic and units."""
+    from neuromodels.cli import _parse_params
+    from neuromodels.parameters import Parameter
+
+    params = ParameterSet(Parameter("sizes", "100", "sizes", choices=("100", "400", "100+400")),
+                          positive("tau", 5e-3, "tau"))
+    got = _parse_params(["sizes=100+400", "tau=2*3e-3"], params)
+    assert got == {"sizes": "100+400", "tau": pytest.approx(6e-3)}
+    assert params.resolve(_parse_params(["sizes=400"], params))["sizes"] == "400"
