@@ -70,15 +70,28 @@ class Normalisation:
                     f"{format_value(self.p['total'])}."]
         return []
 
+    def total_name(self) -> str:
+        """The name of ``total`` in the generated code."""
+        return f"total_{self.projection}"
+
+    def factor(self, network, side: str = "_post") -> str:
+        """The factor by which this sample start scales the weights into a neuron, as Brian2
+        code read from the synapses (``side='_post'``) or from the neuron (``''``): 1 before
+        test samples and for a column whose sum is not positive."""
+        proj = self._projection(network)
+        unit = _unit_string(Quantity(1, dim=Equations(proj.synapse_model(network).model)["w"]
+                                     .dim))
+        s, total = self.variable() + side, self.total_name()
+        gate = f"int(lr_scale({sch.sample_time(network, side)}) > 0)*int({s} > 0*{total})"
+        factor = f"(1 + {gate}*({total}/(abs({s}) + (1 - {gate})*{total}) - 1))"
+        return factor.replace(f"0*{total}", "0") if unit == "1" else factor
+
     def code(self, network) -> dict:
         proj = self._projection(network)
         unit = _unit_string(Quantity(1, dim=Equations(proj.synapse_model(network).model)["w"]
                                      .dim))
-        s, total = self.variable(), f"total_{self.projection}"
-        gate = f"int(lr_scale({sch.sample_time(network, '_post')}) > 0)*int({s}_post > 0*{total})"
-        scale = (f"w = w*(1 + {gate}*({total}/(abs({s}_post) + (1 - {gate})*{total}) - 1))")
-        if unit == "1":
-            scale = scale.replace(f"0*{total}", "0")
+        s, total = self.variable(), self.total_name()
+        scale = f"w = w*{self.factor(network)}"
         return {
             proj.post: Code(equations=[f"{s} : {unit}   # sum of the weights of "
                                        f"'{proj.name}' into this neuron"]),

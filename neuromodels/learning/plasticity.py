@@ -33,6 +33,14 @@ int(lr_scale(t) > 0)``, constant over a step), as Diehl & Cook's test mode, wher
 a constant.  ``repeat=True`` (a network that shows samples again, :class:`~.schedule.Repeat`):
 the factor is read at the shown sample's time ``t_shown`` instead of ``t``.
 
+``batch=B`` (sample temporal batch STDP, STB-STDP; Dong et al. 2023): the synapse model's
+weight changes are summed over B samples (slots) and all their steps instead of applied
+(:func:`~neuromodels.synapses.batched.batched`; weights constant within a batch) and applied
+once at every batch end, ``w = clip(w + dw_batch, 0, w_max)``, every B*T steps (slot
+'start', before a :class:`~.normalisation.Normalisation` sums the weights in the same step:
+BrainCog's update, then ``normweight``); the samples of a run after its last whole batch
+change nothing (give runs a multiple of B samples).
+
 The rule needs no learning signal (``unsupervised``); weight normalisation is a part of its
 own (:mod:`.normalisation`).
 """
@@ -41,7 +49,9 @@ from __future__ import annotations
 from brian2 import Equations
 
 from ..parameters import ParameterError
+from ..synapses.batched import APPLY, batched
 from .code import Code
+from .schedule import ORDER_CLEAR_DYNAMICS
 
 __all__ = ["STDP"]
 
@@ -69,11 +79,16 @@ class STDP:
     learns_thresholds = False
     signal_timing = None
 
-    def __init__(self, projection: str, gate_threshold: bool = True, repeat: bool = False):
+    def __init__(self, projection: str, gate_threshold: bool = True, repeat: bool = False,
+                 batch: int = 1):
         if not isinstance(projection, str):
             raise ParameterError(f"STDP: parameter 'projection' must be the name of a "
                                  f"projection; got {projection!r}.")
+        if isinstance(batch, bool) or int(batch) != batch or batch < 1:
+            raise ParameterError(f"STDP: parameter 'batch' (samples per weight update) must be "
+                                 f"a whole number >= 1; got {batch!r}.")
         self.projection = projection
+        self.batch = int(batch)
         self.gate_threshold = bool(gate_threshold)
         self.repeat = bool(repeat)
         #: where lr_scale is read: the shown sample's time in a network that shows samples
@@ -113,7 +128,8 @@ class STDP:
         names = amplitudes(model)
         if projection.name != self.projection or not projection.plastic or not names:
             return model
-        return model.substituted(**{name: f"{name}*lr_scale({self._at_syn})" for name in names})
+        gated = model.substituted(**{name: f"{name}*lr_scale({self._at_syn})" for name in names})
+        return batched(gated) if self.batch > 1 else gated
 
     def prepare(self, layer, model):
         """The postsynaptic layer's model with gated threshold increments and a decay that
@@ -130,7 +146,10 @@ class STDP:
     def code(self, network) -> dict:
         proj = self._projection(network)
         traces = list(Equations(proj.synapse.model).diff_eq_names)
-        return {proj.name: Code(at_sample_start=[f"{x} = 0" for x in sorted(traces)])}
+        code = Code(at_sample_start=[f"{x} = 0" for x in sorted(traces)])
+        if self.batch > 1:    # STB-STDP: the summed changes applied at every batch end
+            code.periodic.append((APPLY, self.batch * network.T, "start", ORDER_CLEAR_DYNAMICS))
+        return {proj.name: code}
 
     def __repr__(self):
-        return f"STDP({self.projection!r})"
+        return f"STDP({self.projection!r}{f', batch={self.batch}' if self.batch > 1 else ''})"

@@ -29,7 +29,16 @@ configuration of the learning framework (:mod:`neuromodels.learning`).
   no second post trace: APB is defined on the pair rule) whose potentiation is scaled by
   ``1 + beta * (co-activity of the neuron's other inputs)`` (``tau_apb``), the exc neurons
   extended with the co-activity trace (:func:`~neuromodels.synapses.apb.with_coactivity`);
-  ``beta = 0`` is the plain pair rule, the baseline to compare APB with.
+  ``beta = 0`` is the plain pair rule, the baseline to compare APB with;
+* Dong et al. (2023; BrainCog's ``UnsupervisedSTDP``; :mod:`~neuromodels.networks.dong`),
+  each off by default and switched on alone: ``adaptive_inhibition=True`` (an inhibitory
+  spike lowers v by ``k_inh * (v_th - v_reset + theta_a)`` of the target instead of a fixed
+  jump), ``threshold_balance=True`` (threshold increments ``theta_gain`` times the input per
+  step instead of ``delta_theta``; the largest ``theta_a`` held at ``theta_max`` by shifting
+  all down after every training sample), ``batch=B`` (STB-STDP: the input -> exc changes of
+  B samples summed and applied at the batch end; :class:`~neuromodels.learning.plasticity.
+  STDP`).  The adaptive synaptic filter is not an option (its scale is the largest input of
+  the layer, which the framework cannot order before the filter in one sample end).
 
 Train it with :func:`~neuromodels.learning.train` and ``encode=encoder(network)``, and
 ``lr_schedule=lambda epoch, epochs: 1.0`` for the paper's constant learning rates (the
@@ -85,6 +94,7 @@ from ..neurons.thresholds import adaptive_threshold, fixed_threshold
 from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
 from ..synapses.apb import apb_stdp, with_coactivity
 from ..synapses.triplet import triplet_stdp
+from .dong import BALANCE_PARAMETERS, ThresholdBalance, adaptive_inhibition
 
 __all__ = ["diehl_cook", "encoder", "PARAMETERS", "EXC_PARAMETERS", "INH_PARAMETERS"]
 
@@ -118,6 +128,15 @@ PARAMETERS = ParameterSet(
               low=1, integer=True),
     Parameter("spare", 1.0, "extra slots per sample for showings again (repeat_below > 0)",
               low=0.0),
+    Parameter("adaptive_inhibition", False, "Dong et al.: inh -> exc jumps a fraction k_inh of "
+                                            "the target's threshold distance (networks.dong)"),
+    nonnegative("k_inh", 0.0, "adaptive inhibition: the fraction (0: w_inh_exc/(v_th - "
+                              "v_reset), Diehl & Cook's jump at theta_a = 0)"),
+    Parameter("threshold_balance", False, "Dong et al.: threshold increments theta_gain * input "
+                                          "per step, largest theta_a held at theta_max"),
+    *BALANCE_PARAMETERS,
+    Parameter("batch", 1, "Dong et al.'s STB-STDP: input -> exc changes summed over this many "
+                          "samples, applied at batch ends (1: every event)", low=1, integer=True),
 )
 
 #: The excitatory neurons (adaptive threshold; Diehl & Cook 2015).
@@ -153,6 +172,12 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
     if p["rule"] != "apb" and float(p["beta"]) != 0:
         raise ParameterError(f"Parameter 'beta' = {p['beta']!r} is the APB boost; it needs "
                              f"rule='apb' (rule is {p['rule']!r}).")
+    for option, names in (("adaptive_inhibition", ("k_inh",)),
+                          ("threshold_balance", ("theta_gain", "theta_max"))):
+        given = [name for name in names if name in params]
+        if given and not p[option]:
+            raise ParameterError(f"Parameter(s) {given} apply to {option}=True only; "
+                                 f"{option} is False.")
     w_max = float(p["w_max"])
     weights = dict(w_max=w_max, w=min(0.5 * w_max, float(p["w_init"])), tau_plus=p["tau_pre"],
                    tau_minus=p["tau_post"])
@@ -167,26 +192,41 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
                             A2_minus=float(p["nu_pre"]) / w_max, A3_minus=0.0,
                             tau_y=p["tau_post2"], **weights)
     inh_model = with_surrogate(fixed_threshold())
-    exc = Layer("exc", n_exc, exc_model, params={**EXC_PARAMETERS, **(exc_params or {})},
-                state=("theta_a",))
+    exc_values = {**EXC_PARAMETERS, **(exc_params or {})}
+    if p["threshold_balance"] and "delta_theta" not in (exc_params or {}):
+        exc_values["delta_theta"] = 0 * mV   # Dong et al.: only the input-scaled increments
+    exc = Layer("exc", n_exc, exc_model, params=exc_values, state=("theta_a",))
     inh = Layer("inh", n_exc, inh_model, params={**INH_PARAMETERS, **(inh_params or {})})
     projections = [
         Projection("input", "exc", synapse=stdp, init="uniform", init_scale=float(p["w_init"])),
         Projection("exc", "inh", connect="one_to_one", init="constant",
                    init_scale=p["w_exc_inh"], plastic=False),
-        Projection("inh", "exc", connect="all_but_self", init="constant",
-                   init_scale=-p["w_inh_exc"], plastic=False),
+        _lateral_inhibition(p, exc_values),
     ]
     total = float(p["total"]) or 0.1 * n_input
     below = int(p["repeat_below"])
     repeat = Repeat("exc", below=below, cap=int(p["max_repeats"]),
                     spare=float(p["spare"])) if below else None
-    rules = [STDP("input_to_exc", repeat=repeat is not None),
+    rules = [STDP("input_to_exc", repeat=repeat is not None, batch=int(p["batch"])),
              Normalisation("input_to_exc", total=total)]
+    if p["threshold_balance"]:
+        rules.append(ThresholdBalance("input_to_exc", theta_gain=p["theta_gain"],
+                                      theta_max=p["theta_max"]))
     return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest, repeat=repeat), [exc, inh],
                            projections, rules=rules,
                            readout=VotingReadout("exc", n_classes=int(p["n_classes"])),
                            T=present + rest, dt=dt)
+
+
+def _lateral_inhibition(p, exc_values) -> Projection:
+    """inh -> exc, all but self: Diehl & Cook's fixed jump, or Dong et al.'s adaptive one."""
+    if not p["adaptive_inhibition"]:
+        return Projection("inh", "exc", connect="all_but_self", init="constant",
+                          init_scale=-p["w_inh_exc"], plastic=False)
+    span = exc_values["v_th"] - exc_values["v_reset"]
+    k = float(p["k_inh"]) or float(p["w_inh_exc"] / span)
+    return Projection("inh", "exc", synapse=adaptive_inhibition(span),
+                      connect="all_but_self", init="constant", init_scale=k, plastic=False)
 
 
 def encoder(network: LearningNetwork, max_rate=63.75 * Hz):
