@@ -82,7 +82,11 @@ def masked_at_sample_start(statements, variables=None) -> list:
 
 def operations(obj, code, clocks: ProgramClocks, *, plastic: bool, dynamic_vars) -> list:
     """The ``run_regularly`` operations of ``obj`` (a group or synapses) for ``code``;
-    ``dynamic_vars``: its differential-equation variables (checked before the clear)."""
+    ``dynamic_vars``: its differential-equation variables (checked before the clear).  An
+    entry of ``code.summed_at_sample_ends`` is a summed variable (``'L_pre'``: Brian2's
+    order, the target's order - 1, same-order sums run in the order of their names) or
+    ``(variable, order)``: computed at that order of the sample end's 'groups' slot, so that
+    a part can chain sums (one reads what another summed)."""
     T = clocks.T
     ops = []    # (n_steps, when, order, statements)
     for stmt, when, order in code.every_step:
@@ -94,8 +98,9 @@ def operations(obj, code, clocks: ProgramClocks, *, plastic: bool, dynamic_vars)
             ops.append((T, "groups", order, stmt))
         for stmt, n_steps, when, order in code.periodic:
             ops.append((n_steps, when, order, stmt))
-        for var in code.summed_at_sample_ends:
-            sch.sum_at_sample_ends(obj, var, clocks.sample)
+        for entry in code.summed_at_sample_ends:
+            var, order = (entry, None) if isinstance(entry, str) else entry
+            sch.sum_at_sample_ends(obj, var, clocks.sample, order=order)
         for var, order in code.summed_in_step:
             sch.sum_in_step(obj, var, order)
         ops += divergence_checks(obj, code, dynamic_vars, T)

@@ -37,8 +37,10 @@ configuration of the learning framework (:mod:`neuromodels.learning`).
   step instead of ``delta_theta``; the largest ``theta_a`` held at ``theta_max`` by shifting
   all down after every training sample), ``batch=B`` (STB-STDP: the input -> exc changes of
   B samples summed and applied at the batch end; :class:`~neuromodels.learning.plasticity.
-  STDP`).  The adaptive synaptic filter is not an option (its scale is the largest input of
-  the layer, which the framework cannot order before the filter in one sample end).
+  STDP`), ``synaptic_filter=True`` (every input spike into j scaled by ``f(I_j)/I_j``, f
+  BrainCog's sigmoid scaled by the layer's largest expected input per step ``max_k I_k``;
+  training programs only, which :func:`~neuromodels.learning.train` uses for the test
+  samples as well).
 
 Train it with :func:`~neuromodels.learning.train` and ``encode=encoder(network)``, and
 ``lr_schedule=lambda epoch, epochs: 1.0`` for the paper's constant learning rates (the
@@ -94,7 +96,8 @@ from ..neurons.thresholds import adaptive_threshold, fixed_threshold
 from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
 from ..synapses.apb import apb_stdp, with_coactivity
 from ..synapses.triplet import triplet_stdp
-from .dong import BALANCE_PARAMETERS, ThresholdBalance, adaptive_inhibition
+from .dong import (BALANCE_PARAMETERS, FILTER_PARAMETERS, SynapticFilter, ThresholdBalance,
+                   adaptive_inhibition)
 
 __all__ = ["diehl_cook", "encoder", "PARAMETERS", "EXC_PARAMETERS", "INH_PARAMETERS"]
 
@@ -137,6 +140,9 @@ PARAMETERS = ParameterSet(
     *BALANCE_PARAMETERS,
     Parameter("batch", 1, "Dong et al.'s STB-STDP: input -> exc changes summed over this many "
                           "samples, applied at batch ends (1: every event)", low=1, integer=True),
+    Parameter("synaptic_filter", False, "Dong et al.: input events scaled so that the expected "
+                                        "input per step is the adaptive filter's (networks.dong)"),
+    *FILTER_PARAMETERS,
 )
 
 #: The excitatory neurons (adaptive threshold; Diehl & Cook 2015).
@@ -173,7 +179,8 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
         raise ParameterError(f"Parameter 'beta' = {p['beta']!r} is the APB boost; it needs "
                              f"rule='apb' (rule is {p['rule']!r}).")
     for option, names in (("adaptive_inhibition", ("k_inh",)),
-                          ("threshold_balance", ("theta_gain", "theta_max"))):
+                          ("threshold_balance", ("theta_gain", "theta_max")),
+                          ("synaptic_filter", ("filter_offset", "filter_slope"))):
         given = [name for name in names if name in params]
         if given and not p[option]:
             raise ParameterError(f"Parameter(s) {given} apply to {option}=True only; "
@@ -212,6 +219,9 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
     if p["threshold_balance"]:
         rules.append(ThresholdBalance("input_to_exc", theta_gain=p["theta_gain"],
                                       theta_max=p["theta_max"]))
+    if p["synaptic_filter"]:
+        rules.append(SynapticFilter("input_to_exc", filter_offset=p["filter_offset"],
+                                    filter_slope=p["filter_slope"]))
     return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest, repeat=repeat), [exc, inh],
                            projections, rules=rules,
                            readout=VotingReadout("exc", n_classes=int(p["n_classes"])),

@@ -16,9 +16,8 @@ so that the inhibition keeps pace with each neuron's adaptive threshold (Diehl &
 fixed jump).  ``w = w_inh_exc / (v_th - v_reset)`` gives Diehl & Cook's jump at
 :math:`\theta_a = 0`.  BrainCog's linear layer uses mode ``'max'`` (``LateralInhibition.py:25``,
 ``codef.py:159``; mode ``'threshold'`` is its convolutional layer's, ``codef.py:63``): the
-jump scales with the largest input current of the layer in the sample, which would have to
-be known before the sample's first spike; the framework sums the input currents at sample
-ends in an order it does not let a part choose, after the copies the maximum needs.
+jump scales with the largest input current of the layer in the sample, known before the
+sample's first spike as the filter's scale below (:func:`largest` of ``I_drive``); not built.
 
 **Adaptive threshold balance** (:class:`ThresholdBalance`; ``codef.py:236-241``, called
 after every batch at ``codef.py:473``): a spike of neuron j raises its threshold by
@@ -39,9 +38,9 @@ already has (exc -> inh one-to-one, inh -> exc all but self; Brian2 has only *su
 synapses): at every sample end inh k gets a copy of :math:`\theta_{a,k}`, inh k counts the
 exc neurons j with :math:`\theta_{a,j} > \theta_{a,k}` (0: k is a largest), and every exc
 neuron sums the copies and the number of those largest ones, so it knows the maximum
-exactly (ties included); three sums over the n(n - 1) inhibitory synapses per sample.
-Brian2 runs these sums in the order of their objects' names (same slot and order), which
-the names here respect (checked when the network is built).
+exactly (ties included); three sums over the n(n - 1) inhibitory synapses per sample
+(:func:`largest`), each at an order of its own in the sample end (copy, rank, largest;
+after the layers' state updates, so on the thresholds the shift is applied to).
 
 Parameters (:data:`BALANCE_PARAMETERS`): ``theta_gain`` (0.1: 0.05 mV, Diehl & Cook's
 increment, at an input of 0.5 mV per step; BrainCog 0.002 with its own current scale),
@@ -52,11 +51,32 @@ Diehl & Cook's slow decay ``tau_theta``; frozen in test samples (the network's S
 
 **Sample temporal batch STDP** (STB-STDP; ``codef.py:466-474``): ``STDP(batch=B)`` of
 :mod:`neuromodels.learning.plasticity` with :func:`neuromodels.synapses.batched.batched`.
-The **adaptive synaptic filter** (``codef.py:83-89``, the convolutional layer's input
-``x -> n / (1 + exp(-(x - 0.4 n) 8/n))`` with ``n`` its largest input) is not here: its
-scale is a maximum over the layer needed before the sample, as for mode ``'max'`` above.
+
+**Adaptive synaptic filter** (:class:`SynapticFilter`; ``codef.py:85-89``, its scale
+``getthresh``, ``codef.py:136-140``: BrainCog's convolutional layer, where the input is a
+static current): the input current x of a neuron is passed through a sigmoid scaled by the
+layer's largest input n of the sample,
+
+.. math:: f(x) = \frac{n}{1 + \exp(-(x - a\,n)\,s/n)},\qquad n = \max_k I_k,
+
+(``filter_offset`` a = 0.4, ``filter_slope`` s = 8, BrainCog's 4/10 and 8).  Here the
+input is Poisson spikes, so the filter acts on the expected input per step I_j (as the
+balance's; weights as normalised at the sample start, a sample shown again times its
+intensity): every input spike into j has its effect ``J w`` times the gain
+:math:`g_j = f(I_j)/I_j` (0 where :math:`I_j = 0`), so that the expected input per step
+is :math:`f(I_j)`.  At every sample end (the next sample's input is known then), in this
+order: the I_j summed over the input synapses (``ORDER_DRIVE``), scaled by the
+normalisation about to happen (+ 1), their maximum through the mirror layer
+(:func:`largest`, ``ORDER_FILTER`` + 0, 1, 2), the gains (+ 3); before the sample's first
+spike, in training and test samples alike.  Departures: BrainCog's conv layer also sets
+its threshold to n (here Diehl & Cook's adaptive threshold stays), and its f(0) = 0.04 n
+> 0 drives a neuron with no input (here no spike arrives there); the threshold balance
+keeps the unfiltered I_j (BrainCog's ``updatethresh`` is the linear layer's, which has no
+filter).  Training programs only (:class:`SynapticFilter`).
 """
 from __future__ import annotations
+
+import re
 
 from brian2 import Equations, mV
 
@@ -64,9 +84,10 @@ from ..learning import schedule as sch
 from ..learning.code import Code
 from ..learning.normalisation import Normalisation
 from ..model import SynapseModel
-from ..parameters import ParameterSet, nonnegative, positive
+from ..parameters import Parameter, ParameterSet, nonnegative, positive
 
-__all__ = ["adaptive_inhibition", "ThresholdBalance", "BALANCE_PARAMETERS"]
+__all__ = ["adaptive_inhibition", "ThresholdBalance", "BALANCE_PARAMETERS", "SynapticFilter",
+           "FILTER_PARAMETERS", "expected_input", "largest"]
 
 
 def adaptive_inhibition(span) -> SynapseModel:
@@ -93,10 +114,181 @@ BALANCE_PARAMETERS = ParameterSet(
                                    "down together above it"),
 )
 
-#: The variables of the balance: the copy and rank on the mirror layer, the largest one's sum
-#: and count on the balanced layer (names sorted as Brian2 must run them: module docstring).
-COPY, BELOW, TOP_N, TOP_SUM = ("balance_theta", "balance_below", "balance_top_n",
-                               "balance_top_sum")
+#: Orders in the sample end's 'groups' slot (:mod:`~neuromodels.learning.schedule`), after
+#: the layers' state updates, before the updates at ORDER_UPDATE: the expected input summed
+#: (+ 1: corrected for the normalisation); the largest theta_a of the balance (copy, rank,
+#: largest ones: + 0, + 1, + 2).
+ORDER_DRIVE = sch.ORDER_UPDATE - 50
+ORDER_FILTER = sch.ORDER_UPDATE - 40      # the largest input: + 0, + 1, + 2; the gain: + 3
+ORDER_BALANCE = sch.ORDER_UPDATE - 30
+
+
+def _projections(network, names):
+    named = {p.name: p for p in network.projections}
+    return [named.get(name) for name in names]
+
+
+def _merged(*parts) -> dict:
+    """{owner: [Code, ...]} of several parts' {owner: Code}."""
+    out: dict = {}
+    for part in parts:
+        for owner, code in part.items():
+            out.setdefault(owner, []).append(code)
+    return out
+
+
+def expected_input(network, projection: str) -> dict:
+    """Code for ``I_drive`` of the layer that ``projection`` (from a 'rates' input, a STDP
+    synapse with efficacy ``J``) feeds: its expected input per step in the sample about to
+    start, :math:`I_j = J \\sum_i w_{ij} p_i` (a sample shown again: times its intensity),
+    with the weights as a :class:`~neuromodels.learning.normalisation.Normalisation` of the
+    projection leaves them at this sample start (it scales them later, at ORDER_UPDATE)."""
+    proj = _projections(network, [projection])[0]
+    t_syn = sch.sample_time(network, "_post")
+    brighter = "*intensity_pre" if getattr(network.input, "repeat", None) else ""
+    layer = Code(equations=["I_drive : volt   # expected input per step of the sample "
+                            "(J sum_i w_ij p_i)"])
+    norm = next((r for r in network.rules if isinstance(r, Normalisation)
+                 and r.projection == projection), None)
+    if norm is not None:
+        layer.at_sample_end.append((f"I_drive = I_drive*{norm.factor(network, '')}",
+                                    ORDER_DRIVE + 1))
+        layer.namespace[norm.total_name()] = norm.p["total"]
+    return {projection: Code(equations=[f"I_drive_post = J*w*stimulus({t_syn}, i_pre){brighter} "
+                                        f": volt (summed)"],
+                             summed_at_sample_ends=[("I_drive_post", ORDER_DRIVE)]),
+            proj.post: layer}
+
+
+def largest(variable: str, unit: str, prefix: str, layer: str, mirror: str, copy: str,
+            lateral: str, order: int):
+    """The largest value of ``variable`` (``unit``) over ``layer``, known to every neuron of
+    it at a sample end (Brian2 has only *sums* over synapses): through the one-to-one
+    projection ``copy`` mirror neuron k gets a copy of :math:`x_k` (at ``order``), through
+    the all-but-self projection ``lateral`` back it counts the neurons j with
+    :math:`x_j > x_k` (``order + 1``; 0: k is a largest), and every neuron sums the copies
+    and the number of those largest ones (``order + 2``), so that it knows the maximum
+    exactly, ties included (read it at an order > ``order + 2``).  Returns ({owner: Code},
+    the maximum as an expression on ``layer``); variables ``<prefix>_copy``, ``_below`` (on
+    ``mirror``), ``_top_n``, ``_top_sum`` (on ``layer``)."""
+    c, below, top_n, top_sum = (f"{prefix}_{s}" for s in ("copy", "below", "top_n", "top_sum"))
+    codes = {
+        layer: Code(equations=[f"{top_n} : integer   # largest {variable} of the others: "
+                               f"how many",
+                               f"{top_sum} : {unit}   # ... and their sum"]),
+        mirror: Code(equations=[f"{c} : {unit}   # {variable} of its neuron (copy)",
+                                f"{below} : integer   # neurons with a larger {variable}"]),
+        copy: Code(equations=[f"{c}_post = {variable}_pre : {unit} (summed)"],
+                   summed_at_sample_ends=[(f"{c}_post", order)]),
+        lateral: Code(
+            equations=[f"{below}_pre = int({variable}_post > {c}_pre) : integer (summed)",
+                       f"{top_n}_post = int({below}_pre == 0) : integer (summed)",
+                       f"{top_sum}_post = {c}_pre*int({below}_pre == 0) : {unit} (summed)"],
+            summed_at_sample_ends=[(f"{below}_pre", order + 1), (f"{top_n}_post", order + 2),
+                                   (f"{top_sum}_post", order + 2)]),
+    }
+    return codes, f"{top_sum}/({top_n} + int({top_n} == 0)) + {variable}*int({top_n} == 0)"
+
+
+def _wiring_problems(where, network, projection, copy, lateral, proj_names) -> list[str]:
+    """What a part on the layer fed by ``projection`` needs (a 'rates' input, ``J``, the
+    mirror wiring of :func:`largest`)."""
+    proj, cp, lat = _projections(network, [projection, copy, lateral])
+    if None in (proj, cp, lat):
+        return [f"{where}: parameters {proj_names} must name projections of the network "
+                f"({[p.name for p in network.projections]})."]
+    out, layer = [], proj.post
+    if network.input.mode != "rates" or proj.pre != network.input.name:
+        out.append(f"{where}: the input current is read from the input's spike "
+                   f"probabilities: '{projection}' must come from a 'rates' input.")
+    if proj.synapse is None or "J" not in proj.synapse.parameters:
+        out.append(f"{where}: projection '{projection}' needs a synapse model with "
+                   f"the efficacy 'J' (a STDP model of neuromodels.synapses).")
+    if not (cp.pre == layer and cp.p["connect"] == "one_to_one" and lat.pre == cp.post and
+            lat.post == layer and lat.p["connect"] == "all_but_self"):
+        out.append(f"{where}: '{copy}' must be one-to-one from '{layer}' to a mirror layer "
+                   f"and '{lateral}' all-but-self from it back to '{layer}'.")
+    return out
+
+
+FILTER_PARAMETERS = ParameterSet(
+    Parameter("filter_offset", 0.4, "synaptic filter: the sigmoid's midpoint, a fraction of "
+                                    "the layer's largest input (BrainCog 4/10)",
+              low=0.0, high=1.0),
+    positive("filter_slope", 8.0, "synaptic filter: its steepness times the largest input "
+                                  "(BrainCog 8)"),
+)
+
+#: ``<target>_post += J * w``: the transmission of a STDP model of neuromodels.synapses.
+_TRANSMISSION = re.compile(r"^([ \t]*)(\w+_post \+= J \* w)[ \t]*$", re.MULTILINE)
+
+
+class SynapticFilter:
+    """The adaptive synaptic filter (module docstring) on the input of the layer that
+    ``projection`` feeds, its largest input found through ``copy`` and ``lateral`` (as
+    :class:`ThresholdBalance`'s); parameters :data:`FILTER_PARAMETERS`.  Training programs
+    only (the scale is computed at sample ends; :func:`~neuromodels.learning.train` shows
+    test samples in them, learning-rate factor 0): an evaluation program leaves
+    ``filter_gain`` undefined and Brian2 refuses to build it."""
+
+    NAME = "SynapticFilter"
+    unsupervised = True
+    learns_weights = False
+    learns_thresholds = False
+    signal_timing = None
+
+    def __init__(self, projection: str = "input_to_exc", copy: str = "exc_to_inh",
+                 lateral: str = "inh_to_exc", **params):
+        self.projection, self.copy, self.lateral = projection, copy, lateral
+        self.p = FILTER_PARAMETERS.resolve(params)
+
+    def governs(self, network) -> list[str]:
+        return []
+
+    def prepare(self, layer, model):
+        return model
+
+    def problems(self, network) -> list[str]:
+        where = f"SynapticFilter('{self.projection}')"
+        out = _wiring_problems(where, network, self.projection, self.copy, self.lateral,
+                               ["'projection'", "'copy'", "'lateral'"])
+        proj = _projections(network, [self.projection])[0]
+        if proj is not None and proj.synapse is not None and not _TRANSMISSION.search(
+                proj.synapse.on_pre or ""):
+            out.append(f"{where}: the synapse model of '{self.projection}' has no "
+                       f"transmission 'v_post += J * w' on its own line to filter.")
+        return out
+
+    def gated(self, projection, model):
+        """The synapse model of ``projection`` with every spike's effect ``J w`` times the
+        postsynaptic neuron's ``filter_gain``."""
+        if projection.name != self.projection or not _TRANSMISSION.search(model.on_pre or ""):
+            return model
+        on_pre = _TRANSMISSION.sub(r"\1\2 * filter_gain_post", model.on_pre, count=1)
+        return model.extended(name=f"{model.name}_filtered", on_pre=on_pre,
+                              reference=f"{model.reference}; adaptive synaptic filter "
+                                        f"(Dong et al. 2023)")
+
+    def code(self, network) -> dict:
+        proj, copy = _projections(network, [self.projection, self.copy])
+        top, top_expr = largest("I_drive", "volt", "filter", proj.post, copy.post, self.copy,
+                                self.lateral, ORDER_FILTER)
+        guard_n = "int(n_filter <= 0*volt)*volt"
+        guard_i = "int(I_drive <= 0*volt)*volt"
+        gain = (f"n_filter = {top_expr}\n"
+                f"filter_gain = int(I_drive > 0*volt)*n_filter/(1 + exp(-(I_drive - "
+                f"filter_offset*n_filter)*filter_slope/(n_filter + {guard_n})))"
+                f"/(I_drive + {guard_i})")
+        own = Code(equations=["filter_gain : 1   # f(I_drive)/I_drive: each input spike's "
+                              "effect scaled by it"],
+                   at_sample_end=[(gain, ORDER_FILTER + 3)],
+                   namespace={"filter_offset": self.p["filter_offset"],
+                              "filter_slope": self.p["filter_slope"]})
+        return _merged(expected_input(network, self.projection), top, {proj.post: own})
+
+    def __repr__(self):
+        return (f"SynapticFilter({self.projection!r}, filter_offset={self.p['filter_offset']}, "
+                f"filter_slope={self.p['filter_slope']})")
 
 
 class ThresholdBalance:
@@ -116,88 +308,38 @@ class ThresholdBalance:
         self.projection, self.copy, self.lateral = projection, copy, lateral
         self.p = BALANCE_PARAMETERS.resolve(params)
 
-    def _projections(self, network):
-        named = {p.name: p for p in network.projections}
-        return [named.get(name) for name in (self.projection, self.copy, self.lateral)]
-
     def governs(self, network) -> list[str]:
-        proj = self._projections(network)[0]
+        proj = _projections(network, [self.projection])[0]
         return [] if proj is None else [proj.post]
 
     def prepare(self, layer, model):
         return model
 
     def problems(self, network) -> list[str]:
-        proj, copy, lateral = self._projections(network)
-        where = f"ThresholdBalance('{self.projection}')"
-        if None in (proj, copy, lateral):
-            return [f"{where}: parameters 'projection', 'copy', 'lateral' must name projections "
-                    f"of the network ({[p.name for p in network.projections]})."]
-        out = []
-        layer = proj.post
-        if "theta_a" not in Equations(network.model(layer).equations).names:
-            out.append(f"{where}: layer '{layer}' has no adaptive threshold 'theta_a'.")
-        if network.input.mode != "rates" or proj.pre != network.input.name:
-            out.append(f"{where}: the input current is read from the input's spike "
-                       f"probabilities: '{self.projection}' must come from a 'rates' input.")
-        if proj.synapse is None or "J" not in proj.synapse.parameters:
-            out.append(f"{where}: projection '{self.projection}' needs a synapse model with "
-                       f"the efficacy 'J' (a STDP model of neuromodels.synapses).")
-        if not (copy.pre == layer and copy.p["connect"] == "one_to_one" and
-                lateral.pre == copy.post and lateral.post == layer and
-                lateral.p["connect"] == "all_but_self"):
-            out.append(f"{where}: 'copy' must be one-to-one from '{layer}' to a mirror layer and "
-                       f"'lateral' all-but-self from it back to '{layer}'.")
-        elif not (self.copy < self.lateral and network.order(layer) ==
-                  network.order(copy.post)):
-            out.append(f"{where}: the copy onto the mirror layer must run before the ranks: "
-                       f"name 'copy' before 'lateral' alphabetically, both layers on one level.")
+        out = _wiring_problems(f"ThresholdBalance('{self.projection}')", network,
+                               self.projection, self.copy, self.lateral,
+                               ["'projection'", "'copy'", "'lateral'"])
+        layer = _projections(network, [self.projection])[0]
+        if layer is not None and "theta_a" not in Equations(
+                network.model(layer.post).equations).names:
+            out.append(f"ThresholdBalance('{self.projection}'): layer '{layer.post}' has no "
+                       f"adaptive threshold 'theta_a'.")
         return out
 
-    def _normalisation(self, network):
-        return next((r for r in network.rules if isinstance(r, Normalisation)
-                     and r.projection == self.projection), None)
-
     def code(self, network) -> dict:
-        proj, copy, lateral = self._projections(network)
-        layer, mirror = proj.post, copy.post
-        t_syn, t = sch.sample_time(network, "_post"), sch.sample_time(network)
-        brighter = "*intensity_pre" if getattr(network.input, "repeat", None) else ""
-        gate = f"int(lr_scale({t}) > 0)"
-        largest = (f"largest = {TOP_SUM}/({TOP_N} + int({TOP_N} == 0)) + "
-                   f"theta_a*int({TOP_N} == 0)")
-        balance = f"theta_a -= {gate}*(largest - theta_max)*int(largest > theta_max)"
-        norm = self._normalisation(network)
-        at_end = [(f"{largest}\n{balance}", sch.ORDER_UPDATE)]
-        namespace = {"theta_gain": self.p["theta_gain"], "theta_max": self.p["theta_max"]}
-        if norm is not None:    # the input current with the weights as normalised now
-            at_end.append((f"I_drive = I_drive*{norm.factor(network, '')}", sch.ORDER_UPDATE))
-            namespace[norm.total_name()] = norm.p["total"]
-        return {
-            self.projection: Code(
-                equations=[f"I_drive_post = J*w*stimulus({t_syn}, i_pre){brighter} : volt "
-                           f"(summed)"],
-                summed_at_sample_ends=["I_drive_post"]),
-            layer: Code(
-                equations=["I_drive : volt   # expected input per step of the sample "
-                           "(J sum_i w_ij p_i)",
-                           f"{TOP_N} : integer   # largest theta_a of the others: how many",
-                           f"{TOP_SUM} : volt   # ... and their sum"],
-                on_spike=[f"theta_a += {gate}*theta_gain*I_drive"],
-                at_sample_end=at_end, namespace=namespace),
-            mirror: Code(equations=[f"{COPY} : volt   # theta_a of its exc neuron (copy)",
-                                    f"{BELOW} : integer   # exc neurons with a larger theta_a"]),
-            self.copy: Code(equations=[f"{COPY}_post = theta_a_pre : volt (summed)"],
-                            summed_at_sample_ends=[f"{COPY}_post"]),
-            self.lateral: Code(
-                equations=[f"{BELOW}_pre = int(theta_a_post > {COPY}_pre) : integer (summed)",
-                           f"{TOP_N}_post = int({BELOW}_pre == 0) : integer (summed)",
-                           f"{TOP_SUM}_post = {COPY}_pre*int({BELOW}_pre == 0) : volt "
-                           f"(summed)"],
-                summed_at_sample_ends=[f"{BELOW}_pre", f"{TOP_N}_post", f"{TOP_SUM}_post"]),
-        }
+        proj, copy = _projections(network, [self.projection, self.copy])
+        layer = proj.post
+        gate = f"int(lr_scale({sch.sample_time(network)}) > 0)"
+        top, top_expr = largest("theta_a", "volt", "balance", layer, copy.post, self.copy,
+                                self.lateral, ORDER_BALANCE)
+        balance = (f"largest = {top_expr}\n"
+                   f"theta_a -= {gate}*(largest - theta_max)*int(largest > theta_max)")
+        own = Code(on_spike=[f"theta_a += {gate}*theta_gain*I_drive"],
+                   at_sample_end=[(balance, sch.ORDER_UPDATE)],
+                   namespace={"theta_gain": self.p["theta_gain"],
+                              "theta_max": self.p["theta_max"]})
+        return _merged(expected_input(network, self.projection), top, {layer: own})
 
     def __repr__(self):
         return (f"ThresholdBalance({self.projection!r}, theta_gain={self.p['theta_gain']}, "
                 f"theta_max={self.p['theta_max']})")
-
