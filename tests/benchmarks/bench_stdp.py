@@ -44,7 +44,8 @@ expected from the rates (mean pixel sum x white-pixel rate x presentation x ``--
 excitatory spikes per sample, accuracy after the first ``--samples`` samples
 (class voting on the training responses of those samples, :func:`~neuromodels.analysis.
 classification.assign_by_vote` then ``predict_by_vote`` on the same responses: not a
-generalisation measure), the load average (1 min, mean of before and after the
+generalisation measure; held-out test accuracy at equal size, data and training samples:
+``bench_stdp_accuracy.py``), the load average (1 min, mean of before and after the
 configuration), and the ratios of every configuration to the
 Brian2 example and to BindsNET (wall; CPU in brackets).  Targets (issue 23): package <= 1/20
 of the Brian2 example, <= 0.3 of BindsNET.  ``--markdown FILE`` also writes the table.
@@ -105,18 +106,27 @@ def load_digits(n, seed):
     return x[:n], y[:n]
 
 
-def worker_package(data, config, n_exc, epochs, seed):
-    """The package's network on cpp_standalone, ``epochs`` runs over the digits in ``data``."""
+def package_network(config, n_input, n_exc):
+    """The package's network for ``n_input`` inputs and ``n_exc`` excitatory neurons, its
+    encoder and its settings in words, at the settings of ``config`` (PACKAGE_SETTINGS)."""
     from brian2 import Hz, ms
 
-    from neuromodels.devices import use_device
-    from neuromodels.learning import Program, train_epoch
     from neuromodels.networks.diehl_cook import diehl_cook, encoder
 
-    x, y = np.load(data)["x"], np.load(data)["y"]
     dt, present, rest, rate = PACKAGE_SETTINGS[config]
-    net = diehl_cook(x.shape[1], n_exc, dt=dt * ms, t_present=present * ms, t_rest=rest * ms)
-    encode, rng = encoder(net, rate * Hz), np.random.default_rng(seed)
+    net = diehl_cook(n_input, n_exc, dt=dt * ms, t_present=present * ms, t_rest=rest * ms)
+    settings = f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, {rate:g} Hz"
+    return net, encoder(net, rate * Hz), settings
+
+
+def worker_package(data, config, n_exc, epochs, seed):
+    """The package's network on cpp_standalone, ``epochs`` runs over the digits in ``data``."""
+    from neuromodels.devices import use_device
+    from neuromodels.learning import Program, train_epoch
+
+    x, y = np.load(data)["x"], np.load(data)["y"]
+    net, encode, settings = package_network(config, x.shape[1], n_exc)
+    rng = np.random.default_rng(seed)
     marks, counts, timings = [], None, []
     _stamp(marks)
     with use_device("cpp_standalone", seed=seed, verbose=False) as session:
@@ -134,8 +144,7 @@ def worker_package(data, config, n_exc, epochs, seed):
             "first": wall[0], "first_cpu": cpu[0], "build": timings[0].get("build", np.nan),
             "simulation": [t.get("simulation", np.nan) / n for t in timings[1:]],
             "counts": np.asarray(counts).astype(int).tolist(), "samples": n,
-            "settings": f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, "
-                        f"{rate:g} Hz"}
+            "settings": settings}
 
 
 def find_example(given):
@@ -221,20 +230,13 @@ def _import_bindsnet():
         return bindsnet, False
 
 
-def worker_bindsnet(data, n_exc, seed, dt=1.0, duration=250, intensity=128.0):
-    """BindsNET's eth_mnist.py training loop (module docstring), one thread."""
-    start = time.perf_counter(), _cpu()
-    import torch
-
-    torch.set_num_threads(1)
-    torch.manual_seed(seed)
-    _, torchvision_ops = _import_bindsnet()
-    from bindsnet.encoding import PoissonEncoder
+def bindsnet_network(n_exc, dt, steps):
+    """BindsNET's ``DiehlAndCook2015`` with the parameters and the monitors of its
+    ``eth_mnist.py`` (``steps`` time steps of ``dt`` ms per sample); returns the network and
+    its spike monitors {layer: Monitor}."""
     from bindsnet.models import DiehlAndCook2015
     from bindsnet.network.monitors import Monitor
 
-    x, y = np.load(data)["x"], np.load(data)["y"]
-    steps = int(duration / dt)
     network = DiehlAndCook2015(n_inpt=784, n_neurons=n_exc, exc=22.5, inh=120, dt=dt,
                                norm=78.4, theta_plus=0.05, inpt_shape=(1, 28, 28))
     for name in ("Ae", "Ai"):
@@ -247,6 +249,33 @@ def worker_bindsnet(data, n_exc, seed, dt=1.0, duration=250, intensity=128.0):
     for layer in set(network.layers) - {"X"}:
         network.add_monitor(Monitor(network.layers[layer], state_vars=["v"], time=steps),
                             name=f"{layer}_voltages")
+    return network, spikes
+
+
+def bindsnet_present(network, spikes, inputs, duration, record):
+    """One sample as in ``eth_mnist.py``: run ``inputs`` (Poisson spikes (steps, 1, 1, 28,
+    28)), read the voltage monitors, copy the exc spikes into ``record`` (steps, n_exc), reset
+    the state variables (not the adaptive thresholds)."""
+    network.run(inputs={"X": inputs}, time=duration)
+    network.monitors["exc_voltage"].get("v")
+    network.monitors["inh_voltage"].get("v")
+    record.copy_(spikes["Ae"].get("s").squeeze())
+    network.reset_state_variables()
+
+
+def worker_bindsnet(data, n_exc, seed, dt=1.0, duration=250, intensity=128.0):
+    """BindsNET's eth_mnist.py training loop (module docstring), one thread."""
+    start = time.perf_counter(), _cpu()
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    _, torchvision_ops = _import_bindsnet()
+    from bindsnet.encoding import PoissonEncoder
+
+    x, y = np.load(data)["x"], np.load(data)["y"]
+    steps = int(duration / dt)
+    network, spikes = bindsnet_network(n_exc, dt, steps)
     encode = PoissonEncoder(time=duration, dt=dt)
     spike_record = torch.zeros((len(y), steps, n_exc))
     first = time.perf_counter() - start[0], _cpu() - start[1]
@@ -254,12 +283,8 @@ def worker_bindsnet(data, n_exc, seed, dt=1.0, duration=250, intensity=128.0):
     _stamp(marks)
     for step in range(len(y)):
         image = torch.tensor(x[step], dtype=torch.float32).view(1, 28, 28) * intensity
-        inputs = {"X": encode(image).view(steps, 1, 1, 28, 28)}
-        network.run(inputs=inputs, time=duration)
-        network.monitors["exc_voltage"].get("v")
-        network.monitors["inh_voltage"].get("v")
-        spike_record[step] = spikes["Ae"].get("s").squeeze()
-        network.reset_state_variables()
+        bindsnet_present(network, spikes, encode(image).view(steps, 1, 1, 28, 28), duration,
+                         spike_record[step])
         _stamp(marks)
         counts.append(spike_record[step].sum(0).int().tolist())
     wall, cpu = _intervals(marks)
@@ -269,11 +294,13 @@ def worker_bindsnet(data, n_exc, seed, dt=1.0, duration=250, intensity=128.0):
             "settings": SETTINGS_TEXT["bindsnet"]}
 
 
-def _spawn(python, argv):
+def _spawn(python, argv, script=__file__):
+    """``python script argv`` in a fresh process, one thread: the JSON of its last line of
+    output (with 'load', the mean 1-min load average before and after), or {'error': ...}."""
     env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     load0 = os.getloadavg()[0]
-    out = subprocess.run([str(python), __file__, *argv], env=env, capture_output=True,
+    out = subprocess.run([str(python), str(script), *argv], env=env, capture_output=True,
                          text=True)
     if out.returncode:
         lines = (out.stderr or "failed").strip().splitlines()
