@@ -73,6 +73,7 @@ bench: venv venv-bindsnet
 	$(VENV)/bin/python tests/benchmarks/bench_quick.py
 	$(VENV)/bin/python tests/benchmarks/bench_sweep.py
 	$(VENV)/bin/python tests/benchmarks/bench_stdp.py  # Brian2's example: $$BRIAN2_EXAMPLES, else skipped
+	$(VENV)/bin/python tests/benchmarks/bench_stdp_accuracy.py  # vs BindsNET: ~15 min per seed
 	@if [ -x $(VENV_GENN)/bin/python ]; then $(VENV_GENN)/bin/python tests/benchmarks/bench_cuba.py --devices genn; fi
 
 # What the GPU benchmark needs on a GPU machine without network (README, "GPU"): wheels,
