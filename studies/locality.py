@@ -5,9 +5,10 @@ explicit recurrence, and their robustness to noise and to white- and black-box a
     neuromodels run locality [--quick]
 
 Network and methods: :mod:`neuromodels.networks.locality` (BPTT: the twin's SGD in the same
-training loop; the others: Brian2, numpy target).  Recorded per method, architecture and
-seed: test accuracy (the temporal task's ``evidence``: read in the recall window, through
-the twin) and seconds per epoch; the peak memory of the training
+training loop; the others: Brian2, numpy target, or ``--device cpp_standalone``: one C++
+build per method and architecture that every seed re-runs).  Recorded per method,
+architecture and seed: test accuracy (the temporal task's ``evidence``: read in the recall
+window, through the twin) and seconds per epoch; the peak memory of the training
 (:mod:`neuromodels.devices.peak_memory`); CKA of the hidden spike counts on the test set
 with BPTT's (same seed, same input spikes) after every epoch; the cosine of the epoch's
 change of the weights into 'hidden' with minus BPTT's gradient at the epoch's start (the
@@ -21,7 +22,7 @@ import gc
 import numpy as np
 from brian2 import mV, prefs
 
-from neuromodels.analysis.similarity import linear_cka, linear_cka_chance, update_cosine
+from neuromodels.analysis.similarity import linear_cka, update_cosine
 from neuromodels.devices import brian2_settings
 from neuromodels.devices.peak_memory import peak_memory
 from neuromodels.learning import Twin, train
@@ -55,9 +56,16 @@ PARAMETERS = ParameterSet(
     positive("deletion_max", 0.8, "largest spike-deletion probability", high=1),
     Parameter("pgd_steps", 2, "PGD and NES steps", low=1, integer=True),
     Parameter("nes_queries", 800, "NES loss queries per sample and step (cosine 0.93 on 64 "
-              "pixels, attacks.nes_expected_cosine)", low=2, integer=True),
+              "pixels, 0.82 on MNIST's 196, attacks.nes_expected_cosine)", low=2, integer=True),
     positive("nes_sigma", 0.05, "NES search s.d. (spike probability)"),
 )
+
+
+def _refreeze():
+    """Collect, then leave what is alive out of later collections (``gc.freeze``): Brian2
+    collects before every run, ~0.1 s each with what data, JAX and earlier methods left."""
+    gc.collect()
+    gc.freeze()
 
 
 def _run(name, p, ctx):
@@ -66,42 +74,44 @@ def _run(name, p, ctx):
              **{k: levels * p["eps_max"] for k in ("fgsm", "pgd", "nes")}}
     out = {"levels": grids}
     rates = dict(eta=p["eta"], eta_out=p["eta_out"])
+    tasks = {seed: loc.task(name, seed, int(p["n_train"]), int(p["n_test"]), int(p["T"]),
+                            int(p["delay"])) for seed in ctx.seeds}
+    x_tr, y_tr, x_te, y_te, T, encode, window = tasks[ctx.seeds[0]]
+    n_in = x_tr.shape[-1]
+    n_out = int(max(max(t[1].max(), t[3].max()) for t in tasks.values()) + 1)
+    n_samples, k = len(y_tr) + len(y_te), min(int(p["n_probe"]), len(y_tr))
+    ka = min(int(p["n_attack"]), len(y_te))
+    sizes = dict(T=T, **rates, **({"window": window} if window else {}))
     for arch in loc.ARCHITECTURES:
         rec = {m: {} for m in loc.METHODS}
-        twin = bptt = None              # one twin and one BPTT program (one XLA build) per arch
-        for seed in ctx.seeds:
-            x_tr, y_tr, x_te, y_te, T, encode, window = loc.task(
-                name, seed, int(p["n_train"]), int(p["n_test"]), int(p["T"]), int(p["delay"]))
-            n_in, n_out = x_tr.shape[-1], int(max(y_tr.max(), y_te.max()) + 1)
-            sizes = dict(T=T, **rates, **({"window": window} if window else {}))
-            ref = loc.network("bptt", arch, n_in, int(p["n_hidden"]), n_out, **sizes)
-            twin = twin or Twin(ref)
-            bptt = bptt or loc.program("bptt", ref, len(y_tr) + len(y_te), **rates)
-            k = min(int(p["n_probe"]), len(y_tr))
-            rng = np.random.default_rng(seed + 7)
-            probe_in = (encode or loc.rate_code)(x_tr[:k], T, rng)
-            ka = min(int(p["n_attack"]), len(y_te))
-            bptt_hidden = None
-            for method in loc.METHODS:
-                ctx.progress(f"{name}, {arch}, seed {seed}: {method}")
-                net = loc.network(method, arch, n_in, int(p["n_hidden"]), n_out, **sizes)
-                keys, kept = loc.hidden_keys(net), twin.keys()
-                program = bptt if method == "bptt" else loc.program(
-                    method, net, len(y_tr) + len(y_te), **rates)
+        ref = loc.network("bptt", arch, n_in, int(p["n_hidden"]), n_out, **sizes)
+        twin, bptt_hidden = Twin(ref), {}         # one twin (one XLA build of each function)
+        for method in loc.METHODS:                # BPTT first: the others compare with it
+            net = loc.network(method, arch, n_in, int(p["n_hidden"]), n_out, **sizes)
+            keys, kept = loc.hidden_keys(net), twin.keys()
+            program = None                # the last method's (and its Brian2 objects): garbage
+            _refreeze()
+            # one program per method: every seed and epoch re-runs it (cpp_standalone: one
+            # C++ build; runtime: objects built afresh per run, Brian2's way)
+            program = loc.program(method, net, n_samples, **rates)
+            for seed in ctx.seeds:
+                x_tr, y_tr, x_te, y_te, T, encode, window = tasks[seed]
+                probe_in = (encode or loc.rate_code)(x_tr[:k], T, np.random.default_rng(seed + 7))
+                ctx.progress(f"{name}, {arch}, {method}, seed {seed}")
                 with peak_memory() as memory:
                     h = train(net, net.initial_state(seed=seed), x_tr, y_tr, x_te, y_te,
                               epochs=int(p["epochs"]), seed=seed, encode=encode,
                               session=ctx.session, program=program, record=("hidden",),
                               record_state=kept)
                 hidden = [c[len(y_tr):] for c in h["counts"]["hidden"]]
-                bptt_hidden = hidden if method == "bptt" else bptt_hidden
+                bptt_hidden.setdefault(seed, hidden)             # (method 'bptt')
                 states = [dict(zip(kept, w)) for w in zip(*(h["states"][k_] for k_ in kept))]
                 cos = [update_cosine(loc.weight_change(a, b, keys), {
                     n: -g for n, g in loc.bptt_gradient(twin, a, probe_in, y_tr[:k],
                                                         keys).items()})
                     for a, b in zip(states[:-1], states[1:])]
                 cka = [linear_cka(a, b) if a.std() > 0 and b.std() > 0 else np.nan
-                       for a, b in zip(hidden, bptt_hidden)]
+                       for a, b in zip(hidden, bptt_hidden[seed])]
                 with ctx.timer("robustness (JAX twin)"):
                     curves = loc.robustness(loc.Probe(twin, h["state"], seed, window), x_te[:ka],
                                             y_te[:ka], grids, seed, steps=int(p["pgd_steps"]),
@@ -125,7 +135,8 @@ def simulate(p, ctx):
     # objects alive now (modules, JAX, Brian2) cannot be garbage and are left out of it
     gc.freeze()
     try:
-        with brian2_settings(target="numpy"):      # no C++ build: small networks, many configs
+        # runtime: numpy target (no build); cpp_standalone: a build per method and arch
+        with brian2_settings(target="numpy"):
             # a Function's numpy code without Brian2's per-call unit check, which formats the
             # result array into its error message on every call (erf: ~15 % of the quick run)
             prefs.codegen.runtime.numpy.discard_units = True
@@ -139,8 +150,14 @@ def simulate(p, ctx):
 
 COLOURS = dict(zip(loc.METHODS, ("k", "C0", "C1", "C2", "C3")))
 STYLES = {"feedforward": "-", "recurrent": "--"}
-XLABELS = {"gaussian": "input noise s.d.", "deletion": "spike-deletion probability",
-           "fgsm": "L-inf radius ε", "pgd": "L-inf radius ε", "nes": "L-inf radius ε"}
+#: the panels of each task's row: (key, title, y label, x label)
+ROW = (("cka", "CKA with BPTT", "CKA of hidden counts", "epoch"),
+       ("cosine", "update cosine", "cosine with −∇BPTT", "epoch (the change during it)"),
+       ("gaussian", "input noise", "accuracy (%)", "input noise s.d."),
+       ("deletion", "spike deletion", "accuracy (%)", "spike-deletion probability"),
+       ("fgsm", "FGSM", "accuracy (%)", "L-inf radius ε"),
+       ("pgd", "PGD", "accuracy (%)", "L-inf radius ε"),
+       ("nes", "NES (black box)", "accuracy (%)", "L-inf radius ε"))
 
 
 def _names(data):
@@ -148,42 +165,52 @@ def _names(data):
 
 
 def plot(data):
+    """(a, b) final accuracy per method, architecture and task; then one row per task the
+    data holds: (c) CKA and (d) update cosine with BPTT over training, (e-i) accuracy vs the
+    strength of each perturbation."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    from neuromodels.plotting import decorate, grouped_bars, over_seeds, run_label
+    from neuromodels.plotting import grouped_bars, over_seeds, run_label
 
     names = _names(data)
-    main = data[names[0]]
-    fig, axes = plt.subplots(3, 3, figsize=(15, 13))
-    for ax, arch in zip(axes[0, :2], loc.ARCHITECTURES):
+    fig = plt.figure(figsize=(24, 3.6 * (len(names) + 1) + 1.2))
+    grid = fig.add_gridspec(len(names) + 1, len(ROW))
+    for j, arch in enumerate(loc.ARCHITECTURES):
+        ax = fig.add_subplot(grid[0, 3 * j:3 * j + 3])
         grouped_bars(ax, {n: [100 * data[n][arch][m]["test"][:, -1] for m in loc.METHODS]
                           for n in names}, [COLOURS[m] for m in loc.METHODS], loc.METHODS)
+        if len(names) > 2:                       # grouped_bars names the first one only
+            ax.get_legend().set_title("hatched: " + ", ".join(names[:-1]))
         ax.set(ylabel="final test accuracy (%)", ylim=(0, 125), yticks=range(0, 101, 20),
-               title=f"({'ab'[arch == 'recurrent']}) accuracy, {arch}")
-    for ax, key, what, letter in ((axes[0, 2], "cka", "CKA of hidden counts with BPTT", "c"),
-                                  (axes[1, 0], "cosine", "cosine of update with −∇BPTT", "d")):
-        for arch in loc.ARCHITECTURES:
-            for m in loc.METHODS[1:]:
-                v = main[arch][m][key]
-                over_seeds(ax, np.arange(1, v.shape[1] + 1), v, color=COLOURS[m],
-                           ls=STYLES[arch], marker="o", ms=3, label=f"{m}, {arch}")
-        decorate(ax, legend=None, xlabel="epoch" + " (the change during it)" * (key == "cosine"),
-                 xticks=np.arange(1, v.shape[1] + 1), ylabel=what,
-                 title=f"({letter}) {names[0]}: {what.split(' with')[0]} over training")
-    for ax, kind, letter in zip(axes.ravel()[4:], ATTACKS, "efghi"):
-        for arch in loc.ARCHITECTURES:
-            for m in loc.METHODS:
-                over_seeds(ax, main["levels"][kind], 100 * main[arch][m][kind],
-                           color=COLOURS[m], ls=STYLES[arch], marker="o", ms=3)
-        decorate(ax, legend=None, xlabel=XLABELS[kind], ylabel="accuracy (%)", ylim=(0, 100),
-                 title=f"({letter}) {names[0]}: {kind.upper() if len(kind) < 5 else kind}")
-    fig.legend(*axes[0, 2].get_legend_handles_labels(), loc="upper center", ncols=4,
-               fontsize=9, bbox_to_anchor=(0.5, 0.95),
-               title="colour: method (black: BPTT); line: solid feed-forward, dashed recurrent")
+               title=f"({'ab'[j]}) accuracy, {arch}")
+    key = fig.add_subplot(grid[0, 6])
+    key.axis("off")
+    key.legend([Line2D([], [], color=COLOURS[m], lw=2) for m in loc.METHODS]
+               + [Line2D([], [], color="0.4", ls=STYLES[a]) for a in loc.ARCHITECTURES],
+               [*loc.METHODS, *(f"{a} (line)" for a in loc.ARCHITECTURES)],
+               loc="center", fontsize=10, title="colour: method\nline: architecture")
+    for row, name in enumerate(names, 1):
+        d = data[name]
+        for col, (kind, title, ylabel, xlabel) in enumerate(ROW):
+            ax = fig.add_subplot(grid[row, col])
+            for arch in loc.ARCHITECTURES:
+                for m in loc.METHODS[kind in ("cka", "cosine"):]:   # BPTT vs itself: 1
+                    v = d[arch][m][kind]
+                    x = np.arange(1, v.shape[1] + 1) if col < 2 else d["levels"][kind]
+                    over_seeds(ax, x, v if col < 2 else 100 * v, color=COLOURS[m],
+                               ls=STYLES[arch], marker="o", ms=3)
+            if col < 2:
+                ax.set_xticks(x)
+            else:
+                ax.set_ylim(0, 100)
+            ax.set(title=f"({'cdefghi'[col]}) {name}: {title}", xlabel=xlabel,
+                   ylabel=ylabel if col < 3 else None)
     fig.suptitle("Learning methods of varying locality (Lin et al. 2025); mean ± s.d. over "
-                 f"{len(data['seeds'])} seeds; " + run_label(data, f"{main['T']} steps"),
-                 fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.88))
+                 f"{len(data['seeds'])} seeds; "
+                 + run_label(data, ", ".join(f"{n} {data[n]['T']} steps" for n in names)),
+                 fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
 
 
@@ -208,30 +235,7 @@ def results(data):
                      [f"{name}, {arch}: final CKA with BPTT / mean update cosine", "—",
                       *(f"{np.nanmean(r[m]['cka'][:, -1]):.2f} / "
                         f"{np.nanmean(r[m]['cosine']):+.2f}" for m in loc.METHODS[1:])]]
-            acc = {m: r[m]["test"][:, -1].mean() for m in loc.METHODS}
-            below = [m for m in loc.METHODS[1:] if acc[m] < acc["bptt"]]
-            chance = linear_cka_chance(d["n_test"], *[data["parameters"]["n_hidden"]] * 2)
-            claims.append([f"1. {name}, {arch}: local methods below BPTT in accuracy; CKA above "
-                           f"chance ({chance:.2f}), update cosine > 0",
-                           f"{len(below)} of 4 below ({', '.join(below) or 'none'}); CKA above: "
-                           + ", ".join(m for m in loc.METHODS[1:]
-                                       if np.nanmean(r[m]["cka"][:, -1]) > chance)
-                           + "; cosine > 0: " + ", ".join(m for m in loc.METHODS[1:]
-                                                          if np.nanmean(r[m]["cosine"]) > 0)])
-        drop = {a: {m: loc.accuracy_drop(d[a][m], ATTACKS).mean() for m in loc.METHODS}
-                for a in loc.ARCHITECTURES}
-        more = [m for m in loc.METHODS if drop["recurrent"][m] < drop["feedforward"][m]]
-        claims.append([f"2. {name}: recurrent loses less accuracy (mean over the 5 curves)",
-                       f"{len(more)} of 5 methods ({', '.join(more) or 'none'}); points lost "
-                       "feed-forward / recurrent: " + ", ".join(
-                           f"{m} {100 * drop['feedforward'][m]:.0f} / "
-                           f"{100 * drop['recurrent'][m]:.0f}" for m in loc.METHODS)])
-        for arch in loc.ARCHITECTURES:
-            rank = {kind: sorted(loc.METHODS, key=lambda m: -d[arch][m][kind][:, -1].mean())
-                    for kind in ("pgd", "nes")}
-            claims.append([f"3. {name}, {arch}: ranking at the largest ε, PGD vs NES",
-                           f"PGD {' > '.join(rank['pgd'])}; NES {' > '.join(rank['nes'])}"
-                           + (" (same)" if rank["pgd"] == rank["nes"] else " (differs)")])
+        claims += loc.claims(name, d, int(data["parameters"]["n_hidden"]), ATTACKS)
     return (table(["", *loc.METHODS], rows) + "\n" + table(["claim", "measured"], claims))
 
 
@@ -241,6 +245,6 @@ STUDY = Study(
     quick={"tasks": "digits", "n_hidden": 20, "T": 8, "epochs": 2, "n_train": 60,
            "n_test": 30, "n_seeds": 2, "n_probe": 30, "n_attack": 20, "n_levels": 3,
            "pgd_steps": 2, "nes_queries": 20},
-    seeds_parameter="n_seeds", devices=("runtime",), default_device="runtime",
+    seeds_parameter="n_seeds", devices=("runtime", "cpp_standalone"), default_device="runtime",
     reference="Lin, Lu, Bal & Sengupta (2025) IEEE Access (arXiv 2402.01782)",
 )

