@@ -310,3 +310,16 @@ def test_all_four_options_run_alike_on_runtime_and_cpp_standalone(tmp_path):
     for key in a["state"]:
         np.testing.assert_allclose(np.asarray(a["state"][key]), np.asarray(b["state"][key]),
                                    rtol=1e-12, atol=1e-15)
+
+
+def test_an_evaluation_program_with_the_filter_is_refused_naming_it():
+    """The filter's gains are computed in training programs only: an evaluation program
+    (plastic=False) is refused when it is built, naming the part (it used to fail inside
+    Brian2's build with "undefined name 'filter_gain_post'")."""
+    from neuromodels.learning import LearningError, Program
+
+    net = diehl_cook(N_IN, N_EXC, synaptic_filter=True)
+    with pytest.raises(LearningError, match=r"SynapticFilter\('input_to_exc'.*training "
+                                            r"programs only"):
+        Program(net, 3, plastic=False)
+    Program(net, 3, plastic=True)                     # a training program is fine

@@ -72,6 +72,11 @@ class Program:
             raise LearningError("A network that shows samples again (InputLayer(repeat=...)) "
                                 "runs in training programs only (plastic=True; lr_scale 0 "
                                 "for samples that are only tested).")
+        only = [repr(rule) for rule in network.rules if getattr(rule, "training_only", False)]
+        if only and not self.plastic:
+            raise LearningError(f"{', '.join(only)} runs in training programs only "
+                                "(plastic=True; train() shows test samples there with "
+                                "lr_scale 0): build the Program with plastic=True.")
         spare = self.repeat.slots(self.n_samples) - self.n_samples if self.repeat else 0
         self.schedule = sch.SampleSchedule(self.n_samples, network.T, network.dt, spare=spare)
         self._compiled = CompiledProgram()

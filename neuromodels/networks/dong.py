@@ -228,10 +228,11 @@ class SynapticFilter:
     ``projection`` feeds, its largest input found through ``copy`` and ``lateral`` (as
     :class:`ThresholdBalance`'s); parameters :data:`FILTER_PARAMETERS`.  Training programs
     only (the scale is computed at sample ends; :func:`~neuromodels.learning.train` shows
-    test samples in them, learning-rate factor 0): an evaluation program leaves
-    ``filter_gain`` undefined and Brian2 refuses to build it."""
+    test samples in them, learning-rate factor 0): an evaluation program
+    (``plastic=False``) is refused when it is built (``training_only``)."""
 
     NAME = "SynapticFilter"
+    training_only = True
     unsupervised = True
     learns_weights = False
     learns_thresholds = False
