@@ -145,7 +145,7 @@ def main():
                 cpu, cold_cpu = t["cpu"], t["cold cpu"]
                 ratios = ", ".join(f"{r:.2f}" for r in t["estimates"]) or "-"
         print(f"{entry:<34}" + "".join(f"{c:>12.1f}s" for c in cells)
-              + f"{cold_cpu:>9.1f}s{cpu:>9.1f}s{ratios:>20}   {split:>55}",
+              + f"{cold_cpu:>9.1f}s{cpu:>9.1f}s  {ratios:>20}   {split:>55}",
               flush=True)
     print(f"# load average at end {os.getloadavg()[0]:.1f}")
 
