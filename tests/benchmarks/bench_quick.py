@@ -128,7 +128,7 @@ def main():
              else "NEUROMODELS_CACHE=off"))
     header = (f"{'study':<34}"
               + "".join(f"{m + ' cold':>13}{m + ' warm':>13}" for m in args.modes)
-              + f"{'cold CPU':>10}{'warm CPU':>10}{'estimate/measured':>20}   "
+              + f"{'cold CPU':>10}{'warm CPU':>10}{'estimate/measured':>22}   "
                 f"{'warm run: build / simulation / JAX compile / other (s)':>55}")
     print(header)
     print("-" * len(header))
