@@ -31,7 +31,9 @@ Fields (all optional):
 ``checked``
     variables checked for non-finite values at sample ends (divergence).
 ``summed_at_sample_ends``
-    summed variables (``'L_from_output_pre'``) needed only at sample ends.
+    summed variables (``'L_from_output_pre'``) needed only at sample ends, or ``(variable,
+    order)`` where sums that read each other must run in a given order (Brian2's own: by
+    name; :func:`.schedule.sum_at_sample_ends`).
 ``summed_in_step``
     ``(variable, order)``: summed variables of per-step signals, computed in the 'end' slot
     at ``order`` of the step (:func:`.schedule.sum_in_step`).
