@@ -20,7 +20,7 @@ on ``n_attack`` test samples vs the strength on a grid of ``n_levels`` from 0 to
 import gc
 
 import numpy as np
-from brian2 import mV, prefs
+from brian2 import get_device, mV, prefs
 
 from neuromodels.analysis.similarity import linear_cka, update_cosine
 from neuromodels.devices import brian2_settings
@@ -61,9 +61,12 @@ PARAMETERS = ParameterSet(
 )
 
 
-def _refreeze():
-    """Collect, then leave what is alive out of later collections (``gc.freeze``): Brian2
-    collects before every run, ~0.1 s each with what data, JAX and earlier methods left."""
+def _refreeze(session):
+    """Collect, then leave what is alive out of later collections (``gc.freeze``; Brian2
+    collects before every run, ~0.1 s each); a standalone device first lets go of its last
+    build, whose frozen objects would stay alive and renumber the next build's files."""
+    if session.name == "cpp_standalone" and get_device().has_been_run:
+        session.new_build()
     gc.collect()
     gc.freeze()
 
@@ -90,9 +93,8 @@ def _run(name, p, ctx):
             net = loc.network(method, arch, n_in, int(p["n_hidden"]), n_out, **sizes)
             keys, kept = loc.hidden_keys(net), twin.keys()
             program = None                # the last method's (and its Brian2 objects): garbage
-            _refreeze()
-            # one program per method: every seed and epoch re-runs it (cpp_standalone: one
-            # C++ build; runtime: objects built afresh per run, Brian2's way)
+            _refreeze(ctx.session)
+            # one program per method, re-run by every seed and epoch (cpp_standalone: a build)
             program = loc.program(method, net, n_samples, **rates)
             for seed in ctx.seeds:
                 x_tr, y_tr, x_te, y_te, T, encode, window = tasks[seed]
@@ -131,9 +133,7 @@ def _run(name, p, ctx):
 
 def simulate(p, ctx):
     data = {"seeds": np.array(ctx.seeds)}
-    # Brian2 calls gc.collect() before every run (to warn of objects outside the network); the
-    # objects alive now (modules, JAX, Brian2) cannot be garbage and are left out of it
-    gc.freeze()
+    gc.freeze()     # modules, JAX, Brian2: never garbage, left out of Brian2's collections
     try:
         # runtime: numpy target (no build); cpp_standalone: a build per method and arch
         with brian2_settings(target="numpy"):
