@@ -122,6 +122,10 @@ class LearningNetwork:
         """The neuron model of layer ``name`` as trained (a learned threshold per neuron)."""
         return self._models[name]
 
+    def projection(self, name):
+        """The projection named ``name``; None where the network has none of that name."""
+        return next((p for p in self.projections if p.name == name), None)
+
     def signals_into(self, name):
         return [sig for sig in self.signals if sig.target == name]
 

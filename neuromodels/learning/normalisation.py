@@ -47,7 +47,7 @@ class Normalisation:
         self.p = self.PARAMETERS.with_units_of(params).resolve(params)
 
     def _projection(self, network):
-        return next((p for p in network.projections if p.name == self.projection), None)
+        return network.projection(self.projection)
 
     def governs(self, network) -> list[str]:
         return []

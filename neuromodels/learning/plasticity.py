@@ -96,10 +96,7 @@ class STDP:
         self._at, self._at_syn = ("t_shown", "t_shown_post") if self.repeat else ("t", "t")
 
     def _projection(self, network):
-        for proj in network.projections:
-            if proj.name == self.projection:
-                return proj
-        return None
+        return network.projection(self.projection)
 
     def governs(self, network) -> list[str]:
         proj = self._projection(network)

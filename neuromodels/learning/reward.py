@@ -52,6 +52,7 @@ from . import schedule as sch
 from .code import Code
 from .plasticity import amplitudes
 from .readout import Readout
+from .signals import layer_readout
 
 __all__ = ["Reward", "RewardSTDP"]
 
@@ -94,11 +95,7 @@ class Reward:
         return []
 
     def readout(self, network) -> Readout:
-        if self._readout is not None:
-            return self._readout
-        if network.readout is not None and network.readout.layer == self.layer:
-            return network.readout
-        return Readout(self.layer)
+        return layer_readout(self._readout, network, self.layer)
 
     @property
     def learning_start(self) -> int:
@@ -209,7 +206,7 @@ class RewardSTDP:
         self.projection = projection
 
     def _projection(self, network):
-        return next((p for p in network.projections if p.name == self.projection), None)
+        return network.projection(self.projection)
 
     def governs(self, network) -> list[str]:
         proj = self._projection(network)

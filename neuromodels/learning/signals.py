@@ -73,6 +73,16 @@ TIMINGS = ("sample", "step")
 SENDS = ("delta", "error")
 
 
+def layer_readout(given, network, layer) -> Readout:
+    """The readout of a signal on ``layer``: ``given`` (the signal's own), else the
+    network's when it reads that layer, else a :class:`~.readout.Readout` of the layer."""
+    if given is not None:
+        return given
+    if network.readout is not None and network.readout.layer == layer:
+        return network.readout
+    return Readout(layer)
+
+
 def _label_target(label_at):
     return f"(y_off + (y_on - y_off)*int(abs(label({label_at}) - cls) < 0.5))"
 
@@ -114,11 +124,7 @@ class OutputError:
         return []
 
     def readout(self, network) -> Readout:
-        if self._readout is not None:
-            return self._readout
-        if network.readout is not None and network.readout.layer == self.layer:
-            return network.readout
-        return Readout(self.layer)
+        return layer_readout(self._readout, network, self.layer)
 
     def window(self, network) -> int:
         return int(self.p["window"]) or network.T

@@ -124,8 +124,7 @@ ORDER_BALANCE = sch.ORDER_UPDATE - 30
 
 
 def _projections(network, names):
-    named = {p.name: p for p in network.projections}
-    return [named.get(name) for name in names]
+    return [network.projection(name) for name in names]
 
 
 def _merged(*parts) -> dict:
