@@ -24,11 +24,12 @@ from ..model import _unit_string
 from ..parameters import ParameterSet, format_value, positive
 from . import schedule as sch
 from .code import Code
+from .projections import OnProjection
 
 __all__ = ["Normalisation"]
 
 
-class Normalisation:
+class Normalisation(OnProjection):
     """Scale the incoming weights of each postsynaptic neuron of ``projection`` to sum to
     ``total`` (the unit of the weights) at every training sample's start."""
 
@@ -46,11 +47,8 @@ class Normalisation:
         self.projection = projection
         self.p = self.PARAMETERS.with_units_of(params).resolve(params)
 
-    def _projection(self, network):
-        return network.projection(self.projection)
-
     def governs(self, network) -> list[str]:
-        return []
+        return []                       # it scales weights; no layer's model changes
 
     def prepare(self, layer, model):
         return model
@@ -61,8 +59,7 @@ class Normalisation:
     def problems(self, network) -> list[str]:
         proj = self._projection(network)
         if proj is None:
-            return [f"Normalisation: parameter 'projection' = {self.projection!r} is not a "
-                    f"projection of the network ({[p.name for p in network.projections]})."]
+            return self._missing_projection(network)
         dim = proj.weight_unit(network)
         if not have_same_dimensions(self.p["total"], Quantity(1, dim=dim)):
             return [f"Normalisation of '{proj.name}': parameter 'total' must have the unit of "

@@ -51,6 +51,7 @@ from brian2 import Equations
 from ..parameters import ParameterError
 from ..synapses.batched import APPLY, batched
 from .code import Code
+from .projections import OnProjection
 from .schedule import ORDER_CLEAR_DYNAMICS
 
 __all__ = ["STDP"]
@@ -67,7 +68,7 @@ def amplitudes(model) -> list[str]:
     return [name for name in AMPLITUDES if name in model.parameters]
 
 
-class STDP:
+class STDP(OnProjection):
     """Trace STDP on projection ``projection`` (its synapse model's rule), gated by the
     sample's learning-rate factor; ``gate_threshold``: also gate the increments
     ``delta_theta`` of the postsynaptic layer's adaptive threshold and freeze its decay in
@@ -81,13 +82,10 @@ class STDP:
 
     def __init__(self, projection: str, gate_threshold: bool = True, repeat: bool = False,
                  batch: int = 1):
-        if not isinstance(projection, str):
-            raise ParameterError(f"STDP: parameter 'projection' must be the name of a "
-                                 f"projection; got {projection!r}.")
+        self._set_projection(projection)
         if isinstance(batch, bool) or int(batch) != batch or batch < 1:
             raise ParameterError(f"STDP: parameter 'batch' (samples per weight update) must be "
                                  f"a whole number >= 1; got {batch!r}.")
-        self.projection = projection
         self.batch = int(batch)
         self.gate_threshold = bool(gate_threshold)
         self.repeat = bool(repeat)
@@ -95,18 +93,10 @@ class STDP:
         #: again (schedule.Repeat; synapses read their postsynaptic layer's t_shown)
         self._at, self._at_syn = ("t_shown", "t_shown_post") if self.repeat else ("t", "t")
 
-    def _projection(self, network):
-        return network.projection(self.projection)
-
-    def governs(self, network) -> list[str]:
-        proj = self._projection(network)
-        return [] if proj is None else [proj.post]
-
     def problems(self, network) -> list[str]:
         proj = self._projection(network)
         if proj is None:
-            return [f"STDP: parameter 'projection' = {self.projection!r} is not a projection of "
-                    f"the network ({[p.name for p in network.projections]})."]
+            return self._missing_projection(network)
         out = []
         if self.repeat != (getattr(network.input, "repeat", None) is not None):
             out.append(f"STDP('{self.projection}'): parameter 'repeat' must be True exactly "

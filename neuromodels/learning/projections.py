@@ -40,7 +40,7 @@ from ..model import SynapseModel
 from ..parameters import Parameter, ParameterError, ParameterSet, format_value
 from .code import Code
 
-__all__ = ["Projection", "Route", "CONNECT", "INIT", "local_mask"]
+__all__ = ["Projection", "Route", "OnProjection", "CONNECT", "INIT", "local_mask"]
 
 CONNECT = ("all", "one_to_one", "all_but_self", "local")
 #: the parameters of connect='local' (one number: a square; two: (rows, columns))
@@ -86,6 +86,33 @@ def local_mask(grid, kernel, stride, n_post) -> np.ndarray:
     mask = np.zeros((H * W, n_post), dtype=bool)
     mask[pre.ravel(), post.ravel()] = True
     return mask
+
+
+class OnProjection:
+    """A rule that acts on one projection of the network, named ``self.projection``: the
+    name's check at construction, the projection, the layer it feeds (which the rule
+    governs) and the problem of a name the network lacks; the rule's ``NAME`` starts each
+    message."""
+
+    def _set_projection(self, projection):
+        if not isinstance(projection, str):
+            raise ParameterError(f"{self.NAME}: parameter 'projection' must be the name of a "
+                                 f"projection; got {projection!r}.")
+        self.projection = projection
+
+    def _projection(self, network):
+        return network.projection(self.projection)
+
+    def governs(self, network) -> list[str]:
+        proj = self._projection(network)
+        return [] if proj is None else [proj.post]
+
+    def _missing_projection(self, network) -> list[str]:
+        """The problem of a name that is not a projection of ``network`` ([] if it is)."""
+        if self._projection(network) is not None:
+            return []
+        return [f"{self.NAME}: parameter 'projection' = {self.projection!r} is not a "
+                f"projection of the network ({[p.name for p in network.projections]})."]
 
 
 class Projection:

@@ -51,6 +51,7 @@ from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative
 from . import schedule as sch
 from .code import Code
 from .plasticity import amplitudes
+from .projections import OnProjection
 from .readout import Readout
 from .signals import layer_readout
 
@@ -186,7 +187,7 @@ class Reward:
                 f"r_plus={p['r_plus']}, r_minus={p['r_minus']})")
 
 
-class RewardSTDP:
+class RewardSTDP(OnProjection):
     """R-STDP on projection ``projection``, whose synapse model is
     :func:`~neuromodels.synapses.reward.reward_stdp`; the dopamine of its postsynaptic layer
     comes from that layer's learning signal (module docstring)."""
@@ -200,23 +201,12 @@ class RewardSTDP:
     CLEARED = ("apre", "apost", "c")
 
     def __init__(self, projection: str):
-        if not isinstance(projection, str):
-            raise ParameterError(f"RewardSTDP: parameter 'projection' must be the name of a "
-                                 f"projection; got {projection!r}.")
-        self.projection = projection
-
-    def _projection(self, network):
-        return network.projection(self.projection)
-
-    def governs(self, network) -> list[str]:
-        proj = self._projection(network)
-        return [] if proj is None else [proj.post]
+        self._set_projection(projection)
 
     def problems(self, network) -> list[str]:
         proj = self._projection(network)
         if proj is None:
-            return [f"RewardSTDP: parameter 'projection' = {self.projection!r} is not a "
-                    f"projection of the network ({[p.name for p in network.projections]})."]
+            return self._missing_projection(network)
         model = proj.synapse
         names = set() if model is None else set(Equations(model.model).names)
         if not proj.plastic:
