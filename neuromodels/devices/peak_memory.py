@@ -7,14 +7,21 @@ touched, Python's, numpy's and XLA's buffers alike (tracemalloc sees Python's on
 Memory that glibc kept from earlier frees would hide part of a peak, so the heap is trimmed
 (``malloc_trim(0)``) before the block starts.  Where ``/proc`` cannot be read or reset
 (not Linux) the measure is ``nan``.
+
+A C++ standalone program runs in a child process, which that measure does not see:
+:func:`program_peak_memory` runs the program through :mod:`neuromodels.devices.peak_child`
+and reports the largest peak of the program's runs in the block.
 """
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import math
+import os
+import sys
+import tempfile
 
-__all__ = ["process_kib", "peak_memory", "PeakMemory"]
+__all__ = ["process_kib", "peak_memory", "program_peak_memory", "PeakMemory"]
 
 
 def process_kib(field: str) -> float:
@@ -64,3 +71,31 @@ def peak_memory():
     yield result
     if ok:
         result.mib = max(process_kib("VmHWM") - rss0, 0.0) / 1024
+
+
+@contextlib.contextmanager
+def program_peak_memory():
+    """``with program_peak_memory() as m: ...`` then ``m.mib``: the largest peak resident
+    memory (MiB) of the C++ standalone program over its runs in the block (its own process;
+    ``nan`` where no program ran, or on another OS than Linux).  Brian2's
+    ``devices.cpp_standalone.run_cmd_unix`` is set to the wrapper for the block and put back."""
+    from brian2 import prefs
+
+    result = PeakMemory()
+    handle, path = tempfile.mkstemp(prefix="nm_peak_", suffix=".txt")
+    os.close(handle)
+    key = "devices.cpp_standalone.run_cmd_unix"
+    before = prefs[key]
+    wrapped = [before] if isinstance(before, str) else list(before)
+    prefs[key] = [sys.executable, "-m", "neuromodels.devices.peak_child", path, *wrapped]
+    try:
+        yield result
+    finally:
+        prefs[key] = before
+        with contextlib.suppress(OSError, ValueError):
+            with open(path) as f:
+                peaks = [float(line) for line in f if line.strip()]
+            if peaks:
+                result.mib = max(peaks) / 1024
+        with contextlib.suppress(OSError):
+            os.remove(path)

@@ -15,12 +15,13 @@ from brian2 import Hz, mV, ms
 
 from ..datasets.digits import load_digits
 from ..datasets.mnist import load_mnist
+from ..devices.peak_memory import peak_memory, program_peak_memory
 from ..learning import Program, train
 from ..parameters import ParameterError
 from .diehl_cook import diehl_cook, encoder
 
-__all__ = ["DATASETS", "dataset", "network", "program", "train_with_control",
-           "receptive_fields", "mosaic"]
+__all__ = ["DATASETS", "RULES", "dataset", "network", "program", "train_with_control",
+           "receptive_fields", "mosaic", "W_BINS"]
 
 #: data set -> (loader of (x_train, x_test, y_train, y_test), side of the image in pixels)
 DATASETS = {"digits": (load_digits, 8), "mnist": (lambda: load_mnist(pool=2), 14)}
@@ -45,10 +46,33 @@ def dataset(name: str, n_train: int, n_test: int):
     return x_tr[:n_tr], y_tr[:n_tr], x_te[:n_te], y_te[:n_te], side
 
 
-def network(n_input: int, n_exc: int, rule: str = "triplet", beta: float = 0.0):
-    """The scaled Diehl & Cook network (module docstring) with the example's STDP
-    (``rule='triplet'``) or APB (``rule='apb'``, boost ``beta``)."""
-    extra = dict(rule="apb", beta=beta) if rule == "apb" else dict(rule=rule)
+#: rule -> its options of :func:`~neuromodels.networks.diehl_cook.diehl_cook`: the example's
+#: STDP, APB (``beta`` added by :func:`network`), and the example's STDP with Dong et al.
+#: (2023)'s mechanisms (:mod:`neuromodels.networks.dong`; which ones: :data:`DONG`).
+RULES = {"triplet": dict(rule="triplet"), "apb": dict(rule="apb"), "dong": dict(rule="triplet")}
+#: Dong et al.'s mechanisms by short name -> their options (``batch``: STB-STDP over
+#: :func:`network`'s ``batch`` samples).
+DONG = {"inhibition": dict(adaptive_inhibition=True), "balance": dict(threshold_balance=True),
+        "batch": {}, "filter": dict(synaptic_filter=True)}
+
+
+def network(n_input: int, n_exc: int, rule: str = "triplet", beta: float = 0.0,
+            dong: str = "+".join(DONG), batch: int = 1):
+    """The scaled Diehl & Cook network (module docstring) with one of :data:`RULES`: the
+    example's STDP (``'triplet'``), APB (``'apb'``, boost ``beta``) or the example's STDP
+    with Dong et al.'s mechanisms ``dong`` ('+'-separated names of :data:`DONG`; ``'batch'``:
+    STB-STDP over ``batch`` samples)."""
+    if rule not in RULES:
+        raise ParameterError(f"Parameter 'rule' must be one of {sorted(RULES)}; got {rule!r}.")
+    extra = {**RULES[rule], **({"beta": beta} if rule == "apb" else {})}
+    if rule == "dong":
+        names = str(dong).split("+")
+        if not set(names) <= set(DONG):
+            raise ParameterError(f"Parameter 'dong' must be '+'-separated names of "
+                                 f"{list(DONG)}; got {dong!r}.")
+        for name in names:
+            extra.update(DONG[name])
+        extra["batch"] = int(batch) if "batch" in names else 1
     return diehl_cook(n_input, n_exc, **SCALED, **extra,
                       exc_params=dict(delta_theta=THETA_PLUS))
 
@@ -60,28 +84,41 @@ def program(net, data):
     return Program(net, len(data[1]) + len(data[3]), plastic=True, record=("exc",))
 
 
+#: Bins of the stored weight histograms (the scaled network's w_max is 1).
+W_BINS = np.linspace(0.0, 1.0, 41)
+
+
 def train_with_control(net, data, epochs: int, seed: int, session=None, control=True,
-                       program=None):
+                       program=None, n_fields: int = 16):
     """Train ``net`` for ``epochs`` epochs on ``data`` (:func:`dataset`'s tuple) from seed
     ``seed``'s initial state; then (``control``) the same initial state and seed (the same
     input spikes in the first epoch) with learning-rate factor 0 for one epoch (voting on
     the initial weights).  ``program``: :func:`program`'s, to share one build.  Returns
     {'train', 'test' (epochs,), 'theta' (mV, n_exc, after training; float32), 'seconds'
-    (per epoch), 'train_spikes' (n_exc: spikes in the training samples of all epochs)} and
-    'control' (test accuracy), 'control_theta' (after the control), 'control_w_change' (its
-    largest weight change)."""
+    (per epoch), 'train_spikes' (n_exc: spikes in the training samples of all epochs),
+    'w_hist' (the input -> exc weights after training counted in :data:`W_BINS`), 'fields'
+    (the input weights of the ``n_fields`` neurons of largest theta, those first; float32),
+    'memory' (MiB: the peak the training added to this process) and 'program_memory' (MiB:
+    the C++ standalone program's largest peak over its runs, one per epoch; nan on
+    runtime)} and 'control' (test accuracy), 'control_theta' (after the control),
+    'control_w_change' (its largest weight change)."""
     x_tr, y_tr, x_te, y_te, _ = data
     encode, state = encoder(net, MAX_RATE), net.initial_state(seed=seed)
     w0, out = np.asarray(state["input_to_exc", "w"]).copy(), {}
-    h = train(net, state, x_tr, y_tr, x_te, y_te, epochs=epochs, encode=encode, seed=seed,
-              lr_schedule=lambda e, n: 1.0, session=session, record=("exc",), program=program)
+    with peak_memory() as memory, program_peak_memory() as program_memory:
+        h = train(net, state, x_tr, y_tr, x_te, y_te, epochs=epochs, encode=encode,
+                  seed=seed, lr_schedule=lambda e, n: 1.0, session=session, record=("exc",),
+                  program=program)
+    theta = np.asarray(h["state"]["exc", "theta_a"] / mV)
+    w = np.asarray(h["state"]["input_to_exc", "w"], dtype=float)
+    top = np.argsort(-theta, kind="stable")[:n_fields]
     out.update(train_spikes=sum(c[:len(y_tr)].sum(axis=0, dtype=np.int64)
                                 for c in h["counts"]["exc"]),
                train=np.asarray(h["history"]["train_accuracy"], dtype=float),
                test=np.asarray(h["history"]["test_accuracy"], dtype=float),
-               seconds=np.asarray(h["history"]["seconds"], dtype=float),
-               theta=np.asarray(h["state"]["exc", "theta_a"] / mV),
-               w=np.asarray(h["state"]["input_to_exc", "w"], dtype=np.float32))
+               seconds=np.asarray(h["history"]["seconds"], dtype=float), theta=theta,
+               w_hist=np.histogram(w, W_BINS)[0], fields=w[:, top].T.astype(np.float32),
+               memory=memory.mib, program_memory=program_memory.mib)
     if control:
         c = train(net, net.initial_state(seed=seed), x_tr, y_tr, x_te, y_te, epochs=1,
                   encode=encode, seed=seed, lr_schedule=lambda e, n: 0.0, session=session,
