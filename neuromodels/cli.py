@@ -273,7 +273,9 @@ def cmd_results(args) -> int:
         if not path.is_file():
             raise StudyError(f"no such file: {path}")
         text = path.read_text()
-        new = update_blocks(text, render)
+        kept, wanted = blocks(text), set(args.names)        # NAMEs given: only their blocks
+        new = update_blocks(text, lambda n: render(n) if not wanted or n in wanted
+                            else kept[n])
         changed = [name for name, body in blocks(new).items() if blocks(text).get(name) != body]
         if new != text:
             with store.atomic_path(path) as tmp:

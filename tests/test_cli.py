@@ -93,6 +93,20 @@ def test_same_seed_same_result_quick_is_separate(toy):
     assert (toy / "toy.quick.h5").is_file()
 
 
+def test_results_of_one_study_into_a_readme_leaves_the_other_blocks(toy, capsys):
+    """``results NAME --readme FILE`` rewrites NAME's block only: another block (here of a
+    study not even known) is kept byte for byte; without a NAME every block is rendered."""
+    main(["run", "toy", "--out", str(toy), "-q"])
+    readme = toy / "README.md"
+    other = "<!-- results: elsewhere -->\nkept as it is\n<!-- /results -->\n"
+    readme.write_text("<!-- results: toy -->\nold\n<!-- /results -->\n" + other)
+    assert main(["results", "toy", "--out", str(toy), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "| spikes |" in text and "old" not in text and text.endswith(other)
+    assert main(["results", "--out", str(toy), "--readme", str(readme)]) == 2
+    assert "unknown study elsewhere" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("args, message", [
     (["run", "nope"], "Unknown study 'nope'; known studies: toy"),
     (["run", "toy", "--device", "genn"],
