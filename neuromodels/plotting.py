@@ -90,19 +90,36 @@ def before_after(ax, values, label, line=None, line_label=None):
     ax.set_xticks(x, ["before training", "after training"])
 
 
+#: hatches of grouped_bars' groups, in order; the last group is plain
+GROUP_HATCHES = ("//", "..", "xx", "\\\\", "++")
+
+
 def grouped_bars(ax, groups, colors, ticks):
     """One bar per configuration (``ticks``, ``colors``) for each group (``groups``: name ->
     one array over seeds per configuration): mean ± s.d. over seeds, the groups side by
-    side, all but the last hatched (the legend's title says which is hatched)."""
+    side, each hatched its own way (:data:`GROUP_HATCHES`; the last plain) and named in a
+    legend of white swatches with the hatch."""
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Patch
+
     names, width = list(groups), 0.8 / len(groups)
+    if len(names) > len(GROUP_HATCHES) + 1:
+        raise ValueError(f"grouped_bars: at most {len(GROUP_HATCHES) + 1} groups; got "
+                         f"{len(names)}.")
+    hatches = [*GROUP_HATCHES[:len(names) - 1], ""]
     for j, name in enumerate(names):
         x = np.arange(len(ticks)) + (j - (len(names) - 1) / 2) * width
-        ax.bar(x, [np.mean(a) for a in groups[name]], width, label=name, capsize=3,
-               yerr=[seed_sd(a) for a in groups[name]], edgecolor="k", color=colors,
-               hatch="//" if j < len(names) - 1 else "")
+        bars = ax.bar(x, [np.mean(a) for a in groups[name]], width, capsize=3,
+                      yerr=[seed_sd(a) for a in groups[name]], edgecolor="k", color=colors,
+                      error_kw=dict(ecolor="0.45"),
+                      hatch=hatches[j])
+        for bar in bars:                       # a hatch on a dark bar in white (mpl >= 3.10)
+            dark = np.dot(to_rgb(bar.get_facecolor()), (0.299, 0.587, 0.114)) < 0.35
+            if dark and hasattr(bar, "set_hatchcolor"):
+                bar.set_hatchcolor("white")
     ax.set_xticks(np.arange(len(ticks)), ticks)
-    ax.legend(fontsize=8, loc="upper center", ncol=2,
-              title="hatched: " + names[0] if len(names) > 1 else None)
+    ax.legend([Patch(facecolor="white", edgecolor="k", hatch=h) for h in hatches], names,
+              fontsize=8, loc="upper center", ncol=len(names))
 
 
 def chance_lines(ax, x, levels, colors, what, short, agree=0.05):

@@ -180,8 +180,6 @@ def plot(data):
         ax = fig.add_subplot(grid[0, 3 * j:3 * j + 3])
         grouped_bars(ax, {n: [100 * data[n][arch][m]["test"][:, -1] for m in loc.METHODS]
                           for n in names}, [COLOURS[m] for m in loc.METHODS], loc.METHODS)
-        if len(names) > 2:                       # grouped_bars names the first one only
-            ax.get_legend().set_title("hatched: " + ", ".join(names[:-1]))
         ax.set(ylabel="final test accuracy (%)", ylim=(0, 125), yticks=range(0, 101, 20),
                title=f"({'ab'[j]}) accuracy, {arch}")
     key = fig.add_subplot(grid[0, 6])
