@@ -35,7 +35,7 @@ PARAMETERS = ParameterSet(
     Parameter("datasets", "digits+mnist", "data sets", choices=("digits", "mnist",
                                                                 "digits+mnist")),
     Parameter("sizes", "100+400+1600", "excitatory neurons, '+'-separated",
-              choices=("20+30", "100", "400", "100+400", "100+400+1600")),
+              choices=("30", "20+30", "100", "400", "100+400", "100+400+1600")),
     Parameter("epochs", 2, "training epochs", low=1, integer=True),
     Parameter("n_train", 0, "training samples per data set (0: all)", low=0, integer=True),
     Parameter("n_test", 0, "test samples per data set (0: all)", low=0, integer=True),
@@ -182,7 +182,7 @@ STUDY = Study(
     name="stdp-learning", simulate=simulate, plot=plot, parameters=PARAMETERS, results=results,
     title="Diehl & Cook STDP networks (plain STDP, APB, Dong et al.) on digits and MNIST-5k "
           "by size",
-    quick={"datasets": "digits", "sizes": "20+30", "epochs": 2, "n_train": 60, "n_test": 40,
+    quick={"datasets": "digits", "sizes": "30", "epochs": 2, "n_train": 60, "n_test": 40,
            "n_seeds": 2, "n_fields": 9, "numpy_target": True},
     seeds_parameter="n_seeds", devices=("runtime", "cpp_standalone"),
     default_device="cpp_standalone",

@@ -1,4 +1,4 @@
-"""``python -m neuromodels.devices.peak_child OUT CMD ...``: run ``CMD``, append its peak
+"""``python -S -I peak_child.py OUT CMD ...``: run ``CMD``, append its peak
 resident memory (KiB, the kernel's ``ru_maxrss`` of that one child, from ``os.wait4``) as a
 line to the file ``OUT``, and exit with its exit status.  The C++ standalone program's
 command wraps in it (:func:`neuromodels.devices.peak_memory.program_peak_memory`): the
