@@ -35,6 +35,12 @@ def test_per_neuron_counts_and_t_start():
     t = np.array([1.0, 1.05, 1.15, 1.0, 1.19, 1.2])
     c = binning.bin_spikes(t, 0.2, 0.1, t_start=1.0, i=i, n=4)
     np.testing.assert_array_equal(c, [[1, 1, 1, 0], [0, 1, 1, 0]])
+    # straight into a small type: the same counts, repeated spikes of one bin added up
+    rng = np.random.default_rng(1)
+    t, i = rng.uniform(-0.1, 1.1, 3000), rng.integers(0, 7, 3000)
+    small = binning.bin_spikes(t, 1.0, 0.07, i=i, n=7, dtype=np.uint8)
+    assert small.dtype == np.uint8 and small.max() > 1
+    np.testing.assert_array_equal(small, binning.bin_spikes(t, 1.0, 0.07, i=i, n=7))
 
 
 def test_brian2_quantities():

@@ -206,3 +206,16 @@ def test_training_on_digits_beats_the_reward_switched_off(seed):
                     encode=encoder(net), lr_schedule=lambda epoch, epochs: 1.0, seed=seed)
         accuracy[r] = res["history"]["test_accuracy"]
     assert accuracy[0.0][-1] <= 0.3 and accuracy[1.0][-1] >= 0.75
+
+
+def test_a_program_refuses_a_network_with_another_built_in_parameter():
+    """The readout's R-STDP rate is a constant of the compiled program, not a run-time value:
+    a program built for one rate refuses a network with another, naming it (it re-ran the old
+    rate on cpp_standalone); a network with the same values is adopted."""
+    from neuromodels.learning import LearningError, Program
+    from neuromodels.networks.biolcnet import scaled
+
+    program = Program(scaled(64, 4, 3), 5)
+    with pytest.raises(LearningError, match="lc_to_output's 'A_plus' = 0.0, the program's 0.05"):
+        program.adopt(scaled(64, 4, 3, nu_out=0.0))
+    program.adopt(scaled(64, 4, 3))

@@ -76,7 +76,8 @@ def bin_index(t, bin_size, t_start=0.0):
     return np.floor((t - t_start) / bin_size + EDGE_TOLERANCE).astype(np.int64)
 
 
-def bin_spikes(t, duration, bin_size, t_start=0.0, i=None, n=None, name="bin_size"):
+def bin_spikes(t, duration, bin_size, t_start=0.0, i=None, n=None, name="bin_size",
+               dtype=None):
     """Spike counts in the bins of ``[t_start, t_start + duration)`` (module docstring).
 
     Parameters
@@ -96,6 +97,9 @@ def bin_spikes(t, duration, bin_size, t_start=0.0, i=None, n=None, name="bin_siz
         Number of neurons; required with ``i``.
     name : str, default ``"bin_size"``
         What the caller calls the bin width (named in error messages).
+    dtype : numpy dtype or None
+        With ``i``: count straight into an array of this type (no int64 array of the same
+        shape on the way; the caller makes sure that no count overflows it).
 
     Returns
     -------
@@ -116,6 +120,10 @@ def bin_spikes(t, duration, bin_size, t_start=0.0, i=None, n=None, name="bin_siz
     if i.size and (np.any(i != np.round(i)) or i.min() < 0 or i.max() >= n):
         raise ValueError(f"i must hold integer neuron indices in [0, n-1] = [0, {n - 1}]")
     i = i.astype(np.int64)
+    if dtype is not None:
+        counts = np.zeros((nb, n), dtype=dtype)
+        np.add.at(counts, (b[keep], i[keep]), 1)
+        return counts
     return np.bincount(b[keep] * n + i[keep], minlength=nb * n).reshape(nb, n)
 
 

@@ -237,6 +237,21 @@ class LearningNetwork:
             raise ParameterError(f"The state does not fit the network: missing "
                                  f"{sorted(want - have)}, unknown {sorted(have - want)}.")
 
+    def built_in_values(self) -> dict:
+        """(part, name) -> value (as text) of the parameters a program is built with (C++
+        standalone: constants of its code): each layer's parameters that are not state of
+        the network, and each projection's synapse model's parameters (a rule's learning
+        rates are run-time values, not among them)."""
+        state, out = set(self.initial_state_keys()), {}
+        for name, layer in self.layers.items():
+            out.update({(name, k): repr(v) for k, v in layer.params.items()
+                        if (name, k) not in state})
+        for proj in self.projections + self.routes:
+            model = getattr(proj, "synapse", None)
+            for par in (model.parameters if model is not None else ()):
+                out[proj.name, par.name] = repr(par.default)
+        return out
+
     def initial_state_keys(self):
         keys = [(p.name, v) for p in self.projections + self.routes for v in
                 p.code(self)[p.name].state]

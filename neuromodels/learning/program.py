@@ -43,8 +43,7 @@ from .state_transfer import read_state, state_items, write_state
 __all__ = ["Program", "DivergenceError", "LearningError", "TRAINING_DEVICES",
            "EVALUATION_DEVICES"]
 
-#: A training program uses a second clock (sample ends), summed variables and custom
-#: scheduling, which brian2genn does not support.
+#: A training program (a sample-end clock, summed variables, scheduling): not brian2genn.
 TRAINING_DEVICES = ("runtime", "cpp_standalone")
 #: An evaluation program (forward pass, no learning) uses one clock and runs everywhere.
 EVALUATION_DEVICES = ("runtime", "cpp_standalone", "genn")
@@ -56,12 +55,17 @@ class Program:
     ``plastic``: a training program (learning, per-sample signals; runtime and
     cpp_standalone) or an evaluation program (forward pass; also GeNN).  ``record``: layers
     whose spike counts per sample are returned besides the readout layer's.
+    ``sparse_counts``: a training program records spike counts as spikes, binned per sample
+    afterwards, not every neuron's count at every sample end: the same counts, in memory
+    that grows with the spikes, not samples x neurons (for layers of which few fire).
     """
 
-    def __init__(self, network, n_samples: int, *, plastic: bool = True, record=()):
+    def __init__(self, network, n_samples: int, *, plastic: bool = True, record=(),
+                 sparse_counts: bool = False):
         self.network = network
         self.n_samples = int(n_samples)
         self.plastic = bool(plastic)
+        self.sparse_counts = bool(sparse_counts)
         readout = network.readout.layer if network.readout else list(network.layers)[-1]
         self.counted = list(dict.fromkeys([readout, *record]))
         for name in self.counted:
@@ -114,7 +118,7 @@ class Program:
         self.monitors = {}
         for name in self.counted:
             tally = net.layers[name].tally(net.model(name))
-            if self.plastic:   # the counts (a readout's summed output) at every sample end
+            if self.plastic and not (self.sparse_counts and tally == "count"):   # at ends
                 self.monitors[name] = StateMonitor(
                     self.groups[name], tally, record=True, clock=self.sample_clock,
                     when="groups", order=sch.ORDER_RECORD, name=f"nm_{name}_counts")
@@ -292,6 +296,12 @@ class Program:
                 [p.name for p in self.network.projections + self.network.routes]:
             raise LearningError("program: the network given has other projections than the "
                                 "program's; build a Program for it.")
+        mine, theirs = self.network.built_in_values(), network.built_in_values()
+        for (part, name), value in mine.items():    # constants of a compiled program
+            if theirs[part, name] != value:
+                raise LearningError(f"program: the network given has {part}'s '{name}' = "
+                                    f"{theirs[part, name]}, the program's {value}: not a "
+                                    f"run-time value; build a Program for it.")
         self.network = network
         if hasattr(self, "codes"):
             self.codes = owner_codes(network, plastic=self.plastic, on_genn=self.on_genn)
@@ -381,8 +391,7 @@ class Program:
             values += [(self.arrays["label"], label_values), (self.arrays["lr_scale"], lr_values)]
             values += [(self.arrays[name], value) for name, value in target_values]
         values += self._run_time_values()
-        if rerun:
-            # a build has set them (_build)
+        if rerun:                                        # (a build has set them: _build)
             values += state_items(net, self.groups, self.synapses, state)
         if session is not None:
             seed_var = None if self.on_genn else self.groups[net.input.name].rng_seed
@@ -444,15 +453,18 @@ class Program:
             slots = self._samples_of_slots(slots)
         for name, mon in self.monitors.items():
             tally = net.layers[name].tally(net.model(name))
-            if self.plastic:
+            if isinstance(mon, SpikeMonitor):   # binned per sample (per slot: Repeat)
+                counts[name] = self.schedule.counts_per_sample(
+                    np.asarray(mon.t_), mon.i[:], self.groups[name].N,
+                    slots=slots is not None)
+                if slots is not None:
+                    counts[name] = counts[name][slots["last"]]
+            elif self.plastic:
                 values = np.asarray(getattr(mon, tally)[:]).T[1:]   # count: int32 records
                 counts[name] = (values.astype(self.schedule.count_dtype) if tally == "count"
                                 else values)
                 if slots is not None:
                     counts[name] = counts[name][slots["last"]]
-            elif tally == "count":
-                counts[name] = self.schedule.counts_per_sample(np.asarray(mon.t_), mon.i[:],
-                                                               self.groups[name].N)
             else:
                 values = np.asarray(getattr(mon, tally)[:]).T
                 counts[name] = values[net.T - 1::net.T][:self.n_samples]

@@ -288,10 +288,12 @@ class SampleSchedule:
     def sample_start(self):
         return TimedArray(self.sample_start_values(), dt=self.dt, name="nm_sample_start")
 
-    def counts_per_sample(self, t, i, n):
+    def counts_per_sample(self, t, i, n, slots: bool = False):
         """Spike counts per sample (n_samples, n) of neurons ``i`` (0 ... n-1) spiking at times
         ``t`` (s): the package's one binning (:func:`~neuromodels.analysis.binning.bin_spikes`)
         with bins of one sample, so the spikes of steps k*T ... k*T+T-1 count for sample k
-        and those of the last, extra step for none; as :attr:`count_dtype`."""
-        counts = bin_spikes(t, self.n_samples * self.sample_period, self.sample_period, i=i, n=n)
-        return counts.astype(self.count_dtype)
+        and those of the last, extra step for none; as :attr:`count_dtype`.  ``slots``: per
+        slot (n_slots, n), the spare slots included."""
+        bins = self.n_slots if slots else self.n_samples
+        return bin_spikes(t, bins * self.sample_period, self.sample_period, i=i, n=n,
+                          dtype=self.count_dtype)
