@@ -93,6 +93,25 @@ def test_same_seed_same_result_quick_is_separate(toy):
     assert (toy / "toy.quick.h5").is_file()
 
 
+def test_a_quick_run_goes_to_the_studys_quick_device_unless_one_is_given(toy):
+    """Study(quick_device=...): a quick run without a device runs there (here the toy study
+    with default cpp_standalone and quick device runtime: no C++ build); a full run goes to
+    the default device (seen in the refusal of --gpu, which names it, before anything runs);
+    a device given wins."""
+    import dataclasses
+
+    from neuromodels.study import discover, run_study
+
+    study = dataclasses.replace(discover()["toy"], default_device="cpp_standalone",
+                                quick_device="runtime")
+    path = run_study(study, quick=True, out=toy, verbose=False, figure=False)
+    assert store.read(path)["attrs"]["device"] == "runtime"
+    for quick, device, named in ((False, None, "cpp_standalone"), (True, "cpp_standalone",
+                                                                    "cpp_standalone")):
+        with pytest.raises(Exception, match=named):
+            run_study(study, quick=quick, device=device, use_gpu=True, out=toy, verbose=False)
+
+
 def test_results_of_one_study_into_a_readme_leaves_the_other_blocks(toy, capsys):
     """``results NAME --readme FILE`` rewrites NAME's block only: another block (here of a
     study not even known) is kept byte for byte; without a NAME every block is rendered."""

@@ -73,6 +73,7 @@ CLAIM_TESTS = {
     "threshold-learning": "test_studies.py",
     "locality": "test_study_locality.py",
     "stdp-learning": "test_study_stdp_learning.py",
+    "biolcnet": "test_study_biolcnet.py",
 }
 
 

@@ -87,8 +87,8 @@ from ..synapses.reward import reward_stdp
 from ..synapses.stdp import pair_stdp
 from . import diehl_cook
 
-__all__ = ["biolcnet", "encoder", "PARAMETERS", "LC_PARAMETERS", "OUTPUT_PARAMETERS",
-           "WiredProjection"]
+__all__ = ["biolcnet", "encoder", "scaled", "PARAMETERS", "LC_PARAMETERS", "OUTPUT_PARAMETERS",
+           "SCALED", "WiredProjection", "lc_fields", "digits"]
 
 #: The network's parameters (defaults: BioLCNet's main.ipynb, module docstring).
 PARAMETERS = ParameterSet(
@@ -219,3 +219,45 @@ def encoder(network: LearningNetwork, max_rate=128 * Hz):
     -> spike probabilities per step ``x * max_rate * dt`` (BioLCNet's ``intensity`` 128:
     128 Hz for a white pixel); :func:`neuromodels.networks.diehl_cook.encoder`."""
     return diehl_cook.encoder(network, max_rate)
+
+
+#: BioLCNet scaled to 8x8 digits (found in the study ``biolcnet``'s pilot): kernel 4, stride 2
+#: (3 x 3 positions; the notebook: 15 and 4 on 22 x 22), samples of 10 + 20 + 20 ms at dt 1 ms
+#: (the notebook: 3 x 256 ms), 10 output neurons per class, jumps large enough for the small
+#: layers to fire (12 and 3 mV per unit weight), inhibition 20 mV between channels and the
+#: notebook's 100 mV between classes, R-STDP rate 0.05.
+SCALED = dict(kernel=4, stride=2, per_class=10, J_lc=12 * mV, J_out=3 * mV, nu_out=0.05,
+              inh_lc=20 * mV, inh_out=100 * mV, t_observe=10 * ms, t_decide=20 * ms,
+              t_learn=20 * ms)
+
+
+def scaled(n_input: int, channels: int, n_classes: int, **params) -> LearningNetwork:
+    """:func:`biolcnet` with :data:`SCALED` (``params`` override it), ``channels`` LC
+    neurons per position and ``n_classes`` classes."""
+    return biolcnet(n_input, **{**SCALED, "channels": channels, "n_classes": n_classes,
+                                **params})
+
+
+def lc_fields(network: LearningNetwork, w, position: int | None = None) -> np.ndarray:
+    """The input -> lc weights ``w`` (n_input, n_lc) of the channels at LC position
+    ``position`` (default: the middle one) as (channels, n_input): neuron i sits at position
+    ``i % positions`` and is channel ``i // positions``; pixels outside the kernel are 0."""
+    (H, W), kernel, stride = network.projections[0].local_shape(None)
+    positions = ((H - kernel[0]) // stride[0] + 1) * ((W - kernel[1]) // stride[1] + 1)
+    position = positions // 2 if position is None else int(position)
+    if not 0 <= position < positions:
+        raise ParameterError(f"Parameter 'position' must be in [0, {positions}); got "
+                             f"{position}.")
+    return np.asarray(w, dtype=float)[:, position::positions].T
+
+
+def digits(classes: int, n_train: int, n_test: int):
+    """(x_train, y_train, x_test, y_test): the digits 0 .. ``classes`` - 1 of
+    :func:`~neuromodels.networks.stdp_learning.dataset`'s split of scikit-learn's 8x8 digits,
+    the first ``n_train`` / ``n_test`` of them (0: all)."""
+    from .stdp_learning import dataset
+
+    x_tr, y_tr, x_te, y_te, _ = dataset("digits", 0, 0)
+    tr, te = y_tr < classes, y_te < classes
+    n_tr, n_te = int(n_train) or int(tr.sum()), int(n_test) or int(te.sum())
+    return x_tr[tr][:n_tr], y_tr[tr][:n_tr], x_te[te][:n_te], y_te[te][:n_te]

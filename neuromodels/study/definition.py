@@ -30,7 +30,10 @@ class Study:
 
     ``data`` is a nested dict of arrays/quantities/strings (see
     :mod:`neuromodels.store`); put model equations under ``data['equations']``.
-    ``quick`` holds parameter overrides for a reduced run (well under a minute).
+    ``quick`` holds parameter overrides for a reduced run (well under a minute);
+    ``quick_device`` (optional) is its device when none is given (default:
+    ``default_device``), e.g. runtime with Brian2's numpy target where a C++ build would
+    take longer than the whole quick run.
     ``check(params)`` (optional) raises ``ParameterError`` for combinations of
     values that are each valid alone but not together; it runs before any
     simulation.  ``seeds_parameter`` names the parameter that counts the seeds
@@ -54,6 +57,7 @@ class Study:
     quick: Mapping[str, Any] = field(default_factory=dict)
     devices: tuple[str, ...] = ALL_DEVICES
     default_device: str = DEFAULT_DEVICE
+    quick_device: str | None = None
     reference: str = ""
     source: str = ""
     check: Callable[[dict], None] | None = None

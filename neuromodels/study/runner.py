@@ -39,7 +39,7 @@ def run_study(study: Study, *, device: str | None = None, threads: int | None = 
     study with ``runtime_parameters`` re-runs a program compiled by an earlier
     call where it can (C++ standalone, brian2 >= 2.6).
     """
-    device = device or study.default_device
+    device = device or (study.quick_device if quick else None) or study.default_device
     check_device(device, study.devices, threads=threads, use_gpu=use_gpu,
                  what=f"Study '{study.name}'")
     resolved = resolve_parameters(study, quick=quick, params=params)
