@@ -104,7 +104,7 @@ def plot(data):
     for key in _arms(data):
         acc = np.stack([data[f"n{s}"][key]["test"][:, -1] for s in sizes], 1)
         over_seeds(ax, sizes, 100 * acc, color=COLOURS[key], marker="o", label=LABELS[key])
-    ax.axhline(chance, color="k", lw=0.5, ls=":")
+    ax.axhline(chance, color="k", lw=0.5, ls=":", label=f"chance ({chance:.0f} %)")
     decorate(ax, legend=8, xlabel="LC channels per position", ylabel="test accuracy (%)",
              xticks=sizes, ylim=(0, 100), title="(a) accuracy after training vs size")
     ax = axes[1]
