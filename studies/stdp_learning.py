@@ -105,9 +105,10 @@ def plot(data):
         ctl = np.stack([data[name][f"n{s}"]["control"]["test"] for s in sizes], 1)
         over_seeds(ax, sizes, 100 * ctl, color="grey", ls=":", marker=MARKERS[name],
                    label=f"{name}, no plasticity")
-    decorate(ax, legend=7, xscale="log", xticks=sizes, xticklabels=[str(s) for s in sizes],
-             xlabel="excitatory neurons", ylabel="test accuracy (%)", ylim=(0, 100),
-             title="(a) accuracy after training vs size")
+    decorate(ax, legend=None, xscale="log", xticks=sizes, xticklabels=[str(s) for s in sizes],
+             xlabel="excitatory neurons", ylabel="test accuracy (%)", ylim=(0, 130),
+             yticks=range(0, 101, 20), title="(a) accuracy after training vs size")
+    ax.legend(fontsize=7, ncol=2, loc="upper center")            # above the 100 % line
     ax.minorticks_off()
     ax = axes[0, 1]
     for name in names:
@@ -115,9 +116,10 @@ def plot(data):
             v = data[name][big][rule]["test"]
             over_seeds(ax, np.arange(1, v.shape[1] + 1), 100 * v, color=COLOURS[rule],
                        marker=MARKERS[name], label=f"{name}, {LABELS[rule]}")
-    decorate(ax, legend=7, xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 100),
-             xticks=np.arange(1, v.shape[1] + 1),
+    decorate(ax, legend=None, xlabel="epoch", ylabel="test accuracy (%)", ylim=(0, 130),
+             xticks=np.arange(1, v.shape[1] + 1), yticks=range(0, 101, 20),
              title=f"(b) training curves, {sizes[-1]} neurons")
+    ax.legend(fontsize=6.5, ncol=2, loc="upper center")
     ax = axes[0, 2]
     for name in names:
         for rule in RULES:
@@ -145,7 +147,7 @@ def plot(data):
     for ax in axes[1, len(names):2]:
         ax.set_visible(False)
     epochs = int(data["parameters"]["epochs"])
-    fig.suptitle("Diehl & Cook (2015) STDP networks on small digit sets; mean ± s.d. over "
+    fig.suptitle("Diehl & Cook (2015) networks: plain STDP, APB, + Dong et al.; mean ± s.d. over "
                  f"{len(data['seeds'])} seeds; " + run_label(data, f"{epochs} epochs"),
                  fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
