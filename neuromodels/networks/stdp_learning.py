@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, mV, ms
 
+from ..analysis.binning import value_histogram
 from ..datasets.digits import load_digits
 from ..datasets.mnist import load_mnist
 from ..devices.peak_memory import peak_memory, program_peak_memory
@@ -98,7 +99,8 @@ def train_with_control(net, data, epochs: int, seed: int, session=None, control=
     the initial weights).  ``program``: :func:`program`'s, to share one build.  Returns
     {'train', 'test' (epochs,), 'theta' (mV, n_exc, after training; float32), 'seconds'
     (per epoch), 'train_spikes' (n_exc: spikes in the training samples of all epochs),
-    'w_hist' (the input -> exc weights after training counted in :data:`W_BINS`), 'fields'
+    'w_hist' (the input -> exc weights after training counted in the bins of :data:`W_BINS`,
+    :func:`~neuromodels.analysis.binning.value_histogram`), 'fields'
     (the input weights of the ``n_fields`` neurons of largest theta, those first; float32),
     'memory' (MiB: the peak the training added to this process) and 'program_memory' (MiB:
     the C++ standalone program's largest peak over its runs, one per epoch; nan on
@@ -119,7 +121,8 @@ def train_with_control(net, data, epochs: int, seed: int, session=None, control=
                train=np.asarray(h["history"]["train_accuracy"], dtype=float),
                test=np.asarray(h["history"]["test_accuracy"], dtype=float),
                seconds=np.asarray(h["history"]["seconds"], dtype=float), theta=theta,
-               w_hist=np.histogram(w, W_BINS)[0], fields=w[:, top].T.astype(np.float32),
+               w_hist=value_histogram(w.ravel(), W_BINS[-1], len(W_BINS) - 1)[0],
+               fields=w[:, top].T.astype(np.float32),
                memory=memory.mib, program_memory=program_memory.mib)
     if control:
         c = train(net, net.initial_state(seed=seed), x_tr, y_tr, x_te, y_te, epochs=1,
