@@ -53,7 +53,7 @@ from .code import Code
 from .plasticity import amplitudes
 from .projections import OnProjection
 from .readout import Readout
-from .signals import layer_readout
+from .signals import LayerSignal
 
 __all__ = ["Reward", "RewardSTDP"]
 
@@ -68,7 +68,7 @@ ORDER_REWARD = sch.ORDER_END_SCORE + 20
 STEP = "(int(t/dt + 0.5) % reward_T)"
 
 
-class Reward:
+class Reward(LayerSignal):
     """BioLCNet's scalar reward of layer ``layer`` (module docstring): ``observe`` and
     ``decide`` steps (the learning period is the rest of the sample); ``readout``: the
     layer's classes (default: the network's readout if it reads this layer)."""
@@ -84,19 +84,8 @@ class Reward:
     )
 
     def __init__(self, layer: str = "output", readout: Readout | None = None, **params):
-        self.p = self.PARAMETERS.resolve(params)
-        self.layer = self.target = layer
+        super().__init__(layer, readout, **params)
         self.variable = "L_reward"
-        self._readout = readout
-
-    def sources(self):
-        return ()
-
-    def routes(self, network):
-        return []
-
-    def readout(self, network) -> Readout:
-        return layer_readout(self._readout, network, self.layer)
 
     @property
     def learning_start(self) -> int:

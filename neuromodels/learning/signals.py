@@ -67,20 +67,36 @@ from .layers import inverse_unit
 from .projections import Route
 from .readout import Readout
 
-__all__ = ["OutputError", "Feedback", "TIMINGS", "SENDS"]
+__all__ = ["OutputError", "Feedback", "LayerSignal", "TIMINGS", "SENDS"]
 
 TIMINGS = ("sample", "step")
 SENDS = ("delta", "error")
 
 
-def layer_readout(given, network, layer) -> Readout:
-    """The readout of a signal on ``layer``: ``given`` (the signal's own), else the
-    network's when it reads that layer, else a :class:`~.readout.Readout` of the layer."""
-    if given is not None:
-        return given
-    if network.readout is not None and network.readout.layer == layer:
-        return network.readout
-    return Readout(layer)
+class LayerSignal:
+    """What a signal computed on one layer from its readout shares (:class:`OutputError`,
+    :class:`~.reward.Reward`): its parameters (``PARAMETERS``), the layer it is computed on
+    and delivered to (``layer``, ``target``), no other signal as source, no route down,
+    and its readout: ``readout`` (its own), else the network's when it reads that layer,
+    else a :class:`~.readout.Readout` of the layer."""
+
+    def __init__(self, layer: str = "output", readout: Readout | None = None, **params):
+        self.p = self.PARAMETERS.resolve(params)
+        self.layer = self.target = layer
+        self._readout = readout
+
+    def sources(self):
+        return ()
+
+    def routes(self, network):
+        return []
+
+    def readout(self, network) -> Readout:
+        if self._readout is not None:
+            return self._readout
+        if network.readout is not None and network.readout.layer == self.layer:
+            return network.readout
+        return Readout(self.layer)
 
 
 def _label_target(label_at):
@@ -95,7 +111,7 @@ def step_in_window(window: int) -> str:
     return f"int((int(t/dt + 0.5) % T_int) >= T_int - {int(window)})"
 
 
-class OutputError:
+class OutputError(LayerSignal):
     """The error of layer ``layer`` (module docstring); ``readout``: how its neurons map to
     classes (default: the network's readout if it reads this layer, else one per class)."""
 
@@ -112,19 +128,8 @@ class OutputError:
     )
 
     def __init__(self, layer: str = "output", readout: Readout | None = None, **params):
-        self.layer = layer
-        self.p = self.PARAMETERS.resolve(params)
-        self._readout = readout
-        self.target, self.variable, self.timing = layer, "L_error", self.p["timing"]
-
-    def sources(self):
-        return ()
-
-    def routes(self, network):
-        return []
-
-    def readout(self, network) -> Readout:
-        return layer_readout(self._readout, network, self.layer)
+        super().__init__(layer, readout, **params)
+        self.variable, self.timing = "L_error", self.p["timing"]
 
     def window(self, network) -> int:
         return int(self.p["window"]) or network.T
