@@ -14,6 +14,7 @@ nothing of any model.  One module per job:
 * :mod:`.use`: activating a device for one simulation, and restoring Brian2 afterwards.
 * :mod:`.session`: one simulation's build directory, runs, re-runs and timings.
 * :mod:`.rerun`: when a run re-runs a compiled program with new values instead of building.
+* :mod:`.runtime_rerun`: a runtime re-run of the same objects, their code objects kept.
 * :mod:`.active`: the device now active, and a network's one clock.
 * :mod:`.memory`: a run's memory, estimated from its sizes, refused before building if it
   cannot fit (the build-time estimate is :mod:`neuromodels.buildcache`'s).

@@ -12,13 +12,16 @@ code), ``dt``, the run's duration and Brian2's random seed (a program built with
 :class:`CompiledProgram` is the one rule for when a run is a re-run, used by a study's kept
 program (:class:`neuromodels.study.ProgramCache`) and by a learning program
 (:meth:`neuromodels.learning.program.Program.run`) alike; the re-run itself is
-:meth:`DeviceSession.rerun`.
+:meth:`DeviceSession.rerun`.  On the runtime device a program that keeps its Brian2 objects
+(``CompiledProgram(runtime=True)``, a learning program) re-runs them with their code objects
+kept (:mod:`.runtime_rerun`): no code is made again.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from . import requirements
+from . import requirements, runtime_rerun
+from .active import active_device
 
 
 def can_rerun(name: str) -> bool:
@@ -51,19 +54,30 @@ class CompiledProgram:
     from them: :meth:`run` builds it the first time and re-runs it afterwards, as long as the
     session's device still holds it (:meth:`holds`); elsewhere every run builds again.
 
+    ``runtime``: the caller runs the same ``Network`` object every time, so that on the
+    runtime device a re-run restarts it with its code objects kept (:mod:`.runtime_rerun`;
+    no session needed); otherwise every runtime run is a build.
     ``builds`` and ``reruns`` count the runs of each kind.
     """
 
-    def __init__(self):
+    def __init__(self, runtime: bool = False):
         self.objects: Any = None
         self.builds = 0
         self.reruns = 0
+        self.runtime = bool(runtime)
         self._built_on: tuple | None = None
+        self._runtime_net = None
+
+    def _holds_runtime(self) -> bool:
+        return self._runtime_net is not None and active_device() == "runtime"
 
     def holds(self, session) -> bool:
         """Whether the next :meth:`run` on ``session`` re-runs the program: it was built and
         run by this object, and ``session``'s device (cpp_standalone, brian2 >= 2.6) has not
-        been reset or moved to another build since."""
+        been reset or moved to another build since; or (``runtime``) the runtime device is
+        still active."""
+        if self._runtime_net is not None:
+            return self._holds_runtime()
         if session is None or self._built_on is None or not session.can_rerun:
             return False
         import brian2
@@ -81,6 +95,13 @@ class CompiledProgram:
         import brian2
 
         pairs = list(values.items() if isinstance(values, Mapping) else values)
+        if self._holds_runtime() and net is self._runtime_net:
+            runtime_rerun.restart(net)
+            for target, value in pairs:
+                assign(target, value)
+            _run(session, net, duration, seed, seed_variable, run_kwargs)
+            self.reruns += 1
+            return True
         if self.holds(session):
             # the binary takes only the TimedArrays its code reads (one the build never
             # generated, e.g. labels a plastic program without a supervised error leaves
@@ -94,7 +115,26 @@ class CompiledProgram:
             return True
         for target, value in pairs:
             assign(target, value)
-        session.run(net, duration, seed=seed, seed_variable=seed_variable, **run_kwargs)
-        self._built_on = _device_program() if session.can_rerun else None
+        keep = self.runtime and active_device() == "runtime"
+        if keep:
+            runtime_rerun.keep_start(net)
+        _run(session, net, duration, seed, seed_variable, run_kwargs)
+        if keep:
+            runtime_rerun.keep_code_objects(net)
+        self._runtime_net = net if keep else None
+        self._built_on = _device_program() if session is not None and session.can_rerun else None
         self.builds += 1
         return False
+
+
+def _run(session, net, duration, seed, seed_variable, run_kwargs) -> None:
+    """One run of ``net``: through ``session`` (timed and seeded there) or, without one
+    (runtime only), Brian2's own run after seeding."""
+    if session is not None:
+        session.run(net, duration, seed=seed, seed_variable=seed_variable, **run_kwargs)
+        return
+    import brian2
+
+    if seed is not None:
+        brian2.seed(int(seed))
+    net.run(duration, **run_kwargs)

@@ -7,10 +7,11 @@ code) with its operations on the program's clocks (:mod:`.operations`), and runs
 a network :class:`~.network.State` (moved into Brian2's variables and back by
 :mod:`.state_transfer`) and data, and returns the spike counts per sample and the new state.
 
-* On runtime every run builds fresh objects (Cython code is cached).  On cpp_standalone
-  the first run builds the program; later runs re-run the same binary with the new state,
+* The first run builds the Brian2 objects; later runs re-run them with the new state,
   inputs, labels, learning-rate factors and random seed, by the one rule for re-runs
-  (:class:`neuromodels.devices.CompiledProgram`; brian2 >= 2.6, a rebuild on older brian2).
+  (:class:`neuromodels.devices.CompiledProgram`): on cpp_standalone the same binary
+  (brian2 >= 2.6, a rebuild on older brian2), on runtime the same objects with their code
+  objects kept (:mod:`neuromodels.devices.runtime_rerun`).
 * The state that must survive a re-run is what the parts declare (``Code.state``:
   weights, feedback weights, per-neuron parameters such as learned thresholds, declared
   layer variables); nothing else is carried from run to run.
@@ -29,7 +30,7 @@ import time
 import numpy as np
 from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray
 
-from ..devices import CompiledProgram, active_device, assign, require_active_device
+from ..devices import CompiledProgram, active_device, require_active_device
 from ..model import NeuronModel
 from ..parameters import ParameterSet
 from . import schedule as sch
@@ -83,7 +84,7 @@ class Program:
                                 "lr_scale 0): build the Program with plastic=True.")
         spare = self.repeat.slots(self.n_samples) - self.n_samples if self.repeat else 0
         self.schedule = sch.SampleSchedule(self.n_samples, network.T, network.dt, spare=spare)
-        self._compiled = CompiledProgram()
+        self._compiled = CompiledProgram(runtime=True)
         self.builds = 0
         self.reruns = 0
 
@@ -401,11 +402,8 @@ class Program:
                                seed=seed, seed_variable=seed_var, namespace={})
             timings = dict(session.timings)
         else:
-            for target, value in values:
-                assign(target, value)
-            if seed is not None:
-                brian2.seed(int(seed))
-            self.brian_network.run(self.schedule.duration, namespace={})
+            self._compiled.run(None, self.brian_network, self.schedule.duration, values,
+                               seed=seed, namespace={})
             wall = time.perf_counter() - start
             timings = {"wall": wall, "simulation": wall, "build": 0.0}
         if rerun:

@@ -1,0 +1,69 @@
+"""A runtime re-run (neuromodels.devices.runtime_rerun through CompiledProgram(runtime=True))
+equals a fresh build's run of the same values and seed, and makes no code object."""
+import numpy as np
+import pytest
+from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, mV, ms,
+                    prefs)
+
+from neuromodels.devices import CompiledProgram
+
+pytestmark = pytest.mark.compat
+
+
+@pytest.fixture(autouse=True)
+def _numpy_target():
+    old = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    yield
+    prefs.codegen.target = old
+
+
+def _network():
+    """Noisy neurons with a shared constant (a literal in the numpy code objects) and a
+    recurrent synapse that adds to it: every kind of state a re-run must reset or renew."""
+    g = NeuronGroup(20, """dv/dt = (gain*mV - v)/(10*ms) + 2*mV*xi/sqrt(ms) : volt
+                           gain : 1 (shared, constant)""",
+                    threshold="v > 1*mV", reset="v = 0*mV", method="euler", name="g")
+    s = Synapses(g, g, "w : volt", on_pre="v_post += w", delay=1 * ms, name="s")
+    s.connect(condition="(i + 2*j) % 3 == 0")
+    spikes = SpikeMonitor(g, name="spikes")
+    trace = StateMonitor(g, "v", record=[0, 1], name="trace")
+    return Network(g, s, spikes, trace), g, s, spikes, trace
+
+
+def _run(program, parts, gain, v0, seed):
+    net, g, s, spikes, trace = parts
+    w = np.linspace(0, 0.4, len(s)) * mV
+    program.run(None, net, 30 * ms, [(g.gain, gain), (g.v, v0), (s.w, w)], seed=seed,
+                namespace={})
+    return (spikes.i[:].copy(), spikes.t[:].copy(), trace.v[:].copy(), g.v[:].copy())
+
+
+def test_rerun_equals_a_fresh_build_and_makes_no_code():
+    kept = CompiledProgram(runtime=True)
+    parts = _network()
+    v0 = np.linspace(0, 1, 20) * mV
+    first = _run(kept, parts, 0.5, v0, seed=1)
+    codeobjects = [obj.codeobj for obj in parts[0].sorted_objects if hasattr(obj, "codeobj")]
+    assert kept.holds(None)
+    # other values (the shared constant too) and another seed
+    again = _run(kept, parts, 1.5, v0[::-1], seed=2)
+    assert (kept.builds, kept.reruns) == (1, 1)
+    assert [obj.codeobj for obj in parts[0].sorted_objects
+            if hasattr(obj, "codeobj")] == codeobjects
+    fresh = _run(CompiledProgram(runtime=True), _network(), 1.5, v0[::-1], seed=2)
+    assert len(again[0]) > 20 and not np.array_equal(again[0], first[0])
+    for a, b in zip(again, fresh):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # and the first run's values again: its spikes again
+    replay = _run(kept, parts, 0.5, v0, seed=1)
+    for a, b in zip(replay, first):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_program_without_runtime_reuse_builds_every_run():
+    program = CompiledProgram()
+    parts = _network()
+    _run(program, parts, 0.5, np.zeros(20) * mV, seed=1)
+    assert not program.holds(None)
+    assert (program.builds, program.reruns) == (1, 0)
