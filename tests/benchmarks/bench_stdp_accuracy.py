@@ -16,10 +16,13 @@ thread (run the benchmark under ``nice -n 10`` on a shared machine: the workers 
 * ``package`` (own settings: dt 0.5 ms, 350 + 150 ms, 63.75 Hz white pixels) and
   ``package@bindsnet`` (BindsNET's: dt 1 ms, 250 ms without rest, 128 Hz):
   :func:`neuromodels.networks.diehl_cook.diehl_cook` (:func:`bench_stdp.package_network`) on
-  cpp_standalone.  One training :class:`~neuromodels.learning.Program` of N samples: a first
-  run of :func:`~neuromodels.learning.train_epoch` builds it, a second run from the same
-  initial state and seed (a re-run of the binary: the same spikes, checked) is timed; its
-  counts and trained state are the ones used.  The test digits run on the same program
+  cpp_standalone; ``package@bindsnet-model``: BindsNET's settings and also its model's
+  constants (:func:`bindsnet_model_network`: pair STDP, 1 mV per unit input weight, exc ->
+  inh 22.5 mV, inh -> exc -120 mV, exc reset -60 mV).  One training
+  :class:`~neuromodels.learning.Program` of N samples: a first run of
+  :func:`~neuromodels.learning.train_epoch` builds it, a second run from the same initial
+  state and seed (a re-run of the binary: the same spikes, checked) is timed; its counts and
+  trained state are the ones used.  The test digits run on the same program
   (:func:`~neuromodels.learning.evaluate`: learning-rate factor 0, i.e. no STDP, no
   normalisation, thresholds frozen; M < N is padded to N samples, those responses dropped).
 * ``bindsnet``: BindsNET 0.3.4's ``DiehlAndCook2015`` with the parameters, monitors, Poisson
@@ -55,8 +58,28 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_stdp as stdp  # noqa: E402  (the sibling benchmark: data, networks, workers)
 
-CONFIGS = ("package", "package@bindsnet", "bindsnet")
+CONFIGS = ("package", "package@bindsnet", "package@bindsnet-model", "bindsnet")
 N_CLASSES = 10
+
+
+def bindsnet_model_network(n_input, n_exc):
+    """The package's network at BindsNET's settings (``bench_stdp.PACKAGE_SETTINGS
+    ['package@bindsnet']``) with the constants of BindsNET 0.3.4's ``DiehlAndCook2015`` where
+    the package's defaults (Brian2's example) differ: its rule is pair STDP (``PostPre``:
+    here ``rule='apb'`` with ``beta=0``, the nearest-spike pair rule), a unit input weight
+    adds 1 mV (``Connection``: v += w), exc -> inh 22.5 mV (``exc``), inh -> exc -120 mV
+    (``inh``), the exc reset -60 mV (``DiehlAndCookNodes``); its encoder and settings."""
+    from brian2 import Hz, mV, ms
+
+    from neuromodels.networks.diehl_cook import diehl_cook, encoder
+
+    dt, present, rest, rate = stdp.PACKAGE_SETTINGS["package@bindsnet"]
+    net = diehl_cook(n_input, n_exc, dt=dt * ms, t_present=present * ms, t_rest=rest * ms,
+                     rule="apb", beta=0.0, J_input=1 * mV, w_exc_inh=22.5 * mV,
+                     w_inh_exc=120 * mV, exc_params={"v_reset": -60 * mV})
+    settings = (f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, {rate:g} Hz, "
+                "BindsNET's constants")
+    return net, encoder(net, rate * Hz), settings
 
 
 def load_data(n_train, n_test, data_seed):
@@ -80,7 +103,9 @@ def worker_package(data, config, n_exc, seed):
 
     d = np.load(data)
     x, y, xt = d["x"], d["y"], d["xt"]
-    net, encode, settings = stdp.package_network(config, x.shape[1], n_exc)
+    net, encode, settings = (bindsnet_model_network(x.shape[1], n_exc)
+                             if config == "package@bindsnet-model"
+                             else stdp.package_network(config, x.shape[1], n_exc))
     rng = np.random.default_rng(seed)
     inputs, test_inputs = encode(x, net.T, rng), encode(xt, net.T, rng)
     marks = []
