@@ -12,6 +12,9 @@ the exact solver (20-30 s).  These caches remove them on a repeat:
   for the same network in every directory (paths are relative), so ccache finds it;
   ccache is safe for concurrent builds.  Size-limited (``NEUROMODELS_CACHE_SIZE``,
   default ``2G``; ccache evicts the oldest objects).
+* **linked programs**: a build whose project has the same code, makefile and compiler as
+  an earlier one takes that build's program ``main`` and runs no ``make`` (ccache's
+  look-ups and the link: ~1.3 s per build; :mod:`.programs`).
 * **generated code**: the abstract code of Brian2's state updaters (and of the
   event-driven updates of synaptic pathways, which Brian2 derives with its linear
   updater outside ``apply_stateupdater``), keyed by the
@@ -52,7 +55,8 @@ is cached by Brian2 itself (``~/.cython/brian_extensions``).  This package knows
 The package, one module per job: ``folders`` (where the caches live, whether they are on),
 ``brian2_version`` (the Brian2 the patches were made for, and the guard that switches them
 off), ``codegen`` (generated code and compiler-flag checks), ``jax_cache``, ``scope``
-(:func:`compile_cache`: all of them for a ``with`` block, and ccache), ``estimate`` (build
+(:func:`compile_cache`: all of them for a ``with`` block, and ccache), ``programs`` (linked
+programs), ``estimate`` (build
 records, the estimate, progress lines), ``instrument`` (the timed, announced C++ and Cython
 builds), ``precompiled`` (the precompiled header, objects.cpp at -O0), ``clock_order``
 (clock resets in a fixed order) and ``draws`` (random draws).

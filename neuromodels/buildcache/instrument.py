@@ -14,6 +14,7 @@ from .estimate import (_add_record, _no_cache_reason, _records, _remember, _say,
                        _source_fingerprints, estimate_compile_seconds, still_running)
 from .folders import cache_dir, enabled
 from .precompiled import prepare_project
+from .programs import keep_program, program_key, restore_program
 
 relies_on(  # compile_source(directory, ...); the clock resets that build puts in main.cpp
     ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.compile_source",
@@ -55,8 +56,20 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
         use_records = enabled()
         caching = use_records and "ccache" in os.environ.get("CXX", "")
         fingerprints, known, new, new_code_objects, pch = [], set(), 0, 0, False
+        key = None
         if internals:   # compile_source(directory, compiler, debug, clean)
             directory = Path(args[0] if args else kwargs["directory"])
+            clean = args[3] if len(args) > 3 else kwargs.get("clean", False)
+            if use_records and not clean:   # the program built from the same code before
+                with contextlib.suppress(OSError):
+                    key = program_key(directory)
+                if key is not None and restore_program(directory, key):
+                    if verbose:
+                        _say(f"compiling: nothing, the program of {what} is cached")
+                    device.timers["compile"]["make"] = 0.0
+                    if on_compile is not None:
+                        on_compile(0.0)
+                    return None
             try:
                 sources, fingerprints = _source_fingerprints(directory)
             except OSError:
@@ -102,6 +115,8 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
                                "cpu": cpu, "new_code_objects": new_code_objects, "pch": pch})
         if caching and fingerprints:
             _remember(cache_dir() / "compiled", set(fingerprints))
+        if key is not None:
+            keep_program(directory, key)
         return result
 
     device.compile_source = compile_source
