@@ -30,7 +30,12 @@ step.  ``rest=R``: the input is silent in the last R steps of every sample (a re
 between presentations, as in Diehl & Cook 2015; a sample stays T steps: T - R of
 presentation, then R of rest).  ``repeat=Repeat(...)`` ('rates'): a sample that gave too few
 spikes is shown again brighter (:class:`~.schedule.Repeat`; the input reads the shown
-sample's probabilities at ``t_shown``, times ``intensity``).
+sample's probabilities at ``t_shown``, times ``intensity``).  In a training program
+('rates') the probabilities are read once per sample (``p_in``); ``draw='intervals'``: each
+input draws the number of steps to its next spike, ``floor(ln U / ln(1 - p))``, geometric
+(P(gap >= k) = (1 - p)^k): the same Bernoulli(p) process per step with one ``rand()`` per
+spike instead of one per step (other random numbers than the default ``'steps'``;
+evaluation programs draw per step).
 """
 from __future__ import annotations
 
@@ -63,6 +68,18 @@ INPUT_READ = {"spikes": "s_in = stimulus(t, i)", "rates": "s_in = int(rand() < s
 #: The same as the threshold condition itself (one code object less per step; GeNN allows a
 #: TimedArray only inside run_regularly, so there the input reads it at 'start').
 INPUT_THRESHOLD = {"spikes": "stimulus(t, i) > 0.5", "rates": "rand() < stimulus(t, i)"}
+#: 'rates' in a program with a sample clock (training programs): the sample's probability is
+#: read once per sample into ``p_in`` and compared with one ``rand()`` per step, the same
+#: draws and the same values as reading the TimedArray every step (no look-up per step).
+PROBABILITY = "p_in : 1   # spike probability per step of the shown sample"
+#: ``draw='intervals'``: the steps to the next spike, ``floor(ln U / ln(1 - p))`` with U
+#: uniform in (0, 1], geometric, P(gap >= k) = (1 - p)^k: the same Bernoulli(p) process per
+#: step as one ``rand() < p`` per step, with one ``rand()`` per spike (and per sample start);
+#: at most ``T_input`` (the sample's end); p = 0: never (``next_in = -1``).
+GAP = ("int(clip(log(1 - rand())/(log1p(-p_in) - int(p_in <= 0)), 0, T_input))")
+NEXT_SPIKE = "next_in : integer   # the step of this input's next spike (draw='intervals')"
+#: how the spikes of 'rates' are drawn: one rand() per step, or the intervals (above)
+DRAWS = ("steps", "intervals")
 
 
 class InputLayer:
@@ -76,15 +93,23 @@ class InputLayer:
                   choices=tuple(INPUT_READ)),
         Parameter("rest", 0, "silent steps at the end of every sample (< T)", low=0,
                   integer=True),
+        Parameter("draw", "steps", "'rates': one rand() per input and step ('steps'), or the "
+                                   "steps to each next spike, geometric ('intervals': the same "
+                                   "Poisson statistics, other random numbers; training "
+                                   "programs)", choices=DRAWS),
     )
     #: 1 in the presentation steps of a sample, 0 in its rest (step n is step n mod T of its
     #: sample)
     PRESENTING = "int((int(t/dt + 0.5) % T_input) < T_present)"
 
     def __init__(self, n: int, name: str = "input", mode: str = "spikes", rest: int = 0,
-                 repeat: sch.Repeat | None = None):
-        p = self.PARAMETERS.resolve(n=n, mode=mode, rest=rest)
+                 repeat: sch.Repeat | None = None, draw: str = "steps"):
+        p = self.PARAMETERS.resolve(n=n, mode=mode, rest=rest, draw=draw)
         self.n, self.name, self.mode, self.rest = p["n"], name, p["mode"], int(p["rest"])
+        if p["draw"] != "steps" and self.mode != "rates":
+            raise ParameterError(f"InputLayer '{name}': parameter 'draw' = {draw!r} applies to "
+                                 f"mode='rates' only (mode is {self.mode!r}).")
+        self.draw = p["draw"]
         if repeat is not None and not isinstance(repeat, sch.Repeat):
             raise ParameterError(f"InputLayer '{name}': parameter 'repeat' must be a "
                                  f"Repeat(...) or None; got {type(repeat).__name__}.")
@@ -105,9 +130,27 @@ class InputLayer:
                            f"network ({list(network.layers)}).")
         return out
 
-    def code(self, network, read_at_start=False) -> dict[str, Code]:
+    def per_sample(self, read_at_start=False, sample_clock=False) -> bool:
+        """Whether the spike probabilities are read once per sample into ``p_in``
+        (:data:`PROBABILITY`): 'rates' in a program with a sample clock."""
+        return self.mode == "rates" and sample_clock and not read_at_start
+
+    def code(self, network, read_at_start=False, sample_clock=False) -> dict[str, Code]:
+        """``read_at_start``: the input reads its stimulus in a per-step operation at 'start'
+        (GeNN); ``sample_clock``: the program has a sample clock (training programs)."""
         ns = ({"T_input": int(network.T), "T_present": int(network.T - self.rest)}
-              if self.rest or self.repeat is not None else {})
+              if self.rest or self.repeat is not None or self.draw != "steps" else {})
+        if self.per_sample(read_at_start, sample_clock):
+            read = ("stimulus(t_shown, i)*intensity" if self.repeat is not None
+                    else "stimulus(t, i)")
+            if self.draw == "steps":
+                return {self.name: Code(equations=[PROBABILITY],
+                                        at_sample_start=[f"p_in = {read}"], namespace=ns)}
+            first = f"next_in = int(p_in > 0)*(timestep(t, dt_in) + 1 + {GAP}) - 1"
+            return {self.name: Code(equations=[PROBABILITY, NEXT_SPIKE],
+                                    at_sample_start=[f"p_in = {read}", first],
+                                    on_spike=[f"next_in += 1 + {GAP}"],
+                                    namespace={**ns, "dt_in": network.dt})}
         if not read_at_start:
             return {self.name: Code(namespace=ns)}
         read = INPUT_READ[self.mode]
@@ -116,9 +159,12 @@ class InputLayer:
         return {self.name: Code(equations=["s_in : 1   # input spike of this step (0 or 1)"],
                                 every_step=[(read, "start", 0)], namespace=ns)}
 
-    def threshold(self, read_at_start=False) -> str:
+    def threshold(self, read_at_start=False, sample_clock=False) -> str:
         if read_at_start:
             return "s_in > 0.5"
+        if self.per_sample(read_at_start, sample_clock):
+            draw = "rand() < p_in" if self.draw == "steps" else "timestep(t, dt_in) == next_in"
+            return f"({draw}) and {self.PRESENTING} == 1" if self.rest or self.repeat else draw
         if self.repeat is not None:   # the shown sample's probabilities times its intensity
             return f"(rand() < stimulus(t_shown, i)*intensity) and {self.PRESENTING} == 1"
         if self.rest:
@@ -128,6 +174,7 @@ class InputLayer:
     def __repr__(self):
         rest = f", rest={self.rest}" if self.rest else ""
         rest += f", repeat={self.repeat!r}" if self.repeat is not None else ""
+        rest += f", draw={self.draw!r}" if self.draw != "steps" else ""
         return f"InputLayer({self.n}, name={self.name!r}, mode={self.mode!r}{rest})"
 
 

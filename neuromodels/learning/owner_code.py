@@ -35,7 +35,7 @@ def owner_codes(network, *, plastic: bool, on_genn: bool) -> dict:
         if isinstance(part, Layer):
             code = part.code(net, learning=plastic)
         elif part is net.input:
-            code = part.code(net, read_at_start=on_genn)
+            code = part.code(net, read_at_start=on_genn, sample_clock=plastic)
         else:
             code = part.code(net)
         for owner, share in code.items():

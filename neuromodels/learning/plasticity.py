@@ -58,9 +58,12 @@ __all__ = ["STDP"]
 
 #: the amplitudes of a STDP synapse model that the learning-rate factor gates (pair, triplet)
 AMPLITUDES = ("A_plus", "A_minus", "A2_plus", "A3_plus", "A2_minus", "A3_minus")
-#: whether the adaptive threshold adapts in this step: 0 in samples without learning
-ADAPTING = ("theta_adapting = int(lr_scale(t) > 0) : 1 (constant over dt)   # 0: the adaptive "
-            "threshold is frozen")
+#: whether the adaptive threshold adapts in this step: 0 in samples without learning; one
+#: value for the layer (shared: the decay factor exp(-dt*theta_adapting/tau_theta) is then
+#: computed once per step, not once per neuron), per neuron where the time read is
+#: (``t_shown`` of a network that shows samples again)
+ADAPTING = ("theta_adapting = int(lr_scale({at}) > 0) : 1 (constant over dt{shared})   # 0: the "
+            "adaptive threshold is frozen")
 
 
 def amplitudes(model) -> list[str]:
@@ -127,8 +130,8 @@ class STDP(OnProjection):
         if "tau_theta" not in model.parameters:
             return model.substituted(delta_theta=gated)
         return model.substituted(delta_theta=gated, tau_theta="tau_theta/theta_adapting").extended(
-            ADAPTING.replace("lr_scale(t)", f"lr_scale({self._at})"), name=model.name,
-            reference=model.reference)
+            ADAPTING.format(at=self._at, shared="" if self.repeat else ", shared"),
+            name=model.name, reference=model.reference)
 
     def code(self, network) -> dict:
         proj = self._projection(network)

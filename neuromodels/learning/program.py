@@ -216,8 +216,9 @@ class Program:
                                 ["rng_seed : integer (shared, constant)   # seed of this run"])
         eqs += shown + (["intensity : 1   # of the shown sample"] if self.repeat else [])
         model = NeuronModel(name="input", equations="\n".join(eqs), parameters=ParameterSet(),
-                            threshold=inp.threshold(read_at_start=self.on_genn),
-                            reset="\n".join(code.on_spike))
+                            threshold=inp.threshold(read_at_start=self.on_genn,
+                                                    sample_clock=self.plastic),
+                            reset="\n".join(code.on_spike) or None)   # none: no resetter
         groups[inp.name] = model.group(inp.n, clock=self.step_clock, name=f"nm_{inp.name}",
                                        namespace={**self.namespace, **code.namespace})
         for name, layer in net.layers.items():

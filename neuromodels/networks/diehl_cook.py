@@ -5,7 +5,10 @@ configuration of the learning framework (:mod:`neuromodels.learning`).
 
 * input: ``n_input`` Poisson neurons ('rates' input: one spike probability per step and
   sample; :func:`encoder` turns intensities in [0, 1] into ``x * max_rate * dt``), silent
-  during the rest at the end of every sample (``InputLayer(rest=...)``);
+  during the rest at the end of every sample (``InputLayer(rest=...)``); one ``rand()``
+  per input and step, as the example, or with ``input_draw='intervals'`` the steps to each
+  next spike (geometric: the same Poisson statistics, other random numbers, one draw per
+  spike instead of per step; :class:`~neuromodels.learning.InputLayer`);
 * 'exc': ``n_exc`` LIF neurons with the adaptive threshold ``theta = v_th + theta_a``,
   ``theta_a += delta_theta`` per spike, decaying with ``tau_theta``
   (:func:`~neuromodels.neurons.thresholds.adaptive_threshold`), ``theta_a`` layer state that
@@ -87,6 +90,7 @@ import numpy as np
 from brian2 import Hz, mV, ms
 
 from ..learning import InputLayer, Layer, LearningNetwork, Projection
+from ..learning.layers import DRAWS
 from ..learning.normalisation import Normalisation
 from ..learning.plasticity import STDP
 from ..learning.readout import VotingReadout
@@ -131,6 +135,11 @@ PARAMETERS = ParameterSet(
               low=1, integer=True),
     Parameter("spare", 1.0, "extra slots per sample for showings again (repeat_below > 0)",
               low=0.0),
+    Parameter("input_draw", "steps", "Poisson input: one rand() per input and step ('steps', "
+                                     "the example's), or the steps to each next spike "
+                                     "('intervals': the same statistics, other random "
+                                     "numbers, fewer draws; learning.layers.InputLayer)",
+              choices=DRAWS),
     Parameter("adaptive_inhibition", False, "Dong et al.: inh -> exc jumps a fraction k_inh of "
                                             "the target's threshold distance (networks.dong)"),
     nonnegative("k_inh", 0.0, "adaptive inhibition: the fraction (0: w_inh_exc/(v_th - "
@@ -222,7 +231,8 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
     if p["synaptic_filter"]:
         rules.append(SynapticFilter("input_to_exc", filter_offset=p["filter_offset"],
                                     filter_slope=p["filter_slope"]))
-    return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest, repeat=repeat), [exc, inh],
+    return LearningNetwork(InputLayer(n_input, mode="rates", rest=rest, repeat=repeat,
+                                      draw=p["input_draw"]), [exc, inh],
                            projections, rules=rules,
                            readout=VotingReadout("exc", n_classes=int(p["n_classes"])),
                            T=present + rest, dt=dt)

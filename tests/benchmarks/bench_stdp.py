@@ -14,7 +14,10 @@ excitatory neurons (400), one thread everywhere, each configuration in a fresh p
   its ``--package-samples`` samples (the first ``--samples`` of the same shuffled digits,
   then more), median over the epochs after the first; an epoch's fixed cost (encoding,
   writing the inputs, starting the binary, reading the counts back) is shared by its samples
-  (the binary's own time per sample is printed beside it).
+  (the binary's own time per sample is printed beside it).  Its Poisson input draws one
+  ``rand()`` per input and step, as the example (default), or with ``--input-draw
+  intervals`` the steps to each next spike (``diehl_cook(input_draw='intervals')``: the same
+  statistics, other random numbers); the settings column says which.
 * ``brian2``: Brian2's ``examples/frompapers/Diehl_Cook_2015.py`` (not in the pip wheel:
   ``--brian2-example PATH``, else ``$BRIAN2_EXAMPLES/frompapers/Diehl_Cook_2015.py``,
   ``$BRIAN2_EXAMPLES/Diehl_Cook_2015.py``, ``~/brian2/examples/frompapers/...``; absent: one
@@ -106,26 +109,29 @@ def load_digits(n, seed):
     return x[:n], y[:n]
 
 
-def package_network(config, n_input, n_exc):
+def package_network(config, n_input, n_exc, input_draw="steps"):
     """The package's network for ``n_input`` inputs and ``n_exc`` excitatory neurons, its
-    encoder and its settings in words, at the settings of ``config`` (PACKAGE_SETTINGS)."""
+    encoder and its settings in words, at the settings of ``config`` (PACKAGE_SETTINGS);
+    ``input_draw``: its Poisson input's draws (``diehl_cook``'s parameter)."""
     from brian2 import Hz, ms
 
     from neuromodels.networks.diehl_cook import diehl_cook, encoder
 
     dt, present, rest, rate = PACKAGE_SETTINGS[config]
-    net = diehl_cook(n_input, n_exc, dt=dt * ms, t_present=present * ms, t_rest=rest * ms)
-    settings = f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, {rate:g} Hz"
+    net = diehl_cook(n_input, n_exc, dt=dt * ms, t_present=present * ms, t_rest=rest * ms,
+                     input_draw=input_draw)
+    settings = (f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, {rate:g} Hz, "
+                f"input drawn per {'step' if input_draw == 'steps' else 'interval'}")
     return net, encoder(net, rate * Hz), settings
 
 
-def worker_package(data, config, n_exc, epochs, seed):
+def worker_package(data, config, n_exc, epochs, seed, input_draw="steps"):
     """The package's network on cpp_standalone, ``epochs`` runs over the digits in ``data``."""
     from neuromodels.devices import use_device
     from neuromodels.learning import Program, train_epoch
 
     x, y = np.load(data)["x"], np.load(data)["y"]
-    net, encode, settings = package_network(config, x.shape[1], n_exc)
+    net, encode, settings = package_network(config, x.shape[1], n_exc, input_draw)
     rng = np.random.default_rng(seed)
     marks, counts, timings = [], None, []
     _stamp(marks)
@@ -371,6 +377,10 @@ def main():
     parser.add_argument("--cold", action="store_true",
                         help="Brian2's example with an empty Cython cache (its first build "
                              "as on a fresh machine; minutes)")
+    parser.add_argument("--input-draw", choices=("steps", "intervals"), default="steps",
+                        help="the package's Poisson input: one rand() per input and step (the "
+                             "example's, default) or the steps to each next spike (the same "
+                             "statistics, other random numbers)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -381,7 +391,8 @@ def main():
             out = worker_brian2(args.data, args.brian2_example, args.n_exc, args.seed,
                                 args.cold)
         else:
-            out = worker_package(args.data, args.worker, args.n_exc, args.epochs, args.seed)
+            out = worker_package(args.data, args.worker, args.n_exc, args.epochs, args.seed,
+                                 args.input_draw)
         print(json.dumps(out))
         return
     if args.package_samples < args.samples:
@@ -410,7 +421,8 @@ def main():
     for key in [k for k in args.only if k not in skipped]:
         if key.startswith("package"):
             res = _spawn(sys.executable, ["--worker", key, "--data", str(tmp / "package.npz"),
-                                          "--epochs", str(args.epochs), *common])
+                                          "--epochs", str(args.epochs), "--input-draw",
+                                          args.input_draw, *common])
         elif key == "brian2":
             res = _spawn(sys.executable, ["--worker", key, "--data", str(tmp / "peer.npz"),
                                           "--brian2-example", str(example), *common]
