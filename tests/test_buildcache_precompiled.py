@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neuromodels import buildcache
-from neuromodels.buildcache import precompiled
+from neuromodels.buildcache import network_loop, precompiled
 
 
 @pytest.fixture
@@ -70,9 +70,12 @@ def test_a_build_with_the_precompiled_header_runs_as_brian2s_own(cache, tmp_path
     if not buildcache.brian2_patches_apply():
         pytest.skip("the makefile is Brian2 2.9's (the patches are off on this Brian2)")
     monkeypatch.setenv("NEUROMODELS_CACHE", "off")          # Brian2's own build
-    _, t_plain, i_plain = _spikes(tmp_path / "plain")
+    plain, t_plain, i_plain = _spikes(tmp_path / "plain")
     monkeypatch.delenv("NEUROMODELS_CACHE")
     project, t, i = _spikes(tmp_path / "cold")
+    # the step loop without a clock() per step (buildcache.network_loop): same spikes
+    assert network_loop.MARK in (project / "network.cpp").read_text()
+    assert network_loop.MARK not in (plain / "network.cpp").read_text()
     makefile = (project / "makefile").read_text()
     assert "objects.o: OPTIMISATIONS" in makefile and "-O0" in makefile
     assert (project / "_pch.h.gch").is_file()   # the code objects had the header precompiled

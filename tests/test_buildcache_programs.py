@@ -95,8 +95,8 @@ def test_a_network_built_again_runs_the_kept_program_alike(cache, tmp_path):
     def run(folder):
         with use_device("cpp_standalone", build_root=folder, seed=3, verbose=False) as session:
             g = NeuronGroup(8, "dv/dt = (1.2 - v)/(10*ms) + 0.5*xi/sqrt(ms) : 1",
-                            threshold="v > 1", reset="v = 0", method="euler")
-            mon = SpikeMonitor(g)
+                            threshold="v > 1", reset="v = 0", method="euler", name="g")
+            mon = SpikeMonitor(g, name="g_spikes")   # named: the same code in both builds
             session.run(Network(g, mon), 50 * ms, seed=3)
             make = brian2.get_device().timers["compile"]["make"]
             return np.asarray(mon.i[:]), np.asarray(mon.t[:]), make

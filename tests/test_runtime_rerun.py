@@ -2,20 +2,17 @@
 equals a fresh build's run of the same values and seed, and makes no code object."""
 import numpy as np
 import pytest
-from brian2 import (Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, mV, ms,
-                    prefs)
+from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, mV, ms
 
-from neuromodels.devices import CompiledProgram
+from neuromodels.devices import CompiledProgram, brian2_settings
 
 pytestmark = pytest.mark.compat
 
 
 @pytest.fixture(autouse=True)
 def _numpy_target():
-    old = prefs.codegen.target
-    prefs.codegen.target = "numpy"
-    yield
-    prefs.codegen.target = old
+    with brian2_settings(target="numpy"):
+        yield
 
 
 def _network():
