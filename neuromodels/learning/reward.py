@@ -11,7 +11,27 @@ decision period are summed per class, :math:`S_c`; the prediction is
 
 .. math:: R = r_+ \;\text{if}\; \hat c = y, \qquad R = -r_- \;\text{otherwise},
 
-with :math:`y` the sample's label.  In the generated code (every step, slot 'end', after
+with :math:`y` the sample's label.  Options (all off by default; the reference's names):
+
+* ``variant='per_spike'`` (reward.py:58-59): :math:`R = r_+ S_y - r_- \sum_{c \ne y} S_c`;
+* ``sub_variant='RPE'`` (reward.py:67-80, ``update`` 118-134; the notebook's classification
+  cell): :math:`r_\pm` are state, adapted after every training sample (``lr_scale`` > 0) by
+  the accumulated reward :math:`A = L R` (:math:`L = T - O - D`: the reference records R in
+  every learning step) and its running prediction :math:`\bar A \leftarrow (1 - 1/N) \bar A
+  + A/N` (``ema_window`` N, from 0): :math:`\delta = A - \bar A`, :math:`r_+ \leftarrow
+  \mathrm{clip}(r_+ - \nu\delta, r_+^0/f, r_+^0 f)`, :math:`r_- \leftarrow \mathrm{clip}(r_-
+  + \nu\delta, r_-^0/f, r_-^0 f)` (``td_nu`` :math:`\nu`, ``dps_factor`` f, :math:`r_\pm^0`
+  the initial ``r_plus``, ``r_minus``; :math:`\bar A` updated first, as the reference);
+* ``baseline`` N > 0: the layer receives :math:`R - \bar R` instead of :math:`R`, with
+  :math:`\bar R \leftarrow \bar R + (R - \bar R)/N` after every training sample (from 0):
+  R-STDP needs the reward minus its expectation, else the mean weight change has the bias
+  :math:`E[R]\,E[e]` (the eligibility :math:`e` of unrewarded correlations; Fremaux,
+  Sprekeler & Gerstner 2010, J Neurosci 30:13326; review: Fremaux & Gerstner 2016, Front
+  Neural Circuits 9:85).  Not in BioLCNet's code.
+
+The adapted values (:math:`r_\pm`, :math:`\bar A`, :math:`\bar R`) start at their initial
+values in every run (every epoch of :func:`~neuromodels.learning.train`): the reference
+keeps them across epochs.  In the generated code (every step, slot 'end', after
 the step's spikes): the class sums, the label's sum and the number of classes that beat
 the label (:math:`S_c > S_y`, or :math:`S_c = S_y` and :math:`c < y`) are summed variables;
 :math:`R` follows (a one-neuron group, which also keeps :math:`-R` as the sample's
@@ -47,7 +67,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Equations, NeuronGroup, Synapses
 
-from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative
+from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
 from . import schedule as sch
 from .code import Code
 from .plasticity import amplitudes
@@ -63,9 +83,16 @@ __all__ = ["Reward", "RewardSTDP"]
 ORDER_SUMS = sch.ORDER_END_SCORE
 ORDER_BEATEN = sch.ORDER_END_SCORE + 10
 ORDER_REWARD = sch.ORDER_END_SCORE + 20
+#: the adaptations at a training sample's last step (after the reward; its signal is 0 there)
+ORDER_ADAPT = sch.ORDER_END_SCORE + 30
 
 #: the step of the sample (0 ... T-1) in generated code
 STEP = "(int(t/dt + 0.5) % reward_T)"
+
+VARIANTS = ("scalar", "per_spike")
+SUB_VARIANTS = ("static", "RPE")
+#: the options' values that leave BioLCNet's scalar, static reward
+OFF = {"variant": "scalar", "sub_variant": "static", "baseline": 0}
 
 
 class Reward(LayerSignal):
@@ -81,6 +108,16 @@ class Reward(LayerSignal):
                   integer=True),
         nonnegative("r_plus", 1.0, "reward of a correct decision (BioLCNet's reward_base)"),
         nonnegative("r_minus", 1.0, "punishment of a wrong one (punishment_base)"),
+        Parameter("variant", "scalar", "scalar: +r_plus / -r_minus by the decision; per_spike: "
+                  "r_plus per label spike - r_minus per other spike", choices=VARIANTS),
+        Parameter("sub_variant", "static", "static: fixed r_plus, r_minus; RPE: adapted by "
+                  "the reward prediction error", choices=SUB_VARIANTS),
+        nonnegative("td_nu", 0.0005, "RPE: rate of the adaptation of r_plus, r_minus"),
+        positive("ema_window", 10.0, "RPE: samples over which the reward is predicted"),
+        Parameter("dps_factor", 50.0, "RPE: r_plus, r_minus stay within [1/f, f] x their "
+                  "initial values", low=1.0),
+        Parameter("baseline", 0, "samples of the running mean reward subtracted from R (0: "
+                  "none)", low=0, integer=True),
     )
 
     def __init__(self, layer: str = "output", readout: Readout | None = None, **params):
@@ -116,7 +153,9 @@ class Reward(LayerSignal):
         return {"reward_T": int(network.T), "reward_observe": int(p["observe"]),
                 "reward_decided": self.learning_start, "reward_P": int(self.readout(
                     network).per_class), "r_plus": float(p["r_plus"]),
-                "r_minus": float(p["r_minus"])}
+                "r_minus": float(p["r_minus"]), "reward_td_nu": float(p["td_nu"]),
+                "reward_ema": float(p["ema_window"]), "reward_dps": float(p["dps_factor"]),
+                "reward_window": int(p["baseline"])}
 
     def code(self, network) -> dict[str, Code]:
         counting = f"int({STEP} >= reward_observe and {STEP} < reward_decided)"
@@ -127,6 +166,45 @@ class Reward(LayerSignal):
             at_sample_start=["count_decision = 0"],
             namespace=self._namespace(network))}
 
+    def _decision_code(self) -> tuple[str, str, str]:
+        """(variables, reward code, signal) of the decision group for the options."""
+        p, rpe = self.p, self.p["sub_variant"] == "RPE"
+        plus, minus = ("r_plus_now", "r_minus_now") if rpe else ("r_plus", "r_minus")
+        variables = ["S_label : integer    # decision-period spikes of the label's class",
+                     "beaten : integer     # classes that beat the label (argmax, ties: lower "
+                     "class)", "reward : 1           # R of the sample",
+                     "loss_sample : 1      # -R (recorded at the sample end)"]
+        if p["variant"] == "per_spike":
+            variables.append("S_total : integer    # decision-period spikes of all classes")
+            reward = f"reward = {plus}*S_label - {minus}*(S_total - S_label)"
+        else:
+            reward = f"reward = {plus}*int(beaten == 0) - {minus}*int(beaten > 0)"
+        if rpe:
+            variables += ["r_plus_now : 1       # reward base (RPE: adapted)",
+                          "r_minus_now : 1      # punishment base (RPE: adapted)",
+                          "predicted : 1        # running prediction of L*R (RPE)"]
+        signal = "reward_pre"
+        if p["baseline"]:
+            variables.append("reward_mean : 1      # running mean of R (baseline)")
+            signal = "(reward_pre - reward_mean_pre)"
+        return "\n".join(variables), f"{reward}\nloss_sample = -reward", signal
+
+    def _adaptation(self) -> str:
+        """At a training sample's last step: the RPE bases and the baseline (module
+        docstring)."""
+        p, lines = self.p, []
+        end = f"int({STEP} == reward_T - 1)*int(lr_scale(t) > 0)"
+        if p["sub_variant"] == "RPE":
+            accumulated = "(reward_T - reward_decided)*reward"
+            lines += [f"predicted += {end}*({accumulated} - predicted)/reward_ema",
+                      f"r_plus_now = clip(r_plus_now - {end}*reward_td_nu*({accumulated} - "
+                      f"predicted), r_plus/reward_dps, r_plus*reward_dps)",
+                      f"r_minus_now = clip(r_minus_now + {end}*reward_td_nu*({accumulated} - "
+                      f"predicted), r_minus/reward_dps, r_minus*reward_dps)"]
+        if p["baseline"]:
+            lines.append(f"reward_mean += {end}*(reward - reward_mean)/reward_window")
+        return "\n".join(lines)
+
     def objects(self, program):
         """The class sums, the decision and the reward (module docstring), slot 'end'."""
         network, out = program.network, program.groups[self.layer]
@@ -134,14 +212,12 @@ class Reward(LayerSignal):
         n_classes = self.readout(network).n_classes(network)
         classes = self.readout(network).classes(out.N)
         name = f"{out.name}_reward"
+        variables, reward, signal = self._decision_code()
         sums = NeuronGroup(n_classes, "S : integer   # decision-period spikes of the class",
                            clock=out.clock, name=f"{name}_classes")
-        decision = NeuronGroup(1, """
-            S_label : integer    # decision-period spikes of the label's class
-            beaten : integer     # classes that beat the label (argmax, ties: lower class)
-            reward : 1           # R of the sample
-            loss_sample : 1      # -R (recorded at the sample end)
-            """, clock=out.clock, namespace=ns, name=name)
+        decision = NeuronGroup(1, variables, clock=out.clock, namespace=ns, name=name)
+        if self.p["sub_variant"] == "RPE":
+            decision.r_plus_now, decision.r_minus_now = self.p["r_plus"], self.p["r_minus"]
         to_sums = Synapses(out, sums, "S_post = count_decision_pre : integer (summed)",
                            clock=out.clock, namespace=ns, name=f"{name}_class_sums")
         to_sums.connect(i=np.arange(out.N), j=classes)
@@ -153,10 +229,9 @@ class Reward(LayerSignal):
                                          "S_label_post and i_pre < label(t))) : integer (summed)",
                          clock=out.clock, namespace=ns, name=f"{name}_beaten")
         beats.connect(i=np.arange(n_classes), j=np.zeros(n_classes, dtype=int))
-        decide = decision.run_regularly(
-            "reward = r_plus*int(beaten == 0) - r_minus*int(beaten > 0)\nloss_sample = -reward",
-            when="end", order=ORDER_REWARD, name=f"{name}_decide")
-        send = Synapses(decision, out, f"L_reward_post = -reward_pre*int({STEP} >= reward_decided "
+        decide = decision.run_regularly(reward, when="end", order=ORDER_REWARD,
+                                        name=f"{name}_decide")
+        send = Synapses(decision, out, f"L_reward_post = -{signal}*int({STEP} >= reward_decided "
                                        f"and {STEP} < reward_T - 1) : 1 (summed)",
                         clock=out.clock, namespace=ns, name=f"{name}_signal")
         send.connect(i=np.zeros(out.N, dtype=int), j=np.arange(out.N))
@@ -164,7 +239,17 @@ class Reward(LayerSignal):
         sch.sum_in_step(to_label, "S_label_post", ORDER_SUMS)
         sch.sum_in_step(beats, "beaten_post", ORDER_BEATEN)
         sch.sum_in_step(send, "L_reward_post", sch.ORDER_END_ROUTE)
-        return [sums, decision, to_sums, to_label, beats, decide, send]
+        objects = [sums, decision, to_sums, to_label, beats, decide, send]
+        if self.p["variant"] == "per_spike":
+            total = Synapses(out, decision, "S_total_post = count_decision_pre : integer (summed)",
+                             clock=out.clock, namespace=ns, name=f"{name}_total")
+            total.connect(i=np.arange(out.N), j=np.zeros(out.N, dtype=int))
+            sch.sum_in_step(total, "S_total_post", ORDER_SUMS)
+            objects.append(total)
+        if self._adaptation():
+            objects.append(decision.run_regularly(self._adaptation(), when="end",
+                                                  order=ORDER_ADAPT, name=f"{name}_adapt"))
+        return objects
 
     def loss_source(self, program):
         """(group, variable): -R of every sample, recorded at its end."""
@@ -172,8 +257,9 @@ class Reward(LayerSignal):
 
     def __repr__(self):
         p = self.p
+        options = "".join(f", {k}={p[k]!r}" for k, off in OFF.items() if p[k] != off)
         return (f"Reward({self.layer!r}, observe={p['observe']}, decide={p['decide']}, "
-                f"r_plus={p['r_plus']}, r_minus={p['r_minus']})")
+                f"r_plus={p['r_plus']}, r_minus={p['r_minus']}{options})")
 
 
 class RewardSTDP(OnProjection):

@@ -60,9 +60,14 @@ Singular-Brain/BioLCNet; BindsNET ``learning.py``, ``MSTDP``):
 * the LC and output pathways deliver a spike in the step after it was emitted (BindsNET's
   ``one_step`` mode: in the same step); input during the dead time moves v (BindsNET:
   ignored during the refractory count);
-* only the scalar, static reward (``variant='scalar'``, ``sub_variant='static'``); the
-  notebook's classification cell uses ``sub_variant='RPE'`` (reward and punishment
-  adapted by a running prediction of the summed reward, reward.py:67-80), not built here;
+* the reward: ``variant`` 'scalar' (default) or 'per_spike', ``sub_variant`` 'static'
+  (default) or 'RPE' (reward and punishment adapted by a running prediction of the summed
+  reward, reward.py:67-80; the notebook's classification cell), as options of
+  :class:`~neuromodels.learning.reward.Reward` (``reward_variant``, ``reward_sub_variant``,
+  ``td_nu``, ``ema_window``, ``dps_factor``); not built: 'per_spike_target', the online
+  variants ('pure_per_spike', 'true_pred', ``tc_reward``) and 'pred_decay'; the RPE state
+  starts anew in every run (every epoch), the reference keeps it; ``reward_baseline`` (R
+  minus its running mean, Fremaux & Gerstner 2016) is not in the reference;
   no spike clamping (``clamp_intensity`` None in the notebook);
 * LC and readout learn in the same run (the reference's end-to-end mode; its notebook
   pre-trains the LC layer with ``nu_Output = 0`` and then loads it frozen,
@@ -79,7 +84,7 @@ from brian2 import Hz, mV, ms
 from ..learning import InputLayer, Layer, LearningNetwork, Projection, Readout
 from ..learning.normalisation import Normalisation
 from ..learning.plasticity import STDP
-from ..learning.reward import Reward, RewardSTDP
+from ..learning.reward import SUB_VARIANTS, VARIANTS, Reward, RewardSTDP
 from ..neurons.noisy import with_surrogate
 from ..neurons.thresholds import adaptive_threshold, fixed_threshold
 from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
@@ -117,6 +122,16 @@ PARAMETERS = ParameterSet(
     nonnegative("inh_out", 100 * mV, "inhibition between output classes"),
     nonnegative("r_plus", 1.0, "reward of a correct decision"),
     nonnegative("r_minus", 1.0, "punishment of a wrong decision"),
+    Parameter("reward_variant", "scalar", "Reward's variant (reward.py's names)",
+              choices=VARIANTS),
+    Parameter("reward_sub_variant", "static", "Reward's sub_variant ('RPE': adapted r_plus, "
+              "r_minus)", choices=SUB_VARIANTS),
+    nonnegative("td_nu", 0.0005, "RPE: adaptation rate (the notebook's td_nu)"),
+    positive("ema_window", 10.0, "RPE: samples of the reward prediction (ema_window)"),
+    Parameter("dps_factor", 50.0, "RPE: bounds of r_plus, r_minus (x or / their initial "
+              "values)", low=1.0),
+    Parameter("reward_baseline", 0, "samples of the running mean reward subtracted from R "
+              "(0: none; not in BioLCNet)", low=0, integer=True),
 )
 
 #: The LC neurons (BindsNET's AdaptiveLIFNodes; theta_plus, tc_theta_decay of the notebook).
@@ -207,7 +222,10 @@ def biolcnet(n_input: int, *, lc_params: dict | None = None, output_params: dict
     rules = [STDP("input_to_lc"), Normalisation("input_to_lc", total=p["norm"] * area),
              RewardSTDP("lc_to_output")]
     signals = [Reward("output", observe=observe, decide=decide, r_plus=p["r_plus"],
-                      r_minus=p["r_minus"])]
+                      r_minus=p["r_minus"], variant=p["reward_variant"],
+                      sub_variant=p["reward_sub_variant"], td_nu=p["td_nu"],
+                      ema_window=p["ema_window"], dps_factor=p["dps_factor"],
+                      baseline=p["reward_baseline"])]
     return LearningNetwork(InputLayer(n_input, mode="rates"), [lc, output], projections,
                            signals=signals, rules=rules,
                            readout=Readout("output", per_class=int(p["per_class"])),
