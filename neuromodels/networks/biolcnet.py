@@ -78,13 +78,15 @@ Singular-Brain/BioLCNet; BindsNET ``learning.py``, ``MSTDP``):
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from brian2 import Hz, mV, ms
 
 from ..learning import InputLayer, Layer, LearningNetwork, Projection, Readout
 from ..learning.normalisation import Normalisation
 from ..learning.plasticity import STDP
-from ..learning.reward import SUB_VARIANTS, VARIANTS, Reward, RewardSTDP
+from ..learning.reward import Reward, RewardSTDP
 from ..neurons.noisy import with_surrogate
 from ..neurons.thresholds import adaptive_threshold, fixed_threshold
 from ..parameters import Parameter, ParameterError, ParameterSet, nonnegative, positive
@@ -96,6 +98,11 @@ __all__ = ["biolcnet", "encoder", "scaled", "PARAMETERS", "LC_PARAMETERS", "OUTP
            "SCALED", "WiredProjection", "lc_fields", "digits"]
 
 #: The network's parameters (defaults: BioLCNet's main.ipynb, module docstring).
+#: Reward's parameters (name there -> name here) that :func:`biolcnet` passes on.
+REWARD_OPTIONS = {"r_plus": "r_plus", "r_minus": "r_minus", "variant": "reward_variant",
+                  "sub_variant": "reward_sub_variant", "td_nu": "td_nu",
+                  "ema_window": "ema_window", "dps_factor": "dps_factor",
+                  "baseline": "reward_baseline"}
 PARAMETERS = ParameterSet(
     positive("dt", 1 * ms, "time step"),
     nonnegative("t_observe", 256 * ms, "observation period of a sample (spikes not counted)"),
@@ -120,18 +127,8 @@ PARAMETERS = ParameterSet(
     nonnegative("nu_out", 0.1, "R-STDP: weight change per unit eligibility and reward"),
     nonnegative("inh_lc", 100 * mV, "inhibition between LC channels at one position"),
     nonnegative("inh_out", 100 * mV, "inhibition between output classes"),
-    nonnegative("r_plus", 1.0, "reward of a correct decision"),
-    nonnegative("r_minus", 1.0, "punishment of a wrong decision"),
-    Parameter("reward_variant", "scalar", "Reward's variant (reward.py's names)",
-              choices=VARIANTS),
-    Parameter("reward_sub_variant", "static", "Reward's sub_variant ('RPE': adapted r_plus, "
-              "r_minus)", choices=SUB_VARIANTS),
-    nonnegative("td_nu", 0.0005, "RPE: adaptation rate (the notebook's td_nu)"),
-    positive("ema_window", 10.0, "RPE: samples of the reward prediction (ema_window)"),
-    Parameter("dps_factor", 50.0, "RPE: bounds of r_plus, r_minus (x or / their initial "
-              "values)", low=1.0),
-    Parameter("reward_baseline", 0, "samples of the running mean reward subtracted from R "
-              "(0: none; not in BioLCNet)", low=0, integer=True),
+    # the reward's parameters, as Reward declares them (reward_* where the name is generic)
+    *(replace(Reward.PARAMETERS[name], name=mine) for name, mine in REWARD_OPTIONS.items()),
 )
 
 #: The LC neurons (BindsNET's AdaptiveLIFNodes; theta_plus, tc_theta_decay of the notebook).
@@ -221,11 +218,8 @@ def biolcnet(n_input: int, *, lc_params: dict | None = None, output_params: dict
     area = kernel[0] * kernel[1]
     rules = [STDP("input_to_lc"), Normalisation("input_to_lc", total=p["norm"] * area),
              RewardSTDP("lc_to_output")]
-    signals = [Reward("output", observe=observe, decide=decide, r_plus=p["r_plus"],
-                      r_minus=p["r_minus"], variant=p["reward_variant"],
-                      sub_variant=p["reward_sub_variant"], td_nu=p["td_nu"],
-                      ema_window=p["ema_window"], dps_factor=p["dps_factor"],
-                      baseline=p["reward_baseline"])]
+    signals = [Reward("output", observe=observe, decide=decide,
+                      **{name: p[mine] for name, mine in REWARD_OPTIONS.items()})]
     return LearningNetwork(InputLayer(n_input, mode="rates"), [lc, output], projections,
                            signals=signals, rules=rules,
                            readout=Readout("output", per_class=int(p["per_class"])),
