@@ -102,7 +102,7 @@ class CompiledProgram:
             _run(session, net, duration, seed, seed_variable, run_kwargs)
             self.reruns += 1
             return True
-        if self.holds(session):
+        if self._runtime_net is None and self.holds(session):   # (another network: a build)
             # the binary takes only the TimedArrays its code reads (one the build never
             # generated, e.g. labels a plastic program without a supervised error leaves
             # unread, is refused: 'Cannot set unknown variable')
