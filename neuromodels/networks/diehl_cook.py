@@ -5,10 +5,12 @@ configuration of the learning framework (:mod:`neuromodels.learning`).
 
 * input: ``n_input`` Poisson neurons ('rates' input: one spike probability per step and
   sample; :func:`encoder` turns intensities in [0, 1] into ``x * max_rate * dt``), silent
-  during the rest at the end of every sample (``InputLayer(rest=...)``); one ``rand()``
-  per input and step, as the example, or with ``input_draw='intervals'`` the steps to each
-  next spike (geometric: the same Poisson statistics, other random numbers, one draw per
-  spike instead of per step; :class:`~neuromodels.learning.InputLayer`);
+  during the rest at the end of every sample (``InputLayer(rest=...)``); each input draws
+  the number of steps to its next spike (``input_draw='intervals'``, the default:
+  geometric, the same Bernoulli process per step as the example's one ``rand()`` per input
+  and step, with one draw per spike; other random numbers), or with
+  ``input_draw='steps'`` one ``rand()`` per input and step, as the example
+  (:class:`~neuromodels.learning.InputLayer`);
 * 'exc': ``n_exc`` LIF neurons with the adaptive threshold ``theta = v_th + theta_a``,
   ``theta_a += delta_theta`` per spike, decaying with ``tau_theta``
   (:func:`~neuromodels.neurons.thresholds.adaptive_threshold`), ``theta_a`` layer state that
@@ -135,10 +137,11 @@ PARAMETERS = ParameterSet(
               low=1, integer=True),
     Parameter("spare", 1.0, "extra slots per sample for showings again (repeat_below > 0)",
               low=0.0),
-    Parameter("input_draw", "steps", "Poisson input: one rand() per input and step ('steps', "
-                                     "the example's), or the steps to each next spike "
-                                     "('intervals': the same statistics, other random "
-                                     "numbers, fewer draws; learning.layers.InputLayer)",
+    Parameter("input_draw", "intervals", "Poisson input: the steps to each next spike "
+                                         "('intervals': geometric, one draw per spike), or "
+                                         "one rand() per input and step ('steps', the "
+                                         "example's): the same statistics, other random "
+                                         "numbers (learning.layers.InputLayer)",
               choices=DRAWS),
     Parameter("adaptive_inhibition", False, "Dong et al.: inh -> exc jumps a fraction k_inh of "
                                             "the target's threshold distance (networks.dong)"),

@@ -14,9 +14,9 @@ excitatory neurons (400), one thread everywhere, each configuration in a fresh p
   its ``--package-samples`` samples (the first ``--samples`` of the same shuffled digits,
   then more), median over the epochs after the first; an epoch's fixed cost (encoding,
   writing the inputs, starting the binary, reading the counts back) is shared by its samples
-  (the binary's own time per sample is printed beside it).  Its Poisson input draws one
-  ``rand()`` per input and step, as the example (default), or with ``--input-draw
-  intervals`` the steps to each next spike (``diehl_cook(input_draw='intervals')``: the same
+  (the binary's own time per sample is printed beside it).  Its Poisson input draws the
+  steps to each next spike (``diehl_cook``'s default ``input_draw='intervals'``), or with
+  ``--input-draw steps`` one ``rand()`` per input and step, as the example (the same
   statistics, other random numbers); the settings column says which.
 * ``brian2``: Brian2's ``examples/frompapers/Diehl_Cook_2015.py`` (not in the pip wheel:
   ``--brian2-example PATH``, else ``$BRIAN2_EXAMPLES/frompapers/Diehl_Cook_2015.py``,
@@ -109,7 +109,7 @@ def load_digits(n, seed):
     return x[:n], y[:n]
 
 
-def package_network(config, n_input, n_exc, input_draw="steps"):
+def package_network(config, n_input, n_exc, input_draw="intervals"):
     """The package's network for ``n_input`` inputs and ``n_exc`` excitatory neurons, its
     encoder and its settings in words, at the settings of ``config`` (PACKAGE_SETTINGS);
     ``input_draw``: its Poisson input's draws (``diehl_cook``'s parameter)."""
@@ -125,7 +125,7 @@ def package_network(config, n_input, n_exc, input_draw="steps"):
     return net, encoder(net, rate * Hz), settings
 
 
-def worker_package(data, config, n_exc, epochs, seed, input_draw="steps"):
+def worker_package(data, config, n_exc, epochs, seed, input_draw="intervals"):
     """The package's network on cpp_standalone, ``epochs`` runs over the digits in ``data``."""
     from neuromodels.devices import use_device
     from neuromodels.learning import Program, train_epoch
@@ -377,10 +377,10 @@ def main():
     parser.add_argument("--cold", action="store_true",
                         help="Brian2's example with an empty Cython cache (its first build "
                              "as on a fresh machine; minutes)")
-    parser.add_argument("--input-draw", choices=("steps", "intervals"), default="steps",
-                        help="the package's Poisson input: one rand() per input and step (the "
-                             "example's, default) or the steps to each next spike (the same "
-                             "statistics, other random numbers)")
+    parser.add_argument("--input-draw", choices=("steps", "intervals"), default="intervals",
+                        help="the package's Poisson input: the steps to each next spike "
+                             "(diehl_cook's default) or one rand() per input and step (the "
+                             "example's): the same statistics, other random numbers")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
