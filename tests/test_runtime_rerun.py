@@ -64,3 +64,17 @@ def test_a_program_without_runtime_reuse_builds_every_run():
     _run(program, parts, 0.5, np.zeros(20) * mV, seed=1)
     assert not program.holds(None)
     assert (program.builds, program.reruns) == (1, 0)
+
+
+def test_a_sessions_totals_count_a_runtime_rerun_as_a_rerun():
+    """A study's timing line ('build ... in N builds') counts builds, not kept re-runs."""
+    from neuromodels.devices import use_device
+
+    kept, parts = CompiledProgram(runtime=True), _network()
+    with use_device("runtime") as session, brian2_settings(target="numpy"):
+        for seed in (1, 2, 3):
+            kept.run(session, parts[0], 10 * ms, [(parts[1].gain, 0.5)], seed=seed,
+                     namespace={})
+    totals = session.totals()
+    assert (totals["runs"], totals["builds"], kept.reruns) == (3, 1, 2)
+    assert [e["kind"] for e in session.history] == ["run", "rerun", "rerun"]

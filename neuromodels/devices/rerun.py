@@ -99,7 +99,7 @@ class CompiledProgram:
             runtime_rerun.restart(net)
             for target, value in pairs:
                 assign(target, value)
-            _run(session, net, duration, seed, seed_variable, run_kwargs)
+            _run(session, net, duration, seed, seed_variable, run_kwargs, rerun=True)
             self.reruns += 1
             return True
         if self._runtime_net is None and self.holds(session):   # (another network: a build)
@@ -127,11 +127,13 @@ class CompiledProgram:
         return False
 
 
-def _run(session, net, duration, seed, seed_variable, run_kwargs) -> None:
-    """One run of ``net``: through ``session`` (timed and seeded there) or, without one
-    (runtime only), Brian2's own run after seeding."""
+def _run(session, net, duration, seed, seed_variable, run_kwargs, rerun=False) -> None:
+    """One run of ``net``: through ``session`` (timed and seeded there; ``rerun``: a kept
+    runtime network's, counted as a re-run) or, without one (runtime only), Brian2's own
+    run after seeding."""
     if session is not None:
-        session.run(net, duration, seed=seed, seed_variable=seed_variable, **run_kwargs)
+        session.run(net, duration, seed=seed, seed_variable=seed_variable, rerun=rerun,
+                    **run_kwargs)
         return
     import brian2
 

@@ -42,8 +42,11 @@ class DeviceSession:
     runtime_targets: set | None = None
     _compile_seconds: float = field(default=0.0, repr=False)
 
-    def _record(self, kind: str, wall: float, sim: float) -> None:
-        build = max(wall - sim, 0.0) if kind == "run" else 0.0
+    def _record(self, kind: str, wall: float, sim: float, build: float | None = None) -> None:
+        """``kind`` 'run' (a build and its run) or 'rerun'; ``build`` defaults to the wall
+        time outside the simulation for a build, 0 for a re-run."""
+        if build is None:
+            build = max(wall - sim, 0.0) if kind == "run" else 0.0
         self.timings = {"wall": wall, "simulation": sim, "build": build}
         entry = dict(self.timings, kind=kind)
         if self._compile_seconds:
@@ -68,8 +71,11 @@ class DeviceSession:
         }
 
     def run(self, net, duration, report=None, report_period=None, namespace=None, *,
-            seed=None, seed_variable=None) -> None:
-        """Run ``net`` for ``duration``; record build and simulation time.
+            seed=None, seed_variable=None, rerun=False) -> None:
+        """Run ``net`` for ``duration``; record build and simulation time.  ``rerun``: a
+        runtime network run again with its code objects kept
+        (:mod:`~neuromodels.devices.runtime_rerun`): counted as a re-run, its time outside
+        the simulation (what the code objects read, refreshed) as build time.
 
         ``report='text'`` prints progress (all devices).  On standalone devices
         this call generates, compiles and runs the program.
@@ -97,7 +103,7 @@ class DeviceSession:
         wall = time.perf_counter() - start
         simulated = getattr(brian2.get_device(), "_last_run_time", None)
         sim = float(simulated) if simulated is not None else wall
-        self._record("run", wall, sim)
+        self._record("rerun" if rerun else "run", wall, sim, build=max(wall - sim, 0.0))
 
     def _seed_for_run(self, seed: int, seed_variable) -> None:
         import brian2
