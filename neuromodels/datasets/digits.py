@@ -13,6 +13,7 @@ Pedregosa F et al. (2011) Scikit-learn: machine learning in Python. JMLR
 
 import numpy as np
 
+from .cache import cached_split
 from .split import check_test_size, stratified_split
 
 __all__ = ["load_digits"]
@@ -47,6 +48,11 @@ def load_digits(test_size=0.2, random_state=0, scale=True):
     y_test : numpy.ndarray, shape (n_test,), int64
     """
     check_test_size(test_size)
+    return cached_split("digits", _split, test_size=test_size, random_state=random_state,
+                        scale=bool(scale))
+
+
+def _split(test_size, random_state, scale):
     from sklearn.datasets import load_digits as _load
 
     data = _load()

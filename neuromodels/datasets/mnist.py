@@ -16,6 +16,7 @@ import functools
 
 import numpy as np
 
+from .cache import cached_split
 from .split import check_test_size, stratified_split
 
 __all__ = ["load_mnist", "N_IMAGES", "SIDE"]
@@ -72,6 +73,11 @@ def load_mnist(test_size=0.2, random_state=0, pool=1, scale=True):
     check_test_size(test_size)
     if int(pool) != pool or pool < 1 or SIDE % int(pool):
         raise ValueError(f"pool must be a divisor of {SIDE} (1, 2, 4, 7, 14 or 28), got {pool!r}")
+    return cached_split("mnist", _split, test_size=test_size, random_state=random_state,
+                        pool=int(pool), scale=bool(scale))
+
+
+def _split(test_size, random_state, pool, scale):
     X, y = _mnist_data()
     pool, side = int(pool), SIDE // int(pool)
     X = np.asarray(X, dtype=np.float64).reshape(-1, side, pool, side, pool).mean(axis=(2, 4))
