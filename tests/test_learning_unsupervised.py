@@ -318,13 +318,17 @@ def test_diehl_cook_builder():
 def test_diehl_cook_learns_digits_above_chance():
     """A 100-neuron Diehl & Cook network, scaled to 8x8 digits and short runs (50 ms + 10 ms
     rest at 1 ms, 200 Hz white pixels, J = 1.2 mV, nu_post = 0.02, theta_plus = 0.1 mV),
-    trained 3 epochs on 200 of scikit-learn's digits: the voting readout is fitted on each
-    epoch's training responses before its test predictions (checked against the analysis
-    functions on the recorded counts), and it classifies 100 test digits above chance (0.1)
-    and above the same network without plasticity (lr 0: voting on the initial weights).
-    Measured (numpy target, seeds 0; the example's triplet rule, thresholds frozen on test
-    samples): 0.41 vs 0.28 (the pair rule with decaying thresholds gave 0.43); 94 s at a load
-    average of ~10 on 2 cores (long)."""
+    trained 3 epochs on 200 of scikit-learn's digits, seeds 0, 1, 2: the voting readout is
+    fitted on each epoch's training responses before its test predictions (checked against
+    the analysis functions on the recorded counts), and over the seeds it classifies 100 test
+    digits above chance (0.1; mean > 0.3) and above the same network without plasticity (lr
+    0: voting on the initial weights; mean > the control's + 0.05).  Measured (2026-12-07,
+    cpp_standalone, the same spikes as the numpy target; final test accuracy, seeds 0-3, the
+    control in brackets): input drawn per interval (default) 0.34, 0.47, 0.31, 0.41 (0.24,
+    0.25, 0.33, 0.17); per step 0.41, 0.35, 0.45, 0.43 (0.28, 0.27, 0.33, 0.23): one seed's
+    100 test digits vary by +-0.06, and a single seed fell below its control (per interval,
+    seed 2), so the claim is on the mean of three; the numpy target gave the same three
+    (and controls) as cpp_standalone.  11 min on the numpy target at load 3.5 (long)."""
     from sklearn.datasets import load_digits
 
     from neuromodels.networks.diehl_cook import diehl_cook, encoder
@@ -333,21 +337,24 @@ def test_diehl_cook_learns_digits_above_chance():
     order = np.random.default_rng(0).permutation(len(digits.target))
     x, y = digits.data[order] / 16.0, digits.target[order]
     n_train, n_test = 200, 100
-    accuracies = {}
-    for lr, epochs in ((1.0, 3), (0.0, 1)):
-        net = diehl_cook(64, 100, t_present=50 * ms, t_rest=10 * ms, dt=1 * ms,
-                         J_input=1.2 * mV, nu_post=0.02, exc_params=dict(delta_theta=0.1 * mV))
-        res = train(net, net.initial_state(seed=0), x[:n_train], y[:n_train],
-                    x[n_train:n_train + n_test], y[n_train:n_train + n_test], epochs=epochs,
-                    encode=encoder(net, 200 * Hz), lr_schedule=lambda e, n: lr, seed=0,
-                    record=("exc",))
-        counts = res["counts"]["exc"][-1]
-        rng = np.random.default_rng(0)       # train(): one permutation per epoch
-        last_order = [rng.permutation(n_train) for _ in range(epochs)][-1]
-        assignment = assign_by_vote(counts[:n_train], y[:n_train][last_order], 10)
-        predicted = predict_by_vote(counts[n_train:], assignment, 10)
-        accuracies[lr] = res["history"]["test_accuracy"][-1]
-        assert accuracies[lr] == accuracy(predicted, y[n_train:n_train + n_test])
-    print(f"Diehl & Cook, 100 neurons, digits: test accuracy {accuracies[1.0]:.2f} after 3 "
-          f"epochs of 200 samples; without plasticity {accuracies[0.0]:.2f}")
-    assert accuracies[1.0] > 0.35 and accuracies[1.0] > accuracies[0.0] + 0.1
+    accuracies = {1.0: [], 0.0: []}
+    for seed in (0, 1, 2):
+        for lr, epochs in ((1.0, 3), (0.0, 1)):
+            net = diehl_cook(64, 100, t_present=50 * ms, t_rest=10 * ms, dt=1 * ms,
+                             J_input=1.2 * mV, nu_post=0.02,
+                             exc_params=dict(delta_theta=0.1 * mV))
+            res = train(net, net.initial_state(seed=seed), x[:n_train], y[:n_train],
+                        x[n_train:n_train + n_test], y[n_train:n_train + n_test],
+                        epochs=epochs, encode=encoder(net, 200 * Hz),
+                        lr_schedule=lambda e, n: lr, seed=seed, record=("exc",))
+            counts = res["counts"]["exc"][-1]
+            rng = np.random.default_rng(seed)       # train(): one permutation per epoch
+            last_order = [rng.permutation(n_train) for _ in range(epochs)][-1]
+            assignment = assign_by_vote(counts[:n_train], y[:n_train][last_order], 10)
+            predicted = predict_by_vote(counts[n_train:], assignment, 10)
+            accuracies[lr].append(res["history"]["test_accuracy"][-1])
+            assert accuracies[lr][-1] == accuracy(predicted, y[n_train:n_train + n_test])
+    learned, control = np.mean(accuracies[1.0]), np.mean(accuracies[0.0])
+    print(f"Diehl & Cook, 100 neurons, digits: test accuracy {np.round(accuracies[1.0], 2)} "
+          f"after 3 epochs of 200 samples; without plasticity {np.round(accuracies[0.0], 2)}")
+    assert learned > 0.3 and learned > control + 0.05
