@@ -19,7 +19,8 @@ configuration of the learning framework (:mod:`neuromodels.learning`).
   fixed weights: lateral inhibition);
 * input -> exc: the example's STDP, the nearest-spike triplet rule
   (:func:`~neuromodels.synapses.triplet.triplet_stdp`) with ``A2_minus = nu_pre/w_max``,
-  ``A3_plus = nu_post/w_max`` and no pair potentiation nor triplet depression: a pre spike
+  ``A3_plus = nu_post/w_max`` and no pair potentiation nor triplet depression (its slow pre
+  trace left out, ``triplet_depression=False``: the example's three traces): a pre spike
   depresses by ``nu_pre * x_post``, a post spike potentiates by ``nu_post * x_pre *
   x_post2`` (``x_post2``, 40 ms, read before its own update;
   :class:`~neuromodels.learning.plasticity.STDP`), weights normalised to a column sum
@@ -207,9 +208,9 @@ def diehl_cook(n_input: int, n_exc: int, *, exc_params: dict | None = None,
                         A_minus=float(p["nu_pre"]) / w_max, **weights)
     else:
         stdp = triplet_stdp("v", p["J_input"], interaction="nearest", name="diehl_cook_stdp",
-                            A2_plus=0.0, A3_plus=float(p["nu_post"]) / w_max,
-                            A2_minus=float(p["nu_pre"]) / w_max, A3_minus=0.0,
-                            tau_y=p["tau_post2"], **weights)
+                            triplet_depression=False, A2_plus=0.0,
+                            A3_plus=float(p["nu_post"]) / w_max,
+                            A2_minus=float(p["nu_pre"]) / w_max, tau_y=p["tau_post2"], **weights)
     inh_model = with_surrogate(fixed_threshold())
     exc_values = {**EXC_PARAMETERS, **(exc_params or {})}
     if p["threshold_balance"] and "delta_theta" not in (exc_params or {}):

@@ -73,40 +73,50 @@ FITS = {
 
 
 def triplet_stdp(target: str = "g", J=1.0, *, data: str = "visual_cortex", interaction: str = "all",
-                 fit: str = "minimal", name: str | None = None, **defaults) -> SynapseModel:
+                 fit: str = "minimal", name: str | None = None, triplet_depression: bool = True,
+                 **defaults) -> SynapseModel:
     """Triplet STDP onto ``target`` with the fitted parameters ``FITS[(data, interaction, fit)]``
-    as defaults (``defaults`` change them, checked)."""
+    as defaults (``defaults`` change them, checked).  ``triplet_depression=False``: the
+    model without the triplet depression term (:math:`A_3^- = 0` for good: no slow
+    presynaptic trace :math:`r_2`, no ``A3_minus`` nor ``tau_x``; one trace less to bring up
+    to date at every synaptic event), as the minimal models and Diehl & Cook's rule have."""
     key = (data, interaction, fit)
     if key not in FITS:
         raise ParameterError(f"No triplet fit {key!r}; available: {', '.join(map(str, FITS))}.")
     values = FITS[key]
     step = "+= 1" if interaction == "all" else "= 1"
+    slow_pre = [nonnegative("A3_minus", values["A3_minus"],
+                            "triplet depression (fraction of w_max)"),
+                positive("tau_x", values["tau_x"], "slow presynaptic trace r2")]
     parameters = ParameterSet(
         weight_parameters(J),
         nonnegative("A2_plus", values["A2_plus"], "pair potentiation (fraction of w_max)"),
         nonnegative("A3_plus", values["A3_plus"], "triplet potentiation (fraction of w_max)"),
         nonnegative("A2_minus", values["A2_minus"], "pair depression (fraction of w_max)"),
-        nonnegative("A3_minus", values["A3_minus"], "triplet depression (fraction of w_max)"),
+        *(slow_pre[:1] if triplet_depression else []),
         positive("tau_plus", values["tau_plus"], "fast presynaptic trace r1"),
-        positive("tau_x", values["tau_x"], "slow presynaptic trace r2"),
+        *(slow_pre[1:] if triplet_depression else []),
         positive("tau_minus", values["tau_minus"], "fast postsynaptic trace o1"),
         positive("tau_y", values["tau_y"], "slow postsynaptic trace o2"),
     ).with_defaults(**defaults)
     assert interaction in INTERACTIONS
+    r2 = ("dr2/dt = -r2 / tau_x : 1 (event-driven)", "A2_minus + A3_minus * r2", f"r2 {step}")
+    if not triplet_depression:
+        r2 = ("", "A2_minus", "")
     return SynapseModel(
         name=name or f"triplet_{data}_{interaction}_{fit}",
         parameters=parameters,
-        model="""
+        model=f"""
         dr1/dt = -r1 / tau_plus : 1 (event-driven)
-        dr2/dt = -r2 / tau_x : 1 (event-driven)
+        {r2[0]}
         do1/dt = -o1 / tau_minus : 1 (event-driven)
         do2/dt = -o2 / tau_y : 1 (event-driven)
         """,
         on_pre=f"""
         {target}_post += J * w
-        w = clip(w - w_max * o1 * (A2_minus + A3_minus * r2), 0, w_max)
+        w = clip(w - w_max * o1 * ({r2[1]}), 0, w_max)
         r1 {step}
-        r2 {step}
+        {r2[2]}
         """,
         on_post=f"""
         w = clip(w + w_max * r1 * (A2_plus + A3_plus * o2), 0, w_max)
