@@ -11,8 +11,6 @@ of any of them makes a new entry.
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 import zipfile
 from importlib import metadata
 from pathlib import Path
@@ -45,17 +43,12 @@ def _path(name: str, arguments: dict) -> Path:
 
 
 def _write(path: Path, arrays: tuple) -> None:
-    """Write atomically: a reader sees the whole file or none (a temporary file, renamed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **dict(zip(PARTS, arrays)))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write atomically (:func:`neuromodels.store.atomic_path`): a reader sees the whole
+    file or none."""
+    from ..store import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **dict(zip(PARTS, arrays)))
 
 
 def cached_split(name: str, make, **arguments) -> tuple:
