@@ -85,38 +85,39 @@ def triplet_stdp(target: str = "g", J=1.0, *, data: str = "visual_cortex", inter
         raise ParameterError(f"No triplet fit {key!r}; available: {', '.join(map(str, FITS))}.")
     values = FITS[key]
     step = "+= 1" if interaction == "all" else "= 1"
-    slow_pre = [nonnegative("A3_minus", values["A3_minus"],
-                            "triplet depression (fraction of w_max)"),
-                positive("tau_x", values["tau_x"], "slow presynaptic trace r2")]
+    depression = (  # A3_minus and tau_x: only the triplet depression term has them
+        [nonnegative("A3_minus", values["A3_minus"], "triplet depression (fraction of w_max)"),
+         positive("tau_x", values["tau_x"], "slow presynaptic trace r2")]
+        if triplet_depression else [])
     parameters = ParameterSet(
         weight_parameters(J),
         nonnegative("A2_plus", values["A2_plus"], "pair potentiation (fraction of w_max)"),
         nonnegative("A3_plus", values["A3_plus"], "triplet potentiation (fraction of w_max)"),
         nonnegative("A2_minus", values["A2_minus"], "pair depression (fraction of w_max)"),
-        *(slow_pre[:1] if triplet_depression else []),
+        *depression[:1],
         positive("tau_plus", values["tau_plus"], "fast presynaptic trace r1"),
-        *(slow_pre[1:] if triplet_depression else []),
+        *depression[1:],
         positive("tau_minus", values["tau_minus"], "fast postsynaptic trace o1"),
         positive("tau_y", values["tau_y"], "slow postsynaptic trace o2"),
     ).with_defaults(**defaults)
     assert interaction in INTERACTIONS
-    r2 = ("dr2/dt = -r2 / tau_x : 1 (event-driven)", "A2_minus + A3_minus * r2", f"r2 {step}")
-    if not triplet_depression:
-        r2 = ("", "A2_minus", "")
+    r2_trace = "dr2/dt = -r2 / tau_x : 1 (event-driven)" if triplet_depression else ""
+    pre_depression = "A2_minus + A3_minus * r2" if triplet_depression else "A2_minus"
+    r2_step = f"r2 {step}" if triplet_depression else ""
     return SynapseModel(
         name=name or f"triplet_{data}_{interaction}_{fit}",
         parameters=parameters,
         model=f"""
         dr1/dt = -r1 / tau_plus : 1 (event-driven)
-        {r2[0]}
+        {r2_trace}
         do1/dt = -o1 / tau_minus : 1 (event-driven)
         do2/dt = -o2 / tau_y : 1 (event-driven)
         """,
         on_pre=f"""
         {target}_post += J * w
-        w = clip(w - w_max * o1 * ({r2[1]}), 0, w_max)
+        w = clip(w - w_max * o1 * ({pre_depression}), 0, w_max)
         r1 {step}
-        {r2[2]}
+        {r2_step}
         """,
         on_post=f"""
         w = clip(w + w_max * r1 * (A2_plus + A3_plus * o2), 0, w_max)
