@@ -109,23 +109,29 @@ def load_digits(n, seed):
     return x[:n], y[:n]
 
 
-def package_network(config, n_input, n_exc, input_draw="intervals"):
+def input_draw_words(net):
+    """How the network's Poisson input is drawn, in the words of the settings column."""
+    return f"input drawn per {'step' if net.input.draw == 'steps' else 'interval'}"
+
+
+def package_network(config, n_input, n_exc, input_draw=None):
     """The package's network for ``n_input`` inputs and ``n_exc`` excitatory neurons, its
     encoder and its settings in words, at the settings of ``config`` (PACKAGE_SETTINGS);
-    ``input_draw``: its Poisson input's draws (``diehl_cook``'s parameter)."""
+    ``input_draw``: its Poisson input's draws (``diehl_cook``'s parameter; None: its
+    default)."""
     from brian2 import Hz, ms
 
     from neuromodels.networks.diehl_cook import diehl_cook, encoder
 
     dt, present, rest, rate = PACKAGE_SETTINGS[config]
     net = diehl_cook(n_input, n_exc, dt=dt * ms, t_present=present * ms, t_rest=rest * ms,
-                     input_draw=input_draw)
+                     **({"input_draw": input_draw} if input_draw else {}))
     settings = (f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, {rate:g} Hz, "
-                f"input drawn per {'step' if input_draw == 'steps' else 'interval'}")
+                + input_draw_words(net))
     return net, encoder(net, rate * Hz), settings
 
 
-def worker_package(data, config, n_exc, epochs, seed, input_draw="intervals"):
+def worker_package(data, config, n_exc, epochs, seed, input_draw=None):
     """The package's network on cpp_standalone, ``epochs`` runs over the digits in ``data``."""
     from neuromodels.devices import use_device
     from neuromodels.learning import Program, train_epoch
@@ -377,7 +383,7 @@ def main():
     parser.add_argument("--cold", action="store_true",
                         help="Brian2's example with an empty Cython cache (its first build "
                              "as on a fresh machine; minutes)")
-    parser.add_argument("--input-draw", choices=("steps", "intervals"), default="intervals",
+    parser.add_argument("--input-draw", choices=("steps", "intervals"),
                         help="the package's Poisson input: the steps to each next spike "
                              "(diehl_cook's default) or one rand() per input and step (the "
                              "example's): the same statistics, other random numbers")
@@ -421,8 +427,8 @@ def main():
     for key in [k for k in args.only if k not in skipped]:
         if key.startswith("package"):
             res = _spawn(sys.executable, ["--worker", key, "--data", str(tmp / "package.npz"),
-                                          "--epochs", str(args.epochs), "--input-draw",
-                                          args.input_draw, *common])
+                                          "--epochs", str(args.epochs), *common]
+                         + (["--input-draw", args.input_draw] if args.input_draw else []))
         elif key == "brian2":
             res = _spawn(sys.executable, ["--worker", key, "--data", str(tmp / "peer.npz"),
                                           "--brian2-example", str(example), *common]

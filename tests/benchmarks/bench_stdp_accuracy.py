@@ -78,8 +78,7 @@ def bindsnet_model_network(n_input, n_exc):
                      rule="apb", beta=0.0, J_input=1 * mV, w_exc_inh=22.5 * mV,
                      w_inh_exc=120 * mV, exc_params={"v_reset": -60 * mV})
     settings = (f"cpp_standalone, dt {dt:g} ms, {present:g} + {rest:g} ms, {rate:g} Hz, "
-                f"input drawn per {'step' if net.input.draw == 'steps' else 'interval'}, "
-                "BindsNET's constants")
+                f"{stdp.input_draw_words(net)}, BindsNET's constants")
     return net, encoder(net, rate * Hz), settings
 
 
