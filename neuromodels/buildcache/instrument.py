@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .brian2_version import brian2_patches_apply, relies_on
 from .clock_order import _sort_clock_resets
+from .dense_synapses import vectorise
 from .estimate import (_add_record, _no_cache_reason, _records, _remember, _say,
                        _source_fingerprints, estimate_compile_seconds, still_running)
 from .folders import cache_dir, enabled
@@ -63,6 +64,7 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
             clean = args[3] if len(args) > 3 else kwargs.get("clean", False)
             if use_records:      # no clock() system call in every step of the main loop
                 clock_once(directory)
+                vectorise(directory)    # all-to-all synapse loops without index arrays
             if use_records and not clean:   # the program built from the same code before
                 with contextlib.suppress(OSError):
                     key = program_key(directory)

@@ -1,0 +1,155 @@
+"""All-to-all synapse loops without index arrays (neuromodels.buildcache.dense_synapses):
+the text edit, and programs whose per-synapse updates (all-to-all, all-to-all in another
+order, sparse) give the values of Brian2's numpy target."""
+import gc
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from neuromodels import buildcache
+from neuromodels.buildcache.dense_synapses import _CHECK, MARK, vectorise_text
+
+LOOP = """void _run_syn_codeobject()
+{{
+    const int _N = _array_syn_N[0];
+    {pragma}
+    for(int _idx=0; _idx<_N; _idx++)
+    {{
+        // vector code
+        const size_t _vectorisation_idx = _idx;
+        const int32_t _postsynaptic_idx = _ptr_array_syn__synaptic_post[_idx];
+        const int32_t _presynaptic_idx = _ptr_array_syn__synaptic_pre[_idx];
+        double e = _ptr_array_syn_e[_idx];
+        e = k * e + _ptr_array_a[_presynaptic_idx] * _ptr_array_b[_postsynaptic_idx];{extra}
+        _ptr_array_syn_e[_idx] = e;
+    }}
+}}
+"""
+
+
+def test_the_loop_is_rewritten_once_with_brian2s_loop_as_the_fallback():
+    text = LOOP.format(pragma="", extra="")
+    new, n = vectorise_text(text)
+    assert n == 1 and MARK in new
+    dense, fallback = new.split("    else\n")
+    assert "const int32_t _postsynaptic_idx = _nm_j;" in dense
+    assert "const int32_t _presynaptic_idx = _nm_i;" in dense
+    assert "__synaptic_pre[_idx]" not in dense.split("void _run_")[1]
+    assert "_nm_dense_n_post(_dynamic_array_syn__synaptic_pre" in dense
+    # Brian2's loop as it was, after the else
+    loop = text[text.index("    for(int _idx"):text.rindex("    }\n") + 6]
+    assert fallback == loop + "    }\n}\n"                  # and the block's end
+    assert vectorise_text(new) == (new, 0)                         # once
+
+
+SUMMED = """void _run_syn_summed_variable_codeobject()
+{
+    for (int _target_idx=0; _target_idx<_target_size; _target_idx++)
+    {
+        _ptr_array_post_s[_target_idx + 0] = 0;
+    }
+    for(int _idx=0; _idx<_ptr_array_syn_N[0]; _idx++)
+    {
+        // vector code
+        const size_t _vectorisation_idx = _idx;
+        const int32_t _presynaptic_idx = _ptr_array_syn__synaptic_pre[_idx];
+        const double _synaptic_var = _ptr_array_syn_w[_idx] * _ptr_array_a[_presynaptic_idx];
+        _ptr_array_post_s[_ptr_array_syn__synaptic_post[_idx]] += _synaptic_var;
+    }
+}
+"""
+
+
+def test_a_summed_variable_adds_in_the_same_order():
+    new, n = vectorise_text(SUMMED)
+    dense = new.split("    else\n")[0]
+    assert n == 1 and "const int _nm_N = _ptr_array_syn_N[0];" in dense
+    assert "_ptr_array_post_s[_nm_j] += _synaptic_var;" in dense
+    assert "_target_idx + 0] = 0;" in dense.split(MARK)[1]    # zeroed before, as it was
+
+
+@pytest.mark.parametrize("pragma, extra", [
+    ("#pragma omp for schedule(static)", ""),                       # OpenMP: left alone
+    ("", "\n        e += _ptr_array_syn__synaptic_pre[0];"),        # the index used otherwise
+])
+def test_loops_it_cannot_rewrite_are_left_as_written(pragma, extra):
+    text = LOOP.format(pragma=pragma, extra=extra)
+    assert vectorise_text(text) == (text, 0)
+
+
+CONNECTIONS = {"all": None,                                          # i-major: dense
+               "all, j first": tuple(np.divmod(np.arange(30), 6)[::-1]),  # another order
+               "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3])}
+
+
+def _updates(device, build_root=None):
+    """Eligibility-like per-synapse traces of 6 -> 5 neurons after 30 steps, per connection
+    of :data:`CONNECTIONS` and synapse in (i, j) order; and the project directory."""
+    from brian2 import Network, NeuronGroup, Synapses, ms
+
+    from neuromodels.devices import brian2_settings, use_device
+
+    gc.collect()
+    kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
+    with brian2_settings(target="numpy"), use_device(device, seed=1, verbose=False,
+                                                      **kwargs) as session:
+        sums = "".join(f"\ns{k} : 1\nr{k} : 1" for k in range(len(CONNECTIONS)))
+        pre = NeuronGroup(6, "a : 1" + sums, name="pre_group")
+        post = NeuronGroup(5, "b : 1" + sums, name="post_group")
+        pre.run_regularly("a = sin(0.7 * i + t / ms)", dt=1 * ms)
+        post.run_regularly("b = cos(0.3 * i + 2 * t / ms)", dt=1 * ms)
+        synapses = {}
+        for k, (name, pairs) in enumerate(CONNECTIONS.items()):
+            syn = Synapses(pre, post, f"el : 1\nw : 1\ns{k}_post = w * a_pre : 1 (summed)\n"
+                                      f"r{k}_pre = w * b_post : 1 (summed)", name=f"syn{k}")
+            syn.connect(**({} if pairs is None else dict(i=pairs[0], j=pairs[1])))
+            syn.w = "0.1 * (i + 1) - 0.05 * j"
+            syn.run_regularly("el = 0.8 * el + a_pre * b_post\n"
+                              "w = clip(w + 0.01 * el * b_post, -1, 1)", dt=1 * ms, when="end")
+            synapses[name] = syn
+        session.run(Network(pre, post, *synapses.values()), 30 * ms)
+        values = {}
+        for name, syn in synapses.items():
+            order = np.lexsort((np.asarray(syn.j[:]), np.asarray(syn.i[:])))
+            values[name] = (np.asarray(syn.el[:])[order], np.asarray(syn.w[:])[order],
+                            np.asarray(getattr(post, f"s{len(values)}")[:]),
+                            np.asarray(getattr(pre, f"r{len(values)}")[:]))
+        return values, session.directory
+
+
+def test_a_program_gives_the_numpy_targets_values(tmp_path, monkeypatch):
+    if not buildcache.brian2_patches_apply():
+        pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
+    monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
+    expected, _ = _updates("runtime")
+    got, project = _updates("cpp_standalone", tmp_path / "build")
+    for k, name in enumerate(CONNECTIONS):   # every loop rewritten; dense or not at run time
+        codes = [p.read_text() for p in (project / "code_objects").glob(f"syn{k}_*.cpp")
+                 if "create" not in p.name]
+        # the update, the two summed variables and the setting of w
+        assert sum(MARK in c for c in codes) == 4
+        for a, b in zip(got[name], expected[name]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15, err_msg=name)
+
+
+@pytest.mark.skipif(shutil.which("c++") is None, reason="no C++ compiler")
+def test_the_program_takes_the_dense_loop_only_for_synapses_in_brian2s_order(tmp_path):
+    """The check of the generated code, compiled alone: n_post where synapse i * n_post + j
+    goes from i to j, else 0."""
+    cases = {"dense": (np.repeat(np.arange(6), 5), np.tile(np.arange(5), 6), 5),
+             "j first": (np.tile(np.arange(6), 5), np.repeat(np.arange(5), 6), 0),
+             "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3], 0),
+             "one missing": (np.repeat(np.arange(6), 5)[:-1], np.tile(np.arange(5), 6)[:-1], 0),
+             "from 1": (np.repeat(np.arange(1, 7), 5), np.tile(np.arange(5), 6), 0),
+             "none": ([], [], 0)}
+    calls = "\n".join(
+        f"    printf(\"%d\\n\", _nm_dense_n_post(std::vector<int32_t>{{{', '.join(map(str, p))}}}, "
+        f"std::vector<int32_t>{{{', '.join(map(str, q))}}}));" for p, q, _ in cases.values())
+    source = tmp_path / "check.cpp"
+    source.write_text("#include <cstdint>\n#include <cstdio>\n#include <vector>\n"
+                      + _CHECK.format(mark=MARK) + f"int main()\n{{\n{calls}\n}}\n")
+    subprocess.run(["c++", "-O2", "-o", str(tmp_path / "check"), str(source)], check=True)
+    out = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True)
+    assert [int(v) for v in out.stdout.split()] == [n for *_, n in cases.values()]
