@@ -70,6 +70,36 @@ def test_a_summed_variable_adds_in_the_same_order():
     assert "_target_idx + 0] = 0;" in dense.split(MARK)[1]    # zeroed before, as it was
 
 
+EVENTS = """void _run_syn_pre_codeobject()
+{
+    std::vector<int> *_spiking_synapses = syn_pre.peek();
+    const int _num_spiking_synapses = _spiking_synapses->size();
+    {
+        for(int _spiking_synapse_idx=0;
+            _spiking_synapse_idx<_num_spiking_synapses;
+            _spiking_synapse_idx++)
+        {
+            const size_t _idx = (*_spiking_synapses)[_spiking_synapse_idx];
+            const size_t _vectorisation_idx = _idx;
+            const int32_t _postsynaptic_idx = _ptr_array_syn__synaptic_post[_idx];
+            double v_post = _ptr_array_post_v[_postsynaptic_idx];
+            v_post += _ptr_array_syn_w[_idx];
+            _ptr_array_post_v[_postsynaptic_idx] = v_post;
+        }
+    }
+}
+"""
+
+
+def test_a_pathways_spikes_are_taken_a_row_at_a_time():
+    new, n = vectorise_text(EVENTS)
+    dense, fallback = new.split("        else\n")
+    assert n == 1 and "syn_pre.queue[0]->scalar_delay" in dense     # one delay for all
+    assert "const size_t _idx = _nm_first + _nm_j;" in dense
+    assert "const int32_t _postsynaptic_idx = _nm_j;" in dense
+    assert "_spiking_synapse_idx++)" in fallback and "__synaptic_post[_idx]" in fallback
+
+
 @pytest.mark.parametrize("pragma, extra", [
     ("#pragma omp for schedule(static)", ""),                       # OpenMP: left alone
     ("", "\n        e += _ptr_array_syn__synaptic_pre[0];"),        # the index used otherwise
@@ -81,12 +111,15 @@ def test_loops_it_cannot_rewrite_are_left_as_written(pragma, extra):
 
 CONNECTIONS = {"all": None,                                          # i-major: dense
                "all, j first": tuple(np.divmod(np.arange(30), 6)[::-1]),  # another order
-               "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3])}
+               "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3]),
+               "all, delays": None}                           # spikes arrive in another order
 
 
 def _updates(device, build_root=None):
-    """Eligibility-like per-synapse traces of 6 -> 5 neurons after 30 steps, per connection
-    of :data:`CONNECTIONS` and synapse in (i, j) order; and the project directory."""
+    """Eligibility-like per-synapse traces of 6 -> 5 neurons after 30 steps (updated in every
+    step and at every spike of the presynaptic neuron), summed variables and what the spikes
+    added to the postsynaptic neurons, per connection of :data:`CONNECTIONS` and synapse in
+    (i, j) order; and the project directory."""
     from brian2 import Network, NeuronGroup, Synapses, ms
 
     from neuromodels.devices import brian2_settings, use_device
@@ -95,16 +128,19 @@ def _updates(device, build_root=None):
     kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
     with brian2_settings(target="numpy"), use_device(device, seed=1, verbose=False,
                                                       **kwargs) as session:
-        sums = "".join(f"\ns{k} : 1\nr{k} : 1" for k in range(len(CONNECTIONS)))
-        pre = NeuronGroup(6, "a : 1" + sums, name="pre_group")
+        sums = "".join(f"\ns{k} : 1\nr{k} : 1\ng{k} : 1" for k in range(len(CONNECTIONS)))
+        pre = NeuronGroup(6, "a : 1" + sums, threshold="a > 0.2", name="pre_group")
         post = NeuronGroup(5, "b : 1" + sums, name="post_group")
         pre.run_regularly("a = sin(0.7 * i + t / ms)", dt=1 * ms)
         post.run_regularly("b = cos(0.3 * i + 2 * t / ms)", dt=1 * ms)
         synapses = {}
         for k, (name, pairs) in enumerate(CONNECTIONS.items()):
             syn = Synapses(pre, post, f"el : 1\nw : 1\ns{k}_post = w * a_pre : 1 (summed)\n"
-                                      f"r{k}_pre = w * b_post : 1 (summed)", name=f"syn{k}")
+                                      f"r{k}_pre = w * b_post : 1 (summed)",
+                           on_pre=f"g{k}_post += w * a_pre\nel += 0.1 * b_post", name=f"syn{k}")
             syn.connect(**({} if pairs is None else dict(i=pairs[0], j=pairs[1])))
+            if name == "all, delays":
+                syn.delay = "(j % 3) * ms"
             syn.w = "0.1 * (i + 1) - 0.05 * j"
             syn.run_regularly("el = 0.8 * el + a_pre * b_post\n"
                               "w = clip(w + 0.01 * el * b_post, -1, 1)", dt=1 * ms, when="end")
@@ -115,7 +151,8 @@ def _updates(device, build_root=None):
             order = np.lexsort((np.asarray(syn.j[:]), np.asarray(syn.i[:])))
             values[name] = (np.asarray(syn.el[:])[order], np.asarray(syn.w[:])[order],
                             np.asarray(getattr(post, f"s{len(values)}")[:]),
-                            np.asarray(getattr(pre, f"r{len(values)}")[:]))
+                            np.asarray(getattr(pre, f"r{len(values)}")[:]),
+                            np.asarray(getattr(post, f"g{len(values)}")[:]))
         return values, session.directory
 
 
@@ -128,8 +165,8 @@ def test_a_program_gives_the_numpy_targets_values(tmp_path, monkeypatch):
     for k, name in enumerate(CONNECTIONS):   # every loop rewritten; dense or not at run time
         codes = [p.read_text() for p in (project / "code_objects").glob(f"syn{k}_*.cpp")
                  if "create" not in p.name]
-        # the update, the two summed variables and the setting of w
-        assert sum(MARK in c for c in codes) == 4
+        # the update, the two summed variables, the spikes, the setting of w (and of delays)
+        assert sum(MARK in c for c in codes) == 5 + (name == "all, delays")
         for a, b in zip(got[name], expected[name]):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15, err_msg=name)
 

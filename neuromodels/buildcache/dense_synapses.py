@@ -22,10 +22,14 @@ the loop, in the text Brian2 generated, as ::
     else         the loop as Brian2 wrote it
 
 ``dense`` is checked in the program, against the synapses' index arrays, whenever their
-number changes (once per run of a learning program): the same synapses in the same order,
-the same statements, so the same values (bit for bit, checked in the tests).  Loops whose
-statements read the index arrays otherwise, and loops run in parallel (OpenMP), are left as
-they are.
+number changes (once per run of a learning program).  The delivery of a pathway's spikes
+(``synapses.cpp``) is rewritten alike: with one delay for all synapses, the queue holds the
+synapses of each spike as one row ``i * n_post ... i * n_post + n_post - 1``, taken a row at
+a time.  The same synapses in the same order, the same statements: the same values up to
+the rounding ``-ffast-math`` allows in a vectorised loop (a sum into a presynaptic variable
+may be added in another order; checked against Brian2's numpy target in the tests).  Loops
+whose statements read the index arrays otherwise, and loops run in parallel (OpenMP), are
+left as they are.
 """
 from __future__ import annotations
 
@@ -44,6 +48,19 @@ _LOOP = re.compile(
     r"(?P<body>(?:.*\n)*?)"
     r"(?P=indent)\}[ \t]*\n")
 _COUNT = re.compile(r"const int _N = _array_(\w+?)_N\[0\];")
+
+#: Brian2's loop over the synapses of a pathway's spikes (``synapses.cpp``), as its queue
+#: hands them over
+_EVENTS = re.compile(
+    r"(?P<indent>[ \t]*)for\(int _spiking_synapse_idx=0;[ \t]*\n"
+    r"[ \t]*_spiking_synapse_idx<_num_spiking_synapses;[ \t]*\n"
+    r"[ \t]*_spiking_synapse_idx\+\+\)[ \t]*\n"
+    r"(?P=indent)\{[ \t]*\n"
+    r"[ \t]*const size_t _idx = \(\*_spiking_synapses\)\[_spiking_synapse_idx\];[ \t]*\n"
+    r"(?P<body>(?:.*\n)*?)"
+    r"(?P=indent)\}[ \t]*\n")
+_PATHWAY = re.compile(r"std::vector<int> \*_spiking_synapses = (\w+)\.peek\(\);")
+_SYNAPSES = re.compile(r"_ptr_array_(\w+?)__synaptic_(?:pre|post)\[_idx\]")
 
 _CHECK = """{mark}: synapse i * n_post + j from i to j, for every synapse?
 static int _nm_dense_n_post(const std::vector<int32_t> &pre, const std::vector<int32_t> &post)
@@ -85,7 +102,35 @@ _DENSE = """{i}{{  {mark}: without index arrays where the synapses are all-to-al
 """
 
 
-def _dense_body(body: str, syn: str) -> str | None:
+_DENSE_EVENTS = """{i}{{  {mark}: whole rows of all-to-all synapses
+{i}const int _nm_N = (int)_dynamic_array_{syn}__synaptic_pre.size();
+{i}static int _nm_checked_N = -1, _nm_n_post = 0;
+{i}if (_nm_N != _nm_checked_N)
+{i}{{
+{i}    _nm_n_post = _nm_dense_n_post(_dynamic_array_{syn}__synaptic_pre,
+{i}                                  _dynamic_array_{syn}__synaptic_post);
+{i}    _nm_checked_N = _nm_N;
+{i}}}
+{i}// one delay for all: the queue holds each spike's synapses as one row, in order
+{i}if (_nm_n_post > 0 && {pathway}.queue[0]->scalar_delay &&
+{i}    _num_spiking_synapses % _nm_n_post == 0)
+{i}{{
+{i}    for(int _nm_row=0; _nm_row<_num_spiking_synapses; _nm_row+=_nm_n_post)
+{i}    {{
+{i}        const int _nm_first = (*_spiking_synapses)[_nm_row];
+{i}        const int _nm_i = _nm_first / _nm_n_post;
+{i}        for(int _nm_j=0; _nm_j<_nm_n_post; _nm_j++)
+{i}        {{
+{i}            const size_t _idx = _nm_first + _nm_j;
+{body}{i}        }}
+{i}    }}
+{i}}}
+{i}else
+{loop}{i}}}
+"""
+
+
+def _dense_body(body: str, syn: str, indent: str = "    ") -> str | None:
     """``body`` with its reads of the index arrays (``_synaptic_pre[_idx]``,
     ``_synaptic_post[_idx]``) replaced by the loop counters; None where it reads them in any
     other way (or not at all: nothing to gain)."""
@@ -95,7 +140,7 @@ def _dense_body(body: str, syn: str) -> str | None:
         count += n
     if count == 0 or "__synaptic_pre" in new or "__synaptic_post" in new or "#pragma" in new:
         return None
-    return "".join("    " + line if line.strip() else line
+    return "".join(indent + line if line.strip() else line
                    for line in new.splitlines(keepends=True))
 
 
@@ -125,7 +170,23 @@ def vectorise_text(text: str) -> tuple[str, int]:
         return _DENSE.format(i=m["indent"], mark=MARK, syn=syn, count=m["count"],
                              body=body, loop=m[0])
 
-    new = _LOOP.sub(rewrite, text)
+    def rewrite_events(m: re.Match) -> str:
+        nonlocal count
+        before = m.string[:m.start()]
+        pathways = _PATHWAY.findall(before)
+        names = set(_SYNAPSES.findall(m["body"]))
+        if before.rstrip().splitlines()[-1].lstrip().startswith("#pragma") or \
+                not pathways or len(names) != 1:
+            return m[0]
+        syn = names.pop()
+        body = _dense_body(m["body"], syn, " " * 8)
+        if body is None:
+            return m[0]
+        count += 1
+        return _DENSE_EVENTS.format(i=m["indent"], mark=MARK, syn=syn, pathway=pathways[-1],
+                                    body=body, loop=m[0])
+
+    new = _EVENTS.sub(rewrite_events, _LOOP.sub(rewrite, text))
     if count == 0:
         return text, 0
     # the check beside the code object's function, before it
