@@ -175,18 +175,22 @@ def test_a_program_gives_the_numpy_targets_values(tmp_path, monkeypatch):
 def test_the_program_takes_the_dense_loop_only_for_synapses_in_brian2s_order(tmp_path):
     """The check of the generated code, compiled alone: n_post where synapse i * n_post + j
     goes from i to j, else 0."""
-    cases = {"dense": (np.repeat(np.arange(6), 5), np.tile(np.arange(5), 6), 5),
-             "j first": (np.tile(np.arange(6), 5), np.repeat(np.arange(5), 6), 0),
-             "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3], 0),
-             "one missing": (np.repeat(np.arange(6), 5)[:-1], np.tile(np.arange(5), 6)[:-1], 0),
-             "from 1": (np.repeat(np.arange(1, 7), 5), np.tile(np.arange(5), 6), 0),
-             "none": ([], [], 0)}
-    calls = "\n".join(
-        f"    printf(\"%d\\n\", _nm_dense_n_post(std::vector<int32_t>{{{', '.join(map(str, p))}}}, "
-        f"std::vector<int32_t>{{{', '.join(map(str, q))}}}));" for p, q, _ in cases.values())
+    dense = np.repeat(np.arange(6), 5), np.tile(np.arange(5), 6)
+    cases = {"dense": (*dense, 30, 5),
+             "j first": (np.tile(np.arange(6), 5), np.repeat(np.arange(5), 6), 30, 0),
+             "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3], 5, 0),
+             "one missing": (dense[0][:-1], dense[1][:-1], 29, 0),
+             "from 1": (dense[0] + 1, dense[1], 30, 0),
+             "another count": (*dense, 25, 0),
+             "none": ([], [], 0, 0)}
+    def vector(v):
+        return f"std::vector<int32_t>{{{', '.join(map(str, v))}}}"
+
+    calls = "\n".join(f"    printf(\"%d\\n\", _nm_dense_n_post({vector(p)}, {vector(q)}, {n}));"
+                       for p, q, n, _ in cases.values())
     source = tmp_path / "check.cpp"
     source.write_text("#include <cstdint>\n#include <cstdio>\n#include <vector>\n"
                       + _CHECK.format(mark=MARK) + f"int main()\n{{\n{calls}\n}}\n")
     subprocess.run(["c++", "-O2", "-o", str(tmp_path / "check"), str(source)], check=True)
     out = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True, check=True)
-    assert [int(v) for v in out.stdout.split()] == [n for *_, n in cases.values()]
+    assert [int(v) for v in out.stdout.split()] == [k for *_, k in cases.values()]

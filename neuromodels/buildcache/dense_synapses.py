@@ -62,14 +62,15 @@ _EVENTS = re.compile(
 _PATHWAY = re.compile(r"std::vector<int> \*_spiking_synapses = (\w+)\.peek\(\);")
 _SYNAPSES = re.compile(r"_ptr_array_(\w+?)__synaptic_(?:pre|post)\[_idx\]")
 
-_CHECK = """{mark}: synapse i * n_post + j from i to j, for every synapse?
-static int _nm_dense_n_post(const std::vector<int32_t> &pre, const std::vector<int32_t> &post)
+_CHECK = """{mark}: n_post where synapse i * n_post + j goes from i to j for each of the n
+// synapses, else 0
+static int _nm_dense_n_post(const std::vector<int32_t> &pre, const std::vector<int32_t> &post,
+                            const int n)
 {{
-    const int n = (int)pre.size();
     int n_post = 0;
     while (n_post < n && pre[n_post] == 0)
         n_post++;
-    if (n_post == 0 || n % n_post != 0 || (int)post.size() != n)
+    if (n_post == 0 || n % n_post != 0 || (int)pre.size() != n || (int)post.size() != n)
         return 0;
     for (int k = 0; k < n; k++)
         if (pre[k] != k / n_post || post[k] != k % n_post)
@@ -78,16 +79,20 @@ static int _nm_dense_n_post(const std::vector<int32_t> &pre, const std::vector<i
 }}
 """
 
-_DENSE = """{i}{{  {mark}: without index arrays where the synapses are all-to-all
+#: the start of a rewritten loop: n_post (0: not all-to-all), checked again when the
+#: number of synapses changes
+_N_POST = """{i}{{  {mark}: {what}
 {i}const int _nm_N = {count};
 {i}static int _nm_checked_N = -1, _nm_n_post = 0;
 {i}if (_nm_N != _nm_checked_N)
 {i}{{
-{i}    _nm_n_post = (int)_dynamic_array_{syn}__synaptic_pre.size() != _nm_N ? 0 :
-{i}        _nm_dense_n_post(_dynamic_array_{syn}__synaptic_pre,
-{i}                         _dynamic_array_{syn}__synaptic_post);
+{i}    _nm_n_post = _nm_dense_n_post(_dynamic_array_{syn}__synaptic_pre,
+{i}                                  _dynamic_array_{syn}__synaptic_post, _nm_N);
 {i}    _nm_checked_N = _nm_N;
 {i}}}
+"""
+
+_DENSE = _N_POST + """\
 {i}if (_nm_n_post > 0)
 {i}{{
 {i}    const int _nm_n_pre = _nm_N / _nm_n_post;
@@ -101,16 +106,7 @@ _DENSE = """{i}{{  {mark}: without index arrays where the synapses are all-to-al
 {loop}{i}}}
 """
 
-
-_DENSE_EVENTS = """{i}{{  {mark}: whole rows of all-to-all synapses
-{i}const int _nm_N = (int)_dynamic_array_{syn}__synaptic_pre.size();
-{i}static int _nm_checked_N = -1, _nm_n_post = 0;
-{i}if (_nm_N != _nm_checked_N)
-{i}{{
-{i}    _nm_n_post = _nm_dense_n_post(_dynamic_array_{syn}__synaptic_pre,
-{i}                                  _dynamic_array_{syn}__synaptic_post);
-{i}    _nm_checked_N = _nm_N;
-{i}}}
+_DENSE_EVENTS = _N_POST + """\
 {i}// one delay for all: the queue holds each spike's synapses as one row, in order
 {i}if (_nm_n_post > 0 && {pathway}.queue[0]->scalar_delay &&
 {i}    _num_spiking_synapses % _nm_n_post == 0)
@@ -130,7 +126,7 @@ _DENSE_EVENTS = """{i}{{  {mark}: whole rows of all-to-all synapses
 """
 
 
-def _dense_body(body: str, syn: str, indent: str = "    ") -> str | None:
+def _dense_body(body: str, syn: str, indent: str) -> str | None:
     """``body`` with its reads of the index arrays (``_synaptic_pre[_idx]``,
     ``_synaptic_post[_idx]``) replaced by the loop counters; None where it reads them in any
     other way (or not at all: nothing to gain)."""
@@ -144,6 +140,12 @@ def _dense_body(body: str, syn: str, indent: str = "    ") -> str | None:
                    for line in new.splitlines(keepends=True))
 
 
+def _after_pragma(before: str) -> bool:
+    """Whether the line before a loop is a pragma (OpenMP: the loop is left as it is)."""
+    lines = before.rstrip().splitlines()
+    return bool(lines) and lines[-1].lstrip().startswith("#pragma")
+
+
 def vectorise_text(text: str) -> tuple[str, int]:
     """``text`` (a generated code object) with every synapse loop it can rewrite rewritten
     (module docstring), and how many."""
@@ -151,42 +153,34 @@ def vectorise_text(text: str) -> tuple[str, int]:
         return text, 0
     count = 0
 
-    def rewrite(m: re.Match) -> str:
+    def rewrite(m: re.Match, template: str, syn: str | None, indent: str, **names) -> str:
         nonlocal count
-        before = m.string[:m.start()].rstrip().splitlines()
-        if before and before[-1].lstrip().startswith("#pragma"):     # OpenMP: as it is
+        body = None if syn is None or _after_pragma(m.string[:m.start()]) else \
+            _dense_body(m["body"], syn, indent)
+        if body is None:
             return m[0]
+        count += 1
+        return template.format(i=m["indent"], mark=MARK, syn=syn, body=body, loop=m[0],
+                               **names)
+
+    def loop(m: re.Match) -> str:
         syn = m["syn"]
-        if syn is None:                       # ``_N``: the group whose N was read before
-            counts = _COUNT.findall(m.string[:m.start()])
-            if not counts or m.string[:m.start()].rfind("const int _N = ") != \
-                    m.string[:m.start()].rfind(f"const int _N = _array_{counts[-1]}_N[0];"):
-                return m[0]
-            syn = counts[-1]
-        body = _dense_body(m["body"], syn)
-        if body is None:
-            return m[0]
-        count += 1
-        return _DENSE.format(i=m["indent"], mark=MARK, syn=syn, count=m["count"],
-                             body=body, loop=m[0])
+        if syn is None:                       # ``_N``: read from the group's N just before
+            before = m.string[:m.start()]
+            declared = _COUNT.match(before[before.rfind("const int _N = "):])
+            syn = declared and declared[1]
+        return rewrite(m, _DENSE, syn, " " * 4, count=m["count"],
+                       what="without index arrays where the synapses are all-to-all")
 
-    def rewrite_events(m: re.Match) -> str:
-        nonlocal count
-        before = m.string[:m.start()]
-        pathways = _PATHWAY.findall(before)
+    def events(m: re.Match) -> str:
+        pathways = _PATHWAY.findall(m.string[:m.start()])
         names = set(_SYNAPSES.findall(m["body"]))
-        if before.rstrip().splitlines()[-1].lstrip().startswith("#pragma") or \
-                not pathways or len(names) != 1:
-            return m[0]
-        syn = names.pop()
-        body = _dense_body(m["body"], syn, " " * 8)
-        if body is None:
-            return m[0]
-        count += 1
-        return _DENSE_EVENTS.format(i=m["indent"], mark=MARK, syn=syn, pathway=pathways[-1],
-                                    body=body, loop=m[0])
+        syn = names.pop() if pathways and len(names) == 1 else None
+        return rewrite(m, _DENSE_EVENTS, syn, " " * 8, pathway=pathways[-1] if pathways else "",
+                       count=f"(int)_dynamic_array_{syn}__synaptic_pre.size()",
+                       what="whole rows of all-to-all synapses")
 
-    new = _EVENTS.sub(rewrite_events, _LOOP.sub(rewrite, text))
+    new = _EVENTS.sub(events, _LOOP.sub(loop, text))
     if count == 0:
         return text, 0
     # the check beside the code object's function, before it
