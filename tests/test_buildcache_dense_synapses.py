@@ -1,6 +1,7 @@
 """All-to-all synapse loops without index arrays (neuromodels.buildcache.dense_synapses):
-the text edit, and programs whose per-synapse updates (all-to-all, all-to-all in another
-order, sparse) give the values of Brian2's numpy target."""
+the text edit; a program whose per-synapse updates and spikes (all-to-all, all-to-all in
+another order, all-to-all with delays) give the values of Brian2's numpy target; the
+program's check of the order (sparse and other layouts)."""
 import gc
 import shutil
 import subprocess
@@ -111,7 +112,6 @@ def test_loops_it_cannot_rewrite_are_left_as_written(pragma, extra):
 
 CONNECTIONS = {"all": None,                                          # i-major: dense
                "all, j first": tuple(np.divmod(np.arange(30), 6)[::-1]),  # another order
-               "sparse": ([0, 0, 2, 3, 5], [1, 4, 0, 0, 3]),
                "all, delays": None}                           # spikes arrive in another order
 
 
