@@ -67,10 +67,12 @@ _CHECK = """{mark}: n_post where synapse i * n_post + j goes from i to j for eac
 static int _nm_dense_n_post(const std::vector<int32_t> &pre, const std::vector<int32_t> &post,
                             const int n)
 {{
+    if ((int)pre.size() != n || (int)post.size() != n)
+        return 0;
     int n_post = 0;
     while (n_post < n && pre[n_post] == 0)
         n_post++;
-    if (n_post == 0 || n % n_post != 0 || (int)pre.size() != n || (int)post.size() != n)
+    if (n_post == 0 || n % n_post != 0)
         return 0;
     for (int k = 0; k < n; k++)
         if (pre[k] != k / n_post || post[k] != k % n_post)
