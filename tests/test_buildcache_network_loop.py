@@ -1,6 +1,14 @@
-"""The standalone main loop without a clock() per step (neuromodels.buildcache.network_loop);
-that its program gives Brian2's own spikes: tests/test_buildcache_precompiled.py."""
-from neuromodels.buildcache.network_loop import MARK, clock_once
+"""The standalone main loop without a clock() per step and without a std::set look-up per
+object and step (neuromodels.buildcache.network_loop); a program with three clocks against
+Brian2's numpy target; that its program gives Brian2's own spikes:
+tests/test_buildcache_precompiled.py."""
+import gc
+
+import numpy as np
+import pytest
+
+from neuromodels import buildcache
+from neuromodels.buildcache.network_loop import FLAGS_MARK, MARK, clock_flags, clock_once
 
 LOOP = """        clock = next_clocks();
 
@@ -35,3 +43,69 @@ def test_a_maximum_run_time_keeps_the_clock_in_every_step(tmp_path):
     assert not clock_once(tmp_path)
     assert (tmp_path / "network.cpp").read_text() == original
     assert not clock_once(tmp_path / "missing")
+
+
+OBJECT_LOOP = """    start = std::clock();
+    Clock* clock = next_clocks();
+    double elapsed_realtime;
+    bool did_break_early = false;
+
+    while(clock && clock->running() && !Network::_globally_stopped)
+    {
+        t = clock->t[0];
+
+        for(size_t i=0; i<objects.size(); i++)
+        {
+            Clock *obj_clock = objects[i].first;
+            // Only execute the object if it uses the right clock for this step
+            if (curclocks.find(obj_clock) != curclocks.end())
+            {
+                codeobj_func func = objects[i].second;
+"""
+
+
+def test_each_objects_clock_is_an_index_and_each_clock_looked_up_once_per_step(tmp_path):
+    (tmp_path / "network.cpp").write_text(OBJECT_LOOP)
+    assert clock_flags(tmp_path)
+    text = (tmp_path / "network.cpp").read_text()
+    per_run, loop = text.split("    while(clock")
+    assert FLAGS_MARK in per_run and "_nm_clock_of[i]++;" in per_run
+    assert "curclocks.find(obj_clock)" not in loop
+    assert "if (_nm_current[_nm_clock_of[i]])" in loop
+    flags = loop.index("_nm_current[c] = curclocks.find(_nm_clocks[c])")
+    assert loop.index("t = clock->t[0];") < flags < loop.index("for(size_t i=0;")
+    assert clock_flags(tmp_path) and (tmp_path / "network.cpp").read_text() == text  # once
+    (tmp_path / "network.cpp").write_text(OBJECT_LOOP.replace("curclocks.find", "find"))
+    assert not clock_flags(tmp_path)                 # another loop: left as it is
+    assert not clock_flags(tmp_path / "missing")
+
+
+def _three_clocks(device, build_root=None):
+    """A variable changed by objects on three clocks (dt 0.1, 0.2, 0.3 ms) in each one's
+    slot of the schedule; its value after every 0.1 ms step."""
+    from brian2 import Network, NeuronGroup, StateMonitor, ms
+
+    from neuromodels.devices import brian2_settings, use_device
+
+    gc.collect()
+    kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
+    with brian2_settings(target="numpy"), use_device(device, seed=1, verbose=False,
+                                                      **kwargs) as session:
+        group = NeuronGroup(3, "x : 1", name="clocked")
+        group.x = "i + 1"
+        group.run_regularly("x = 2 * x + 1", dt=0.2 * ms, when="start")
+        group.run_regularly("x = x / 3", dt=0.3 * ms, when="end")
+        group.run_regularly("x = x - 0.5 * i", dt=0.1 * ms, when="synapses")
+        monitor = StateMonitor(group, "x", record=True, dt=0.1 * ms, when="end", order=1)
+        session.run(Network(group, monitor), 3 * ms)
+        return np.asarray(monitor.x[:]), session.directory
+
+
+def test_a_program_with_three_clocks_runs_its_objects_as_brian2_does(tmp_path, monkeypatch):
+    if not buildcache.brian2_patches_apply():
+        pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
+    monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
+    expected, _ = _three_clocks("runtime")
+    got, project = _three_clocks("cpp_standalone", tmp_path / "build")
+    assert FLAGS_MARK in (project / "network.cpp").read_text()
+    assert expected.shape == (3, 30) and np.array_equal(got, expected)

@@ -14,9 +14,11 @@ from .dense_synapses import vectorise
 from .estimate import (_add_record, _no_cache_reason, _records, _remember, _say,
                        _source_fingerprints, estimate_compile_seconds, still_running)
 from .folders import cache_dir, enabled
-from .network_loop import clock_once
+from .network_loop import clock_flags, clock_once
 from .precompiled import prepare_project
 from .programs import keep_program, program_key, restore_program
+from .threshold_loops import split as split_thresholds
+from .vector_math import declare as declare_vector_math
 
 relies_on(  # compile_source(directory, ...); the clock resets that build puts in main.cpp
     ("brian2.devices.cpp_standalone.device:CPPStandaloneDevice.compile_source",
@@ -64,7 +66,10 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
             clean = args[3] if len(args) > 3 else kwargs.get("clean", False)
             if use_records:      # no clock() system call in every step of the main loop
                 clock_once(directory)
+                clock_flags(directory)  # and no std::set look-up per object and step
                 vectorise(directory)    # all-to-all synapse loops without index arrays
+                split_thresholds(directory)     # conditions in a loop of their own
+                declare_vector_math(directory)  # libmvec's exp, erf, ... in loops
             if use_records and not clean:   # the program built from the same code before
                 with contextlib.suppress(OSError):
                     key = program_key(directory)
