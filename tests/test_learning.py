@@ -853,3 +853,33 @@ def test_evaluation_program_masks_augmented_sample_start_values():
         np.testing.assert_array_equal(counts["offset", False][layer], counts["offset", True][layer])
     assert counts["plain", True]["hidden"].min() == 0
     assert counts["offset", True]["hidden"].min() >= 1
+
+
+@pytest.mark.parametrize("n_in", [1, 30, 31, 64, 91])
+def test_input_spikes_are_packed_30_to_a_stimulus_value(n_in):
+    """The 'spikes' stimulus (schedule.spike_values) read back as the input layer reads it
+    (schedule.SPIKE_READ, evaluated by Brian2 on its numpy target): every spike, nothing
+    else, in the steps of its sample; the extra last step silent."""
+    from brian2 import Network, NeuronGroup, SpikeMonitor, defaultclock, ms
+
+    from neuromodels.devices import brian2_settings
+    from neuromodels.learning import schedule as sch
+
+    n, T = 3, 4
+    schedule = sch.SampleSchedule(n, T, 1 * ms)
+    rng = np.random.default_rng(n_in)
+    spikes = rng.random((n, T, n_in)) < 0.4
+    values = schedule.spike_values(np.where(spikes, rng.uniform(0.51, 1, spikes.shape), 0))
+    assert values.shape == (n * T + 1, -(-n_in // 30)) and np.all(values < 2 ** 30)
+    stimulus = schedule.stimulus("spikes", n_in)
+    with brian2_settings(target="numpy"):
+        defaultclock.dt = 1 * ms
+        group = NeuronGroup(n_in, "", threshold=f"{sch.SPIKE_READ} == 1",
+                            namespace={"stimulus": stimulus})
+        monitor = SpikeMonitor(group)
+        stimulus.values[:] = values
+        Network(group, monitor).run(schedule.duration)
+    got = np.zeros((n * T + 1, n_in), dtype=bool)
+    got[np.round(np.asarray(monitor.t / ms)).astype(int), np.asarray(monitor.i)] = True
+    np.testing.assert_array_equal(got[:-1], spikes.reshape(n * T, n_in))
+    assert not got[-1].any()

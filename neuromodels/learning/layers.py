@@ -64,10 +64,13 @@ def inverse_unit(unit: str) -> str:
     from brian2 import Equations
     return _unit_string(Quantity(1, dim=Equations(f"x : {unit}")["x"].dim ** -1))
 
-INPUT_READ = {"spikes": "s_in = stimulus(t, i)", "rates": "s_in = int(rand() < stimulus(t, i))"}
+#: 'spikes': the stimulus holds each step's spikes packed, 30 inputs to a value
+#: (:data:`~.schedule.SPIKE_READ`).
+INPUT_READ = {"spikes": f"s_in = {sch.SPIKE_READ}",
+              "rates": "s_in = int(rand() < stimulus(t, i))"}
 #: The same as the threshold condition itself (one code object less per step; GeNN allows a
 #: TimedArray only inside run_regularly, so there the input reads it at 'start').
-INPUT_THRESHOLD = {"spikes": "stimulus(t, i) > 0.5", "rates": "rand() < stimulus(t, i)"}
+INPUT_THRESHOLD = {"spikes": f"{sch.SPIKE_READ} == 1", "rates": "rand() < stimulus(t, i)"}
 #: 'rates' in a program with a sample clock (training programs): the sample's probability is
 #: read once per sample into ``p_in`` and compared with one ``rand()`` per step, the same
 #: draws and the same values as reading the TimedArray every step (no look-up per step).
