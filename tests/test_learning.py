@@ -860,7 +860,7 @@ def test_input_spikes_are_packed_30_to_a_stimulus_value(n_in):
     """The 'spikes' stimulus (schedule.spike_values) read back as the input layer reads it
     (schedule.SPIKE_READ, evaluated by Brian2 on its numpy target): every spike, nothing
     else, in the steps of its sample; the extra last step silent."""
-    from brian2 import Network, NeuronGroup, SpikeMonitor, defaultclock, ms
+    from brian2 import Network, NeuronGroup, SpikeMonitor, ms
 
     from neuromodels.devices import brian2_settings
     from neuromodels.learning import schedule as sch
@@ -873,9 +873,8 @@ def test_input_spikes_are_packed_30_to_a_stimulus_value(n_in):
     assert values.shape == (n * T + 1, -(-n_in // 30)) and np.all(values < 2 ** 30)
     stimulus = schedule.stimulus("spikes", n_in)
     with brian2_settings(target="numpy"):
-        defaultclock.dt = 1 * ms
         group = NeuronGroup(n_in, "", threshold=f"{sch.SPIKE_READ} == 1",
-                            namespace={"stimulus": stimulus})
+                            namespace={"stimulus": stimulus}, dt=1 * ms)
         monitor = SpikeMonitor(group)
         stimulus.values[:] = values
         Network(group, monitor).run(schedule.duration)

@@ -22,8 +22,13 @@ re-runs; the first epoch, which includes the build, is reported apart) and, with
 configuration: median and spread (min-max) of the later epochs' wall time, their CPU time
 (the process and its standalone binary), the first epoch (round 1: a cold build; the median:
 later rounds find ccache warm), the build, the test accuracy, the machine's load, and the
-ratios to snnTorch's median epoch of the same run (wall, and CPU: robust to the load); then
-a markdown table (``--markdown FILE`` also writes it).  ``--tree REV`` runs the package as
+ratios to snnTorch's median epoch of the same run (wall, and CPU: robust to the load), and
+the *paired* CPU ratio: with snnTorch among the configurations, each method's run is
+followed by a run of snnTorch's (``--no-paired``: one snnTorch run per round, last), and
+the ratio of the two runs' median later epochs is taken pair by pair (median and range over
+the rounds): this machine's speed drifts by up to 30 % over the minutes of a round, which
+moves the unpaired ratio by as much; then a markdown table (``--markdown FILE`` also writes
+it).  ``--tree REV`` runs the package as
 committed at REV (``git archive``; e.g. HEAD while the working tree is being edited).
 
 **Memory.**  ``--memory``: per method and T in ``--T-values`` (20 200 2000), a fresh
@@ -180,8 +185,10 @@ def _spawn(argv, pythonpath=str(REPO)):
     return result
 
 
-def _epoch_table(results, skip_first):
-    """Rows per configuration: median/min/max of the later epochs, CPU, build, ratio."""
+def _epoch_table(results, skip_first, pairs=None):
+    """Rows per configuration: median/min/max of the later epochs, CPU, build, ratio; with
+    ``pairs`` (per configuration, its CPU ratios to the snnTorch run after it) their median
+    and range."""
     rows = {}
     for key, runs in results.items():
         ok = [r for r in runs if "error" not in r]
@@ -199,13 +206,17 @@ def _epoch_table(results, skip_first):
                          load=float(np.mean([r["load"] for r in ok])))
     base = rows.get(("snntorch", "torch"))
     lines = ["| method | device | epoch median (s) | min-max (s) | n | CPU (s) | ratio to "
-             "snnTorch | first epoch: round 1, median (s) | build (s) | test acc | load |",
-             "|" + "---|" * 11]
+             "snnTorch | paired CPU ratio: median (min-max) | first epoch: round 1, median (s) "
+             "| build (s) | test acc | load |",
+             "|" + "---|" * 12]
     for (method, device), r in rows.items():
         ratio = (f"{r['median'] / base['median']:.2f} (CPU {r['cpu'] / base['cpu']:.2f})"
                  if base else "-")
+        paired = (pairs or {}).get((method, device)) or []
+        paired = (f"{np.median(paired):.2f} ({min(paired):.2f}-{max(paired):.2f})" if paired
+                  else "-")
         lines.append(f"| {method} | {device} | {r['median']:.3f} | {r['min']:.3f}-{r['max']:.3f}"
-                     f" | {r['n']} | {r['cpu']:.3f} | {ratio} | {r['cold']:.1f}, "
+                     f" | {r['n']} | {r['cpu']:.3f} | {ratio} | {paired} | {r['cold']:.1f}, "
                      f"{r['first']:.1f} | {r['build']:.1f} | {100 * r['acc']:.1f} % | "
                      f"{r['load']:.1f} |")
     return lines
@@ -249,6 +260,8 @@ def main():
     parser.add_argument("--memory-hidden", type=int, default=100)
     parser.add_argument("--input", choices=("spikes", "rates"), default="spikes",
                         help="memory: the input layer's mode (BPTT takes spikes only)")
+    parser.add_argument("--paired", action=argparse.BooleanOptionalAction, default=True,
+                        help="run snnTorch after each method (the paired ratio column)")
     parser.add_argument("--tree", help="run the package as committed at this revision")
     parser.add_argument("--markdown", help="also write the table(s) to this file")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
@@ -304,12 +317,26 @@ def main():
             else:
                 configs.append(("snntorch", "torch"))
         results = {c: [] for c in configs}
+        pairs = {c: [] for c in configs}
+        base = ("snntorch", "torch")
+        # with snnTorch: each method's run followed by one of snnTorch's (--paired), so that
+        # a ratio compares two runs a few seconds apart, not the ends of a run of minutes
+        # through which this machine's speed drifts
+        order = ([c for m in configs if m != base for c in (m, base)]
+                 if args.paired and base in configs else configs)
         for r in range(args.rounds):
-            for method, device in configs:
+            last = None
+            for method, device in order:
                 res = _spawn(["--worker", "epochs", method, device, "--epochs", str(args.epochs),
                               "--seed", str(args.seed), "--batch", str(args.batch)],
                              pythonpath)
                 results[method, device].append(res)
+                if (method, device) == base and last is not None and "error" not in res \
+                        and "error" not in last[1]:
+                    skip = 0 if last[0][1] == "torch" else 1
+                    pairs[last[0]].append(np.median(last[1]["cpu"][skip:])
+                                          / np.median(res["cpu"][1:]))
+                last = ((method, device), res)
                 print(f"round {r + 1}: {method:<8} {device:<14} " + (
                     f"error: {res['error']}" if "error" in res else
                     "epochs (s): " + " ".join(f"{t:.2f}" for t in res["epochs"])
@@ -319,7 +346,7 @@ def main():
         lines += [f"Training epoch on the digits net (64-100-10, T = 20, 1437 + 360 samples), "
                   f"{args.rounds} rounds x {args.epochs} epochs; snnTorch: batch {args.batch}, 1 "
                   f"thread; BPTT twin: batch {args.batch}", ""]
-        lines += _epoch_table(results, lambda key: key[1] not in ("torch",))
+        lines += _epoch_table(results, lambda key: key[1] not in ("torch",), pairs)
     print("\n".join(lines))
     if args.markdown:
         Path(args.markdown).write_text(_header(args) + "\n\n" + "\n".join(lines) + "\n")
