@@ -71,9 +71,9 @@ off), ``codegen`` (generated code and compiler-flag checks), ``jax_cache``, ``sc
 (:func:`compile_cache`: all of them for a ``with`` block, and ccache), ``programs`` (linked
 programs), ``network_loop`` (the main loop's clock and clock look-ups), ``dense_synapses``
 (synapse loops without index arrays), ``threshold_loops`` (threshold conditions, then
-events), ``vector_math`` (libmvec's declarations), ``estimate`` (build
-records, the estimate, progress lines), ``instrument`` (the timed, announced C++ and Cython
-builds), ``precompiled`` (the precompiled header, objects.cpp at -O0), ``clock_order``
+events), ``vector_math`` (libmvec's declarations), ``project_text`` (each of these edits
+made once), ``estimate`` (build records, the estimate, progress lines), ``instrument`` (the
+timed, announced C++ and Cython builds), ``precompiled`` (the precompiled header, objects.cpp at -O0), ``clock_order``
 (clock resets in a fixed order) and ``draws`` (random draws).
 """
 from .brian2_version import (BRIAN2_SOURCES, BRIAN2_VERSION, brian2_patches_apply,

@@ -34,7 +34,7 @@ left as they are.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from .project_text import edit_code_objects
 
 MARK = "// neuromodels.buildcache.dense_synapses"
 
@@ -195,16 +195,5 @@ def vectorise_text(text: str) -> tuple[str, int]:
 def vectorise(directory) -> int:
     """Rewrite the synapse loops of the code objects in ``directory`` (a C++ standalone
     project; module docstring); the number of loops rewritten."""
-    total = 0
-    for path in sorted(Path(directory).glob("code_objects/*.cpp")):
-        try:
-            text = path.read_text()
-        except OSError:
-            continue
-        if "__synaptic_" not in text or MARK in text:
-            continue
-        new, n = vectorise_text(text)
-        if n:
-            path.write_text(new)
-            total += n
-    return total
+    return edit_code_objects(directory, "*.cpp", MARK, lambda text: (
+        vectorise_text(text) if "__synaptic_" in text else (text, 0)))

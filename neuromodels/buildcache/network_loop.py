@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .project_text import edit_once
+
 #: The end of the step loop: the clocks ticked, the time read, the loop closed (no
 #: maximum run time between).
 _PER_STEP = re.compile(
@@ -34,20 +36,13 @@ MARK = "// neuromodels.buildcache.network_loop: the time read once, after the lo
 def clock_once(directory) -> bool:
     """Move the per-step ``std::clock()`` of ``directory``'s ``network.cpp`` after its
     step loop; whether it did."""
-    path = Path(directory) / "network.cpp"
-    try:
-        text = path.read_text()
-    except OSError:
-        return False
-    if MARK in text:
-        return True
-    new, n = _PER_STEP.subn(lambda m: (f"{m.group(1)}\n{m.group(4)}}}\n{m.group(4)}{MARK}\n"
-                                       f"{m.group(4)}current = std::clock();\n"
-                                       f"{m.group(4)}{m.group(3)}\n"), text)
-    if n != 1:
-        return False
-    path.write_text(new)
-    return True
+    def edit(text):
+        new, n = _PER_STEP.subn(lambda m: (f"{m.group(1)}\n{m.group(4)}}}\n{m.group(4)}{MARK}\n"
+                                           f"{m.group(4)}current = std::clock();\n"
+                                           f"{m.group(4)}{m.group(3)}\n"), text)
+        return new if n == 1 else None
+
+    return edit_once(Path(directory) / "network.cpp", MARK, edit)
 
 
 #: The look-up of an object's clock in the step's clocks, in the object loop.
@@ -74,21 +69,11 @@ _PER_STEP_FLAGS = """{i}for(size_t c=0; c<_nm_clocks.size(); c++)
 def clock_flags(directory) -> bool:
     """Replace the per-object ``std::set`` look-up of the step loop of ``directory``'s
     ``network.cpp`` by a flag per clock; whether it did (the text as Brian2 2.5-2.9 writes it)."""
-    path = Path(directory) / "network.cpp"
-    try:
-        text = path.read_text()
-    except OSError:
-        return False
-    if FLAGS_MARK in text:
-        return True
+    def edit(text):
+        new, n = _LOOKUP.subn(lambda m: (
+            m.group(1) + _PER_RUN.format(i=m.group(2), mark=FLAGS_MARK) + m.group(3)
+            + _PER_STEP_FLAGS.format(i=m.group(4)) + m.group(5)
+            + "if (_nm_current[_nm_clock_of[i]])"), text, count=1)
+        return new if n == 1 else None
 
-    def edit(m):
-        return (m.group(1) + _PER_RUN.format(i=m.group(2), mark=FLAGS_MARK) + m.group(3)
-                + _PER_STEP_FLAGS.format(i=m.group(4)) + m.group(5)
-                + "if (_nm_current[_nm_clock_of[i]])")
-
-    new, n = _LOOKUP.subn(edit, text, count=1)
-    if n != 1:
-        return False
-    path.write_text(new)
-    return True
+    return edit_once(Path(directory) / "network.cpp", FLAGS_MARK, edit)

@@ -23,7 +23,8 @@ in parallel (OpenMP) or written otherwise are left as they are.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+
+from .project_text import edit_code_objects
 
 MARK = "// neuromodels.buildcache.threshold_loops"
 
@@ -78,14 +79,4 @@ def split_text(text: str) -> tuple[str, int]:
 def split(directory) -> int:
     """Split the threshold loops of the code objects in ``directory`` (a C++ standalone
     project); how many."""
-    total = 0
-    for path in sorted(Path(directory).glob("code_objects/*thresholder*.cpp")):
-        try:
-            text = path.read_text()
-        except OSError:
-            continue
-        new, n = split_text(text)
-        if n:
-            path.write_text(new)
-            total += n
-    return total
+    return edit_code_objects(directory, "*thresholder*.cpp", MARK, split_text)

@@ -25,6 +25,8 @@ import platform
 import shutil
 from pathlib import Path
 
+from .project_text import edit_once
+
 MARK = "// neuromodels.buildcache.vector_math"
 #: libmvec's double-precision functions on x86-64 by the glibc version that added them, with
 #: the number of arguments.
@@ -68,15 +70,9 @@ def declarations() -> str:
 def declare(directory) -> bool:
     """Add :func:`declarations` to ``directory``'s ``brianlib/common_math.h`` (before its
     include guard's end); whether the file has them (False where it is not Brian2's)."""
-    path = Path(directory) / "brianlib" / "common_math.h"
-    try:
-        text = path.read_text()
-    except OSError:
-        return False
-    if MARK in text:
-        return True
-    if "#define _BRIAN_COMMON_MATH_H" not in text or not text.rstrip().endswith("#endif"):
-        return False
-    head = text.rstrip()[:-len("#endif")]
-    path.write_text(head + declarations() + "\n" + _GUARD)
-    return True
+    def edit(text):
+        if "#define _BRIAN_COMMON_MATH_H" not in text or not text.rstrip().endswith("#endif"):
+            return None
+        return text.rstrip()[:-len("#endif")] + declarations() + "\n" + _GUARD
+
+    return edit_once(Path(directory) / "brianlib" / "common_math.h", MARK, edit)
