@@ -73,8 +73,9 @@ programs), ``network_loop`` (the main loop's clock and clock look-ups), ``dense_
 (synapse loops without index arrays), ``threshold_loops`` (threshold conditions, then
 events), ``vector_math`` (libmvec's declarations), ``project_text`` (each of these edits
 made once), ``estimate`` (build records, the estimate, progress lines), ``instrument`` (the
-timed, announced C++ and Cython builds), ``precompiled`` (the precompiled header, objects.cpp at -O0), ``clock_order``
-(clock resets in a fixed order) and ``draws`` (random draws).
+timed, announced C++ and Cython builds), ``precompiled`` (the precompiled header,
+objects.cpp at -O0), ``clock_order`` (clock resets in a fixed order) and ``draws`` (random
+draws).
 """
 from .brian2_version import (BRIAN2_SOURCES, BRIAN2_VERSION, brian2_patches_apply,
                              brian2_source_hash, relies_on)

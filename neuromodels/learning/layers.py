@@ -71,6 +71,8 @@ INPUT_READ = {"spikes": f"s_in = {sch.SPIKE_READ}",
 #: The same as the threshold condition itself (one code object less per step; GeNN allows a
 #: TimedArray only inside run_regularly, so there the input reads it at 'start').
 INPUT_THRESHOLD = {"spikes": f"{sch.SPIKE_READ} == 1", "rates": "rand() < stimulus(t, i)"}
+#: On runtime (``packed=False``): one stimulus value per input and step.
+UNPACKED_THRESHOLD = {**INPUT_THRESHOLD, "spikes": "stimulus(t, i) > 0.5"}
 #: 'rates' in a program with a sample clock (training programs): the sample's probability is
 #: read once per sample into ``p_in`` and compared with one ``rand()`` per step, the same
 #: draws and the same values as reading the TimedArray every step (no look-up per step).
@@ -162,7 +164,9 @@ class InputLayer:
         return {self.name: Code(equations=["s_in : 1   # input spike of this step (0 or 1)"],
                                 every_step=[(read, "start", 0)], namespace=ns)}
 
-    def threshold(self, read_at_start=False, sample_clock=False) -> str:
+    def threshold(self, read_at_start=False, sample_clock=False, packed=True) -> str:
+        """The input group's threshold; ``packed``: a 'spikes' stimulus holds 30 inputs' spikes
+        per value (:data:`~.schedule.SPIKE_READ`), else one value per input."""
         if read_at_start:
             return "s_in > 0.5"
         if self.per_sample(read_at_start, sample_clock):
@@ -170,9 +174,8 @@ class InputLayer:
             return f"({draw}) and {self.PRESENTING} == 1" if self.rest or self.repeat else draw
         if self.repeat is not None:   # the shown sample's probabilities times its intensity
             return f"(rand() < stimulus(t_shown, i)*intensity) and {self.PRESENTING} == 1"
-        if self.rest:
-            return f"({INPUT_THRESHOLD[self.mode]}) and {self.PRESENTING} == 1"
-        return INPUT_THRESHOLD[self.mode]
+        condition = INPUT_THRESHOLD[self.mode] if packed else UNPACKED_THRESHOLD[self.mode]
+        return f"({condition}) and {self.PRESENTING} == 1" if self.rest else condition
 
     def __repr__(self):
         rest = f", rest={self.rest}" if self.rest else ""

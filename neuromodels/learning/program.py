@@ -94,7 +94,7 @@ class Program:
         self.on_genn = self._check_device()
         self.clocks = ProgramClocks(sched, self.plastic)
         self.step_clock, self.sample_clock = self.clocks.step, self.clocks.sample
-        stimulus = sched.stimulus(net.input.mode, net.input.n)
+        stimulus = sched.stimulus(net.input.mode, net.input.n, packed=self.packed)
         label = sched.per_sample_array("nm_label")
         lr = sched.per_sample_array("nm_lr_scale")
         self.arrays = {"stimulus": stimulus, "label": label, "lr_scale": lr}
@@ -217,7 +217,8 @@ class Program:
         eqs += shown + (["intensity : 1   # of the shown sample"] if self.repeat else [])
         model = NeuronModel(name="input", equations="\n".join(eqs), parameters=ParameterSet(),
                             threshold=inp.threshold(read_at_start=self.on_genn,
-                                                    sample_clock=self.plastic),
+                                                    sample_clock=self.plastic,
+                                                    packed=self.packed),
                             reset="\n".join(code.on_spike) or None)   # none: no resetter
         groups[inp.name] = model.group(inp.n, clock=self.step_clock, name=f"nm_{inp.name}",
                                        namespace={**self.namespace, **code.namespace})
@@ -335,9 +336,16 @@ class Program:
             out.append((f"target_{layer}", np.vstack([flat, np.zeros((1, n))])))
         return out
 
+    @property
+    def packed(self) -> bool:
+        """Spike input packed 30 to a value (:data:`.schedule.SPIKE_BITS`) where a run takes
+        it as a file (standalone devices); on runtime, where unpacking costs numpy operations
+        in every step, one value per input."""
+        return active_device() != "runtime"
+
     def _stimulus_values(self, inputs):
         if self.network.input.mode == "spikes":
-            return self.schedule.spike_values(inputs)
+            return self.schedule.spike_values(inputs, packed=self.packed)
         return self.schedule.rate_values(inputs)
 
     def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None,

@@ -192,9 +192,11 @@ def sample_time(network, side: str = "") -> str:
     return "t" if getattr(network.input, "repeat", None) is None else f"t_shown{side}"
 
 
-#: Input spikes per stimulus value ('spikes' input): bits of an integer below 2**30, exact in
-#: a double and in Brian2's 32-bit ``int()``.  A step's 64 inputs are 3 values, not 64: the
-#: stimulus of a digits epoch (36,000 steps) is 0.9 MB, not 18 MB, to write, hash and read.
+#: Input spikes per stimulus value ('spikes' input on a standalone device): bits of an
+#: integer below 2**30, exact in a double and in Brian2's 32-bit ``int()``.  A step's 64
+#: inputs are 3 values, not 64: the stimulus of a digits epoch (36,000 steps) is 0.9 MB, not
+#: 18 MB, to write, hash and read.  (On runtime, where nothing is written and unpacking costs
+#: numpy operations in every step, one value per input: ``packed=False``.)
 SPIKE_BITS = 30
 #: Input ``i``'s spike in this step (0 or 1), from the packed stimulus
 #: (:meth:`SampleSchedule.spike_values`).
@@ -267,17 +269,22 @@ class SampleSchedule:
     def per_sample_array(self, name):
         return TimedArray(np.zeros(self.n_samples + 1), dt=self.sample_period, name=name)
 
-    def spike_values(self, spikes):
+    def spike_values(self, spikes, packed: bool = True):
         """Stimulus values (n_samples*T + 1, :func:`spike_words`) from 0/1 spikes
         (n_samples, T, n_in) (a value above 0.5 is a spike): each step's spikes packed
         :data:`SPIKE_BITS` inputs to a value, input c in bit c % SPIKE_BITS of value
-        c // SPIKE_BITS (sums of distinct powers of two below 2**30: exact in a double)."""
+        c // SPIKE_BITS (sums of distinct powers of two below 2**30: exact in a double);
+        ``packed=False``: one value (0 or 1) per input, (n_samples*T + 1, n_in)."""
         spikes = np.asarray(spikes)
         if spikes.ndim != 3 or spikes.shape[:2] != (self.n_samples, self.T):
             raise ValueError(f"input spikes must have shape (n_samples={self.n_samples}, "
                              f"T={self.T}, n_in), got {spikes.shape}")
         n_in = spikes.shape[2]
         flat = (spikes > 0.5).reshape(self.n_samples * self.T, n_in)
+        if not packed:
+            values = np.zeros((self.n_steps, n_in))
+            values[:-1] = flat
+            return values
         values = np.zeros((self.n_steps, spike_words(n_in)))
         for word in range(values.shape[1]):   # (integer products: no BLAS threads)
             bits = flat[:, word * SPIKE_BITS:(word + 1) * SPIKE_BITS]
@@ -295,12 +302,13 @@ class SampleSchedule:
             raise ValueError("input rates are spike probabilities per step and must be in [0, 1]")
         return np.vstack([rates, np.zeros((1, rates.shape[1]))])
 
-    def stimulus(self, mode, n_in):
+    def stimulus(self, mode, n_in, packed: bool = True):
         """The stimulus TimedArray ('spikes': one row per step, the spikes packed as in
-        :meth:`spike_values`; 'rates': one row per sample)."""
+        :meth:`spike_values`, or ``packed=False`` one value per input; 'rates': one row per
+        sample)."""
         if mode == "spikes":
-            return TimedArray(np.zeros((self.n_steps, spike_words(n_in))), dt=self.dt,
-                              name="nm_stimulus")
+            return TimedArray(np.zeros((self.n_steps, spike_words(n_in) if packed else n_in)),
+                              dt=self.dt, name="nm_stimulus")
         return TimedArray(np.zeros((self.n_samples + 1, n_in)), dt=self.sample_period,
                           name="nm_stimulus")
 
