@@ -43,10 +43,10 @@ RSS and not tracemalloc: JAX's (XLA's) buffers are not seen by tracemalloc, and 
 measure serves all methods.  The Brian2 methods run on the numpy target here (no compiler
 process, whose memory would dominate a child-process measure; the C++ binary holds the same
 variables).  With ``--input spikes`` (default) a run's stimulus is a TimedArray of
-n_samples x T x 3 doubles in every method (64 inputs' spikes packed 30 to a value), so that
-part grows with T by construction (the spike array given to the run is printed beside the
-peaks); ``--input rates`` (the input layer draws the spikes from per-sample probabilities)
-leaves the methods' own memory.
+n_samples x T x 64 doubles in every method (on the numpy target one value per input; a
+standalone program packs 30 inputs to a value), so that part grows with T by construction
+(its size is printed beside the peaks); ``--input rates`` (the input layer draws the spikes
+from per-sample probabilities) leaves the methods' own memory.
 
     python tests/benchmarks/bench_learning.py [--epochs 4] [--rounds 2] [--only ndl ...]
     python tests/benchmarks/bench_learning.py --memory [--T-values 20 200 2000]
