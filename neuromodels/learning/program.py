@@ -94,7 +94,7 @@ class Program:
         self.on_genn = self._check_device()
         self.clocks = ProgramClocks(sched, self.plastic)
         self.step_clock, self.sample_clock = self.clocks.step, self.clocks.sample
-        stimulus = sched.stimulus(net.input.mode, net.input.n, packed=self.packed)
+        stimulus = sched.stimulus(net.input.mode, net.input.n, sch.packs_spikes(active_device()))
         label = sched.per_sample_array("nm_label")
         lr = sched.per_sample_array("nm_lr_scale")
         self.arrays = {"stimulus": stimulus, "label": label, "lr_scale": lr}
@@ -218,7 +218,7 @@ class Program:
         model = NeuronModel(name="input", equations="\n".join(eqs), parameters=ParameterSet(),
                             threshold=inp.threshold(read_at_start=self.on_genn,
                                                     sample_clock=self.plastic,
-                                                    packed=self.packed),
+                                                    packed=sch.packs_spikes(active_device())),
                             reset="\n".join(code.on_spike) or None)   # none: no resetter
         groups[inp.name] = model.group(inp.n, clock=self.step_clock, name=f"nm_{inp.name}",
                                        namespace={**self.namespace, **code.namespace})
@@ -336,18 +336,6 @@ class Program:
             out.append((f"target_{layer}", np.vstack([flat, np.zeros((1, n))])))
         return out
 
-    @property
-    def packed(self) -> bool:
-        """Spike input packed 30 to a value (:data:`.schedule.SPIKE_BITS`) where a run takes
-        it as a file (standalone devices); on runtime, where unpacking costs numpy operations
-        in every step, one value per input."""
-        return active_device() != "runtime"
-
-    def _stimulus_values(self, inputs):
-        if self.network.input.mode == "spikes":
-            return self.schedule.spike_values(inputs, packed=self.packed)
-        return self.schedule.rate_values(inputs)
-
     def run(self, state, inputs, labels=None, lr_scale=0.0, seed=None, session=None,
             targets=None) -> dict:
         """Present ``inputs`` once; returns a dict.
@@ -375,7 +363,8 @@ class Program:
         if inputs.shape[-1] != net.input.n:
             raise LearningError(f"inputs have {inputs.shape[-1]} channels, the network has "
                                 f"n_in = {net.input.n}")
-        stim = self._stimulus_values(inputs)
+        stim = self.schedule.stimulus_values(self.network.input.mode, inputs,
+                                             sch.packs_spikes(active_device()))
         if labels is not None and np.ndim(labels) == 3:
             targets, labels = labels, None
         target_values = self._target_values(targets) if self.target_layers() else []

@@ -203,6 +203,13 @@ SPIKE_BITS = 30
 SPIKE_READ = f"int(stimulus(t, i // {SPIKE_BITS}) / 2.0**(i % {SPIKE_BITS})) % 2"
 
 
+def packs_spikes(device: str) -> bool:
+    """Whether a program on ``device`` packs its spike input (:data:`SPIKE_BITS` to a value):
+    where a run takes it as a file (standalone devices); not on runtime, where unpacking costs
+    numpy operations in every step."""
+    return device != "runtime"
+
+
 def spike_words(n_in: int) -> int:
     """The stimulus values per step of ``n_in`` packed input spikes."""
     return -(-int(n_in) // SPIKE_BITS)
@@ -301,6 +308,10 @@ class SampleSchedule:
         if np.any(rates < 0) or np.any(rates > 1):
             raise ValueError("input rates are spike probabilities per step and must be in [0, 1]")
         return np.vstack([rates, np.zeros((1, rates.shape[1]))])
+
+    def stimulus_values(self, mode, inputs, packed: bool = True):
+        """The stimulus's values for ``inputs`` (:meth:`spike_values`, :meth:`rate_values`)."""
+        return self.spike_values(inputs, packed) if mode == "spikes" else self.rate_values(inputs)
 
     def stimulus(self, mode, n_in, packed: bool = True):
         """The stimulus TimedArray ('spikes': one row per step, the spikes packed as in
