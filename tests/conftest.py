@@ -1,6 +1,8 @@
 """Shared test set-up: quiet warnings, the `long` marker, the groups of tests that one xdist
 worker runs together, device availability, Brian2 settings restored after every test, and
 one shared quick run per study."""
+import contextlib
+import gc
 import inspect
 import os
 import re
@@ -64,6 +66,24 @@ def require_device(name):
     reason = available_devices()[name]
     if reason is not None:
         pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def numpy_target_or_build(device, build_root=None, seed=1):
+    """The device of a generated-code edit's test (buildcache): ``'runtime'`` on Brian2's
+    numpy target (the reference), or ``'cpp_standalone'`` with its project kept in
+    ``build_root`` (the edited text is read back); the last build's objects are collected
+    first, else Brian2 numbers this build's names on."""
+    from neuromodels import buildcache
+    from neuromodels.devices import brian2_settings, use_device
+
+    if not buildcache.brian2_patches_apply():
+        pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
+    gc.collect()
+    kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
+    with brian2_settings(target="numpy"), use_device(device, seed=seed, verbose=False,
+                                                      **kwargs) as session:
+        yield session
 
 
 _QUICK_RUNS = {}

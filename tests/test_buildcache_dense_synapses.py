@@ -2,15 +2,15 @@
 the text edit; a program whose per-synapse updates and spikes (all-to-all, all-to-all in
 another order, all-to-all with delays) give the values of Brian2's numpy target; the
 program's check of the order (sparse and other layouts)."""
-import gc
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from neuromodels import buildcache
 from neuromodels.buildcache.dense_synapses import _CHECK, MARK, vectorise_text
+
+from .conftest import numpy_target_or_build
 
 LOOP = """void _run_syn_codeobject()
 {{
@@ -122,12 +122,7 @@ def _updates(device, build_root=None):
     (i, j) order; and the project directory."""
     from brian2 import Network, NeuronGroup, Synapses, ms
 
-    from neuromodels.devices import brian2_settings, use_device
-
-    gc.collect()
-    kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
-    with brian2_settings(target="numpy"), use_device(device, seed=1, verbose=False,
-                                                      **kwargs) as session:
+    with numpy_target_or_build(device, build_root) as session:
         sums = "".join(f"\ns{k} : 1\nr{k} : 1\ng{k} : 1" for k in range(len(CONNECTIONS)))
         pre = NeuronGroup(6, "a : 1" + sums, threshold="a > 0.2", name="pre_group")
         post = NeuronGroup(5, "b : 1" + sums, name="post_group")
@@ -157,8 +152,6 @@ def _updates(device, build_root=None):
 
 
 def test_a_program_gives_the_numpy_targets_values(tmp_path, monkeypatch):
-    if not buildcache.brian2_patches_apply():
-        pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
     monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
     expected, _ = _updates("runtime")
     got, project = _updates("cpp_standalone", tmp_path / "build")

@@ -2,13 +2,12 @@
 object and step (neuromodels.buildcache.network_loop); a program with three clocks against
 Brian2's numpy target; that its program gives Brian2's own spikes:
 tests/test_buildcache_precompiled.py."""
-import gc
 
 import numpy as np
-import pytest
 
-from neuromodels import buildcache
 from neuromodels.buildcache.network_loop import FLAGS_MARK, MARK, clock_flags, clock_once
+
+from .conftest import numpy_target_or_build
 
 LOOP = """        clock = next_clocks();
 
@@ -85,12 +84,7 @@ def _three_clocks(device, build_root=None):
     slot of the schedule; its value after every 0.1 ms step."""
     from brian2 import Network, NeuronGroup, StateMonitor, ms
 
-    from neuromodels.devices import brian2_settings, use_device
-
-    gc.collect()
-    kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
-    with brian2_settings(target="numpy"), use_device(device, seed=1, verbose=False,
-                                                      **kwargs) as session:
+    with numpy_target_or_build(device, build_root) as session:
         group = NeuronGroup(3, "x : 1", name="clocked")
         group.x = "i + 1"
         group.run_regularly("x = 2 * x + 1", dt=0.2 * ms, when="start")
@@ -102,8 +96,6 @@ def _three_clocks(device, build_root=None):
 
 
 def test_a_program_with_three_clocks_runs_its_objects_as_brian2_does(tmp_path, monkeypatch):
-    if not buildcache.brian2_patches_apply():
-        pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
     monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
     expected, _ = _three_clocks("runtime")
     got, project = _three_clocks("cpp_standalone", tmp_path / "build")

@@ -3,16 +3,16 @@
 escape-noise erf threshold, a refractory group) are those of Brian2's numpy target, with the
 erf threshold vectorised.  (A condition that draws random numbers keeps its statements and
 their order, the text test; its draws differ between numpy and C++ by construction.)"""
-import gc
 import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from neuromodels import buildcache
 from neuromodels.buildcache.threshold_loops import MARK, split_text
 from neuromodels.buildcache.vector_math import vector_form
+
+from .conftest import numpy_target_or_build
 
 LOOP = """void _run_g_thresholder_codeobject()
 {{
@@ -68,13 +68,9 @@ def _spikes(device, build_root=None):
     refractory group's last spikes; and the project directory."""
     from brian2 import Network, NeuronGroup, SpikeMonitor, ms
 
-    from neuromodels.devices import brian2_settings, use_device
     from neuromodels.neurons.noise import erf
 
-    gc.collect()
-    kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
-    with brian2_settings(target="numpy"), use_device(device, seed=3, verbose=False,
-                                                      **kwargs) as session:
+    with numpy_target_or_build(device, build_root, seed=3) as session:
         escape = NeuronGroup(37, "v = sin(0.3 * i + t / ms) : 1\nu : 1",
                              threshold="u < 0.5 * (1 + erf((v - 0.2) / 0.3))",
                              namespace={"erf": erf}, name="escape")
@@ -91,8 +87,6 @@ def _spikes(device, build_root=None):
 
 
 def test_a_program_gives_the_numpy_targets_spikes(tmp_path, monkeypatch):
-    if not buildcache.brian2_patches_apply():
-        pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
     monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
     expected, last_expected, _ = _spikes("runtime")
     got, last, project = _spikes("cpp_standalone", tmp_path / "build")

@@ -40,7 +40,7 @@ _GUARD = "#endif\n"
 
 def vector_form(name: str) -> bool:
     """Whether a program built here calls libmvec's vector form of ``name`` in a loop the
-    compiler vectorises: GCC (``c++``), x86-64, glibc from the version that added it."""
+    compiler vectorises: GCC (``g++``), x86-64, glibc from the version that added it."""
     libc, version = platform.libc_ver()
     if platform.machine() != "x86_64" or libc != "glibc" or shutil.which("g++") is None:
         return False

@@ -333,8 +333,7 @@ def main():
                 results[method, device].append(res)
                 if (method, device) == base and last is not None and "error" not in res \
                         and "error" not in last[1]:
-                    skip = 0 if last[0][1] == "torch" else 1
-                    pairs[last[0]].append(np.median(last[1]["cpu"][skip:])
+                    pairs[last[0]].append(np.median(last[1]["cpu"][1:])   # later epochs
                                           / np.median(res["cpu"][1:]))
                 last = ((method, device), res)
                 print(f"round {r + 1}: {method:<8} {device:<14} " + (
