@@ -48,6 +48,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def pytest_configure(config):
+    """``--dist loadgroup`` under pytest 9.2 with pytest-xdist up to 3.8: stop with the reason.
+    pytest-xdist names a test's group in its id, which pytest 9.2's ids no longer take
+    (pytest-xdist issue 1386; hence setup.cfg's ``pytest<9.2``): the groups would be ignored
+    without a word, each worker make the shared quick runs again, the suite take ~1.4x."""
+    if config.getoption("dist", None) != "loadgroup":
+        return
+    import xdist
+
+    def version(text):
+        return tuple(int(p) for p in re.findall(r"\d+", text)[:2])
+
+    if version(pytest.__version__) >= (9, 2) and version(xdist.__version__) <= (3, 8):
+        raise pytest.UsageError(
+            f"pytest-xdist {xdist.__version__}'s --dist loadgroup does not group tests under "
+            f"pytest {pytest.__version__} (pytest-xdist issue 1386): install the lock's "
+            "pytest (make venv), or run without -n")
+
+
 @pytest.fixture(autouse=True)
 def _scoped_brian2_settings():
     """Every test ends with Brian2's preferences and ``defaultclock.dt`` as it found them
@@ -81,8 +100,10 @@ def numpy_target_or_build(device, build_root=None, seed=1):
         pytest.skip("the edit applies to the code Brian2 2.9 generates (the patches are off)")
     gc.collect()
     kwargs = dict(build_root=build_root, keep_build=True) if device != "runtime" else {}
-    with brian2_settings(target="numpy"), use_device(device, seed=seed, verbose=False,
-                                                      **kwargs) as session:
+    # the target after use_device, which sets Cython's (cold, ~5 s per code object from an
+    # empty ~/.cython: 114 s for the dense-synapses reference)
+    with use_device(device, seed=seed, verbose=False, **kwargs) as session, \
+            brian2_settings(target="numpy"):
         yield session
 
 
