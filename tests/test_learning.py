@@ -858,8 +858,8 @@ def test_evaluation_program_masks_augmented_sample_start_values():
 @pytest.mark.parametrize("n_in", [1, 30, 31, 64, 91])
 def test_input_spikes_are_packed_30_to_a_stimulus_value(n_in):
     """The 'spikes' stimulus (schedule.spike_values) read back as the input layer reads it
-    (schedule.SPIKE_READ, evaluated by Brian2 on its numpy target): every spike, nothing
-    else, in the steps of its sample; the extra last step silent."""
+    (schedule.SPIKE_READ with its constants, evaluated by Brian2 on its numpy target): every
+    spike, nothing else, in the steps of its sample; the extra last step silent."""
     from brian2 import Network, NeuronGroup, SpikeMonitor, ms
 
     from neuromodels.devices import brian2_settings
@@ -873,8 +873,11 @@ def test_input_spikes_are_packed_30_to_a_stimulus_value(n_in):
     assert values.shape == (n * T + 1, -(-n_in // 30)) and np.all(values < 2 ** 30)
     stimulus = schedule.stimulus("spikes", n_in)
     with brian2_settings(target="numpy"):
-        group = NeuronGroup(n_in, "", threshold=f"{sch.SPIKE_READ} == 1",
+        group = NeuronGroup(n_in, "\n".join(sch.SPIKE_CONSTANTS),
+                            threshold=f"{sch.SPIKE_READ} == 1",
                             namespace={"stimulus": stimulus}, dt=1 * ms)
+        for var, constant in sch.spike_constants(n_in).items():
+            setattr(group, var, constant)
         monitor = SpikeMonitor(group)
         stimulus.values[:] = values
         Network(group, monitor).run(schedule.duration)

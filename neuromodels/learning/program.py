@@ -94,7 +94,8 @@ class Program:
         self.on_genn = self._check_device()
         self.clocks = ProgramClocks(sched, self.plastic)
         self.step_clock, self.sample_clock = self.clocks.step, self.clocks.sample
-        stimulus = sched.stimulus(net.input.mode, net.input.n, sch.packs_spikes(active_device()))
+        self.packed = sch.packs_spikes(active_device())
+        stimulus = sched.stimulus(net.input.mode, net.input.n, self.packed)
         label = sched.per_sample_array("nm_label")
         lr = sched.per_sample_array("nm_lr_scale")
         self.arrays = {"stimulus": stimulus, "label": label, "lr_scale": lr}
@@ -215,13 +216,16 @@ class Program:
         eqs = code.equations + ([] if self.on_genn else
                                 ["rng_seed : integer (shared, constant)   # seed of this run"])
         eqs += shown + (["intensity : 1   # of the shown sample"] if self.repeat else [])
+        packed = self.packed and inp.mode == "spikes"   # the constants of its read
+        eqs += sch.SPIKE_CONSTANTS if packed else []
         model = NeuronModel(name="input", equations="\n".join(eqs), parameters=ParameterSet(),
                             threshold=inp.threshold(read_at_start=self.on_genn,
-                                                    sample_clock=self.plastic,
-                                                    packed=sch.packs_spikes(active_device())),
+                                                    sample_clock=self.plastic, packed=self.packed),
                             reset="\n".join(code.on_spike) or None)   # none: no resetter
         groups[inp.name] = model.group(inp.n, clock=self.step_clock, name=f"nm_{inp.name}",
                                        namespace={**self.namespace, **code.namespace})
+        for var, values in (sch.spike_constants(inp.n) if packed else {}).items():
+            setattr(groups[inp.name], var, values)
         for name, layer in net.layers.items():
             code, model = codes[name], net.model(name)
             reset = "\n".join([line for line in [model.reset] if line] + code.on_spike)
@@ -359,7 +363,7 @@ class Program:
 
         net = self.network
         net.check_state(state)
-        inputs = np.asarray(inputs, dtype=float)
+        inputs = np.asarray(inputs)   # bool spikes stay bool (the schedule's values convert)
         if inputs.shape[-1] != net.input.n:
             raise LearningError(f"inputs have {inputs.shape[-1]} channels, the network has "
                                 f"n_in = {net.input.n}")

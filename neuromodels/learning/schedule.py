@@ -199,8 +199,20 @@ def sample_time(network, side: str = "") -> str:
 #: numpy operations in every step, one value per input: ``packed=False``.)
 SPIKE_BITS = 30
 #: Input ``i``'s spike in this step (0 or 1), from the packed stimulus
-#: (:meth:`SampleSchedule.spike_values`).
-SPIKE_READ = f"int(stimulus(t, i // {SPIKE_BITS}) / 2.0**(i % {SPIKE_BITS})) % 2"
+#: (:meth:`SampleSchedule.spike_values`): bit ``i % SPIKE_BITS`` of value ``i // SPIKE_BITS``,
+#: read with the input's constants (:data:`SPIKE_CONSTANTS`; a power of two per step and
+#: input was 2 % of an e-prop epoch's program, its integer divisions 6 %).  ``x * 2**-k`` is
+#: exact, so ``int()`` gives ``floor(x / 2**k)``.
+SPIKE_READ = "int(stimulus(t, spike_word) * spike_scale) % 2"
+#: The constants of :data:`SPIKE_READ` in the input group (values: :func:`spike_constants`).
+SPIKE_CONSTANTS = ["spike_word : integer (constant)   # the stimulus value with this input's spike",
+                   "spike_scale : 1 (constant)   # 2**-(its bit in that value)"]
+
+
+def spike_constants(n_in: int) -> dict[str, np.ndarray]:
+    """The values of :data:`SPIKE_CONSTANTS` for inputs ``0 ... n_in - 1``."""
+    i = np.arange(int(n_in))
+    return {"spike_word": i // SPIKE_BITS, "spike_scale": 0.5 ** (i % SPIKE_BITS)}
 
 
 def packs_spikes(device: str) -> bool:
