@@ -5,7 +5,8 @@ tests/test_buildcache_precompiled.py."""
 
 import numpy as np
 
-from neuromodels.buildcache.network_loop import FLAGS_MARK, MARK, clock_flags, clock_once
+from neuromodels.buildcache.network_loop import (FLAGS_MARK, MARK, NEXT_CLOCKS, clock_flags,
+                                                 clock_once)
 
 from .conftest import numpy_target_or_build
 
@@ -44,7 +45,11 @@ def test_a_maximum_run_time_keeps_the_clock_in_every_step(tmp_path):
     assert not clock_once(tmp_path / "missing")
 
 
-OBJECT_LOOP = """    start = std::clock();
+OBJECT_LOOP = """#define Clock_epsilon 1e-14
+
+void Network::run(const double duration)
+{
+    start = std::clock();
     Clock* clock = next_clocks();
     double elapsed_realtime;
     bool did_break_early = false;
@@ -60,19 +65,31 @@ OBJECT_LOOP = """    start = std::clock();
             if (curclocks.find(obj_clock) != curclocks.end())
             {
                 codeobj_func func = objects[i].second;
+                if (func)
+                    func();
+            }
+        }
+        for(std::set<Clock*>::iterator i=curclocks.begin(); i!=curclocks.end(); i++)
+            (*i)->tick();
+        clock = next_clocks();
+    }
+}
 """
 
 
-def test_each_objects_clock_is_an_index_and_each_clock_looked_up_once_per_step(tmp_path):
+def test_each_objects_clock_is_an_index_and_the_steps_clocks_flags(tmp_path):
     (tmp_path / "network.cpp").write_text(OBJECT_LOOP)
     assert clock_flags(tmp_path)
     text = (tmp_path / "network.cpp").read_text()
-    per_run, loop = text.split("    while(clock")
+    before, per_run, loop = text.split("void Network::run")[0], *text.split("    while(clock")
+    assert before.endswith(NEXT_CLOCKS.format(mark=FLAGS_MARK))
     assert FLAGS_MARK in per_run and "_nm_clock_of[i]++;" in per_run
-    assert "curclocks.find(obj_clock)" not in loop
+    assert per_run.index("Clock* clock = next_clocks();") < per_run.index(
+        "_nm_current[c] = curclocks.find(_nm_clocks[c])")   # the first step's clocks
+    assert "curclocks" not in loop and "next_clocks()" not in loop
     assert "if (_nm_current[_nm_clock_of[i]])" in loop
-    flags = loop.index("_nm_current[c] = curclocks.find(_nm_clocks[c])")
-    assert loop.index("t = clock->t[0];") < flags < loop.index("for(size_t i=0;")
+    assert loop.index("if (_nm_current[c])\n                _nm_clocks[c]->tick();") < \
+        loop.index("clock = _nm_next_clocks(_nm_clocks, _nm_current);")
     assert clock_flags(tmp_path) and (tmp_path / "network.cpp").read_text() == text  # once
     (tmp_path / "network.cpp").write_text(OBJECT_LOOP.replace("curclocks.find", "find"))
     assert not clock_flags(tmp_path)                 # another loop: left as it is

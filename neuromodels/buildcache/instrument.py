@@ -17,6 +17,7 @@ from .folders import cache_dir, enabled
 from .network_loop import clock_flags, clock_once
 from .precompiled import prepare_project
 from .programs import keep_program, program_key, restore_program
+from .spike_queue import append_in_one_copy
 from .threshold_loops import split as split_thresholds
 from .vector_math import declare as declare_vector_math
 
@@ -70,6 +71,7 @@ def instrument_compile(device, name: str, what: str = "this network", verbose: b
                 vectorise(directory)    # all-to-all synapse loops without index arrays
                 split_thresholds(directory)     # conditions in a loop of their own
                 declare_vector_math(directory)  # libmvec's exp, erf, ... in loops
+                append_in_one_copy(directory)   # the spike queue's push without zeros
             if use_records and not clean:   # the program built from the same code before
                 with contextlib.suppress(OSError):
                     key = program_key(directory)

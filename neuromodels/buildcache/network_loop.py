@@ -11,10 +11,13 @@ otherwise unchanged) in the text Brian2 generated; where that text is not the ex
 is.
 
 The same loop looks every object's clock up in the ``std::set`` of the step's clocks, once
-per object and step (a learning program of ~40 objects: 8 % of its binary's time).
-:func:`clock_flags` gives each object the index of its clock among the run's clocks once
-per run, and looks up each clock, not each object, once per step: the same objects run in
-the same order.
+per object and step (a learning program of ~40 objects: 8 % of its binary's time), and
+builds that set anew at the end of every step (``Network::next_clocks``: 4-5 % of a
+learning program's binary, with its tree's allocations).  :func:`clock_flags` gives each
+object the index of its clock among the run's clocks once per run, and keeps a flag per
+clock for the step's clocks, set at the end of each step by :data:`NEXT_CLOCKS` (the same
+earliest clock, the same tolerance, as ``next_clocks``): the same objects run in the same
+order, the same clocks tick.
 """
 from __future__ import annotations
 
@@ -60,20 +63,57 @@ _PER_RUN = """{i}{mark} into the
 {i}    while(_nm_clocks[_nm_clock_of[i]] != objects[i].first)
 {i}        _nm_clock_of[i]++;
 {i}std::vector<char> _nm_current(_nm_clocks.size(), 0);
-"""
-_PER_STEP_FLAGS = """{i}for(size_t c=0; c<_nm_clocks.size(); c++)
+{i}for(size_t c=0; c<_nm_clocks.size(); c++)   // the first step's, from next_clocks()
 {i}    _nm_current[c] = curclocks.find(_nm_clocks[c]) != curclocks.end();
 """
+#: The end of a step: the step's clocks tick, the next step's clocks are found.
+_TICK = re.compile(
+    r"\n([ \t]*)for\(std::set<Clock\*>::iterator i=curclocks\.begin\(\); "
+    r"i!=curclocks\.end\(\); i\+\+\)\n[ \t]*\(\*i\)->tick\(\);\n"
+    r"[ \t]*clock = next_clocks\(\);\n")
+_FLAG_TICK = """
+{i}for(size_t c=0; c<_nm_clocks.size(); c++)
+{i}    if (_nm_current[c])
+{i}        _nm_clocks[c]->tick();
+{i}clock = _nm_next_clocks(_nm_clocks, _nm_current);
+"""
+#: ``Network::next_clocks`` on the run's clocks, the step's clocks as flags.
+NEXT_CLOCKS = """{mark}: Network::next_clocks,
+// the step's clocks as a flag per clock (Brian2: a std::set, built every step)
+static Clock* _nm_next_clocks(const std::vector<Clock*> &clocks, std::vector<char> &current)
+{{
+    Clock *minclock = clocks[0];
+    for(size_t c=1; c<clocks.size(); c++)
+        if(clocks[c]->t[0] < minclock->t[0])
+            minclock = clocks[c];
+    const double t = minclock->t[0];
+    for(size_t c=0; c<clocks.size(); c++)
+    {{
+        const double s = clocks[c]->t[0];
+        current[c] = s==t || fabs(s-t)<=Clock_epsilon;
+    }}
+    return minclock;
+}}
+
+"""
+_RUN = re.compile(r"^void Network::run\(", re.M)
 
 
 def clock_flags(directory) -> bool:
     """Replace the per-object ``std::set`` look-up of the step loop of ``directory``'s
-    ``network.cpp`` by a flag per clock; whether it did (the text as Brian2 2.5-2.9 writes it)."""
+    ``network.cpp`` by a flag per clock, and the set built at the end of each step by
+    :data:`NEXT_CLOCKS`; whether it did (the text as Brian2 2.5-2.9 writes it)."""
     def edit(text):
         new, n = _LOOKUP.subn(lambda m: (
             m.group(1) + _PER_RUN.format(i=m.group(2), mark=FLAGS_MARK) + m.group(3)
-            + _PER_STEP_FLAGS.format(i=m.group(4)) + m.group(5)
-            + "if (_nm_current[_nm_clock_of[i]])"), text, count=1)
+            + m.group(5) + "if (_nm_current[_nm_clock_of[i]])"), text, count=1)
+        if n != 1 or "Clock_epsilon" not in new:
+            return None
+        new, n = _TICK.subn(lambda m: _FLAG_TICK.format(i=m.group(1)), new, count=1)
+        if n != 1:
+            return None
+        new, n = _RUN.subn(lambda m: NEXT_CLOCKS.format(mark=FLAGS_MARK) + m.group(0), new,
+                           count=1)
         return new if n == 1 else None
 
     return edit_once(Path(directory) / "network.cpp", FLAGS_MARK, edit)

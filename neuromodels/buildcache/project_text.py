@@ -1,9 +1,9 @@
 """Edits of a generated C++ project's text before ``make``, each made once.
 
 The edits (:mod:`.network_loop`, :mod:`.dense_synapses`, :mod:`.threshold_loops`,
-:mod:`.vector_math`) rewrite the text Brian2 generated where it is the text they expect
-and leave it as it is otherwise; each leaves a mark, so that a project edited before (a
-re-build in the same directory) is not edited twice.
+:mod:`.vector_math`, :mod:`.spike_queue`) rewrite the text Brian2 generated where it is the
+text they expect and leave it as it is otherwise; each leaves a mark, so that a project
+edited before (a re-build in the same directory) is not edited twice.
 """
 from __future__ import annotations
 
