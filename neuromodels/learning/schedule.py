@@ -200,9 +200,9 @@ def sample_time(network, side: str = "") -> str:
 SPIKE_BITS = 30
 #: Input ``i``'s spike in this step (0 or 1), from the packed stimulus
 #: (:meth:`SampleSchedule.spike_values`): bit ``i % SPIKE_BITS`` of value ``i // SPIKE_BITS``,
-#: read with the input's constants (:data:`SPIKE_CONSTANTS`; a power of two per step and
-#: input was 2 % of an e-prop epoch's program, its integer divisions 6 %).  ``x * 2**-k`` is
-#: exact, so ``int()`` gives ``floor(x / 2**k)``.
+#: read with the input's constants (:data:`SPIKE_CONSTANTS`; the former read, a power of two
+#: and two integer divisions per input and step, took 10 % of an e-prop program's time under
+#: perf).  ``x * 2**-k`` is exact, so ``int()`` gives ``floor(x / 2**k)``.
 SPIKE_READ = "int(stimulus(t, spike_word) * spike_scale) % 2"
 #: The constants of :data:`SPIKE_READ` in the input group (values: :func:`spike_constants`).
 SPIKE_CONSTANTS = ["spike_word : integer (constant)   # the stimulus value with this input's spike",
