@@ -119,8 +119,11 @@ def _run_on_device(device, build_root, dt, T=10.0, I0=1.3):
     recurrent case (sub-step synapses) in one network; spike times in units of tau."""
     from neuromodels.devices import use_device
 
+    # one clock for everything (GeNN supports no other); on runtime the numpy target of the
+    # file, set after use_device, which sets Cython's
+    target = {"target": "numpy"} if device == "runtime" else {}
     with use_device(device, build_root=build_root) as session, \
-            brian2_settings(dt=dt):  # one clock for everything (GeNN supports no other)
+            brian2_settings(dt=dt, **target):
         G = theta_group(1, V_init=0.0, tau=TAU, I0=I0, name="free")
         M = SpikeMonitor(G, variables=["theta"])
         nets = {"ff": network_from_exact(**_FF_CASE, tau=TAU, substep=False)}
