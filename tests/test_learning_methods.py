@@ -259,6 +259,22 @@ def test_online_method_epoch_equals_numpy_reference(method, kind, loss, recurren
         assert np.allclose(got, before) != p.plastic, p.name      # learned iff plastic
 
 
+@pytest.mark.parametrize("method, loss", [("eprop", "ce"), ("ottt", "mse"), ("decolle", "ce")])
+def test_every_object_of_a_program_runs_on_the_networks_steps(method, loss):
+    """Every Brian2 object of a training program runs on the network's step clock or a
+    multiple of it (sample ends, chunks), whatever Brian2's default clock is: an object left
+    on the default clock (0.1 ms here, the network's step 1 ms) would run ten times a step
+    (the per-step softmax's summed variables did: 10x the steps of a locality epoch)."""
+    spikes, labels, targets = _task(n=2)
+    net = _net(method, loss=loss)
+    program = Program(net, 2)
+    with brian2_settings(dt=0.1 * ms):
+        program.run(net.initial_state(seed=0), spikes, targets if loss == "mse" else labels)
+    ratios = {o.name: float(o.clock.dt / net.dt) for o in program.brian_network.objects}
+    assert min(ratios.values()) == 1.0
+    assert all(abs(r - round(r)) < 1e-9 for r in ratios.values()), ratios
+
+
 def test_online_epoch_on_cpp_standalone_equals_numpy_reference():
     """The per-step path in generated C++ (signals routed and applied in the 'end' slot of
     the same step, summed variables moved there): e-prop with ALIF neurons and a recurrent

@@ -121,10 +121,10 @@ class Readout:
                            name=f"{name}_softmax")
         classes.Z = linked_var(norm, "Z", index=np.zeros(n_classes, dtype=int))
         scores = Synapses(output, classes, f"score_post = y_pre/{P} : 1 (summed)",
-                          namespace=namespace, name=f"{name}_scores")
+                          clock=output.clock, namespace=namespace, name=f"{name}_scores")
         scores.connect(i=np.arange(output.N), j=self.classes(output.N))
         softmax = Synapses(classes, norm, "Z_post = exp(beta*score_pre) : 1 (summed)",
-                           namespace=namespace, name=f"{name}_normaliser")
+                           clock=output.clock, namespace=namespace, name=f"{name}_normaliser")
         softmax.connect()
         label = "int(abs(label(t) - i) < 0.5)"
         error = classes.run_regularly(
@@ -133,7 +133,7 @@ class Readout:
             f"{label}*(log(Z) - beta*score)*{in_window}/n_window",
             when="end", order=sch.ORDER_END_ERROR, name=f"{name}_classes_error")
         back = Synapses(classes, output, "L_error_post = err_pre : 1 (summed)",
-                        name=f"{name}_error")
+                        clock=output.clock, name=f"{name}_error")
         back.connect(i=self.classes(output.N), j=np.arange(output.N))
         sch.sum_in_step(scores, "score_post", sch.ORDER_END_SCORE)
         sch.sum_in_step(softmax, "Z_post", sch.ORDER_END_NORMALISER)
