@@ -44,8 +44,9 @@ def test_the_estimate_scales_with_the_last_builds_here(cache):
     the last few count, so that the estimate follows a change of machine load."""
     model = buildcache.modelled_compile_seconds(20, True, 30, 15)
     assert model > buildcache.modelled_compile_seconds(19, True, 30, 15)   # grows per file
+    _calibrated(estimate.CALIBRATION_SECONDS)
     assert buildcache.estimate_compile_seconds("cpp_standalone", 20, True, 30, 15) == \
-        pytest.approx(model)   # nothing measured here: the model itself
+        pytest.approx(model)   # no build here, calibrated as the model's machine: the model
     slow = [_record(k, k - 2, 40, k >= 8, 2 * buildcache.modelled_compile_seconds(
         k, k >= 8, 40, k - 2)) for k in range(3, 13)]
     fast = [dict(r, seconds=r["seconds"] / 4) for r in slow]
@@ -54,6 +55,46 @@ def test_the_estimate_scales_with_the_last_builds_here(cache):
                                json.dumps({"builds": records}))
         assert buildcache.estimate_compile_seconds("cpp_standalone", 20, True, 30, 15) == \
             pytest.approx(factor * model)
+
+
+def _calibrated(seconds):
+    estimate._write_atomic(estimate._calibration_path(), json.dumps({"seconds": seconds}))
+
+
+def test_before_any_build_the_estimate_is_scaled_by_the_calibration(cache):
+    """No build recorded here: the model times the calibration's seconds over the model
+    machine's (a machine that compiles the calibration in twice the time: twice the model);
+    once a build is recorded, the builds set the factor."""
+    model = buildcache.modelled_compile_seconds(31, True, 31, 26)
+    _calibrated(2 * estimate.CALIBRATION_SECONDS)
+    assert buildcache.estimate_compile_seconds("cpp_standalone", 31, True, 31, 26) == \
+        pytest.approx(2 * model)
+    estimate._write_atomic(estimate._records_path("cpp_standalone"), json.dumps(
+        {"builds": [_record(31, 26, 31, True, 0.5 * model)]}))
+    assert buildcache.estimate_compile_seconds("cpp_standalone", 31, True, 31, 26) == \
+        pytest.approx(0.5 * model)
+
+
+def test_the_calibration_compiles_once_per_cache_folder(cache, monkeypatch):
+    """The first estimate compiles the calibration source (twice, side by side) and keeps
+    its seconds; later estimates read them; a compiler that is not there gives factor 1 and
+    keeps nothing (the next estimate tries again)."""
+    import shutil
+
+    if shutil.which("g++") is None:
+        pytest.skip("no g++ on PATH")
+    monkeypatch.setenv("CXX", "g++")
+    factor = estimate.calibration_factor()
+    seconds = json.loads(estimate._calibration_path().read_text())["seconds"]
+    assert seconds > 0 and factor == pytest.approx(seconds / estimate.CALIBRATION_SECONDS)
+    monkeypatch.setattr(estimate, "_time_calibration", lambda compiler: pytest.fail("again"))
+    assert estimate.calibration_factor() == factor
+    estimate._calibration_path().unlink()
+    monkeypatch.undo()
+    monkeypatch.setenv("NEUROMODELS_CACHE_DIR", str(cache))
+    monkeypatch.setenv("CXX", str(cache / "no-such-compiler"))
+    assert estimate.calibration_factor() == 1.0
+    assert not estimate._calibration_path().exists()
 
 
 class _FakeDevice:
@@ -80,11 +121,12 @@ def test_a_build_of_one_or_two_files_is_not_announced_as_0_s(cache, tmp_path, mo
     (project / "makefile").write_text(f"SRCS = {' '.join(list(sources)[:new])}\n"
                                       "OPTIMISATIONS = -O3\n")
     device = _FakeDevice()
+    _calibrated(estimate.CALIBRATION_SECONDS)
     buildcache.instrument_compile(device, "cpp_standalone", "Study 'x'")
     device.compile_source(str(project), "gcc", False, False)
     buildcache.uninstrument_compile(device)
     out = capsys.readouterr().out
     announced = int(out.split("about ")[1].split(" s")[0])
     assert f"first run of Study 'x', {new} files" in out and announced >= 1
-    # the model (no build recorded here), never below one second
+    # the model (no build recorded here, calibrated as its machine), never below one second
     assert announced == max(1, round(buildcache.modelled_compile_seconds(new, False, new, 0)))
