@@ -93,6 +93,24 @@ def test_smoothed_firing_is_the_integral_of_the_declared_derivative():
     np.testing.assert_allclose(p, norm.cdf((v - 1e-3) / 0.4e-3), rtol=1e-12, atol=1e-15)
 
 
+def test_the_antiderivative_is_kept_across_processes(tmp_path, monkeypatch):
+    """The integral of dP/dv (sympy, 1.4 s) is kept in the cache folder: read back, with
+    sympy not asked again, the twin's P(v) is still the normal CDF (to 1e-12)."""
+    from neuromodels.learning import jax_code
+
+    monkeypatch.setenv("NEUROMODELS_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NEUROMODELS_CACHE", raising=False)
+    try:
+        jax_code._integrate.cache_clear()
+        test_smoothed_firing_is_the_integral_of_the_declared_derivative()      # derived
+        assert len(list((tmp_path / "antiderivatives").iterdir())) == 1
+        jax_code._integrate.cache_clear()
+        monkeypatch.setattr(jax_code, "_integrate_sympy", lambda *a: pytest.fail("derived"))
+        test_smoothed_firing_is_the_integral_of_the_declared_derivative()      # read back
+    finally:
+        jax_code._integrate.cache_clear()
+
+
 def test_smoothed_gradient_equals_central_finite_differences():
     """BPTT through the smoothed network (soft spikes P(v), soft resets, a recurrent layer,
     per-neuron learned thresholds) equals central finite differences within 1e-4 relative,

@@ -181,6 +181,30 @@ def subexpression_order(equations: Equations) -> list:
 
 @functools.lru_cache(maxsize=64)
 def _integrate(derivative: str, membrane: str, values: tuple):
+    """:func:`_integrate_sympy`, kept across processes in the cache folder (``sympy.srepr``,
+    which reads back to the same expression; sympy's integral and limit of the Gaussian
+    surrogate took 1.4 s in every run of a study with a twin)."""
+    from ..buildcache.folders import _digest, _write_atomic, cache_dir, enabled
+
+    path = None
+    if enabled():
+        key = _digest("antiderivative", sympy.__version__, derivative, membrane, values)
+        path = cache_dir() / "antiderivatives" / f"{key}.txt"
+        try:
+            text = path.read_text()
+            return None if text == "None" else sympy.sympify(text)
+        except (OSError, ValueError, TypeError, SyntaxError, sympy.SympifyError):
+            pass
+    result = _integrate_sympy(derivative, membrane, values)
+    if path is not None:
+        try:
+            _write_atomic(path, "None" if result is None else sympy.srepr(result))
+        except OSError:
+            pass
+    return result
+
+
+def _integrate_sympy(derivative: str, membrane: str, values: tuple):
     expr = str_to_sympy(derivative)
     expr = expr.subs({s: sympy.Float(dict(values)[s.name]) for s in expr.free_symbols
                       if s.name in dict(values)})
