@@ -14,7 +14,7 @@ import pytest
 
 import neuromodels.devices  # noqa: F401 -- records the Brian2 source connect_in_blocks relies on
 from neuromodels import buildcache
-from neuromodels.buildcache import brian2_version, estimate
+from neuromodels.buildcache import brian2_version, calibration
 
 BRIAN2_PATCHED = {   # the Brian2 functions that buildcache replaces or wraps
     "brian2.stateupdaters.base:StateUpdateMethod.apply_stateupdater",
@@ -128,8 +128,8 @@ def test_a_build_says_how_long_it_will_take(cache, tmp_path, monkeypatch, capsys
     buildcache.instrument_compile(device, "cpp_standalone", "Study 'x'", on_compile=seconds.append)
     sources = {f"f{k}.cpp": f"int f{k}() {{ return {k}; }}" for k in range(4)}
     # nothing measured here yet, calibrated as the model's machine: the model
-    estimate._write_atomic(estimate._calibration_path(),
-                           json.dumps({"seconds": estimate.CALIBRATION_SECONDS}))
+    calibration._write_atomic(calibration._calibration_path(),
+                              json.dumps({"seconds": calibration.CALIBRATION_SECONDS}))
     expected = buildcache.modelled_compile_seconds(4)
     device.compile_source(str(_project(tmp_path / "a", sources)), "gcc", False, False)
     first = capsys.readouterr().out

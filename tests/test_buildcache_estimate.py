@@ -6,7 +6,7 @@ import json
 import pytest
 
 from neuromodels import buildcache
-from neuromodels.buildcache import estimate
+from neuromodels.buildcache import calibration, estimate
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_the_estimate_scales_with_the_last_builds_here(cache):
     the last few count, so that the estimate follows a change of machine load."""
     model = buildcache.modelled_compile_seconds(20, True, 30, 15)
     assert model > buildcache.modelled_compile_seconds(19, True, 30, 15)   # grows per file
-    _calibrated(estimate.CALIBRATION_SECONDS)
+    _calibrated(calibration.CALIBRATION_SECONDS)
     assert buildcache.estimate_compile_seconds("cpp_standalone", 20, True, 30, 15) == \
         pytest.approx(model)   # no build here, calibrated as the model's machine: the model
     slow = [_record(k, k - 2, 40, k >= 8, 2 * buildcache.modelled_compile_seconds(
@@ -58,7 +58,7 @@ def test_the_estimate_scales_with_the_last_builds_here(cache):
 
 
 def _calibrated(seconds):
-    estimate._write_atomic(estimate._calibration_path(), json.dumps({"seconds": seconds}))
+    estimate._write_atomic(calibration._calibration_path(), json.dumps({"seconds": seconds}))
 
 
 def test_before_any_build_the_estimate_is_scaled_by_the_calibration(cache):
@@ -66,7 +66,7 @@ def test_before_any_build_the_estimate_is_scaled_by_the_calibration(cache):
     machine's (a machine that compiles the calibration in twice the time: twice the model);
     once a build is recorded, the builds set the factor."""
     model = buildcache.modelled_compile_seconds(31, True, 31, 26)
-    _calibrated(2 * estimate.CALIBRATION_SECONDS)
+    _calibrated(2 * calibration.CALIBRATION_SECONDS)
     assert buildcache.estimate_compile_seconds("cpp_standalone", 31, True, 31, 26) == \
         pytest.approx(2 * model)
     estimate._write_atomic(estimate._records_path("cpp_standalone"), json.dumps(
@@ -84,17 +84,17 @@ def test_the_calibration_compiles_once_per_cache_folder(cache, monkeypatch):
     if shutil.which("g++") is None:
         pytest.skip("no g++ on PATH")
     monkeypatch.setenv("CXX", "g++")
-    factor = estimate.calibration_factor()
-    seconds = json.loads(estimate._calibration_path().read_text())["seconds"]
-    assert seconds > 0 and factor == pytest.approx(seconds / estimate.CALIBRATION_SECONDS)
-    monkeypatch.setattr(estimate, "_time_calibration", lambda compiler: pytest.fail("again"))
-    assert estimate.calibration_factor() == factor
-    estimate._calibration_path().unlink()
+    factor = calibration.calibration_factor()
+    seconds = json.loads(calibration._calibration_path().read_text())["seconds"]
+    assert seconds > 0 and factor == pytest.approx(seconds / calibration.CALIBRATION_SECONDS)
+    monkeypatch.setattr(calibration, "_time_calibration", lambda compiler: pytest.fail("again"))
+    assert calibration.calibration_factor() == factor
+    calibration._calibration_path().unlink()
     monkeypatch.undo()
     monkeypatch.setenv("NEUROMODELS_CACHE_DIR", str(cache))
     monkeypatch.setenv("CXX", str(cache / "no-such-compiler"))
-    assert estimate.calibration_factor() == 1.0
-    assert not estimate._calibration_path().exists()
+    assert calibration.calibration_factor() == 1.0
+    assert not calibration._calibration_path().exists()
 
 
 class _FakeDevice:
@@ -121,7 +121,7 @@ def test_a_build_of_one_or_two_files_is_not_announced_as_0_s(cache, tmp_path, mo
     (project / "makefile").write_text(f"SRCS = {' '.join(list(sources)[:new])}\n"
                                       "OPTIMISATIONS = -O3\n")
     device = _FakeDevice()
-    _calibrated(estimate.CALIBRATION_SECONDS)
+    _calibrated(calibration.CALIBRATION_SECONDS)
     buildcache.instrument_compile(device, "cpp_standalone", "Study 'x'")
     device.compile_source(str(project), "gcc", False, False)
     buildcache.uninstrument_compile(device)

@@ -45,7 +45,8 @@ the exact solver (20-30 s).  These caches remove them on a repeat:
   will take (``compiling: first run of ..., about N s``): a model of a build's cost per kind
   of new file (code object with or without the precompiled header, main.cpp and the other
   project files, the header, a file ccache returns; :data:`BUILD_SECONDS`, fitted to measured
-  builds), scaled by how fast this machine's last builds ran (:func:`machine_factor`).
+  builds), scaled by how fast this machine's last builds ran (:func:`machine_factor`), before
+  any by how fast it compiles a small file (:mod:`.calibration`, once per cache folder).
 * **random draws**: large draws on the host (a network's connectivity), keyed by the
   generator's state, kept with the state after the draw (:func:`cached_blocks`).
 
