@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 from .brian2_version import relies_on
-from .folders import _digest, _write_atomic
+from .folders import _digest, _write_atomic, cached_text
 
 def _describe_variable(var) -> str:
     """Everything of a Brian2 variable that a state updater may use (identity excluded)."""
@@ -52,14 +52,7 @@ def _stateupdater_cache(folder: Path):
 
     def cached(key, derive):
         """The code stored under ``key`` (None: not cacheable), else ``derive()``, stored."""
-        path = folder / f"{key}.txt" if key else None
-        if path is not None and path.is_file():
-            return path.read_text()
-        code = derive()
-        if path is not None and isinstance(code, str):
-            with contextlib.suppress(OSError):
-                _write_atomic(path, code)
-        return code
+        return cached_text(folder / f"{key}.txt" if key else None, derive)
 
     def apply_stateupdater(equations, variables, method, method_options=None, group_name=None):
         return cached(_stateupdater_key(equations, variables, method, method_options),

@@ -54,6 +54,19 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def cached_text(path: Path | None, derive):
+    """The text kept at ``path``, else ``derive()``'s, kept there (atomically) when it is a
+    ``str``; ``path`` None: ``derive()`` only (not cacheable, or the caches are off)."""
+    if path is not None and path.is_file():
+        with contextlib.suppress(OSError):
+            return path.read_text()
+    text = derive()
+    if path is not None and isinstance(text, str):
+        with contextlib.suppress(OSError):
+            _write_atomic(path, text)
+    return text
+
+
 @contextlib.contextmanager
 def _environment(values: dict):
     """``os.environ`` updated with ``values`` for the ``with`` block, then as before."""

@@ -184,24 +184,12 @@ def _integrate(derivative: str, membrane: str, values: tuple):
     """:func:`_integrate_sympy`, kept across processes in the cache folder (``sympy.srepr``,
     which reads back to the same expression; sympy's integral and limit of the Gaussian
     surrogate took 1.4 s in every run of a study with a twin)."""
-    from ..buildcache.folders import _digest, _write_atomic, cache_dir, enabled
+    from ..buildcache.folders import _digest, cache_dir, cached_text, enabled
 
-    path = None
-    if enabled():
-        key = _digest("antiderivative", sympy.__version__, derivative, membrane, values)
-        path = cache_dir() / "antiderivatives" / f"{key}.txt"
-        try:
-            text = path.read_text()
-            return None if text == "None" else sympy.sympify(text)
-        except (OSError, ValueError, TypeError, SyntaxError, sympy.SympifyError):
-            pass
-    result = _integrate_sympy(derivative, membrane, values)
-    if path is not None:
-        try:
-            _write_atomic(path, "None" if result is None else sympy.srepr(result))
-        except OSError:
-            pass
-    return result
+    key = _digest("antiderivative", sympy.__version__, derivative, membrane, values)
+    text = cached_text(cache_dir() / "antiderivatives" / f"{key}.txt" if enabled() else None,
+                       lambda: sympy.srepr(_integrate_sympy(derivative, membrane, values)))
+    return None if text == "None" else sympy.sympify(text)
 
 
 def _integrate_sympy(derivative: str, membrane: str, values: tuple):
