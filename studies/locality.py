@@ -37,7 +37,8 @@ PARAMETERS = ParameterSet(
               choices=("digits", "mnist", "evidence", "digits+mnist", "digits+evidence",
                        "digits+mnist+evidence")),
     Parameter("n_hidden", 32, "hidden LIF neurons", low=1, integer=True),
-    Parameter("T", 12, "time steps per image", low=2, integer=True),
+    Parameter("T", 12, f"time steps per image (the readout's cross-entropy counts in the "
+              f"last {loc.WINDOW})", low=loc.WINDOW, integer=True),
     Parameter("epochs", 3, "training epochs", low=1, integer=True),
     Parameter("n_train", 200, "training samples per task (0: all)", low=0, integer=True),
     Parameter("n_test", 80, "test samples per task (0: all)", low=0, integer=True),

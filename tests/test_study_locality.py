@@ -137,3 +137,14 @@ def test_bad_method_or_architecture_is_refused_naming_it():
         loc.network("sgd", "feedforward", 4, 4, 2)
     with pytest.raises(ParameterError, match="architecture must be one of"):
         loc.network("bptt", "lstm", 4, 4, 2)
+
+
+def test_fewer_steps_than_the_readout_window_is_refused_naming_T():
+    """T below the readout's window would fail inside the first network build, naming a
+    parameter ('window') the study does not have: refused when the parameters are read."""
+    with pytest.raises(ParameterError, match=f"'T' must be >= {loc.WINDOW}; got {loc.WINDOW - 1}"):
+        STUDY.parameters.resolve(T=loc.WINDOW - 1)
+    with pytest.raises(ParameterError, match="'window' = 6 steps exceeds the sample's T = 5"):
+        loc.network("e-prop", "feedforward", 4, 4, 2, T=loc.WINDOW - 1)
+    assert STUDY.parameters.resolve(T=loc.WINDOW)["T"] == loc.WINDOW
+    loc.network("e-prop", "recurrent", 4, 4, 2, T=loc.WINDOW)          # the bound itself fits

@@ -39,16 +39,19 @@ from ..neurons.readout import leaky_readout
 from ..parameters import ParameterError
 from .stdp_learning import dataset
 
-__all__ = ["METHODS", "ARCHITECTURES", "network", "program", "twin", "hidden_keys", "task",
-           "rate_code", "accuracy_drop", "claims",
+__all__ = ["METHODS", "ARCHITECTURES", "WINDOW", "network", "program", "twin", "hidden_keys",
+           "task", "rate_code", "accuracy_drop", "claims",
            "bptt_gradient", "weight_change", "Probe", "robustness"]
 
 METHODS = ("bptt", "e-prop", "ottt", "dfa", "decolle")
 ARCHITECTURES = ("feedforward", "recurrent")
 RULES = {"e-prop": EProp, "ottt": OTTT, "dfa": OTTT, "decolle": DECOLLE}
+#: steps at the end of a sample in which the readout's cross-entropy counts (a sample has T
+#: >= WINDOW steps)
+WINDOW = 6
 
 
-def network(method, architecture, n_in, n_hidden, n_out, *, T=12, window=6, tau_m=5 * ms,
+def network(method, architecture, n_in, n_hidden, n_out, *, T=12, window=WINDOW, tau_m=5 * ms,
             tau_out=5 * ms, v_th=0.3 * mV, sigma=0.4 * mV, w_in=3 * mV, w_rec=0.5 * mV,
             w_out=0.1, eta=2 * mV ** 2, eta_out=0.05):
     """The network of ``method`` (:data:`METHODS`) and ``architecture``
