@@ -136,6 +136,30 @@ def test_threshold_models_on_device(device, tmp_path):
 # (neuromodels/networks/neuron_checks.py), run by tests/test_validation.py.
 
 
+def test_the_comparison_with_nest_prints_no_nest_banner():
+    """A study that compares with NEST (threshold-learning) showed NEST's 20-line copyright
+    banner between its own progress lines: every import of NEST is the quiet one."""
+    import subprocess
+    import sys
+
+    from neuromodels.reference.nest_synapses import available
+
+    if available():
+        pytest.skip(available())
+    code = ("from brian2 import ms, second\n"
+            "from neuromodels.networks.alif_step import DEFAULT_CURRENTS, VARIANTS, "
+            "nest_spike_trains\n"
+            "model = VARIANTS['reset'][0]\n"
+            "trains = nest_spike_trains('reset', model.namespace(model.parameters.defaults), "
+            "DEFAULT_CURRENTS[-1:], 0.05 * second, 0.1 * ms)\n"
+            "assert len(trains[0]) > 1, trains\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYNEST_QUIET"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "NEST Initiative" not in proc.stdout + proc.stderr
+
+
 def test_stored_alif_validation_plots(tmp_path):
     """The data a study stores, read back, gives the validation figure."""
     from neuromodels import store

@@ -70,8 +70,9 @@ def nest_spike_trains(variant: str, params: dict[str, Any], currents, duration, 
     ``params`` are the Brian2 model's parameters (quantities); they are converted to
     NEST's units (pF, nS, mV, ms, pA).  Needs NEST 3 (``pip install nest-simulator``).
     """
-    import nest
+    from ..reference import import_nest
 
+    nest = import_nest()
     nest.verbosity = nest.VerbosityLevel.ERROR
     p = _si(params)
     ms, mV = 1e3, 1e3
@@ -101,7 +102,8 @@ def nest_spike_trains(variant: str, params: dict[str, Any], currents, duration, 
     nest.Connect(neurons, recorder)
     nest.Simulate(float(duration) * ms)
     events = recorder.events
-    return [np.sort(events["times"][events["senders"] == gid]) / ms for gid in neurons.global_id]
+    ids = np.atleast_1d(neurons.global_id)          # (an int for a single neuron)
+    return [np.sort(events["times"][events["senders"] == gid]) / ms for gid in ids]
 
 
 def _padded(trains: list, n: int) -> np.ndarray:
@@ -198,7 +200,9 @@ def alif_step_validation(currents=DEFAULT_CURRENTS, *, duration=1 * second, dt=1
     1e5 steps of 6 neurons."""
     if nest:
         try:
-            import nest as _  # noqa: F401
+            from ..reference import import_nest
+
+            import_nest()
         except ImportError as err:
             raise ImportError("nest=True needs NEST 3 (pip install nest-simulator): "
                               f"{err}") from None

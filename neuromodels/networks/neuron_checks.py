@@ -33,7 +33,6 @@ that value (:mod:`neuromodels.validation.template`).
 from __future__ import annotations
 
 import importlib.util
-import os
 
 import numpy as np
 from brian2 import Network, SpikeMonitor, mV, ms, nA, second, usecond
@@ -303,10 +302,6 @@ def alif_map(reset: bool = True) -> Check:
         full=dict(dt=10 * usecond, duration=1 * second, currents_nA=[0.2, 0.3, 0.5]))
 
 
-def _quiet_nest() -> None:
-    os.environ.setdefault("PYNEST_QUIET", "1")  # no banner inside the table's progress
-
-
 def alif_nest(reset: bool = True) -> Check:
     """Brian2 against NEST gif_psc_exp (``reset``) or mat2_psc_exp on the same step protocol."""
     variant, nest_model = ("reset", "gif_psc_exp") if reset else ("no_reset", "mat2_psc_exp")
@@ -315,7 +310,6 @@ def alif_nest(reset: bool = True) -> Check:
     def measure(model, size, run):
         if importlib.util.find_spec("nest") is None:
             raise Unavailable("NEST 3 is not installed (pip install nest-simulator)")
-        _quiet_nest()
         currents, trains = _alif_trains(model, size, run)
         nest = nest_spike_trains(variant, _alif_inputs(model, reset), currents, size["duration"],
                                  size["dt"])

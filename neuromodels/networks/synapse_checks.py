@@ -24,7 +24,6 @@ parameter values, or the constant expressions the rule puts in their place
 """
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import numpy as np
@@ -305,7 +304,6 @@ def rule_nest(reference, family) -> Check:
     tau_n = float(neuron.local_parameters["tau_n"].default) if dopamine else None
 
     def measure(model, size, run):
-        os.environ.setdefault("PYNEST_QUIET", "1")  # no banner inside the table's progress
         why = nest_synapses.available()
         if why:
             raise Unavailable(why)

@@ -16,9 +16,9 @@ non-leaky ``iaf_psc_delta``).  Times in ms, as NEST takes them.
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
+
+from . import import_nest
 
 __all__ = ["available", "run", "equivalent", "compare"]
 
@@ -29,14 +29,14 @@ STDP_MODELS = ("stdp_synapse", "stdp_nn_symm_synapse", "stdp_triplet_synapse",
 def available() -> str | None:
     """None if NEST can be imported here, else the reason (for skips)."""
     try:
-        importlib.import_module("nest")
+        import_nest()
     except Exception as err:  # ImportError, or a broken installation
         return f"NEST is not available ({type(err).__name__}: {err}); install the 'reference' extra"
     return None
 
 
 def _kernel(resolution):
-    import nest
+    nest = import_nest()
 
     nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
