@@ -885,3 +885,26 @@ def test_input_spikes_are_packed_30_to_a_stimulus_value(n_in):
     got[np.round(np.asarray(monitor.t / ms)).astype(int), np.asarray(monitor.i)] = True
     np.testing.assert_array_equal(got[:-1], spikes.reshape(n * T, n_in))
     assert not got[-1].any()
+
+
+def test_a_program_shows_no_brian2_note_on_its_input_without_reset():
+    """The input layer fires from its stimulus with no reset, on purpose: Brian2's "did you
+    forget" note about an evaluation program's was printed by noise-learning.
+    Read from Brian2's console handler itself (its stream was bound when Brian2 started)."""
+    import io
+
+    from brian2 import BrianLogger
+    from brian2.utils.logger import get_logger
+
+    from neuromodels.networks import locality as loc
+
+    net, console = loc.network("e-prop", "feedforward", 4, 4, 2, T=loc.WINDOW), io.StringIO()
+    stream = BrianLogger.console_handler.setStream(console)
+    try:
+        Program(net, 2, plastic=False).run(net.initial_state(seed=0),
+                                           np.zeros((2, loc.WINDOW, 4)))
+        get_logger("brian2.neuromodels_test").warn("a note that is shown")
+    finally:
+        BrianLogger.console_handler.setStream(stream)
+    assert "a note that is shown" in console.getvalue()
+    assert "sets a threshold but neither a reset" not in console.getvalue(), console.getvalue()

@@ -39,8 +39,11 @@ evaluation programs draw per step).
 """
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
+
 import numpy as np
-from brian2 import Equations, Quantity
+from brian2 import BrianLogger, Equations, Quantity
 
 from ..model import NeuronModel, _unit_string
 from ..parameters import Parameter, ParameterError, ParameterSet
@@ -85,6 +88,27 @@ GAP = ("int(clip(log(1 - rand())/(log1p(-p_in) - int(p_in <= 0)), 0, T_input))")
 NEXT_SPIKE = "next_in : integer   # the step of this input's next spike (draw='intervals')"
 #: how the spikes of 'rates' are drawn: one rand() per step, or the intervals (above)
 DRAWS = ("steps", "intervals")
+
+
+@contextmanager
+def no_reset_note(group_name: str):
+    """Keep Brian2's note on a group with a threshold and neither reset nor refractoriness
+    ("did you forget either of those?") off the console, for the group ``group_name`` only:
+    an input layer fires from its stimulus and has no reset on purpose (an empty reset
+    would add a code object to every step)."""
+    class _Note(logging.Filter):
+        def filter(self, record):
+            return not (record.name.endswith("only_threshold")
+                        and f"'{group_name}'" in record.getMessage())
+
+    handler, note = BrianLogger.console_handler, _Note()
+    if handler is not None:
+        handler.addFilter(note)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            handler.removeFilter(note)
 
 
 class InputLayer:

@@ -33,7 +33,7 @@ from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, T
 from ..devices import CompiledProgram, active_device, require_active_device
 from ..model import NeuronModel
 from ..parameters import ParameterSet
-from . import schedule as sch
+from . import layers, schedule as sch
 from .code import Code
 from .divergence import check_equations, raise_if_diverged
 from .errors import DivergenceError, LearningError
@@ -41,8 +41,7 @@ from .operations import ProgramClocks, operations
 from .owner_code import owner_codes
 from .state_transfer import read_state, state_items, write_state
 
-__all__ = ["Program", "DivergenceError", "LearningError", "TRAINING_DEVICES",
-           "EVALUATION_DEVICES"]
+__all__ = ["Program", "DivergenceError", "LearningError", "TRAINING_DEVICES", "EVALUATION_DEVICES"]
 
 #: A training program (a sample-end clock, summed variables, scheduling): not brian2genn.
 TRAINING_DEVICES = ("runtime", "cpp_standalone")
@@ -222,8 +221,9 @@ class Program:
                             threshold=inp.threshold(read_at_start=self.on_genn,
                                                     sample_clock=self.plastic, packed=self.packed),
                             reset="\n".join(code.on_spike) or None)   # none: no resetter
-        groups[inp.name] = model.group(inp.n, clock=self.step_clock, name=f"nm_{inp.name}",
-                                       namespace={**self.namespace, **code.namespace})
+        with layers.no_reset_note(f"nm_{inp.name}"):
+            groups[inp.name] = model.group(inp.n, clock=self.step_clock, name=f"nm_{inp.name}",
+                                           namespace={**self.namespace, **code.namespace})
         for var, values in (sch.spike_constants(inp.n) if packed else {}).items():
             setattr(groups[inp.name], var, values)
         for name, layer in net.layers.items():
