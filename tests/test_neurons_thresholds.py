@@ -137,8 +137,9 @@ def test_threshold_models_on_device(device, tmp_path):
 
 
 def test_the_comparison_with_nest_prints_no_nest_banner():
-    """A study that compares with NEST (threshold-learning) showed NEST's 20-line copyright
-    banner between its own progress lines: every import of NEST is the quiet one."""
+    """A study that compares with NEST showed NEST's 20-line copyright banner
+    (threshold-learning) or its deprecation warning (plasticity-rules) between its own
+    progress lines: every import of NEST is the quiet one."""
     import subprocess
     import sys
 
@@ -152,12 +153,16 @@ def test_the_comparison_with_nest_prints_no_nest_banner():
             "model = VARIANTS['reset'][0]\n"
             "trains = nest_spike_trains('reset', model.namespace(model.parameters.defaults), "
             "DEFAULT_CURRENTS[-1:], 0.05 * second, 0.1 * ms)\n"
-            "assert len(trains[0]) > 1, trains\n")
+            "assert len(trains[0]) > 1, trains\n"
+            "from neuromodels.reference.nest_synapses import _kernel\n"
+            "_kernel(0.1)\n")                       # (plasticity-rules' comparisons)
     env = {k: v for k, v in __import__("os").environ.items() if k != "PYNEST_QUIET"}
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+    proc = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True,
+                          text=True, env=env,
                           cwd=Path(__file__).resolve().parent.parent)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "NEST Initiative" not in proc.stdout + proc.stderr
+    assert "backward compatibility" not in proc.stdout + proc.stderr   # NEST's set_verbosity
 
 
 def test_stored_alif_validation_plots(tmp_path):

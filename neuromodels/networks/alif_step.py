@@ -73,7 +73,6 @@ def nest_spike_trains(variant: str, params: dict[str, Any], currents, duration, 
     from ..reference import import_nest
 
     nest = import_nest()
-    nest.verbosity = nest.VerbosityLevel.ERROR
     p = _si(params)
     ms, mV = 1e3, 1e3
     common = dict(C_m=p["tau_m"] / p["R_m"] * 1e12, E_L=p["E_L"] * mV, V_m=p["E_L"] * mV,

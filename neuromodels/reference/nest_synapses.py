@@ -37,8 +37,6 @@ def available() -> str | None:
 
 def _kernel(resolution):
     nest = import_nest()
-
-    nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
     nest.resolution = resolution
     return nest
