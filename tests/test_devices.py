@@ -232,3 +232,34 @@ def test_a_network_that_cannot_fit_is_refused_before_anything_is_built(tmp_path,
     # the estimate grows with what is declared, and what fits is let through
     small = {"neurons": 8000, "synapses": 6.4e5, "recorded": 1e5}
     assert devices.require_memory(small) == devices.estimate_memory(**small) < 2 ** 30
+
+
+def test_brian2_notes_that_a_model_answers_stay_off_the_console():
+    """distal-reward's and spike-time-recurrent's runs printed Brian2's "the order may
+    matter" notes (one synapse per reward neuron; theta's sub-step synapses applied in
+    turn): kept off the console by the models, other notes still shown; ``off_console``
+    only inside its scope.  Read from Brian2's console handler itself."""
+    import io
+
+    from brian2 import BrianLogger, Network
+    from brian2.utils.logger import get_logger
+
+    from neuromodels.networks import distal_reward
+    from neuromodels.neurons import theta  # noqa: F401 (keeps its own notes off)
+
+    console = io.StringIO()
+    stream = BrianLogger.console_handler.setStream(console)
+    try:
+        with brian2_settings(target="numpy"):
+            net = distal_reward.build(distal_reward.PARAMETERS.resolve(n=10, k_in=2),
+                                      np.random.default_rng(0))
+            Network(*net.objects).run(1 * ms)
+        get_logger("brian2.codegen.generators.base").warn("code about theta_post")
+        with devices.off_console("brian2.some", "a scoped note"):
+            get_logger("brian2.some.where").warn("a scoped note, inside")
+        get_logger("brian2.some.where").warn("a scoped note, after")
+    finally:
+        BrianLogger.console_handler.setStream(stream)
+    shown = console.getvalue()
+    assert "may not be well-defined" not in shown and "theta_post" not in shown, shown
+    assert "inside" not in shown and "a scoped note, after" in shown, shown

@@ -19,6 +19,7 @@ nothing of any model.  One module per job:
 * :mod:`.memory`: a run's memory, estimated from its sizes, refused before building if it
   cannot fit (the build-time estimate is :mod:`neuromodels.buildcache`'s).
 * :mod:`.settings`: Brian2's global settings, changed only in a scope.
+* :mod:`.notes`: Brian2's console notes that a model answers itself, kept off the console.
 * :mod:`.arrays`: explicit connections without copies of the index arrays, given in blocks
   and made by one code object per ``Synapses``.
 """
@@ -33,6 +34,7 @@ from .memory import (MEMORY_BASE, MEMORY_PER_NEURON, MEMORY_PER_RECORDED, MEMORY
 from .requirements import (_brian2_version, _genn_buildmodel, _gpu_probe, _missing_gpu_requirement,
                            _missing_requirement, available_devices, check_device, cuda_path,
                            gpu_name)
+from .notes import keep_off_console, off_console
 from .rerun import CompiledProgram, assign, can_rerun
 from .session import DeviceSession
 from .settings import brian2_settings
@@ -45,6 +47,7 @@ __all__ = [
     "backend_name", "gpu_name", "cuda_path", "brian2_settings", "connect_arrays",
     "connect_in_blocks",
     "estimate_memory", "available_memory", "require_memory", "CompiledProgram", "assign",
+    "keep_off_console", "off_console",
 ]
 # names kept importable from here as when this package was one module
 _KEPT = (MEMORY_BASE, MEMORY_PER_NEURON, MEMORY_PER_RECORDED, MEMORY_PER_SYNAPSE,

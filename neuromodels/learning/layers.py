@@ -39,12 +39,10 @@ evaluation programs draw per step).
 """
 from __future__ import annotations
 
-import logging
-from contextlib import contextmanager
-
 import numpy as np
-from brian2 import BrianLogger, Equations, Quantity
+from brian2 import Equations, Quantity
 
+from ..devices.notes import off_console
 from ..model import NeuronModel, _unit_string
 from ..parameters import Parameter, ParameterError, ParameterSet
 from . import schedule as sch
@@ -90,25 +88,13 @@ NEXT_SPIKE = "next_in : integer   # the step of this input's next spike (draw='i
 DRAWS = ("steps", "intervals")
 
 
-@contextmanager
 def no_reset_note(group_name: str):
-    """Keep Brian2's note on a group with a threshold and neither reset nor refractoriness
-    ("did you forget either of those?") off the console, for the group ``group_name`` only:
-    an input layer fires from its stimulus and has no reset on purpose (an empty reset
-    would add a code object to every step)."""
-    class _Note(logging.Filter):
-        def filter(self, record):
-            return not (record.name.endswith("only_threshold")
-                        and f"'{group_name}'" in record.getMessage())
-
-    handler, note = BrianLogger.console_handler, _Note()
-    if handler is not None:
-        handler.addFilter(note)
-    try:
-        yield
-    finally:
-        if handler is not None:
-            handler.removeFilter(note)
+    """A scope that keeps Brian2's note on a group with a threshold and neither reset nor
+    refractoriness ("did you forget either of those?") off the console, for the group
+    ``group_name`` only: an input layer fires from its stimulus and has no reset on purpose
+    (an empty reset would add a code object to every step)."""
+    return off_console("brian2.groups.neurongroup", f"NeuronGroup '{group_name}' sets a "
+                                                   "threshold but neither")
 
 
 class InputLayer:

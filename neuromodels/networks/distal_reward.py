@@ -29,6 +29,7 @@ from brian2 import (Hz, NeuronGroup, PoissonInput, SpikeMonitor, StateMonitor, S
                     second)
 
 from ..connectivity import fixed_indegree
+from ..devices.notes import keep_off_console
 from ..model import SynapseModel
 from ..neurons.lif import CUBA
 from ..parameters import Parameter, ParameterSet, at_most, below, positive
@@ -106,6 +107,9 @@ def build(p: dict, rng: np.random.Generator, rule: SynapseModel | None = None,
         on_pre="t_reward_post += int(t - t_i0_post < window and t_reward_post > 1e8*second) * "
                "(t + delay_min + rand() * (delay_max - delay_min) - t_reward_post)")
     schedule.connect(i=j0, j=np.arange(copies))
+    # one synapse onto each reward neuron: Brian2's note that the order of the synapses
+    # writing t_reward_post may matter cannot apply
+    keep_off_console("brian2.codegen", "t_reward_post")
     release = dopamine_release().synapses(reward, neurons, name="distal_release*")
     release.connect(i=np.repeat(np.arange(copies), n), j=np.arange(n * copies))
     spikes = SpikeMonitor(neurons, name="distal_spikes*")

@@ -15,10 +15,9 @@ longer is the QIF neuron.
 from __future__ import annotations
 
 import importlib.util
-import logging
 
 import numpy as np
-from brian2 import BrianLogger, Network, SpikeMonitor
+from brian2 import Network, SpikeMonitor
 
 from ..devices import brian2_settings
 from ..neurons.theta import THETA, spike_times
@@ -26,19 +25,6 @@ from ..theory.theta import qif_period, theta_from_voltage
 from ..validation.check import Check, Validated, requires, same_code
 from ..validation.errors import Unavailable
 from .theta import network_from_exact
-
-class _SubstepSynapseNotes(logging.Filter):
-    """The sub-step synapses write theta_post and I_post: Brian2 warns that the order may
-    matter and that numpy loops over them (it does not matter: each synapse is applied in
-    turn).  Only those notes, about theta_post, are kept off the console."""
-
-    def filter(self, record):
-        return not (record.name.startswith("brian2.codegen")
-                    and "theta_post" in record.getMessage())
-
-
-if BrianLogger.console_handler is not None:
-    BrianLogger.console_handler.addFilter(_SubstepSynapseNotes())
 
 __all__ = ["VALIDATED", "theta_period", "exact_solver", "exact_case", "exact_solver_errors"]
 

@@ -76,6 +76,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import SpikeMonitor, ms, second
 
+from ..devices.notes import keep_off_console
 from ..model import NeuronModel, SynapseModel
 from ..parameters import Parameter, ParameterSet, positive
 from ..theory.theta import OSCILLATOR_I0, OSCILLATOR_TAU
@@ -125,6 +126,9 @@ I_post += w*exp(-2*LAG)
 """
 # they write two postsynaptic variables, which brian2genn does not allow
 _TWO_TARGETS = ("runtime", "cpp_standalone")
+# Brian2 notes that the order of the synapses onto one neuron may matter and that numpy
+# loops over them: it applies each spike in turn, as the sub-step correction means to
+keep_off_console("brian2.codegen", "theta_post")
 #: Input synapse with a per-synapse lag (one generator index per input spike).
 THETA_INPUT_SYNAPSE = SynapseModel(name="theta_input", parameters=ParameterSet(),
                                    model="w : 1\nlag : 1", on_pre=_LAGGED.replace("LAG", "lag"),
