@@ -908,3 +908,29 @@ def test_a_program_shows_no_brian2_note_on_its_input_without_reset():
         BrianLogger.console_handler.setStream(stream)
     assert "a note that is shown" in console.getvalue()
     assert "sets a threshold but neither a reset" not in console.getvalue(), console.getvalue()
+
+
+def test_the_schedules_timed_arrays_read_what_brian2s_read():
+    """schedule.timed_array's numpy look-up (a scalar time without numpy's per-call cost)
+    against Brian2's own TimedArray on the same grids: 1-D and 2-D, a scalar time and an
+    array of times, a TimedArray dt that is not a multiple of the group's, two runs."""
+    from brian2 import Network, NeuronGroup, StateMonitor, TimedArray
+
+    from neuromodels.learning.schedule import timed_array
+
+    rng = np.random.default_rng(0)
+    one, two, seen = rng.random(37), rng.random((73, 5)), {}
+    for make in (TimedArray, timed_array):
+        with brian2_settings(target="numpy", dt=0.1 * ms):
+            a, b = make(one, dt=0.7 * ms, name="a1"), make(two, dt=0.3 * ms, name="b2")
+            c = make(two, dt=0.1 * ms, name="c2")            # the group's dt (a program's)
+            group = NeuronGroup(5, "x : 1\ny : 1\nz : 1\nw : 1",
+                                namespace={"a1": a, "b2": b, "c2": c})
+            group.run_regularly("x = a1(t)\ny = b2(t, i)\nz = a1(t - i*0.05*ms)\nw = c2(t, i)")
+            monitor = StateMonitor(group, ["x", "y", "z", "w"], record=True)
+            net = Network(group, monitor)
+            net.run(4 * ms)
+            net.run(30 * ms)                    # past the arrays' ends: their last values
+        seen[make] = np.array([monitor.x, monitor.y, monitor.z, monitor.w])
+    np.testing.assert_array_equal(seen[timed_array], seen[TimedArray])
+    assert len(np.unique(seen[TimedArray][1])) > 50           # (many distinct entries read)

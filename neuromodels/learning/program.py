@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray
+from brian2 import Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses
 
 from ..devices import CompiledProgram, active_device, require_active_device
 from ..model import NeuronModel
@@ -101,7 +101,7 @@ class Program:
         self.namespace = {"stimulus": stimulus, "label": label, "lr_scale": lr,
                           "T_sample": sched.sample_period}
         for layer in self.target_layers():   # per-step targets of regression errors
-            self.arrays[f"target_{layer}"] = self.namespace[f"target_{layer}"] = TimedArray(
+            self.arrays[f"target_{layer}"] = self.namespace[f"target_{layer}"] = sch.timed_array(
                 np.zeros((sched.n_steps, net.size(layer))), dt=net.dt, name=f"nm_target_{layer}")
         if not self.plastic:
             self.namespace["sample_start"] = sched.sample_start()

@@ -94,6 +94,35 @@ ORDER_READOUT_NORMALISER = 4
 ORDER_OUTPUT_ERROR = 5
 
 
+def timed_array(values, dt, name) -> TimedArray:
+    """A Brian2 ``TimedArray`` whose numpy-target look-up (the runtime device) reads a scalar
+    time without numpy's per-call overhead on scalars (``np.clip`` of one number: about 20
+    µs; a program reads its arrays at the shared clock time, several times a step): the same
+    index as Brian2's rule, ``clip(int(round(t/ε)/K), 0, n - 1)`` with ``K``, ``ε = dt/K``
+    from Brian2's ``_find_K``, and Brian2's own code for an array of times."""
+    from brian2.input.timedarray import _find_K
+
+    array = TimedArray(values, dt=dt, name=name)
+    own, table, step = array.implementations["numpy"], array.values, float(array.dt)
+
+    def implementation(owner):
+        brian2s = own.get_code(owner)                # (its unit check and the grid warning)
+        K = _find_K(owner.clock.dt_, step)
+        epsilon, last = step / K, len(table) - 1
+
+        def look_up(t, *i):
+            if getattr(t, "ndim", 0):                     # an array of times
+                return brian2s(t, *i)
+            k = int(round(float(t) / epsilon) / K)         # (round half to even, as np.round)
+            return table[(min(max(k, 0), last), *i)]
+
+        look_up._arg_units, look_up._return_unit = brian2s._arg_units, brian2s._return_unit
+        return look_up
+
+    array.implementations.add_dynamic_implementation("numpy", implementation)
+    return array
+
+
 def sum_at_sample_ends(synapses, variable, sample_clock, order=None):
     """Let the summed variable ``variable`` (``'L_pre'``) of ``synapses`` be computed only at
     sample ends.  Brian2 updates a summed variable on its *target's* clock, i.e. every time
@@ -286,7 +315,7 @@ class SampleSchedule:
         return np.append(values, values[-1] if extra is None else extra)
 
     def per_sample_array(self, name):
-        return TimedArray(np.zeros(self.n_samples + 1), dt=self.sample_period, name=name)
+        return timed_array(np.zeros(self.n_samples + 1), dt=self.sample_period, name=name)
 
     def spike_values(self, spikes, packed: bool = True):
         """Stimulus values (n_samples*T + 1, :func:`spike_words`) from 0/1 spikes
@@ -330,10 +359,10 @@ class SampleSchedule:
         :meth:`spike_values`, or ``packed=False`` one value per input; 'rates': one row per
         sample)."""
         if mode == "spikes":
-            return TimedArray(np.zeros((self.n_steps, spike_words(n_in) if packed else n_in)),
-                              dt=self.dt, name="nm_stimulus")
-        return TimedArray(np.zeros((self.n_samples + 1, n_in)), dt=self.sample_period,
-                          name="nm_stimulus")
+            return timed_array(np.zeros((self.n_steps, spike_words(n_in) if packed else n_in)),
+                               dt=self.dt, name="nm_stimulus")
+        return timed_array(np.zeros((self.n_samples + 1, n_in)), dt=self.sample_period,
+                           name="nm_stimulus")
 
     def sample_start_values(self):
         """1 on the first step of every sample (and on the last, extra step), else 0."""
@@ -342,7 +371,7 @@ class SampleSchedule:
         return values
 
     def sample_start(self):
-        return TimedArray(self.sample_start_values(), dt=self.dt, name="nm_sample_start")
+        return timed_array(self.sample_start_values(), dt=self.dt, name="nm_sample_start")
 
     def counts_per_sample(self, t, i, n, slots: bool = False):
         """Spike counts per sample (n_samples, n) of neurons ``i`` (0 ... n-1) spiking at times
