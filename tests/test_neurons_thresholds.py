@@ -165,6 +165,31 @@ def test_the_comparison_with_nest_prints_no_nest_banner():
     assert "backward compatibility" not in proc.stdout + proc.stderr   # NEST's set_verbosity
 
 
+def test_every_comparison_with_nest_asks_one_question_whether_it_is_here(monkeypatch):
+    """Where NEST cannot be imported (here: blocked in ``sys.modules``, as a broken
+    installation), the ALIF step protocol, its NEST check and the synapse comparisons give the
+    one reason, before any simulation (the ALIF asked ``find_spec``, which does not import,
+    and said 'not installed')."""
+    import sys
+
+    from neuromodels.networks.neuron_checks import alif_nest
+    from neuromodels.reference import nest_unavailable
+    from neuromodels.reference.nest_synapses import available
+    from neuromodels.validation.errors import Unavailable
+
+    monkeypatch.setitem(sys.modules, "nest", None)
+    why = nest_unavailable()
+    assert why and "pip install nest-simulator" in why and available() == why
+    with pytest.raises(Unavailable) as err:
+        alif_nest(True).measure(None, {}, None)            # before it reads model or size
+    assert str(err.value) == why
+    with pytest.raises(ImportError, match="nest=True needs NEST"):
+        alif_step_validation(nest=True)
+    with brian2_settings(target="numpy"):
+        data = alif_step_validation(duration=5 * ms, dt=DT, nest=None)
+    assert data["nest_missing"] == why and "nest" not in data["reset"]
+
+
 def test_stored_alif_validation_plots(tmp_path):
     """The data a study stores, read back, gives the validation figure."""
     from neuromodels import store

@@ -36,7 +36,6 @@ The default ``dt = 10 µs`` keeps the grid error of every interval (under one st
 """
 from __future__ import annotations
 
-import importlib.util
 from typing import Any, Callable
 
 import numpy as np
@@ -152,9 +151,12 @@ def alif_step_data(network: dict, duration, nest: bool | None = None) -> dict:
     dt_s = float(dt / second)
     data: dict[str, Any] = {"current": currents, "dt": dt, "duration": duration}
     if nest is None:
-        nest = importlib.util.find_spec("nest") is not None
+        from ..reference import nest_unavailable
+
+        missing = nest_unavailable()
+        nest = missing is None
         if not nest:
-            data["nest_missing"] = "NEST is not installed (pip install nest-simulator)"
+            data["nest_missing"] = missing
     for variant, (model, nest_model) in VARIANTS.items():
         values = model.namespace(network["params"][variant])
         p = _si(values)
@@ -198,13 +200,11 @@ def alif_step_validation(currents=DEFAULT_CURRENTS, *, duration=1 * second, dt=1
     ``ctx.run``), :func:`alif_step_data`.  With the defaults (1 s, dt = 10 µs) it simulates
     1e5 steps of 6 neurons."""
     if nest:
-        try:
-            from ..reference import import_nest
+        from ..reference import nest_unavailable
 
-            import_nest()
-        except ImportError as err:
-            raise ImportError("nest=True needs NEST 3 (pip install nest-simulator): "
-                              f"{err}") from None
+        why = nest_unavailable()
+        if why:
+            raise ImportError(f"nest=True needs NEST: {why}")
     network = alif_step_network(currents, dt=dt, params=params)
     (run or Network.run)(Network(*network["objects"]), duration)
     return alif_step_data(network, duration, nest)

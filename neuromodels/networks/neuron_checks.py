@@ -32,8 +32,6 @@ that value (:mod:`neuromodels.validation.template`).
 """
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 from brian2 import Network, SpikeMonitor, mV, ms, nA, second, usecond
 
@@ -308,8 +306,11 @@ def alif_nest(reset: bool = True) -> Check:
     what = f"the comparison with NEST {nest_model}"
 
     def measure(model, size, run):
-        if importlib.util.find_spec("nest") is None:
-            raise Unavailable("NEST 3 is not installed (pip install nest-simulator)")
+        from ..reference import nest_unavailable
+
+        why = nest_unavailable()
+        if why:
+            raise Unavailable(why)
         currents, trains = _alif_trains(model, size, run)
         nest = nest_spike_trains(variant, _alif_inputs(model, reset), currents, size["duration"],
                                  size["dt"])

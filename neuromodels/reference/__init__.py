@@ -2,7 +2,7 @@
 ``reference``): NEST's synapse models driven by the same spike trains."""
 import os
 
-__all__ = ["import_nest"]
+__all__ = ["import_nest", "nest_unavailable"]
 
 
 def import_nest():
@@ -15,3 +15,15 @@ def import_nest():
 
     nest.verbosity = nest.VerbosityLevel.ERROR
     return nest
+
+
+def nest_unavailable() -> str | None:
+    """None if NEST imports here (:func:`import_nest`), else why not, for a skip or an
+    ``Unavailable`` check: the one test of NEST's presence, so that a broken installation
+    (found, but failing to import) reads the same everywhere as a missing one."""
+    try:
+        import_nest()
+    except Exception as err:  # ImportError, or a broken installation
+        return (f"NEST 3 is not available ({type(err).__name__}: {err}); install the "
+                f"'reference' extra (pip install nest-simulator)")
+    return None

@@ -18,21 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import import_nest
+from . import import_nest, nest_unavailable as available
 
 __all__ = ["available", "run", "equivalent", "compare"]
 
 STDP_MODELS = ("stdp_synapse", "stdp_nn_symm_synapse", "stdp_triplet_synapse",
                "stdp_dopamine_synapse")
-
-
-def available() -> str | None:
-    """None if NEST can be imported here, else the reason (for skips)."""
-    try:
-        import_nest()
-    except Exception as err:  # ImportError, or a broken installation
-        return f"NEST is not available ({type(err).__name__}: {err}); install the 'reference' extra"
-    return None
 
 
 def _kernel(resolution):
