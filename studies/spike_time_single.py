@@ -12,6 +12,7 @@ are compared with the exact ones.
 import numpy as np
 from brian2 import Network, ms
 
+from neuromodels.devices import brian2_settings
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import (SINGLE_FIXED_TIMES, SINGLE_FIXED_WEIGHTS,
                                      SingleNeuronTask, train_single_neuron)
@@ -31,6 +32,8 @@ PARAMETERS = ParameterSet(
               low=2, integer=True),
     positive("tau", 10 * ms, "membrane time constant, the time unit of the task (Brian2 run)"),
     positive("dt", 10 * ms * 2.0 ** -10, "Brian2 integration step of the check run"),
+    Parameter("numpy_target", False, "on runtime, Brian2's numpy target for the check run "
+              "(nothing to compile)"),
     steps_per("dt", "tau", at_least=100, what="time unit"),
 )
 
@@ -62,9 +65,10 @@ def simulate(p, ctx):
     exact = run_exact(np.zeros((1, 1)), w_in, t_in, np.arange(len(t_in)), np.zeros(1),
                       np.zeros(1), T)["spikes"][0]
     ctx.progress(f"trained neuron in Brian2 ({ctx.device}), dt = {float(p['dt'] / ms):.3g} ms")
-    objs = network_from_exact(np.zeros((1, 1)), w_in, t_in, np.arange(len(t_in)),
-                              np.zeros(1), np.zeros(1), tau=p["tau"], dt=p["dt"])
-    ctx.run(Network(*objs["objects"]), T * p["tau"])
+    with brian2_settings(target="numpy" if p["numpy_target"] else None):
+        objs = network_from_exact(np.zeros((1, 1)), w_in, t_in, np.arange(len(t_in)),
+                                  np.zeros(1), np.zeros(1), tau=p["tau"], dt=p["dt"])
+        ctx.run(Network(*objs["objects"]), T * p["tau"])
     brian = spike_times(objs["monitor"], p["dt"], p["tau"])[0]
     same = len(brian) == len(exact)
     diff = np.abs(brian - exact) if same else np.full(max(len(exact), 1), np.inf)
@@ -172,7 +176,7 @@ STUDY = Study(
     plot=plot,
     parameters=PARAMETERS,
     results=results,
-    quick={"n_trials": 2000},
+    quick={"n_trials": 2000, "numpy_target": True},    # Cython: ~45 s to compile cold
     devices=("runtime", "cpp_standalone"),
     default_device="runtime",
     reference="Klos C, Memmesheimer R-M (2025) Phys Rev Lett; arXiv 2309.14523 "
