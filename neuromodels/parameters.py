@@ -96,6 +96,10 @@ class Parameter:
     def describe_range(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if isinstance(self.default, bool):
+            return "true or false"
+        if isinstance(self.default, str):
+            return "any text"
         parts = []
         if self.low is not None:
             parts.append(f"{'>' if self.low_open else '>='} {format_value(self.low)}")
@@ -114,9 +118,8 @@ class Parameter:
             return value
         if isinstance(default, (str, bool)):
             if type(value) is not type(default):
-                raise ParameterError(
-                    f"Parameter '{name}' must be a {type(default).__name__}; got {value!r}."
-                )
+                kind = "true or false" if isinstance(default, bool) else "text"
+                raise ParameterError(f"Parameter '{name}' must be {kind}; got {value!r}.")
             return value
         if not isinstance(value, (numbers.Number, np.ndarray, Quantity)) or isinstance(value, bool):
             raise ParameterError(

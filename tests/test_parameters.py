@@ -41,6 +41,23 @@ def test_bad_values_name_parameter_and_range(name, value, message):
         PARAMS.resolve({name: value})
 
 
+def test_a_switch_and_a_text_say_what_they_accept():
+    """``--show-parameters`` listed a true/false switch (``numpy_target``) as taking 'any
+    value' and refused ``-p numpy_target=2`` with 'must be a bool': the table and the error
+    say the command line's words, and a text parameter without choices takes any text."""
+    params = ParameterSet(Parameter("numpy_target", False, "a switch"),
+                          Parameter("label", "run", "a text"))
+    table = params.table()
+    assert "true or false" in table and "any text" in table and "any value" not in table
+    for value in (2, "maybe", parse_value("yes")):
+        with pytest.raises(ParameterError, match=f"'numpy_target' must be true or false; got "
+                                                 f"{value!r}"):
+            params.resolve({"numpy_target": value})
+    assert params.resolve({"numpy_target": parse_value("TRUE")})["numpy_target"] is True
+    with pytest.raises(ParameterError, match="'label' must be text; got 3"):
+        params.resolve({"label": 3})
+
+
 def test_unknown_parameter_lists_known_ones():
     with pytest.raises(ParameterError, match="Unknown parameter.*'tau'.*known parameters: tau_m"):
         PARAMS.resolve(tau=1 * ms)
