@@ -352,8 +352,9 @@ def describe(path: str | os.PathLike) -> str:
         raise ResultsFileError(f"{path} is not a neuromodels results file (an HDF5 file without "
                                f"neuromodels provenance: no {', '.join(lacking)} attributes)")
     for key, value in attrs.items():
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        if isinstance(value, dict):       # timings: seconds, and counts (runs, builds)
+            value = ", ".join(f"{k}={v:.3g} s" if key == "timings" and isinstance(v, float)
+                              else f"{k}={v}" for k, v in value.items())
         lines.append(f"  {key}: {value}")
     lines.append("  contents:")
     with _open(path) as f:

@@ -40,6 +40,17 @@ def test_describe_summarises_a_file_with_our_provenance(tmp_path):
     assert "spikes/" in text and "[V]" in text and "seed: 4" in text
 
 
+def test_describe_shows_timings_in_seconds_to_three_digits(tmp_path):
+    """``neuromodels info`` printed 'build=0.3236223747007898' among the timings (parameters
+    keep every digit)."""
+    timings = {"build": 0.3236223747007898, "simulation": 12.345678, "runs": 32}
+    path = store.write(tmp_path / "r.h5", {"x": np.arange(3)}, {
+        **store.provenance(), "timings": timings, "parameters": {"lr": 0.123456789}})
+    text = store.describe(path)
+    assert "  timings: build=0.324 s, simulation=12.3 s, runs=32\n" in text
+    assert "  parameters: lr=0.123456789\n" in text
+
+
 @pytest.mark.parametrize("attrs", [{}, {"seed": 4, "versions": {"brian2": "x"}}])
 def test_describe_refuses_an_hdf5_file_without_our_provenance(tmp_path, attrs):
     path = store.write(tmp_path / "r.h5", {"x": np.arange(3)}, attrs)
