@@ -191,10 +191,12 @@ def test_every_comparison_with_nest_asks_one_question_whether_it_is_here(monkeyp
 
 
 def test_stored_alif_validation_plots(tmp_path):
-    """The data a study stores, read back, gives the validation figure."""
+    """The data a study stores, read back, gives the validation figure (numpy target: Cython
+    compiled its code objects first, 54-85 s in CI, for a plotting test)."""
     from neuromodels import store
 
-    data = alif_step_validation(duration=0.1 * second, dt=DT, nest=False)
+    with brian2_settings(target="numpy"):
+        data = alif_step_validation(duration=0.1 * second, dt=DT, nest=False)
     store.write(tmp_path / "alif.h5", data, {})
     fig = plot_alif_step_validation(store.read(tmp_path / "alif.h5"))
     assert len(fig.axes) == 3 and fig.axes[0].get_ylabel() == "inter-spike interval (ms)"
