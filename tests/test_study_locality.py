@@ -139,6 +139,13 @@ def test_bad_method_or_architecture_is_refused_naming_it():
         loc.network("bptt", "lstm", 4, 4, 2)
 
 
+def test_an_attack_radius_beyond_the_input_range_is_refused():
+    """The attacks perturb spike probabilities in [0, 1]: an L-inf radius above 1 (a typo for
+    0.2, say) reaches every input from every other; it ran the whole study before."""
+    with pytest.raises(ParameterError, match="'eps_max' must be > 0 and <= 1; got 2"):
+        STUDY.parameters.resolve(eps_max=2.0)
+    assert STUDY.parameters.resolve(eps_max=1.0)["eps_max"] == 1.0
+
 def test_fewer_steps_than_the_readout_window_is_refused_naming_T():
     """T below the readout's window would fail inside the first network build, naming a
     parameter ('window') the study does not have: refused when the parameters are read."""
