@@ -29,7 +29,8 @@ from neuromodels.study import Study
 DATASETS = ("yinyang", "digits")
 
 PARAMETERS = ParameterSet(
-    Parameter("datasets", "yinyang,digits", "comma-separated subset of yinyang, digits"),
+    Parameter("datasets", "yinyang,digits", "data sets, comma-separated",
+              choices=("yinyang,digits", "yinyang", "digits")),
     Parameter("seeds", 3, "number of network seeds (--seed, --seed + 1, ...)", low=1, integer=True),
     Parameter("epochs_yinyang", 60, "training epochs on Yin-Yang", low=1, integer=True),
     Parameter("epochs_digits", 30, "training epochs on digits", low=1, integer=True),
@@ -81,10 +82,7 @@ def simulate(p, ctx):
     from neuromodels.neurons.theta import (THETA_OSC_APPLY, THETA_OSC_EQUATIONS,
                                            THETA_OSC_ON_PRE, TIME_UNIT)
 
-    names = [s.strip() for s in p["datasets"].split(",") if s.strip()]
-    for n in names:
-        if n not in DATASETS:
-            raise ValueError(f"unknown data set {n!r}; choose from {DATASETS}")
+    names = p["datasets"].split(",")
     data = {"equations": {"brian2": THETA_OSC_EQUATIONS.strip(), "on_pre": THETA_OSC_ON_PRE,
                           "start_of_step": THETA_OSC_APPLY},
             "results": {}}

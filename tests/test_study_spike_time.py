@@ -18,6 +18,7 @@ from neuromodels import store  # noqa: E402
 from neuromodels.exact.network import run as run_exact  # noqa: E402
 from neuromodels.exact.tasks import (RECURRENT_SEED, SINGLE_FIXED_TIMES,  # noqa: E402
                                      SINGLE_FIXED_WEIGHTS, recurrent_inputs)
+from neuromodels.parameters import ParameterError  # noqa: E402
 from neuromodels.study import discover  # noqa: E402
 
 STUDIES = discover([Path(__file__).resolve().parent.parent / "studies"])
@@ -161,3 +162,12 @@ def test_classification_starts_silent_and_brian2_reproduces_exact(classification
     q = np.asarray(r["brian2_abs_dt_spike_quantiles"])
     assert np.all(q[:, 0] < 2 * dt_units)
     assert np.all(np.asarray(r["brian2_in_trial_mismatch"]) <= 0.01)
+
+
+@pytest.mark.parametrize("value", ["mnist", "digits,digits", "digits,yinyang,mnist"])
+def test_an_unknown_or_repeated_data_set_is_refused_naming_the_choices(value):
+    """``-p datasets=mnist`` ended in a ValueError traceback from inside the simulation, and
+    ``digits,digits`` trained the digits twice: refused when the parameters are read."""
+    with pytest.raises(ParameterError, match="'datasets' must be one of 'yinyang,digits', "
+                                             "'yinyang', 'digits'; got"):
+        STUDIES["spike-time-classification"].parameters.resolve(datasets=value)
