@@ -66,6 +66,14 @@ def _array_text(values: np.ndarray) -> str:
     return np.array2string(np.asarray(values), threshold=8, edgeitems=3, max_line_width=10**6)
 
 
+def _array_example(default: Any) -> str:
+    """How to write an array like ``default`` on the command line (``[5, 20, 50]*Hz``)."""
+    dim = get_dimensions(default)
+    unit = "" if dim is DIMENSIONLESS else f"*{get_unit(dim)!r}"
+    values = np.asarray(default / get_unit(dim) if unit else default).ravel()[:3]
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]" + unit
+
+
 def _unit_name(value: Any) -> str:
     dim = get_dimensions(value)
     if dim is DIMENSIONLESS:
@@ -122,14 +130,18 @@ class Parameter:
                 raise ParameterError(f"Parameter '{name}' must be {kind}; got {value!r}.")
             return value
         if not isinstance(value, (numbers.Number, np.ndarray, Quantity)) or isinstance(value, bool):
-            raise ParameterError(
-                f"Parameter '{name}' must be a number with unit {_unit_name(default)}; "
-                f"got {value!r}."
-            )
+            unit = ("" if get_dimensions(default) is DIMENSIONLESS
+                    else f" with unit {_unit_name(default)}")
+            what = (f"numbers in brackets{unit} (e.g. {_array_example(default)})"
+                    if np.ndim(default) else f"a number with unit {_unit_name(default)}")
+            raise ParameterError(f"Parameter '{name}' must be {what}; got {value!r}.")
+        if np.ndim(default) and np.size(value) == 0:
+            raise ParameterError(f"Parameter '{name}' must hold at least one value; got none.")
         if not have_same_dimensions(value, default):
+            example = _array_example(default) if np.ndim(default) else format_value(default)
             raise ParameterError(
                 f"Parameter '{name}' must have unit {_unit_name(default)} "
-                f"(e.g. {format_value(default)}); got {format_value(value)} "
+                f"(e.g. {example}); got {format_value(value)} "
                 f"with unit {_unit_name(value)}."
             )
         if self.integer:
@@ -412,16 +424,31 @@ _UNIT_NAMESPACE = {
     if isinstance(obj, Quantity)
 }
 _ALLOWED_NODES = (
-    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load,
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.List,
     ast.Mult, ast.Div, ast.Pow, ast.Add, ast.Sub, ast.USub, ast.UAdd,
 )
 
 
-def parse_value(text: str) -> Any:
-    """Parse a command-line value such as ``'20*ms'``, ``'-5 * mV'``, ``'4000'``, ``'true'``.
+def _array(items: list) -> Any:
+    """A bracketed list of the command line as an array (numpy arithmetic, not a list's:
+    ``[1, 2]*2`` is ``[2, 4]``); a list of quantities of one unit as a Quantity."""
+    if any(isinstance(v, Quantity) for v in items):
+        return Quantity(items)          # raises if the units differ
+    return np.asarray(items)
 
-    Only numbers, unit names and arithmetic are accepted (no function calls).
-    Anything that is not a number or unit expression is returned as a string.
+
+class _ListsAsArrays(ast.NodeTransformer):
+    def visit_List(self, node):
+        self.generic_visit(node)
+        return ast.Call(func=ast.Name(id="_array", ctx=ast.Load()), args=[node], keywords=[])
+
+
+def parse_value(text: str) -> Any:
+    """Parse a command-line value such as ``'20*ms'``, ``'-5 * mV'``, ``'4000'``, ``'true'``,
+    or an array in brackets, ``'[5, 20, 50]*Hz'`` (or ``'[5*Hz, 20*Hz]'``).
+
+    Only numbers, unit names, brackets and arithmetic are accepted (no function calls).
+    Anything that is not a number, array or unit expression is returned as a string.
     """
     text = text.strip()
     if text.lower() in ("true", "false"):
@@ -435,5 +462,10 @@ def parse_value(text: str) -> Any:
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     if not names <= _UNIT_NAMESPACE.keys():
         return text
-    with np.errstate(all="ignore"):  # inf - inf is reported by the range check, not a warning
-        return eval(compile(tree, "<value>", "eval"), {"__builtins__": {}}, _UNIT_NAMESPACE)
+    tree = ast.fix_missing_locations(_ListsAsArrays().visit(tree))
+    try:
+        with np.errstate(all="ignore"):  # inf - inf: reported by the range check, not a warning
+            return eval(compile(tree, "<value>", "eval"), {"__builtins__": {}},
+                        {**_UNIT_NAMESPACE, "_array": _array})
+    except Exception:       # mixed units in a list, ragged lists: the check names the unit
+        return text

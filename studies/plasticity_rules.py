@@ -22,8 +22,8 @@ from neuromodels.theory import stdp as theory
 
 PARAMETERS = ParameterSet(
     positive("dt", 0.1 * ms, "time step"),
-    Parameter("frequencies", np.array([0.1, 1, 5, 10, 20, 30, 40, 50]) * Hz,
-              "pairing frequencies"),
+    positive("frequencies", np.array([0.1, 1, 5, 10, 20, 30, 40, 50]) * Hz,
+             "pairing frequencies"),
     positive("tm_duration", 5 * second, "regular trains for the Tsodyks-Markram steady state"),
     positive("trains_duration", 10 * second, "random trains driven through ours and NEST"),
     Parameter("apb_beta", 0.2, "APB strength of panel F", low=0.0),

@@ -95,6 +95,29 @@ def test_parse_value_refuses_code():
     assert parse_value("__import__('os')") == "__import__('os')"
 
 
+def test_an_array_is_given_in_brackets_on_the_command_line():
+    """An array parameter (plasticity-rules' ``frequencies``, noise-population's
+    ``pop.sizes``) could not be set with ``-p``: ``[5, 20]*Hz`` stayed a text and was refused
+    as 'must be a number'.  Brackets give an array (numpy arithmetic, not a list's); a wrong
+    form, unit or an empty array is refused naming how to write one."""
+    np.testing.assert_array_equal(parse_value("[5, 20, 50]*Hz") / Hz, [5, 20, 50])
+    np.testing.assert_array_equal(parse_value("[5*Hz, 20*Hz]") / Hz, [5, 20])
+    np.testing.assert_array_equal(parse_value("[1, 2]*2"), [2, 4])         # not [1, 2, 1, 2]
+    assert parse_value("[1*Hz, 2*mV]") == "[1*Hz, 2*mV]"                    # mixed units: text
+    assert parse_value("[__import__('os')]") == "[__import__('os')]"
+    params = ParameterSet(positive("f", np.array([0.1, 1, 5, 10]) * Hz),
+                          Parameter("sizes", np.array([4, 8, 16]), low=1, integer=True))
+    np.testing.assert_array_equal(params.resolve(f=parse_value("[5, 50]*Hz"))["f"] / Hz, [5, 50])
+    for name, text, message in [
+            ("f", "5,20", r"'f' must be numbers in brackets with unit hertz \(e\.g\. "
+                          r"\[0\.1, 1, 5\]\*hertz\); got '5,20'"),
+            ("sizes", "(4,8)", r"'sizes' must be numbers in brackets \(e\.g\. \[4, 8, 16\]\)"),
+            ("f", "[5, 20]*mV", r"'f' must have unit hertz \(e\.g\. \[0\.1, 1, 5\]\*hertz\)"),
+            ("f", "[]*Hz", "'f' must hold at least one value; got none"),
+            ("f", "[0, 5]*Hz", r"'f' must be > 0\. Hz")]:
+        with pytest.raises(ParameterError, match=message):
+            params.resolve({name: parse_value(text)})
+
 def test_array_defaults_accept_other_lengths_and_print_on_one_line():
     params = ParameterSet(positive("sigmas", np.array([0.5, 1.0, 2.0]) * mV))
     values = params.resolve(sigmas=np.arange(1, 21) * mV)
