@@ -18,7 +18,7 @@ of the readout weights, and the receptive fields of the channels at the middle p
 """
 import numpy as np
 
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.learning import Program, train
 from neuromodels.networks import biolcnet as bl
 from neuromodels.networks import stdp_learning as sl
@@ -35,7 +35,7 @@ PARAMETERS = ParameterSet(
     Parameter("n_test", 0, "test samples (0: all of those classes)", low=0, integer=True),
     Parameter("n_seeds", 3, "seeds", low=1, integer=True),
     Parameter("frozen_lc", True, "also the arm with the local layer's STDP off"),
-    Parameter("numpy_target", False, "on runtime, Brian2's numpy target (nothing to compile)"),
+    numpy_target_parameter(),
 )
 
 #: the arms: end to end; the control (the readout's rate 0); the local layer's STDP off (random

@@ -15,7 +15,7 @@ import numpy as np
 from brian2 import Network, StateMonitor, mV, ms, second
 
 from neuromodels.analysis.binning import value_histogram
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.networks import distal_reward
 from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per, unprefixed
 from neuromodels.study import Study
@@ -24,7 +24,7 @@ PARAMETERS = ParameterSet(
     positive("dt", 0.1 * ms, "time step"),
     positive("duration", 1800 * second, "network run (Izhikevich: 1 h)"),
     Parameter("networks", 3, "independent networks (error bars)", low=1, integer=True),
-    Parameter("numpy_target", False, "on runtime, Brian2's numpy target (nothing to compile)"),
+    numpy_target_parameter(),
     distal_reward.PARAMETERS.prefixed("reward."),
     steps_per("dt", "duration", at_least=100, what="run"),
     steps_per("dt", "reward.window", what="STDP window"),

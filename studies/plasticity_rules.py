@@ -13,7 +13,7 @@ program (:mod:`neuromodels.networks.rule_checks`).  ``neuromodels run plasticity
 import numpy as np
 from brian2 import Hz, Network, ms, second
 
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.networks import rule_checks
 from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per
 from neuromodels.study import Study
@@ -28,7 +28,7 @@ PARAMETERS = ParameterSet(
     positive("trains_duration", 10 * second, "random trains driven through ours and NEST"),
     Parameter("apb_beta", 0.2, "APB strength of panel F", low=0.0),
     Parameter("nest", True, "compare with NEST where it is installed"),
-    Parameter("numpy_target", False, "on runtime, Brian2's numpy target (nothing to compile)"),
+    numpy_target_parameter(),
     steps_per("dt", "tm_duration", at_least=100, what="run"),
     steps_per("dt", "trains_duration", at_least=100, what="run"),
     steps_per("dt", 20 * ms, what="STDP time constant"),

@@ -10,7 +10,7 @@ above 0.9 w_max after 100 s).  ``neurons`` independent neurons give the error ba
 import numpy as np
 from brian2 import Network, ms, second
 
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.networks import song2000
 from neuromodels.parameters import Parameter, ParameterSet, positive, steps_per
 from neuromodels.study import Study
@@ -19,7 +19,7 @@ PARAMETERS = ParameterSet(
     positive("dt", 0.1 * ms, "time step"),
     positive("duration", 100 * second, "run (Brian2's examples/synapses/STDP.py: 100 s)"),
     Parameter("neurons", 10, "independent neurons, 1000 inputs each", low=1, integer=True),
-    Parameter("numpy_target", False, "on runtime, Brian2's numpy target (nothing to compile)"),
+    numpy_target_parameter(),
     steps_per("dt", "duration", at_least=100, what="run"),
     steps_per("dt", 5 * ms, what="synaptic time constant (tau_e)"),
 )

@@ -20,7 +20,7 @@ import numpy as np
 from brian2 import Network, ms
 from scipy.linalg import block_diag
 
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import RECURRENT_SEED, RecurrentTask, train_recurrent
 from neuromodels.networks.theta import network_from_exact
@@ -50,8 +50,7 @@ PARAMETERS = ParameterSet(
     positive("tau", 10 * ms, "membrane time constant, the time unit of the task (Brian2 run)"),
     positive("dt", 10 * ms * 2.0 ** -12, "Brian2 integration step of the check run (the "
              "line-search network has weights up to ~50: tau/1024 gave 4e-3 tau, tau/4096 2e-4)"),
-    Parameter("numpy_target", False, "on runtime, Brian2's numpy target for the check run "
-              "(nothing to compile)"),
+    numpy_target_parameter(what=" for the check run"),
     steps_per("dt", "tau", at_least=100, what="time unit"),
 )
 

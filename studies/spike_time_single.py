@@ -12,7 +12,7 @@ are compared with the exact ones.
 import numpy as np
 from brian2 import Network, ms
 
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.exact.network import run as run_exact
 from neuromodels.exact.tasks import (SINGLE_FIXED_TIMES, SINGLE_FIXED_WEIGHTS,
                                      SingleNeuronTask, train_single_neuron)
@@ -32,8 +32,7 @@ PARAMETERS = ParameterSet(
               low=2, integer=True),
     positive("tau", 10 * ms, "membrane time constant, the time unit of the task (Brian2 run)"),
     positive("dt", 10 * ms * 2.0 ** -10, "Brian2 integration step of the check run"),
-    Parameter("numpy_target", False, "on runtime, Brian2's numpy target for the check run "
-              "(nothing to compile)"),
+    numpy_target_parameter(what=" for the check run"),
     steps_per("dt", "tau", at_least=100, what="time unit"),
 )
 

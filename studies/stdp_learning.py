@@ -21,7 +21,7 @@ neurons; Dong et al. 2023 (BrainCog) 97.9 %; BindsNET users 77-80 % at 100 neuro
 """
 import numpy as np
 
-from neuromodels.devices import brian2_settings
+from neuromodels.devices import brian2_settings, numpy_target_parameter
 from neuromodels.networks import stdp_learning as sl
 from neuromodels.parameters import Parameter, ParameterSet, nonnegative
 from neuromodels.study import Study
@@ -45,7 +45,7 @@ PARAMETERS = ParameterSet(
               "'+'-separated", choices=(*sl.DONG, LEARNING_DONG, DONG)),
     Parameter("batch", 10, "STB-STDP: samples per batch (rule 'dong')", low=1, integer=True),
     Parameter("n_fields", 16, "receptive fields shown per data set", low=1, integer=True),
-    Parameter("numpy_target", True, "on runtime, Brian2's numpy target (nothing to compile)"),
+    numpy_target_parameter(True),
 )
 
 

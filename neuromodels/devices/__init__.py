@@ -37,7 +37,7 @@ from .requirements import (_brian2_version, _genn_buildmodel, _gpu_probe, _missi
 from .notes import keep_off_console, off_console
 from .rerun import CompiledProgram, assign, can_rerun
 from .session import DeviceSession
-from .settings import brian2_settings
+from .settings import brian2_settings, numpy_target_parameter
 from .use import use_device
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
     "backend_name", "gpu_name", "cuda_path", "brian2_settings", "connect_arrays",
     "connect_in_blocks",
     "estimate_memory", "available_memory", "require_memory", "CompiledProgram", "assign",
-    "keep_off_console", "off_console",
+    "keep_off_console", "off_console", "numpy_target_parameter",
 ]
 # names kept importable from here as when this package was one module
 _KEPT = (MEMORY_BASE, MEMORY_PER_NEURON, MEMORY_PER_RECORDED, MEMORY_PER_SYNAPSE,
