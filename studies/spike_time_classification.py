@@ -30,7 +30,7 @@ DATASETS = ("yinyang", "digits")
 
 PARAMETERS = ParameterSet(
     Parameter("datasets", "yinyang,digits", "data sets, comma-separated",
-              choices=("yinyang,digits", "yinyang", "digits")),
+              choices=(",".join(DATASETS), *DATASETS)),
     Parameter("seeds", 3, "number of network seeds (--seed, --seed + 1, ...)", low=1, integer=True),
     Parameter("epochs_yinyang", 60, "training epochs on Yin-Yang", low=1, integer=True),
     Parameter("epochs_digits", 30, "training epochs on digits", low=1, integer=True),
